@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "testing.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TESTS 512
+
+static struct {
+	const char *name;
+	test_fn fn;
+} tests[MAX_TESTS];
+static int n_tests;
+
+static enum { RUNNING, FAILED, SKIPPED } outcome;
+static char reason[1024];
+
+void test_register(const char *name, test_fn fn)
+{
+	if (n_tests == MAX_TESTS) {
+		fprintf(stderr, "testing: more than %d tests\n", MAX_TESTS);
+		exit(2);
+	}
+	tests[n_tests].name = name;
+	tests[n_tests].fn = fn;
+	n_tests++;
+}
+
+void test_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	len = snprintf(reason, sizeof(reason), "%s:%d: ", file, line);
+	va_start(ap, fmt);
+	vsnprintf(reason + len, sizeof(reason) - len, fmt, ap);
+	va_end(ap);
+	outcome = FAILED;
+}
+
+void test_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	outcome = SKIPPED;
+}
+
+bool test_failed(void)
+{
+	return outcome == FAILED;
+}
+
+/* Runs every test, or only those whose name contains argv[1]. */
+int test_main(int argc, char **argv)
+{
+	int passed = 0, failed = 0, skipped = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (int i = 0; i < n_tests; i++) {
+		if (argc > 1 && !strstr(tests[i].name, argv[1]))
+			continue;
+		outcome = RUNNING;
+		reason[0] = '\0';
+		tests[i].fn();
+		switch (outcome) {
+		case RUNNING:
+			printf("PASS %s\n", tests[i].name);
+			passed++;
+			break;
+		case FAILED:
+			printf("FAIL %s: %s\n", tests[i].name, reason);
+			failed++;
+			break;
+		case SKIPPED:
+			printf("SKIP %s: %s\n", tests[i].name, reason);
+			skipped++;
+			break;
+		}
+	}
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	return failed ? 1 : 0;
+}
+
+__attribute__((weak)) int main(int argc, char **argv)
+{
+	return test_main(argc, argv);
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, the tests, the benchmarks and the
+# demo need. Idempotent: does nothing when all are present; otherwise runs
+# apt-get update first, then installs only what is missing.
+set -euo pipefail
+
+packages=(
+	# build
+	make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
+	libjson-c-dev libnl-3-dev libnl-route-3-dev libncurses-dev libcsv-dev
+	clang-format
+	# harness, tests, demo
+	iproute2 ethtool iputils-ping tcpdump util-linux procps
+	# model parity tests and benchmarks (Debian's Python, not PyPI)
+	python3-sklearn python3-numpy python3-scipy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	[[ $p == \#* ]] && continue
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ $status == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+	exit 0
+fi
+
+if ((EUID != 0)); then
+	echo "deps: missing packages: ${missing[*]}; run 'make deps' as root" >&2
+	exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
