@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The connection table: keeps an established flow on its backend. */
+#ifndef XLB_BPF_CONN_H
+#define XLB_BPF_CONN_H
+
+#include "maps.h"
+#include "backend.h"
+#include "parse.h"
+
+static __always_inline struct xlb_config *runtime_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xlb_config, &zero);
+}
+
+/*
+ * A UDP flow lives while packets keep coming within the idle timeout. The
+ * entry's time is refreshed only every eighth of the timeout: a write per
+ * packet would bounce its cache line between CPUs.
+ */
+static __always_inline bool udp_conn_alive(struct xlb_conn *conn,
+					   struct xlb_global_counters *global)
+{
+	struct xlb_config *cfg = runtime_config();
+	__u64 now = bpf_ktime_get_coarse_ns();
+	__s64 idle = now - conn->last_seen_ns;
+
+	if (!cfg)
+		return true;
+	if (idle > (__s64)cfg->udp_timeout_ns) {
+		global->udp_expired++;
+		return false;
+	}
+	if (idle > (__s64)(cfg->udp_timeout_ns >> 3))
+		conn->last_seen_ns = now;
+	return true;
+}
+
+/*
+ * The pair an established flow is pinned to, or NULL when the flow has no
+ * live entry: none yet, its pair deleted or reused since, its backend down
+ * (such flows move at once), or a UDP flow idle past the timeout. Draining
+ * backends keep their flows.
+ */
+static __always_inline struct xlb_backend *
+conn_lookup(const struct packet *pkt, struct xlb_global_counters *global,
+	    __u32 *pair_out)
+{
+	struct xlb_conn *conn;
+	struct xlb_backend *be;
+	__u32 pair;
+
+	conn = bpf_map_lookup_elem(&xlb_conns, &pkt->key);
+	if (!conn)
+		return NULL;
+	pair = conn->pair;
+	be = pair_lookup(pair);
+	if (!be || be->gen != conn->gen || pair_state(pair) == XLB_STATE_DOWN)
+		return NULL;
+	if (pkt->key.proto == IPPROTO_UDP && !udp_conn_alive(conn, global))
+		return NULL;
+	*pair_out = pair;
+	return be;
+}
+
+static __always_inline void conn_insert(const struct packet *pkt, __u32 pair,
+					const struct xlb_backend *be)
+{
+	struct xlb_conn conn = {
+		.pair = pair,
+		.gen = be->gen,
+	};
+
+	if (pkt->key.proto == IPPROTO_UDP)
+		conn.last_seen_ns = bpf_ktime_get_coarse_ns();
+	/* A full LRU evicts its oldest entry: this cannot fail for lack of room. */
+	bpf_map_update_elem(&xlb_conns, &pkt->key, &conn, BPF_ANY);
+}
+
+#endif

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Sending the frame on to its backend. */
+#ifndef XLB_BPF_FORWARD_H
+#define XLB_BPF_FORWARD_H
+
+#include "xlb_structs.h"
+
+/* Set per attachment at load time: the MAC of the interface we run on. */
+const volatile __u8 lb_mac[6] = {};
+
+/*
+ * l2dsr: the backend holds the VIP on its loopback, so only the Ethernet
+ * header changes; the frame leaves through the interface it came in on and
+ * the backend answers the client directly.
+ */
+static __always_inline int forward_l2dsr(void *data, void *data_end,
+					 const struct xlb_backend *be)
+{
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > data_end)
+		return XDP_ABORTED;
+	__builtin_memcpy(eth->h_dest, be->mac, sizeof(eth->h_dest));
+	__builtin_memcpy(eth->h_source, (const void *)lb_mac,
+			 sizeof(eth->h_source));
+	return XDP_TX;
+}
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Is this destination address (possibly, or certainly) a VIP's? */
+#ifndef XLB_BPF_PREFILTER_H
+#define XLB_BPF_PREFILTER_H
+
+#include "maps.h"
+#include "xlb_hash.h"
+
+/*
+ * False means no VIP uses this address: the packet is passed without a hash
+ * lookup. True may be a collision; the VIP lookup decides.
+ */
+static __always_inline bool prefilter_may_be_vip(const union xlb_addr *daddr)
+{
+	__u32 zero = 0, bit = xlb_prefilter_bit(daddr);
+	struct xlb_prefilter *filter;
+
+	filter = bpf_map_lookup_elem(&xlb_prefilter, &zero);
+	if (!filter)
+		return false;
+	return filter->words[bit >> 6] & (1ULL << (bit & 63));
+}
+
+/* Exact test, for packets whose ports cannot be trusted or read. */
+static __always_inline bool is_vip_address(const struct xlb_flow_key *key)
+{
+	struct xlb_addr_key addr = {
+		.addr = key->daddr,
+		.family = key->family,
+	};
+
+	return bpf_map_lookup_elem(&xlb_vip_addrs, &addr) != NULL;
+}
+
+#endif

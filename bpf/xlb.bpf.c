@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlb: the XDP balancer. Per packet, top to bottom:
+ *   parse (prefilter on the destination address) -> connection table ->
+ *   VIP lookup -> Maglev table pick -> remember the flow -> forward -> count.
+ *
+ * An established flow is found by its 5-tuple before the VIP is looked up:
+ * its connection entry names the pair, and the pair names the VIP, so the
+ * common case costs one hash lookup. A TCP SYN skips the connection table and
+ * always picks afresh, so a reused 5-tuple never lands on a draining backend.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "maps.h"
+#include "parse.h"
+#include "backend.h"
+#include "conn.h"
+#include "pick.h"
+#include "forward.h"
+#include "counters.h"
+
+static __always_inline struct xlb_vip *vip_lookup(const struct packet *pkt)
+{
+	struct xlb_vip_key key = {
+		.addr = pkt->key.daddr,
+		.port = pkt->key.dport,
+		.proto = pkt->key.proto,
+		.family = pkt->key.family,
+	};
+
+	return bpf_map_lookup_elem(&xlb_vips, &key);
+}
+
+static __always_inline int balance(struct xdp_md *ctx, struct packet *pkt,
+				   struct xlb_global_counters *global)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	enum xlb_drop_reason reason;
+	bool syn = is_tcp_syn(pkt);
+	struct xlb_backend *be;
+	struct xlb_vip *vip;
+	__u32 pair = 0;
+
+	if (!syn) {
+		be = conn_lookup(pkt, global, &pair);
+		if (be) {
+			global->conn_hits++;
+			global->forwarded++;
+			count_forwarded(pair, be->vip_id, pkt->frame_len, false);
+			return forward_l2dsr(data, data_end, be);
+		}
+	}
+
+	vip = vip_lookup(pkt);
+	if (!vip) {
+		global->passed++;
+		return XDP_PASS;
+	}
+	if (!syn) {
+		global->conn_misses++;
+		if (pkt->key.proto == IPPROTO_TCP)
+			global->nonsyn_misses++;
+	}
+
+	be = table_pick(vip, pkt, &pair, &reason);
+	if (!be) {
+		count_vip_drop(vip->id);
+		return drop(global, reason);
+	}
+	conn_insert(pkt, pair, be);
+	global->forwarded++;
+	count_forwarded(pair, vip->id, pkt->frame_len, true);
+	return forward_l2dsr(data, data_end, be);
+}
+
+SEC("xdp")
+int xlb_xdp(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct xlb_global_counters *global;
+	struct packet pkt = {};
+
+	global = global_counters();
+	if (!global)
+		return XDP_PASS;
+
+	switch (parse_packet(data, data_end, &pkt)) {
+	case PARSED:
+		return balance(ctx, &pkt, global);
+	case MALFORMED:
+		/* The prefilter may collide: drop only what is truly a VIP's. */
+		if (is_vip_address(&pkt.key))
+			return drop(global, pkt.drop_reason);
+		break;
+	case NOT_VIP:
+		break;
+	}
+	global->passed++;
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";

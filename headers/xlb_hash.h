@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Hashes computed identically by the data plane and user space: the flow
+ * hash that picks a Maglev slot, the slot mapping and the prefilter bit. Any
+ * change here changes which backend a flow lands on; the golden vectors in
+ * tests/ pin them down.
+ */
+#ifndef XLB_HASH_H
+#define XLB_HASH_H
+
+#include "xlb_structs.h"
+
+static inline __u32 xlb_rotl32(__u32 x, int r)
+{
+	return (x << r) | (x >> (32 - r));
+}
+
+/* One MurmurHash3 mixing round: cheap, and every input bit reaches h. */
+static inline __u32 xlb_hash_mix(__u32 h, __u32 k)
+{
+	k *= 0xcc9e2d51;
+	k = xlb_rotl32(k, 15);
+	k *= 0x1b873593;
+	h ^= k;
+	h = xlb_rotl32(h, 13);
+	return h * 5 + 0xe6546b64;
+}
+
+static inline __u32 xlb_hash_final(__u32 h, __u32 len)
+{
+	h ^= len;
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Hash of a flow's 5-tuple: the same 40 bytes the connection table keys on. */
+static inline __u32 xlb_flow_hash(const struct xlb_flow_key *key, __u32 seed)
+{
+	const __u32 *w = (const __u32 *)key;
+	__u32 h = seed;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*key) / 4); i++)
+		h = xlb_hash_mix(h, w[i]);
+	return xlb_hash_final(h, sizeof(*key));
+}
+
+/*
+ * Maps a 32-bit hash onto [0, size) with a multiply and a shift instead of a
+ * division (Lemire's reduction): uniform, and cheaper on the packet path.
+ */
+static inline __u32 xlb_hash_to_slot(__u32 hash, __u32 size)
+{
+	return (__u32)(((__u64)hash * size) >> 32);
+}
+
+/* Prefilter bit of a destination address (Fibonacci hashing of its words). */
+static inline __u32 xlb_prefilter_bit(const union xlb_addr *addr)
+{
+	__u32 x = addr->v6[0] ^ addr->v6[1] ^ addr->v6[2] ^ addr->v6[3];
+
+	return (x * 0x9e3779b1u) >> (32 - XLB_PREFILTER_BITS);
+}
+
+#endif

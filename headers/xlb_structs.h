@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every struct and enum the BPF program and user space share: map keys,
+ * values and counters. Plain C types only, explicit padding, and size and
+ * offset checks so that both sides (and bpftool, through BTF) agree.
+ */
+#ifndef XLB_STRUCTS_H
+#define XLB_STRUCTS_H
+
+#include "xlb_types.h"
+#include "xlb_limits.h"
+
+/* An IPv4 address sits in the first 4 bytes; the other 12 are zero. */
+union xlb_addr {
+	__u8 bytes[16];
+	__be32 v4;
+	__be32 v6[4];
+};
+
+/* xlb_vips key: one VIP is an address, a port and a protocol. */
+struct xlb_vip_key {
+	union xlb_addr addr;
+	__be16 port;
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family; /* XLB_FAMILY_V4 or XLB_FAMILY_V6 */
+};
+
+/* xlb_vips value. */
+struct xlb_vip {
+	__u32 id; /* index into xlb_tables and xlb_vip_stats */
+	__u32 table_size; /* Maglev slots (prime), fixed for the VIP's life */
+	__u32 flags; /* reserved, 0 */
+	/*
+	 * Digest of the pairs, weights and states the current table was built
+	 * from: user space compares it with the maps to tell a stale table.
+	 */
+	__u32 table_digest;
+};
+
+/* xlb_vip_addrs key: an address that at least one VIP uses. */
+struct xlb_addr_key {
+	union xlb_addr addr;
+	__u8 family;
+	__u8 pad[3];
+};
+
+/* Backend (pair) states, in xlb_be_state: any other value reads as down. */
+enum xlb_backend_state {
+	XLB_STATE_DOWN = 0, /* takes nothing; its flows move at once */
+	XLB_STATE_ACTIVE = 1, /* takes new and existing flows */
+	XLB_STATE_DRAINING = 2, /* keeps its flows, takes no new ones */
+};
+
+#define XLB_BACKEND_F_IN_USE 0x1
+
+/*
+ * xlb_backends value: one (VIP, backend) pair. Its weight and state live in
+ * xlb_be_weight and xlb_be_state under the same index, one scalar each, so
+ * bpftool can change them with a few hex bytes.
+ */
+struct xlb_backend {
+	union xlb_addr addr; /* the backend's own address: identity, MAC lookup */
+	__u32 vip_id; /* the VIP this pair serves */
+	/*
+	 * Bumped whenever the index is given to a new pair; a connection
+	 * remembers it, so a flow never follows a reused index.
+	 */
+	__u32 gen;
+	__u8 mac[6]; /* l2dsr: destination MAC of forwarded frames */
+	__u8 family;
+	__u8 flags; /* XLB_BACKEND_F_* */
+};
+
+/* Four Maglev slots per array value: array values are 8 bytes anyway. */
+struct xlb_table_entry {
+	__u16 pair[XLB_SLOTS_PER_ENTRY]; /* pair id, or XLB_PAIR_NONE */
+};
+
+/* xlb_conns key: the 5-tuple as it arrives (addresses zero-padded). */
+struct xlb_flow_key {
+	union xlb_addr saddr;
+	union xlb_addr daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+
+/* xlb_conns value. */
+struct xlb_conn {
+	__u32 pair;
+	__u32 gen; /* xlb_backend.gen when the flow was placed */
+	__u64 last_seen_ns; /* UDP only: coarse clock, for the idle timeout */
+};
+
+/* Why a VIP packet was dropped: index into xlb_global_counters.drops. */
+enum xlb_drop_reason {
+	XLB_DROP_TRUNCATED = 0, /* a header or the IP payload is cut short */
+	XLB_DROP_BAD_IP_HEADER, /* IPv4 IHL < 5, total length < header */
+	XLB_DROP_BAD_L4_HEADER, /* TCP data offset < 5, bad UDP length */
+	XLB_DROP_FRAGMENT, /* IPv4 or IPv6 fragment to a VIP address */
+	XLB_DROP_IPV6_EXTHDR, /* routing header or too long a chain */
+	XLB_DROP_NO_BACKEND, /* the VIP has no active backend */
+	XLB_DROP_NO_TABLE, /* the VIP's table is missing or too small */
+	XLB_DROP_REASONS,
+};
+
+/* xlb_be_stats: per-CPU, per pair. */
+struct xlb_pair_counters {
+	__u64 packets;
+	__u64 bytes; /* L2 frame length */
+	__u64 new_flows; /* flows placed on this pair */
+};
+
+/* xlb_vip_stats: per-CPU, per VIP. */
+struct xlb_vip_counters {
+	__u64 packets; /* forwarded */
+	__u64 bytes;
+	__u64 new_flows;
+	__u64 dropped; /* no active backend, or no usable table */
+};
+
+/* xlb_global: per-CPU, one entry. */
+struct xlb_global_counters {
+	__u64 passed; /* XDP_PASS: not for a VIP */
+	__u64 forwarded; /* XDP_TX to a backend */
+	__u64 conn_hits; /* a live connection-table entry placed the packet */
+	__u64 conn_misses; /* VIP packet (not a SYN) without a live entry */
+	__u64 nonsyn_misses; /* of those, TCP: state lost (restart, eviction) */
+	__u64 udp_expired; /* UDP entries found idle past the timeout */
+	__u64 drops[XLB_DROP_REASONS];
+};
+
+/* xlb_meta: what this set of pins is. */
+struct xlb_meta {
+	__u32 magic; /* XLB_META_MAGIC */
+	__u32 layout_version; /* XLB_LAYOUT_VERSION of the creator */
+	__u32 max_vips;
+	__u32 max_backends;
+	__u32 conn_table_size;
+	__u32 pad;
+};
+
+/* xlb_config: run-time settings of the data plane. */
+struct xlb_config {
+	__u64 udp_timeout_ns;
+	/* Seeds the flow hash; LB hosts behind one ECMP group share it. */
+	__u32 hash_seed;
+	__u32 flags; /* reserved, 0 */
+};
+
+/* xlb_prefilter: bit h set when some VIP address hashes to h. */
+struct xlb_prefilter {
+	__u64 words[XLB_PREFILTER_WORDS];
+};
+
+#define XLB_ASSERT_SIZE(type, size)                                            \
+	_Static_assert(sizeof(type) == (size), #type " size changed: bump "    \
+						 "XLB_LAYOUT_VERSION")
+#define XLB_ASSERT_OFFSET(type, field, off)                                    \
+	_Static_assert(__builtin_offsetof(type, field) == (off),               \
+		       #type "." #field " moved: bump XLB_LAYOUT_VERSION")
+
+XLB_ASSERT_SIZE(union xlb_addr, 16);
+XLB_ASSERT_SIZE(struct xlb_vip_key, 20);
+XLB_ASSERT_OFFSET(struct xlb_vip_key, port, 16);
+XLB_ASSERT_OFFSET(struct xlb_vip_key, family, 19);
+XLB_ASSERT_SIZE(struct xlb_vip, 16);
+XLB_ASSERT_SIZE(struct xlb_addr_key, 20);
+XLB_ASSERT_SIZE(struct xlb_backend, 32);
+XLB_ASSERT_OFFSET(struct xlb_backend, vip_id, 16);
+XLB_ASSERT_OFFSET(struct xlb_backend, gen, 20);
+XLB_ASSERT_OFFSET(struct xlb_backend, mac, 24);
+XLB_ASSERT_OFFSET(struct xlb_backend, flags, 31);
+XLB_ASSERT_SIZE(struct xlb_table_entry, 8);
+XLB_ASSERT_SIZE(struct xlb_flow_key, 40);
+XLB_ASSERT_OFFSET(struct xlb_flow_key, sport, 32);
+XLB_ASSERT_OFFSET(struct xlb_flow_key, proto, 36);
+XLB_ASSERT_SIZE(struct xlb_conn, 16);
+XLB_ASSERT_SIZE(struct xlb_pair_counters, 24);
+XLB_ASSERT_SIZE(struct xlb_vip_counters, 32);
+XLB_ASSERT_SIZE(struct xlb_global_counters, 8 * (6 + XLB_DROP_REASONS));
+XLB_ASSERT_SIZE(struct xlb_meta, 24);
+XLB_ASSERT_SIZE(struct xlb_config, 16);
+XLB_ASSERT_SIZE(struct xlb_prefilter, XLB_PREFILTER_WORDS * 8);
+_Static_assert(XLB_MAX_BACKENDS < XLB_PAIR_NONE, "pair ids must fit 16 bits");
+
+#endif
