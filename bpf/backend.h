@@ -20,8 +20,8 @@ static __always_inline __u32 pair_state(__u32 pair)
 {
 	__u32 *state = bpf_map_lookup_elem(&xlb_be_state, &pair);
 
-	if (!state || (*state != XLB_STATE_ACTIVE &&
-		       *state != XLB_STATE_DRAINING))
+	if (!state ||
+	    (*state != XLB_STATE_ACTIVE && *state != XLB_STATE_DRAINING))
 		return XLB_STATE_DOWN;
 	return *state;
 }

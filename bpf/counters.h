@@ -15,8 +15,10 @@ static __always_inline struct xlb_global_counters *global_counters(void)
 static __always_inline void count_forwarded(__u32 pair, __u32 vip_id,
 					    __u32 bytes, bool new_flow)
 {
-	struct xlb_pair_counters *pc = bpf_map_lookup_elem(&xlb_be_stats, &pair);
-	struct xlb_vip_counters *vc = bpf_map_lookup_elem(&xlb_vip_stats, &vip_id);
+	struct xlb_pair_counters *pc =
+		bpf_map_lookup_elem(&xlb_be_stats, &pair);
+	struct xlb_vip_counters *vc =
+		bpf_map_lookup_elem(&xlb_vip_stats, &vip_id);
 
 	if (pc) {
 		pc->packets++;
@@ -32,7 +34,8 @@ static __always_inline void count_forwarded(__u32 pair, __u32 vip_id,
 
 static __always_inline void count_vip_drop(__u32 vip_id)
 {
-	struct xlb_vip_counters *vc = bpf_map_lookup_elem(&xlb_vip_stats, &vip_id);
+	struct xlb_vip_counters *vc =
+		bpf_map_lookup_elem(&xlb_vip_stats, &vip_id);
 
 	if (vc)
 		vc->dropped++;

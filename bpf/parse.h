@@ -28,8 +28,8 @@
 #define TCP_FLAG_ACK 0x10
 
 enum parse_verdict {
-	PARSED, /* a TCP or UDP packet that may be for a VIP */
-	NOT_VIP, /* cannot be for a VIP: pass it untouched */
+	PARSED,	   /* a TCP or UDP packet that may be for a VIP */
+	NOT_VIP,   /* cannot be for a VIP: pass it untouched */
 	MALFORMED, /* bad or cut short; dropped if its address is a VIP's */
 };
 
@@ -74,9 +74,10 @@ static __always_inline __be16 parse_ethernet(struct hdr_cursor *nh,
 	return vlan->h_vlan_encapsulated_proto;
 }
 
-static __always_inline enum parse_verdict
-parse_ipv4(struct hdr_cursor *nh, void *data_end, struct packet *pkt,
-	   void **ip_end)
+static __always_inline enum parse_verdict parse_ipv4(struct hdr_cursor *nh,
+						     void *data_end,
+						     struct packet *pkt,
+						     void **ip_end)
 {
 	struct iphdr *iph = nh->pos;
 	__u32 hdr_len, total_len;
@@ -108,9 +109,10 @@ parse_ipv4(struct hdr_cursor *nh, void *data_end, struct packet *pkt,
 	return PARSED;
 }
 
-static __always_inline enum parse_verdict
-parse_ipv6(struct hdr_cursor *nh, void *data_end, struct packet *pkt,
-	   void **ip_end)
+static __always_inline enum parse_verdict parse_ipv6(struct hdr_cursor *nh,
+						     void *data_end,
+						     struct packet *pkt,
+						     void **ip_end)
 {
 	struct ipv6hdr *ip6 = nh->pos;
 	struct ipv6_opt_hdr *opt;
@@ -161,9 +163,9 @@ parse_ipv6(struct hdr_cursor *nh, void *data_end, struct packet *pkt,
 	return malformed(pkt, XLB_DROP_IPV6_EXTHDR);
 }
 
-static __always_inline enum parse_verdict
-parse_l4(struct hdr_cursor *nh, void *data_end, void *ip_end,
-	 struct packet *pkt)
+static __always_inline enum parse_verdict parse_l4(struct hdr_cursor *nh,
+						   void *data_end, void *ip_end,
+						   struct packet *pkt)
 {
 	if (pkt->key.proto == IPPROTO_TCP) {
 		struct tcphdr *th = nh->pos;
@@ -195,7 +197,7 @@ parse_l4(struct hdr_cursor *nh, void *data_end, void *ip_end,
 static __always_inline enum parse_verdict
 parse_packet(void *data, void *data_end, struct packet *pkt)
 {
-	struct hdr_cursor nh = { .pos = data };
+	struct hdr_cursor nh = {.pos = data};
 	enum parse_verdict verdict;
 	void *ip_end = data_end;
 	__be16 proto;

@@ -14,8 +14,8 @@
  * XLB_PROBE_LIMIT slots. NULL with *reason set when there is none.
  */
 static __always_inline struct xlb_backend *
-table_pick(const struct xlb_vip *vip, const struct packet *pkt,
-	   __u32 *pair_out, enum xlb_drop_reason *reason)
+table_pick(const struct xlb_vip *vip, const struct packet *pkt, __u32 *pair_out,
+	   enum xlb_drop_reason *reason)
 {
 	__u32 vip_id = vip->id, size = vip->table_size, seed = 0;
 	struct xlb_config *cfg = runtime_config();

@@ -49,7 +49,8 @@ static __always_inline int balance(struct xdp_md *ctx, struct packet *pkt,
 		if (be) {
 			global->conn_hits++;
 			global->forwarded++;
-			count_forwarded(pair, be->vip_id, pkt->frame_len, false);
+			count_forwarded(pair, be->vip_id, pkt->frame_len,
+					false);
 			return forward_l2dsr(data, data_end, be);
 		}
 	}

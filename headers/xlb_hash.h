@@ -43,7 +43,6 @@ static inline __u32 xlb_flow_hash(const struct xlb_flow_key *key, __u32 seed)
 	const __u32 *w = (const __u32 *)key;
 	__u32 h = seed;
 
-#pragma unroll
 	for (int i = 0; i < (int)(sizeof(*key) / 4); i++)
 		h = xlb_hash_mix(h, w[i]);
 	return xlb_hash_final(h, sizeof(*key));

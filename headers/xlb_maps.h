@@ -34,10 +34,10 @@
 /* Per-CPU array[1] of struct xlb_global_counters. */
 #define XLB_MAP_GLOBAL "xlb_global"
 
-#define XLB_MAP_NAMES                                                          \
-	XLB_MAP_META, XLB_MAP_CONFIG, XLB_MAP_PREFILTER, XLB_MAP_VIPS,         \
-		XLB_MAP_VIP_ADDRS, XLB_MAP_TABLES, XLB_MAP_BACKENDS,           \
-		XLB_MAP_BE_STATE, XLB_MAP_BE_WEIGHT, XLB_MAP_CONNS,            \
+#define XLB_MAP_NAMES                                                  \
+	XLB_MAP_META, XLB_MAP_CONFIG, XLB_MAP_PREFILTER, XLB_MAP_VIPS, \
+		XLB_MAP_VIP_ADDRS, XLB_MAP_TABLES, XLB_MAP_BACKENDS,   \
+		XLB_MAP_BE_STATE, XLB_MAP_BE_WEIGHT, XLB_MAP_CONNS,    \
 		XLB_MAP_BE_STATS, XLB_MAP_VIP_STATS, XLB_MAP_GLOBAL
 
 /* Pin of the bpf_link that attaches the program to interface NAME. */

@@ -21,15 +21,15 @@ union xlb_addr {
 struct xlb_vip_key {
 	union xlb_addr addr;
 	__be16 port;
-	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 family; /* XLB_FAMILY_V4 or XLB_FAMILY_V6 */
 };
 
 /* xlb_vips value. */
 struct xlb_vip {
-	__u32 id; /* index into xlb_tables and xlb_vip_stats */
+	__u32 id;	  /* index into xlb_tables and xlb_vip_stats */
 	__u32 table_size; /* Maglev slots (prime), fixed for the VIP's life */
-	__u32 flags; /* reserved, 0 */
+	__u32 flags;	  /* reserved, 0 */
 	/*
 	 * Digest of the pairs, weights and states the current table was built
 	 * from: user space compares it with the maps to tell a stale table.
@@ -46,8 +46,8 @@ struct xlb_addr_key {
 
 /* Backend (pair) states, in xlb_be_state: any other value reads as down. */
 enum xlb_backend_state {
-	XLB_STATE_DOWN = 0, /* takes nothing; its flows move at once */
-	XLB_STATE_ACTIVE = 1, /* takes new and existing flows */
+	XLB_STATE_DOWN = 0,	/* takes nothing; its flows move at once */
+	XLB_STATE_ACTIVE = 1,	/* takes new and existing flows */
 	XLB_STATE_DRAINING = 2, /* keeps its flows, takes no new ones */
 };
 
@@ -60,7 +60,7 @@ enum xlb_backend_state {
  */
 struct xlb_backend {
 	union xlb_addr addr; /* the backend's own address: identity, MAC lookup */
-	__u32 vip_id; /* the VIP this pair serves */
+	__u32 vip_id;	     /* the VIP this pair serves */
 	/*
 	 * Bumped whenever the index is given to a new pair; a connection
 	 * remembers it, so a flow never follows a reused index.
@@ -90,7 +90,7 @@ struct xlb_flow_key {
 /* xlb_conns value. */
 struct xlb_conn {
 	__u32 pair;
-	__u32 gen; /* xlb_backend.gen when the flow was placed */
+	__u32 gen;	    /* xlb_backend.gen when the flow was placed */
 	__u64 last_seen_ns; /* UDP only: coarse clock, for the idle timeout */
 };
 
@@ -99,17 +99,17 @@ enum xlb_drop_reason {
 	XLB_DROP_TRUNCATED = 0, /* a header or the IP payload is cut short */
 	XLB_DROP_BAD_IP_HEADER, /* IPv4 IHL < 5, total length < header */
 	XLB_DROP_BAD_L4_HEADER, /* TCP data offset < 5, bad UDP length */
-	XLB_DROP_FRAGMENT, /* IPv4 or IPv6 fragment to a VIP address */
-	XLB_DROP_IPV6_EXTHDR, /* routing header or too long a chain */
-	XLB_DROP_NO_BACKEND, /* the VIP has no active backend */
-	XLB_DROP_NO_TABLE, /* the VIP's table is missing or too small */
+	XLB_DROP_FRAGMENT,	/* IPv4 or IPv6 fragment to a VIP address */
+	XLB_DROP_IPV6_EXTHDR,	/* routing header or too long a chain */
+	XLB_DROP_NO_BACKEND,	/* the VIP has no active backend */
+	XLB_DROP_NO_TABLE,	/* the VIP's table is missing or too small */
 	XLB_DROP_REASONS,
 };
 
 /* xlb_be_stats: per-CPU, per pair. */
 struct xlb_pair_counters {
 	__u64 packets;
-	__u64 bytes; /* L2 frame length */
+	__u64 bytes;	 /* L2 frame length */
 	__u64 new_flows; /* flows placed on this pair */
 };
 
@@ -123,18 +123,18 @@ struct xlb_vip_counters {
 
 /* xlb_global: per-CPU, one entry. */
 struct xlb_global_counters {
-	__u64 passed; /* XDP_PASS: not for a VIP */
-	__u64 forwarded; /* XDP_TX to a backend */
-	__u64 conn_hits; /* a live connection-table entry placed the packet */
+	__u64 passed;	   /* XDP_PASS: not for a VIP */
+	__u64 forwarded;   /* XDP_TX to a backend */
+	__u64 conn_hits;   /* a live connection-table entry placed the packet */
 	__u64 conn_misses; /* VIP packet (not a SYN) without a live entry */
 	__u64 nonsyn_misses; /* of those, TCP: state lost (restart, eviction) */
-	__u64 udp_expired; /* UDP entries found idle past the timeout */
+	__u64 udp_expired;   /* UDP entries found idle past the timeout */
 	__u64 drops[XLB_DROP_REASONS];
 };
 
 /* xlb_meta: what this set of pins is. */
 struct xlb_meta {
-	__u32 magic; /* XLB_META_MAGIC */
+	__u32 magic;	      /* XLB_META_MAGIC */
 	__u32 layout_version; /* XLB_LAYOUT_VERSION of the creator */
 	__u32 max_vips;
 	__u32 max_backends;
@@ -155,11 +155,11 @@ struct xlb_prefilter {
 	__u64 words[XLB_PREFILTER_WORDS];
 };
 
-#define XLB_ASSERT_SIZE(type, size)                                            \
-	_Static_assert(sizeof(type) == (size), #type " size changed: bump "    \
-						 "XLB_LAYOUT_VERSION")
-#define XLB_ASSERT_OFFSET(type, field, off)                                    \
-	_Static_assert(__builtin_offsetof(type, field) == (off),               \
+#define XLB_ASSERT_SIZE(type, size)                                         \
+	_Static_assert(sizeof(type) == (size), #type " size changed: bump " \
+						     "XLB_LAYOUT_VERSION")
+#define XLB_ASSERT_OFFSET(type, field, off)                      \
+	_Static_assert(__builtin_offsetof(type, field) == (off), \
 		       #type "." #field " moved: bump XLB_LAYOUT_VERSION")
 
 XLB_ASSERT_SIZE(union xlb_addr, 16);

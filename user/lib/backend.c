@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/* (VIP, backend) pairs: each with its own weight, state and counters. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "internal.h"
+
+static int spec_check(const struct xlb_backend_spec *spec, bool adding)
+{
+	static const __u8 zero_mac[6];
+
+	if (spec->family != XLB_FAMILY_V4 && spec->family != XLB_FAMILY_V6)
+		return xlb_err(EINVAL, "backend family %u is not 4 or 6",
+			       spec->family);
+	if ((adding || (spec->set & XLB_SET_WEIGHT)) &&
+	    spec->weight > XLB_WEIGHT_MAX)
+		return xlb_err(ERANGE, "weight %u is out of range [0, %u]",
+			       spec->weight, XLB_WEIGHT_MAX);
+	if ((adding || (spec->set & XLB_SET_STATE)) &&
+	    spec->state != XLB_STATE_ACTIVE &&
+	    spec->state != XLB_STATE_DRAINING && spec->state != XLB_STATE_DOWN)
+		return xlb_err(EINVAL,
+			       "state %u is not active, draining or down",
+			       spec->state);
+	if ((adding || (spec->set & XLB_SET_MAC)) &&
+	    (!memcmp(spec->mac, zero_mac, 6) || (spec->mac[0] & 1)))
+		return xlb_err(EINVAL, "backend MAC must be a unicast address");
+	return 0;
+}
+
+/* The in-use pair of (vip_id, addr), or -1. */
+static int pair_find(const struct pair_snapshot *snap, __u32 vip_id,
+		     const union xlb_addr *addr, __u8 family)
+{
+	for (__u32 i = 0; i < snap->n; i++) {
+		const struct xlb_backend *be = &snap->be[i];
+
+		if ((be->flags & XLB_BACKEND_F_IN_USE) &&
+		    be->vip_id == vip_id &&
+		    !xlb_addr_cmp(&be->addr, be->family, addr, family))
+			return i;
+	}
+	return -1;
+}
+
+static int not_found(const struct xlb_vip_key *vip, const union xlb_addr *addr,
+		     __u8 family)
+{
+	char a[XLB_ADDR_STRLEN], v[XLB_VIP_STRLEN];
+
+	return xlb_err(ENOENT, "backend %s does not serve VIP %s",
+		       xlb_format_addr(addr, family, a, sizeof(a)),
+		       xlb_format_vip(vip, v, sizeof(v)));
+}
+
+static int write_scalar(struct xlb *xlb, enum xlb_map_id map, __u32 pair,
+			__u32 value)
+{
+	if (bpf_map_update_elem(xlb->fds[map], &pair, &value, BPF_ANY))
+		return xlb_errno(errno, "write %s[%u]", xlb_map_names[map],
+				 pair);
+	return 0;
+}
+
+int xlb_backend_add(struct xlb *xlb, const struct xlb_vip_key *vip_key,
+		    const struct xlb_backend_spec *spec)
+{
+	char a[XLB_ADDR_STRLEN], v[XLB_VIP_STRLEN];
+	struct pair_snapshot snap;
+	struct xlb_backend be;
+	struct xlb_vip vip;
+	__u32 serving = 0;
+	int err, pair = -1;
+
+	err = xlb_require_lock(xlb, "backend add");
+	if (!err)
+		err = spec_check(spec, true);
+	if (!err)
+		err = xlb_vip_get(xlb, vip_key, &vip);
+	if (!err)
+		err = pair_snapshot_read(xlb, &snap);
+	if (err)
+		return err;
+	xlb_format_addr(&spec->addr, spec->family, a, sizeof(a));
+	xlb_format_vip(vip_key, v, sizeof(v));
+
+	if (pair_find(&snap, vip.id, &spec->addr, spec->family) >= 0) {
+		err = xlb_err(EEXIST, "backend %s already serves VIP %s", a, v);
+		goto out;
+	}
+	for (__u32 i = 0; i < snap.n; i++) {
+		if (!(snap.be[i].flags & XLB_BACKEND_F_IN_USE)) {
+			if (pair < 0)
+				pair = i;
+		} else if (snap.be[i].vip_id == vip.id) {
+			serving++;
+		}
+	}
+	if (serving >= vip.table_size) {
+		err = xlb_err(ENOSPC,
+			      "VIP %s has %u table slots: no room for "
+			      "another backend",
+			      v, vip.table_size);
+		goto out;
+	}
+	if (pair < 0) {
+		err = xlb_err(ENOSPC, "all %u backend slots are in use",
+			      snap.n);
+		goto out;
+	}
+
+	be = (struct xlb_backend){
+		.addr = spec->addr,
+		.vip_id = vip.id,
+		.gen = snap.be[pair].gen + 1,
+		.family = spec->family,
+		.flags = XLB_BACKEND_F_IN_USE,
+	};
+	memcpy(be.mac, spec->mac, sizeof(be.mac));
+	err = write_scalar(xlb, MAP_BE_WEIGHT, pair, spec->weight);
+	if (!err)
+		err = write_scalar(xlb, MAP_BE_STATE, pair, spec->state);
+	if (!err)
+		err = percpu_zero(xlb, xlb->fds[MAP_BE_STATS], pair,
+				  sizeof(struct xlb_pair_counters));
+	/* Last: the pair exists once its weight, state and counters do. */
+	if (!err &&
+	    bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &pair, &be, BPF_ANY))
+		err = xlb_errno(errno, "add backend %s to VIP %s", a, v);
+	if (!err)
+		vip_mark_dirty(xlb, vip.id);
+out:
+	pair_snapshot_free(&snap);
+	return err;
+}
+
+int xlb_backend_set(struct xlb *xlb, const struct xlb_vip_key *vip_key,
+		    const struct xlb_backend_spec *spec)
+{
+	struct pair_snapshot snap;
+	struct xlb_vip vip;
+	int err, pair;
+
+	err = xlb_require_lock(xlb, "backend set");
+	if (!err)
+		err = spec_check(spec, false);
+	if (!err)
+		err = xlb_vip_get(xlb, vip_key, &vip);
+	if (!err)
+		err = pair_snapshot_read(xlb, &snap);
+	if (err)
+		return err;
+	pair = pair_find(&snap, vip.id, &spec->addr, spec->family);
+	if (pair < 0) {
+		err = not_found(vip_key, &spec->addr, spec->family);
+		goto out;
+	}
+	if (spec->set & XLB_SET_WEIGHT)
+		err = write_scalar(xlb, MAP_BE_WEIGHT, pair, spec->weight);
+	if (!err && (spec->set & XLB_SET_STATE))
+		err = write_scalar(xlb, MAP_BE_STATE, pair, spec->state);
+	if (!err && (spec->set & XLB_SET_MAC)) {
+		struct xlb_backend be = snap.be[pair];
+
+		memcpy(be.mac, spec->mac, sizeof(be.mac));
+		if (bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &pair, &be,
+					BPF_ANY))
+			err = xlb_errno(errno, "write %s[%u]", XLB_MAP_BACKENDS,
+					pair);
+	}
+	if (!err)
+		vip_mark_dirty(xlb, vip.id);
+out:
+	pair_snapshot_free(&snap);
+	return err;
+}
+
+int xlb_backend_del(struct xlb *xlb, const struct xlb_vip_key *vip_key,
+		    const union xlb_addr *addr, __u8 family)
+{
+	struct pair_snapshot snap;
+	struct xlb_vip vip;
+	int err, pair;
+
+	err = xlb_require_lock(xlb, "backend del");
+	if (!err)
+		err = xlb_vip_get(xlb, vip_key, &vip);
+	if (!err)
+		err = pair_snapshot_read(xlb, &snap);
+	if (err)
+		return err;
+	pair = pair_find(&snap, vip.id, addr, family);
+	if (pair < 0) {
+		err = not_found(vip_key, addr, family);
+		goto out;
+	}
+	/* Down first: its flows move now, before the slot is released. */
+	err = write_scalar(xlb, MAP_BE_STATE, pair, XLB_STATE_DOWN);
+	if (!err) {
+		struct xlb_backend be = snap.be[pair];
+
+		be.flags = 0;
+		if (bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &pair, &be,
+					BPF_ANY))
+			err = xlb_errno(errno, "release pair %d", pair);
+	}
+	if (!err)
+		err = write_scalar(xlb, MAP_BE_WEIGHT, pair, 0);
+	if (!err)
+		vip_mark_dirty(xlb, vip.id);
+out:
+	pair_snapshot_free(&snap);
+	return err;
+}
+
+static int pair_info_cmp(const void *a, const void *b)
+{
+	const struct xlb_pair_info *x = a, *y = b;
+	int c = xlb_vip_key_cmp(&x->vip, &y->vip);
+
+	if (c)
+		return c;
+	return xlb_addr_cmp(&x->be.addr, x->be.family, &y->be.addr,
+			    y->be.family);
+}
+
+int xlb_backend_list(struct xlb *xlb, const struct xlb_vip_key *vip_key,
+		     struct xlb_pair_info **out, size_t *n)
+{
+	struct xlb_vip_entry *vips;
+	struct xlb_pair_info *list;
+	struct pair_snapshot snap;
+	size_t n_vips, count = 0;
+	int err;
+
+	err = pair_snapshot_read(xlb, &snap);
+	if (err)
+		return err;
+	err = vips_read(xlb, &vips, &n_vips);
+	if (err)
+		goto out_snap;
+	list = calloc(snap.n + 1, sizeof(*list));
+	if (!list) {
+		err = xlb_err(ENOMEM, "out of memory");
+		goto out_vips;
+	}
+	for (size_t v = 0; v < n_vips; v++) {
+		if (vip_key && xlb_vip_key_cmp(vip_key, &vips[v].key))
+			continue;
+		for (__u32 i = 0; i < snap.n; i++) {
+			if (!(snap.be[i].flags & XLB_BACKEND_F_IN_USE) ||
+			    snap.be[i].vip_id != vips[v].vip.id)
+				continue;
+			list[count++] = (struct xlb_pair_info){
+				.id = i,
+				.vip = vips[v].key,
+				.be = snap.be[i],
+				.weight = snap.weight[i],
+				.state = snap.state[i],
+			};
+		}
+	}
+	qsort(list, count, sizeof(*list), pair_info_cmp);
+	*out = list;
+	*n = count;
+out_vips:
+	free(vips);
+out_snap:
+	pair_snapshot_free(&snap);
+	return err;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the library's files share and its callers do not see. */
+#ifndef XLB_INTERNAL_H
+#define XLB_INTERNAL_H
+
+#include <limits.h>
+
+#include "xlb.h"
+
+enum xlb_map_id {
+	MAP_META,
+	MAP_CONFIG,
+	MAP_PREFILTER,
+	MAP_VIPS,
+	MAP_VIP_ADDRS,
+	MAP_TABLES,
+	MAP_BACKENDS,
+	MAP_BE_STATE,
+	MAP_BE_WEIGHT,
+	MAP_CONNS,
+	MAP_BE_STATS,
+	MAP_VIP_STATS,
+	MAP_GLOBAL,
+	MAP_COUNT,
+};
+
+struct xlb {
+	char pin_dir[PATH_MAX];
+	int dir_fd; /* the pin directory itself: flock()ed as the writer lock */
+	bool locked;
+	int fds[MAP_COUNT];
+	struct xlb_meta meta;
+	int ncpus;
+	/* VIP ids whose tables this handle changed and must rebuild. */
+	__u64 dirty[XLB_MAX_VIPS / 64];
+};
+
+extern const char *const xlb_map_names[MAP_COUNT];
+
+/* Records the message for xlb_errmsg() and returns -err. */
+int xlb_err(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Same, appending ": strerror(err)". */
+int xlb_errno(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The last warning libbpf printed, for error messages. */
+const char *xlb_libbpf_last_message(void);
+
+/* -ENOLCK unless the caller holds the writer lock. */
+int xlb_require_lock(struct xlb *xlb, const char *what);
+
+/* All pairs (in use or not), weights and states in one read each. */
+struct pair_snapshot {
+	__u32 n;
+	struct xlb_backend *be;
+	__u32 *weight;
+	__u32 *state;
+};
+int pair_snapshot_read(struct xlb *xlb, struct pair_snapshot *snap);
+void pair_snapshot_free(struct pair_snapshot *snap);
+
+/* Reads a whole array map (n entries of value_size) with one batch call. */
+int array_read_all(int fd, __u32 n, size_t value_size, void *values);
+/* Writes zeros to every CPU's copy of one per-CPU array entry. */
+int percpu_zero(struct xlb *xlb, int fd, __u32 index, size_t value_size);
+
+/* Every VIP, unsorted, without the staleness flag. */
+int vips_read(struct xlb *xlb, struct xlb_vip_entry **out, size_t *n);
+void vip_mark_dirty(struct xlb *xlb, __u32 vip_id);
+/* Digest of what a VIP's table is built from (see struct xlb_vip). */
+__u32 table_digest(const struct pair_snapshot *snap, __u32 vip_id);
+/* Creates an empty table map for a new VIP and installs it. */
+int table_install_empty(struct xlb *xlb, __u32 vip_id, __u32 size);
+/* Recomputes xlb_vip_addrs and xlb_prefilter from xlb_vips. */
+int derived_refresh(struct xlb *xlb);
+
+#endif

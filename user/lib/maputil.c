@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Whole-map reads and writes: one syscall per map, not one per entry. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "internal.h"
+
+int array_read_all(int fd, __u32 n, size_t value_size, void *values)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 done = 0, batch = 0, count;
+	__u32 *keys;
+	int err = 0;
+
+	keys = calloc(n, sizeof(*keys));
+	if (!keys)
+		return xlb_err(ENOMEM, "out of memory");
+	while (done < n) {
+		count = n - done;
+		err = bpf_map_lookup_batch(fd, done ? &batch : NULL, &batch,
+					   keys + done,
+					   (char *)values + done * value_size,
+					   &count, &opts);
+		done += count;
+		if (err) {
+			err = errno == ENOENT ? 0 : -errno;
+			break;
+		}
+	}
+	free(keys);
+	if (err)
+		return xlb_errno(-err, "read a map");
+	return 0;
+}
+
+int percpu_zero(struct xlb *xlb, int fd, __u32 index, size_t value_size)
+{
+	size_t stride = (value_size + 7) & ~(size_t)7;
+	void *zeros = calloc(xlb->ncpus, stride);
+	int err = 0;
+
+	if (!zeros)
+		return xlb_err(ENOMEM, "out of memory");
+	if (bpf_map_update_elem(fd, &index, zeros, BPF_ANY))
+		err = xlb_errno(errno, "reset counters");
+	free(zeros);
+	return err;
+}
+
+int pair_snapshot_read(struct xlb *xlb, struct pair_snapshot *snap)
+{
+	__u32 n = xlb->meta.max_backends;
+	int err;
+
+	memset(snap, 0, sizeof(*snap));
+	snap->n = n;
+	snap->be = calloc(n, sizeof(*snap->be));
+	snap->weight = calloc(n, sizeof(*snap->weight));
+	snap->state = calloc(n, sizeof(*snap->state));
+	if (!snap->be || !snap->weight || !snap->state) {
+		pair_snapshot_free(snap);
+		return xlb_err(ENOMEM, "out of memory");
+	}
+	err = array_read_all(xlb->fds[MAP_BACKENDS], n, sizeof(*snap->be),
+			     snap->be);
+	if (!err)
+		err = array_read_all(xlb->fds[MAP_BE_WEIGHT], n,
+				     sizeof(*snap->weight), snap->weight);
+	if (!err)
+		err = array_read_all(xlb->fds[MAP_BE_STATE], n,
+				     sizeof(*snap->state), snap->state);
+	if (err)
+		pair_snapshot_free(snap);
+	return err;
+}
+
+void pair_snapshot_free(struct pair_snapshot *snap)
+{
+	free(snap->be);
+	free(snap->weight);
+	free(snap->state);
+	memset(snap, 0, sizeof(*snap));
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Counters: the data plane keeps one copy per CPU; a read sums them. Each map
+ * is read with one batch call into a buffer kept between reads, so a caller
+ * polling every second (xlbd) makes a few syscalls and no allocation.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "internal.h"
+
+static size_t stride(size_t value_size)
+{
+	return (value_size + 7) & ~(size_t)7;
+}
+
+/* Adds up the per-CPU copies of n entries, all made of __u64 fields. */
+static void sum_percpu(const __u64 *percpu, __u32 n, int ncpus,
+		       size_t value_size, void *out)
+{
+	size_t words = value_size / sizeof(__u64);
+	size_t per_entry = ncpus * stride(value_size) / sizeof(__u64);
+	__u64 *sum = out;
+
+	memset(out, 0, n * value_size);
+	for (__u32 e = 0; e < n; e++) {
+		const __u64 *entry = percpu + e * per_entry;
+
+		for (int cpu = 0; cpu < ncpus; cpu++)
+			for (size_t w = 0; w < words; w++)
+				sum[e * words + w] +=
+					entry[cpu * stride(value_size) / 8 + w];
+	}
+}
+
+static int read_summed(struct xlb *xlb, enum xlb_map_id map, __u32 n,
+		       size_t value_size, __u64 *scratch, void *out)
+{
+	int err;
+
+	err = array_read_all(xlb->fds[map], n, xlb->ncpus * stride(value_size),
+			     scratch);
+	if (err)
+		return err;
+	sum_percpu(scratch, n, xlb->ncpus, value_size, out);
+	return 0;
+}
+
+int xlb_stats_read(struct xlb *xlb, struct xlb_stats *stats)
+{
+	int err;
+
+	_Static_assert(sizeof(struct xlb_global_counters) % 8 == 0 &&
+			       sizeof(struct xlb_vip_counters) % 8 == 0 &&
+			       sizeof(struct xlb_pair_counters) % 8 == 0,
+		       "counters are made of __u64 fields");
+
+	if (!stats->vips) {
+		stats->max_vips = xlb->meta.max_vips;
+		stats->max_backends = xlb->meta.max_backends;
+		stats->vips = calloc(stats->max_vips, sizeof(*stats->vips));
+		stats->pairs =
+			calloc(stats->max_backends, sizeof(*stats->pairs));
+		/* Big enough for the largest of the three maps. */
+		stats->scratch = calloc(
+			(size_t)xlb->ncpus *
+				(stats->max_backends *
+					 sizeof(struct xlb_pair_counters) +
+				 stats->max_vips *
+					 sizeof(struct xlb_vip_counters) +
+				 sizeof(struct xlb_global_counters)),
+			1);
+		if (!stats->vips || !stats->pairs || !stats->scratch) {
+			xlb_stats_free(stats);
+			return xlb_err(ENOMEM, "out of memory");
+		}
+	}
+
+	err = read_summed(xlb, MAP_GLOBAL, 1, sizeof(stats->global),
+			  stats->scratch, &stats->global);
+	if (!err)
+		err = read_summed(xlb, MAP_VIP_STATS, stats->max_vips,
+				  sizeof(*stats->vips), stats->scratch,
+				  stats->vips);
+	if (!err)
+		err = read_summed(xlb, MAP_BE_STATS, stats->max_backends,
+				  sizeof(*stats->pairs), stats->scratch,
+				  stats->pairs);
+	return err;
+}
+
+void xlb_stats_free(struct xlb_stats *stats)
+{
+	free(stats->vips);
+	free(stats->pairs);
+	free(stats->scratch);
+	memset(stats, 0, sizeof(*stats));
+}

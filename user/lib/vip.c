@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/* VIPs: adding, removing and listing them, and what derives from them. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "internal.h"
+#include "maglev.h"
+#include "xlb_hash.h"
+
+static int vip_key_check(const struct xlb_vip_key *key)
+{
+	if (key->family != XLB_FAMILY_V4 && key->family != XLB_FAMILY_V6)
+		return xlb_err(EINVAL, "VIP family %u is not 4 or 6",
+			       key->family);
+	if (key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP)
+		return xlb_err(EINVAL, "VIP protocol %u is not TCP or UDP",
+			       key->proto);
+	if (!key->port)
+		return xlb_err(EINVAL, "VIP port 0 is not allowed");
+	return 0;
+}
+
+/* Every VIP, unsorted. */
+int vips_read(struct xlb *xlb, struct xlb_vip_entry **out, size_t *n)
+{
+	struct xlb_vip_key key, next, *prev = NULL;
+	struct xlb_vip_entry *list;
+	size_t count = 0;
+
+	list = calloc(xlb->meta.max_vips, sizeof(*list));
+	if (!list)
+		return xlb_err(ENOMEM, "out of memory");
+	while (count < xlb->meta.max_vips &&
+	       !bpf_map_get_next_key(xlb->fds[MAP_VIPS], prev, &next)) {
+		key = next;
+		prev = &key;
+		/* Deleted between the two calls: skip it. */
+		if (bpf_map_lookup_elem(xlb->fds[MAP_VIPS], &key,
+					&list[count].vip))
+			continue;
+		list[count].key = key;
+		count++;
+	}
+	*out = list;
+	*n = count;
+	return 0;
+}
+
+static int vip_entry_cmp(const void *a, const void *b)
+{
+	const struct xlb_vip_entry *x = a, *y = b;
+
+	return xlb_vip_key_cmp(&x->key, &y->key);
+}
+
+int xlb_vip_list(struct xlb *xlb, struct xlb_vip_entry **out, size_t *n)
+{
+	struct pair_snapshot snap;
+	int err;
+
+	err = pair_snapshot_read(xlb, &snap);
+	if (err)
+		return err;
+	err = vips_read(xlb, out, n);
+	if (!err) {
+		for (size_t i = 0; i < *n; i++)
+			(*out)[i].table_stale =
+				table_digest(&snap, (*out)[i].vip.id) !=
+				(*out)[i].vip.table_digest;
+		qsort(*out, *n, sizeof(**out), vip_entry_cmp);
+	}
+	pair_snapshot_free(&snap);
+	return err;
+}
+
+int xlb_vip_get(struct xlb *xlb, const struct xlb_vip_key *key,
+		struct xlb_vip *vip)
+{
+	char text[XLB_VIP_STRLEN];
+
+	if (bpf_map_lookup_elem(xlb->fds[MAP_VIPS], key, vip)) {
+		if (errno == ENOENT)
+			return xlb_err(ENOENT, "no VIP %s",
+				       xlb_format_vip(key, text, sizeof(text)));
+		return xlb_errno(errno, "read %s", XLB_MAP_VIPS);
+	}
+	return 0;
+}
+
+void vip_mark_dirty(struct xlb *xlb, __u32 vip_id)
+{
+	if (vip_id < XLB_MAX_VIPS)
+		xlb->dirty[vip_id / 64] |= 1ull << (vip_id % 64);
+}
+
+static int free_vip_id(struct xlb *xlb, __u32 *id)
+{
+	struct xlb_vip_entry *list;
+	__u64 used[XLB_MAX_VIPS / 64] = {};
+	size_t n;
+	int err;
+
+	err = vips_read(xlb, &list, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		if (list[i].vip.id < XLB_MAX_VIPS)
+			used[list[i].vip.id / 64] |= 1ull
+						     << (list[i].vip.id % 64);
+	free(list);
+	for (__u32 i = 0; i < xlb->meta.max_vips && i < XLB_MAX_VIPS; i++) {
+		if (!(used[i / 64] & (1ull << (i % 64)))) {
+			*id = i;
+			return 0;
+		}
+	}
+	return xlb_err(ENOSPC, "all %u VIP slots are in use",
+		       xlb->meta.max_vips);
+}
+
+/* Releases every pair of a VIP id: for a deleted VIP, or orphans of one. */
+static int free_pairs_of(struct xlb *xlb, __u32 vip_id)
+{
+	struct pair_snapshot snap;
+	__u32 down = XLB_STATE_DOWN, zero = 0;
+	int err;
+
+	err = pair_snapshot_read(xlb, &snap);
+	if (err)
+		return err;
+	for (__u32 i = 0; i < snap.n && !err; i++) {
+		struct xlb_backend *be = &snap.be[i];
+
+		if (!(be->flags & XLB_BACKEND_F_IN_USE) || be->vip_id != vip_id)
+			continue;
+		be->flags = 0; /* gen stays: the next user bumps it */
+		if (bpf_map_update_elem(xlb->fds[MAP_BE_STATE], &i, &down,
+					BPF_ANY) ||
+		    bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &i, be,
+					BPF_ANY) ||
+		    bpf_map_update_elem(xlb->fds[MAP_BE_WEIGHT], &i, &zero,
+					BPF_ANY))
+			err = xlb_errno(errno, "release pair %u", i);
+	}
+	pair_snapshot_free(&snap);
+	return err;
+}
+
+int xlb_vip_add(struct xlb *xlb, const struct xlb_vip_key *key,
+		__u32 table_size)
+{
+	char text[XLB_VIP_STRLEN];
+	struct xlb_vip vip = {};
+	int err;
+
+	err = xlb_require_lock(xlb, "vip add");
+	if (!err)
+		err = vip_key_check(key);
+	if (err)
+		return err;
+	xlb_format_vip(key, text, sizeof(text));
+	if (!table_size)
+		table_size = XLB_TABLE_SIZE_DEFAULT;
+	if (table_size < XLB_TABLE_SIZE_MIN ||
+	    table_size > XLB_TABLE_SIZE_MAX || !xlb_is_prime(table_size))
+		return xlb_err(EINVAL,
+			       "table size %u is not a prime in [%u, %u]",
+			       table_size, XLB_TABLE_SIZE_MIN,
+			       XLB_TABLE_SIZE_MAX);
+	if (!bpf_map_lookup_elem(xlb->fds[MAP_VIPS], key, &vip))
+		return xlb_err(EEXIST, "VIP %s already exists", text);
+
+	err = free_vip_id(xlb, &vip.id);
+	if (!err)
+		err = free_pairs_of(xlb, vip.id);
+	if (!err)
+		err = table_install_empty(xlb, vip.id, table_size);
+	if (!err)
+		err = percpu_zero(xlb, xlb->fds[MAP_VIP_STATS], vip.id,
+				  sizeof(struct xlb_vip_counters));
+	if (err)
+		return err;
+	vip.table_size = table_size;
+	vip.table_digest = table_digest(&(struct pair_snapshot){0}, vip.id);
+	/* Last: the VIP becomes visible to packets with its table in place. */
+	if (bpf_map_update_elem(xlb->fds[MAP_VIPS], key, &vip, BPF_NOEXIST))
+		return xlb_errno(errno, "add VIP %s", text);
+	return derived_refresh(xlb);
+}
+
+int xlb_vip_del(struct xlb *xlb, const struct xlb_vip_key *key)
+{
+	char text[XLB_VIP_STRLEN];
+	struct xlb_vip vip;
+	int err;
+
+	err = xlb_require_lock(xlb, "vip del");
+	if (!err)
+		err = xlb_vip_get(xlb, key, &vip);
+	if (err)
+		return err;
+	/* First: from here on the VIP's packets pass untouched. */
+	if (bpf_map_delete_elem(xlb->fds[MAP_VIPS], key))
+		return xlb_errno(errno, "delete VIP %s",
+				 xlb_format_vip(key, text, sizeof(text)));
+	err = free_pairs_of(xlb, vip.id);
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(xlb->fds[MAP_TABLES], &vip.id) &&
+	    errno != ENOENT)
+		return xlb_errno(errno, "delete the table of VIP %s",
+				 xlb_format_vip(key, text, sizeof(text)));
+	return derived_refresh(xlb);
+}
+
+static int addr_key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct xlb_addr_key));
+}
+
+/*
+ * Rebuilds the two structures that only summarise xlb_vips, from scratch:
+ * whatever a crashed writer left, the next refresh makes them right.
+ */
+int derived_refresh(struct xlb *xlb)
+{
+	struct xlb_prefilter filter = {};
+	struct xlb_addr_key *addrs, key, next, *prev = NULL;
+	struct xlb_vip_entry *list;
+	__u32 zero = 0, count;
+	size_t n, n_addrs = 0;
+	int err;
+
+	err = vips_read(xlb, &list, &n);
+	if (err)
+		return err;
+	addrs = calloc(n + 1, sizeof(*addrs));
+	if (!addrs) {
+		free(list);
+		return xlb_err(ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		__u32 bit = xlb_prefilter_bit(&list[i].key.addr);
+
+		filter.words[bit / 64] |= 1ull << (bit % 64);
+		addrs[n_addrs].addr = list[i].key.addr;
+		addrs[n_addrs].family = list[i].key.family;
+		n_addrs++;
+	}
+	free(list);
+	qsort(addrs, n_addrs, sizeof(*addrs), addr_key_cmp);
+
+	/* Add before removing, so no VIP address is ever missing. */
+	for (size_t i = 0; i < n_addrs && !err; i += count) {
+		for (count = 1; i + count < n_addrs &&
+				!addr_key_cmp(&addrs[i], &addrs[i + count]);
+		     count++)
+			;
+		if (bpf_map_update_elem(xlb->fds[MAP_VIP_ADDRS], &addrs[i],
+					&count, BPF_ANY))
+			err = xlb_errno(errno, "update %s", XLB_MAP_VIP_ADDRS);
+	}
+	while (!err &&
+	       !bpf_map_get_next_key(xlb->fds[MAP_VIP_ADDRS], prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bsearch(&key, addrs, n_addrs, sizeof(*addrs),
+			     addr_key_cmp)) {
+			bpf_map_delete_elem(xlb->fds[MAP_VIP_ADDRS], &key);
+			prev = NULL; /* deleting disturbs the iteration */
+		}
+	}
+	free(addrs);
+	if (!err && bpf_map_update_elem(xlb->fds[MAP_PREFILTER], &zero, &filter,
+					BPF_ANY))
+		err = xlb_errno(errno, "update %s", XLB_MAP_PREFILTER);
+	return err;
+}

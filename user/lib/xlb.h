@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libxlb: the one place that loads, attaches, pins and adopts the data plane
+ * and changes its maps. xlbctl and xlbd are thin layers over it.
+ *
+ * The pinned maps are the truth: a handle caches nothing between calls but
+ * the map file descriptors, so every caller sees what the last writer (this
+ * library, bpftool, another process) left. Functions return 0 or a negative
+ * errno; xlb_errmsg() then says what failed and why, in words fit for an
+ * operator. Functions that change the maps need the writer lock
+ * (xlb_lock), and a change never leaves the data plane half-updated.
+ */
+#ifndef XLB_H
+#define XLB_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "xlb_structs.h"
+#include "xlb_maps.h"
+
+struct xlb;
+
+/* The message of the last failure in this thread. */
+const char *xlb_errmsg(void);
+
+/* --- Instances: the maps under one pin directory --- */
+
+struct xlb_create_opts {
+	__u32 conn_table_size; /* 0: XLB_CONN_TABLE_DEFAULT */
+	__u32 udp_timeout_s;   /* 0: XLB_UDP_TIMEOUT_DEFAULT_S */
+	__u32 hash_seed;       /* 0 is a valid seed */
+};
+
+/* Adopts the instance pinned at pin_dir; -ENOENT when there is none. */
+int xlb_open(const char *pin_dir, struct xlb **out);
+/*
+ * Adopts the instance at pin_dir or, when there is none, loads the data plane
+ * and pins its maps there. opts applies only to a new instance. Returns with
+ * the writer lock held: creating is a write.
+ */
+int xlb_create(const char *pin_dir, const struct xlb_create_opts *opts,
+	       struct xlb **out);
+void xlb_close(struct xlb *xlb);
+/* Detaches every attachment and removes every pin and the directory. */
+int xlb_destroy(struct xlb *xlb);
+
+const char *xlb_pin_dir(const struct xlb *xlb);
+const struct xlb_meta *xlb_meta(const struct xlb *xlb);
+int xlb_map_fd(const struct xlb *xlb, const char *name);
+
+/* --- Writer lock: one writer per pin directory at a time --- */
+
+#define XLB_LOCK_TIMEOUT_DEFAULT_MS 5000
+
+/* Waits up to timeout_ms; -EAGAIN naming the holder when it stays taken. */
+int xlb_lock(struct xlb *xlb, int timeout_ms);
+void xlb_unlock(struct xlb *xlb);
+
+/* --- Attachments --- */
+
+enum xlb_xdp_mode {
+	XLB_MODE_NATIVE,
+	XLB_MODE_GENERIC,
+};
+
+struct xlb_attach_opts {
+	enum xlb_xdp_mode mode;
+	bool force; /* replace another program attached to the interface */
+};
+
+struct xlb_attachment {
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	enum xlb_xdp_mode mode;
+	__u32 prog_id;
+	__u32 link_id;
+};
+
+/*
+ * Loads the program against the instance's maps without attaching it (for
+ * BPF_PROG_TEST_RUN): returns its fd, to be closed by the caller.
+ */
+int xlb_prog_load(struct xlb *xlb, const __u8 mac[6]);
+int xlb_attach(struct xlb *xlb, const char *ifname,
+	       const struct xlb_attach_opts *opts);
+int xlb_detach(struct xlb *xlb, const char *ifname);
+/* Sorted by interface name; *out is freed by the caller. */
+int xlb_attachments(struct xlb *xlb, struct xlb_attachment **out, size_t *n);
+
+/* --- Run-time settings --- */
+
+int xlb_config_get(struct xlb *xlb, struct xlb_config *cfg);
+int xlb_config_set(struct xlb *xlb, const struct xlb_config *cfg);
+
+/* --- VIPs --- */
+
+struct xlb_vip_entry {
+	struct xlb_vip_key key;
+	struct xlb_vip vip;
+	bool table_stale; /* the table lags the weights and states in the maps */
+};
+
+int xlb_vip_add(struct xlb *xlb, const struct xlb_vip_key *key,
+		__u32 table_size);
+/* Removes the VIP, its pairs and its table. */
+int xlb_vip_del(struct xlb *xlb, const struct xlb_vip_key *key);
+int xlb_vip_get(struct xlb *xlb, const struct xlb_vip_key *key,
+		struct xlb_vip *vip);
+/* Sorted by address, port, protocol; *out is freed by the caller. */
+int xlb_vip_list(struct xlb *xlb, struct xlb_vip_entry **out, size_t *n);
+
+/* --- Backends: (VIP, backend) pairs --- */
+
+struct xlb_pair_info {
+	__u32 id; /* index into xlb_backends, xlb_be_state, ... */
+	struct xlb_vip_key vip;
+	struct xlb_backend be;
+	__u32 weight;
+	__u32 state; /* as stored: may be outside enum xlb_backend_state */
+};
+
+#define XLB_SET_WEIGHT 0x1
+#define XLB_SET_STATE 0x2
+#define XLB_SET_MAC 0x4
+
+struct xlb_backend_spec {
+	union xlb_addr addr;
+	__u8 family;
+	__u8 mac[6];
+	__u32 weight;
+	__u32 state;
+	__u32 set; /* XLB_SET_*: for xlb_backend_set, which fields apply */
+};
+
+/*
+ * Adds the pair (VIP, backend). Its table is rebuilt at xlb_commit(); until
+ * then the new pair takes no new flows.
+ */
+int xlb_backend_add(struct xlb *xlb, const struct xlb_vip_key *vip,
+		    const struct xlb_backend_spec *spec);
+/*
+ * Changes weight, state or MAC. A state takes effect in the data plane at
+ * once; the table follows at xlb_commit().
+ */
+int xlb_backend_set(struct xlb *xlb, const struct xlb_vip_key *vip,
+		    const struct xlb_backend_spec *spec);
+int xlb_backend_del(struct xlb *xlb, const struct xlb_vip_key *vip,
+		    const union xlb_addr *addr, __u8 family);
+/* Pairs of one VIP (or of all when vip is NULL), sorted by VIP then address. */
+int xlb_backend_list(struct xlb *xlb, const struct xlb_vip_key *vip,
+		     struct xlb_pair_info **out, size_t *n);
+
+/* --- Tables --- */
+
+/* Rebuilds the tables of every VIP changed through this handle. */
+int xlb_commit(struct xlb *xlb);
+/* Rebuilds one VIP's table from the weights and states now in the maps. */
+int xlb_table_rebuild(struct xlb *xlb, const struct xlb_vip_key *key);
+/* Rebuilds every stale table (all of them when force); *rebuilt counts. */
+int xlb_sync(struct xlb *xlb, bool force, int *rebuilt);
+/* Reads back a VIP's table: size slots of pair ids (XLB_PAIR_NONE: empty). */
+int xlb_table_read(struct xlb *xlb, const struct xlb_vip_key *key,
+		   __u16 **slots, __u32 *size);
+
+/* --- Counters, summed over CPUs --- */
+
+struct xlb_stats {
+	struct xlb_global_counters global;
+	__u32 max_vips, max_backends;
+	struct xlb_vip_counters *vips;	 /* by VIP id */
+	struct xlb_pair_counters *pairs; /* by pair id */
+	__u64 *scratch; /* the library's: per-CPU values between reads */
+};
+
+/* Allocates the arrays on first use; read again into the same struct. */
+int xlb_stats_read(struct xlb *xlb, struct xlb_stats *stats);
+void xlb_stats_free(struct xlb_stats *stats);
+
+/* --- Addresses, VIPs and MACs as text --- */
+
+#define XLB_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
+#define XLB_VIP_STRLEN 64
+#define XLB_MAC_STRLEN 18
+
+int xlb_parse_addr(const char *text, union xlb_addr *addr, __u8 *family);
+/* "10.0.0.1:80/tcp" or "[fd00::1]:443/udp". */
+int xlb_parse_vip(const char *text, struct xlb_vip_key *key);
+int xlb_parse_mac(const char *text, __u8 mac[6]);
+const char *xlb_format_addr(const union xlb_addr *addr, __u8 family, char *buf,
+			    size_t len);
+const char *xlb_format_vip(const struct xlb_vip_key *key, char *buf,
+			   size_t len);
+const char *xlb_format_mac(const __u8 mac[6], char *buf, size_t len);
+const char *xlb_state_name(__u32 state);
+int xlb_parse_state(const char *text, __u32 *state);
+int xlb_vip_key_cmp(const struct xlb_vip_key *a, const struct xlb_vip_key *b);
+int xlb_addr_cmp(const union xlb_addr *a, __u8 fa, const union xlb_addr *b,
+		 __u8 fb);
+
+/* --- Neighbours --- */
+
+/*
+ * The MAC of addr as the neighbour table of ifindex knows it, asking the
+ * kernel to resolve it (ARP / ND) and waiting up to timeout_ms when unknown.
+ */
+int xlb_neigh_lookup(int ifindex, const union xlb_addr *addr, __u8 family,
+		     __u8 mac[6], int timeout_ms);
+
+#endif
