@@ -55,8 +55,8 @@ void xlb_comoment_remove(struct xlb_comoment *c, const double *z)
 			c->m[i * c->dim + j] -= w * d[i] * d[j];
 }
 
-int xlb_comoment_solve(const struct xlb_comoment *c, double ridge,
-		       double *coef, double *intercept)
+int xlb_comoment_solve(const struct xlb_comoment *c, double ridge, double *coef,
+		       double *intercept)
 {
 	double l[XLB_OLS_MAX_COLS * XLB_OLS_MAX_COLS];
 	double scale[XLB_OLS_MAX_COLS], w[XLB_OLS_MAX_COLS];

@@ -11,8 +11,8 @@
 #include <stddef.h>
 
 struct xlb_comoment {
-	size_t dim; /* k + 1: the regressors, then the response */
-	size_t n; /* rows currently summarised */
+	size_t dim;   /* k + 1: the regressors, then the response */
+	size_t n;     /* rows currently summarised */
 	double *mean; /* dim values */
 	double *m; /* dim x dim, upper triangle: sum (z_i - mean_i)(z_j - mean_j) */
 };
@@ -27,7 +27,7 @@ void xlb_comoment_remove(struct xlb_comoment *c, const double *z);
  * which refuses a pivot below 1e-10 (a regressor that the others explain to
  * within 1e-10 of its variance) with XLB_MODEL_ERANK.
  */
-int xlb_comoment_solve(const struct xlb_comoment *c, double ridge,
-		       double *coef, double *intercept);
+int xlb_comoment_solve(const struct xlb_comoment *c, double ridge, double *coef,
+		       double *intercept);
 
 #endif

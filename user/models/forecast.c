@@ -16,7 +16,7 @@
 
 struct error_ring {
 	double *abs; /* |e| for the last n errors, circular */
-	double *sq; /* e^2, same slots */
+	double *sq;  /* e^2, same slots */
 	unsigned int head, n;
 	double sum_abs, sum_sq;
 };
@@ -120,8 +120,8 @@ int xlb_forecaster_create(const struct xlb_forecast_config *cfg,
 	err = check_config(cfg, &k);
 	if (err)
 		return err;
-	max_lag = cfg->lags > cfg->exog_lags || !cfg->n_exog ? cfg->lags :
-							       cfg->exog_lags;
+	max_lag = cfg->lags > cfg->exog_lags || !cfg->n_exog ? cfg->lags
+							     : cfg->exog_lags;
 	width = 1 + cfg->n_exog;
 	cap = cfg->window + max_lag + 1;
 	dim = k + 1;
@@ -175,6 +175,12 @@ void xlb_forecaster_destroy(struct xlb_forecaster *f)
 static double *slot(const struct xlb_forecaster *f, uint64_t t)
 {
 	return f->obs + (t % f->cap + f->cap) * f->width;
+}
+
+/* Pointer to observation t in the first copy: up to cap follow it. */
+static const double *run_from(const struct xlb_forecaster *f, uint64_t t)
+{
+	return f->obs + (t % f->cap) * f->width;
 }
 
 /* The regressors of the row whose observation is at p. */
@@ -252,9 +258,9 @@ static void solve_from_stats(struct xlb_forecaster *f)
 static void predict_next(struct xlb_forecaster *f)
 {
 	const double *last = f->n_obs ? slot(f, f->n_obs - 1) : NULL;
-	unsigned int min_errors = f->cfg.error_window < SELECTOR_MIN_ERRORS ?
-					  f->cfg.error_window :
-					  SELECTOR_MIN_ERRORS;
+	unsigned int min_errors = f->cfg.error_window < SELECTOR_MIN_ERRORS
+					  ? f->cfg.error_window
+					  : SELECTOR_MIN_ERRORS;
 	int best = -1;
 
 	f->ready[XLB_FORECAST_LAST] = f->ready[XLB_FORECAST_SES] = last;
@@ -286,7 +292,7 @@ static void predict_next(struct xlb_forecaster *f)
 static void refit_ses(struct xlb_forecaster *f)
 {
 	uint64_t n = f->n_obs < f->cfg.window ? f->n_obs : f->cfg.window;
-	const double *p = slot(f, f->n_obs - n);
+	const double *p = run_from(f, f->n_obs - n);
 	double alpha, level;
 
 	if (f->cfg.ses_alpha || n < 3)
@@ -316,7 +322,7 @@ static int refit_ar(struct xlb_forecaster *f)
 	if (n == 0)
 		return XLB_MODEL_ETOOSHORT;
 	/* Rows n_obs - n .. n_obs - 1; their lags are contiguous before. */
-	first = slot(f, f->n_obs - n - f->max_lag) + f->max_lag * f->width;
+	first = run_from(f, f->n_obs - n - f->max_lag) + f->max_lag * f->width;
 
 	for (size_t j = 0; j < dim; j++)
 		st->mean[j] = 0;
@@ -464,8 +470,8 @@ int xlb_forecaster_forecast(const struct xlb_forecaster *f,
 		size_t c = 0;
 
 		for (size_t i = 1; i <= f->cfg.lags; i++, c++) {
-			double v = i > s ? last[-(ptrdiff_t)((i - s - 1) * w)] :
-					   out[s - i];
+			double v = i > s ? last[-(ptrdiff_t)((i - s - 1) * w)]
+					 : out[s - i];
 
 			y += f->coef[c] * v;
 		}
@@ -477,8 +483,7 @@ int xlb_forecaster_forecast(const struct xlb_forecaster *f,
 					v = last[1 + j -
 						 (ptrdiff_t)((l - s - 1) * w)];
 				else if (future_exog)
-					v = future_exog[(s - l) *
-								f->cfg.n_exog +
+					v = future_exog[(s - l) * f->cfg.n_exog +
 							j];
 				else
 					v = last[1 + j];

@@ -45,7 +45,7 @@ enum xlb_forecast_model {
 #define XLB_FORECAST_MAX_BYTES (256u << 20)
 
 struct xlb_forecast_config {
-	unsigned int lags; /* lags of the series itself (default 2) */
+	unsigned int lags;   /* lags of the series itself (default 2) */
 	unsigned int n_exog; /* exogenous inputs per observation (default 0) */
 	unsigned int exog_lags; /* lags of each exogenous input (default 2) */
 	unsigned int window; /* regression rows in the window (default 3600) */
@@ -53,14 +53,14 @@ struct xlb_forecast_config {
 				     when xlb_forecaster_refit() is called
 				     (default 600) */
 	unsigned int error_window; /* errors the selector averages (default 60) */
-	double ridge; /* ridge penalty on the AR coefficients (default 0) */
+	double ridge;	  /* ridge penalty on the AR coefficients (default 0) */
 	double ses_alpha; /* 0: fitted; otherwise fixed, in (0, 1] */
 };
 
 struct xlb_forecast_model_status {
-	bool ready; /* the model can forecast now */
+	bool ready;  /* the model can forecast now */
 	double next; /* its one-step forecast, when ready */
-	double mae; /* mean absolute one-step error over n_errors */
+	double mae;  /* mean absolute one-step error over n_errors */
 	double rmse; /* root mean squared one-step error over n_errors */
 	unsigned int n_errors; /* recent errors held, <= error_window */
 };
@@ -71,7 +71,7 @@ struct xlb_forecast_status {
 	uint64_t n_refits;
 	size_t n_rows; /* regression rows in the window */
 	struct xlb_forecast_model_status model[XLB_FORECAST_N_MODELS];
-	int ar_error; /* 0, or why ar is not ready (ETOOSHORT, ERANK) */
+	int ar_error;  /* 0, or why ar is not ready (ETOOSHORT, ERANK) */
 	size_t n_coef; /* lags + n_exog * exog_lags */
 	double intercept;
 	double coef[XLB_OLS_MAX_COLS]; /* series lags 1..lags, then for each

@@ -90,10 +90,10 @@ int xlb_iforest_create(const struct xlb_iforest_config *cfg,
 	if (!cfg || !out || n_features == 0)
 		return XLB_MODEL_EINVAL;
 	n_trees = cfg->n_trees ? cfg->n_trees : XLB_IFOREST_DEFAULT_TREES;
-	max_samples = cfg->max_samples ? cfg->max_samples :
-					 XLB_IFOREST_DEFAULT_SAMPLES;
-	max_bytes = cfg->max_bytes ? cfg->max_bytes :
-				     XLB_IFOREST_DEFAULT_MAX_BYTES;
+	max_samples = cfg->max_samples ? cfg->max_samples
+				       : XLB_IFOREST_DEFAULT_SAMPLES;
+	max_bytes = cfg->max_bytes ? cfg->max_bytes
+				   : XLB_IFOREST_DEFAULT_MAX_BYTES;
 	if (max_samples < 2)
 		return XLB_MODEL_EINVAL;
 	if (n_trees > XLB_IFOREST_MAX_TREES ||
@@ -119,15 +119,14 @@ int xlb_iforest_create(const struct xlb_iforest_config *cfg,
 	f->feature = calloc(n_trees * nodes, sizeof(*f->feature));
 	f->leaf = calloc(n_trees * leaves, sizeof(*f->leaf));
 	f->names = calloc(n_features, sizeof(*f->names));
-	f->sample = calloc((size_t)max_samples * n_features,
-			   sizeof(*f->sample));
+	f->sample =
+		calloc((size_t)max_samples * n_features, sizeof(*f->sample));
 	f->rows = calloc(max_samples, sizeof(*f->rows));
 	f->seen = calloc(f->seen_size, sizeof(*f->seen));
 	f->features = calloc(n_features, sizeof(*f->features));
 	f->c_table = calloc(max_samples + 1, sizeof(*f->c_table));
 	if (!f->threshold || !f->feature || !f->leaf || !f->names ||
-	    !f->sample || !f->rows || !f->seen || !f->features ||
-	    !f->c_table) {
+	    !f->sample || !f->rows || !f->seen || !f->features || !f->c_table) {
 		xlb_iforest_destroy(f);
 		return XLB_MODEL_ENOMEM;
 	}
@@ -139,9 +138,8 @@ int xlb_iforest_create(const struct xlb_iforest_config *cfg,
 	return 0;
 }
 
-/* Draws sample_size distinct rows of n_rows (Floyd's algorithm, O(psi)). */
-static void draw_sample(struct xlb_iforest *f, struct xlb_rng *rng,
-			size_t n_rows)
+void xlb_iforest_draw_sample(struct xlb_iforest *f, struct xlb_rng *rng,
+			     size_t n_rows)
 {
 	unsigned int psi = f->sample_size, count = 0;
 	size_t mask = f->seen_size - 1;
@@ -268,8 +266,8 @@ int xlb_iforest_fit(struct xlb_iforest *f, const double *x, size_t n_rows)
 	if (!all_finite(x, n_rows * d))
 		return XLB_MODEL_ENONFINITE;
 
-	f->sample_size = n_rows < f->max_samples ? (unsigned int)n_rows :
-						   f->max_samples;
+	f->sample_size = n_rows < f->max_samples ? (unsigned int)n_rows
+						 : f->max_samples;
 	f->height = xlb_iforest_height(f->sample_size);
 	f->n_leaves = (size_t)1 << f->height;
 	f->n_internal = f->n_leaves - 1;
@@ -287,10 +285,10 @@ int xlb_iforest_fit(struct xlb_iforest *f, const double *x, size_t n_rows)
 		struct xlb_rng rng;
 
 		xlb_rng_seed(&rng, xlb_splitmix64(&stream));
-		draw_sample(f, &rng, n_rows);
+		xlb_iforest_draw_sample(f, &rng, n_rows);
 		for (unsigned int r = 0; r < f->sample_size; r++) {
-			memcpy(f->sample + (size_t)r * d, x + (size_t)f->rows[r] * d,
-			       d * sizeof(*x));
+			memcpy(f->sample + (size_t)r * d,
+			       x + (size_t)f->rows[r] * d, d * sizeof(*x));
 			f->rows[r] = r;
 		}
 		for (size_t n = 0; n < f->n_internal; n++) {
@@ -311,10 +309,10 @@ static void sum_path_lengths(const struct xlb_iforest *f, const double *x,
 	const unsigned int height = f->height;
 
 	for (size_t start = 0; start < n_rows; start += SCORE_BLOCK) {
-		size_t m = n_rows - start < SCORE_BLOCK ? n_rows - start :
-							  SCORE_BLOCK;
+		size_t m = n_rows - start < SCORE_BLOCK ? n_rows - start
+							: SCORE_BLOCK;
 		const double *block = x + start * d;
-		double acc[SCORE_BLOCK] = { 0 };
+		double acc[SCORE_BLOCK] = {0};
 
 		for (unsigned int t = 0; t < f->n_trees; t++) {
 			const double *thr = f->threshold + t * ni;

@@ -27,7 +27,7 @@
 #define XLB_IFOREST_NAME_MAX 64 /* feature name, with its NUL */
 
 struct xlb_iforest_config {
-	unsigned int n_trees; /* 0: XLB_IFOREST_DEFAULT_TREES */
+	unsigned int n_trees;	  /* 0: XLB_IFOREST_DEFAULT_TREES */
 	unsigned int max_samples; /* psi; 0: XLB_IFOREST_DEFAULT_SAMPLES */
 	uint64_t seed;
 	size_t max_bytes; /* 0: XLB_IFOREST_DEFAULT_MAX_BYTES */
@@ -38,14 +38,14 @@ struct xlb_iforest_info {
 	unsigned int n_trees;
 	unsigned int max_samples; /* psi asked for */
 	unsigned int sample_size; /* psi used by the last fit, 0 if unfitted */
-	unsigned int height; /* ceil(log2 sample_size) */
+	unsigned int height;	  /* ceil(log2 sample_size) */
 	unsigned int n_features;
 	uint64_t seed;
 	uint64_t n_train_rows;
 	int64_t window_start; /* training window, caller's units (e.g. unix s) */
 	int64_t window_end;
 	double score_threshold; /* 0 if none set */
-	size_t bytes; /* memory the forest holds */
+	size_t bytes;		/* memory the forest holds */
 };
 
 struct xlb_iforest;
@@ -63,8 +63,7 @@ void xlb_iforest_destroy(struct xlb_iforest *forest);
  * previous fit. Same seed and data, same forest, on any run. Needs 2 rows;
  * NaN or infinite values: XLB_MODEL_ENONFINITE, forest unchanged.
  */
-int xlb_iforest_fit(struct xlb_iforest *forest, const double *x,
-		    size_t n_rows);
+int xlb_iforest_fit(struct xlb_iforest *forest, const double *x, size_t n_rows);
 
 /* Scores of n_rows rows of x into scores[]. */
 int xlb_iforest_score(const struct xlb_iforest *forest, const double *x,
@@ -82,8 +81,8 @@ int xlb_iforest_set_feature_names(struct xlb_iforest *forest,
 				  const char *const *names);
 const char *xlb_iforest_feature_name(const struct xlb_iforest *forest,
 				     unsigned int feature);
-void xlb_iforest_set_training_window(struct xlb_iforest *forest,
-				     int64_t start, int64_t end);
+void xlb_iforest_set_training_window(struct xlb_iforest *forest, int64_t start,
+				     int64_t end);
 int xlb_iforest_set_score_threshold(struct xlb_iforest *forest,
 				    double threshold);
 void xlb_iforest_get_info(const struct xlb_iforest *forest,

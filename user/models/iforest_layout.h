@@ -35,7 +35,7 @@ struct xlb_iforest {
 
 	/* Tree t's nodes start at t * n_internal, its leaves at t * n_leaves. */
 	size_t n_internal; /* 2^height - 1 */
-	size_t n_leaves; /* 2^height */
+	size_t n_leaves;   /* 2^height */
 	double *threshold;
 	uint16_t *feature;
 	double *leaf; /* depth + c(training rows in the leaf) */
@@ -46,12 +46,12 @@ struct xlb_iforest {
 	double score_threshold;
 
 	/* Fit workspace, sized for max_samples. */
-	double *sample; /* sample_size x n_features, row-major */
-	uint32_t *rows; /* row indices in the node order being partitioned */
-	uint32_t *seen; /* hash set for sampling without replacement */
+	double *sample;	  /* sample_size x n_features, row-major */
+	uint32_t *rows;	  /* row indices in the node order being partitioned */
+	uint32_t *seen;	  /* hash set for sampling without replacement */
 	size_t seen_size; /* power of two >= 2 max_samples */
 	uint16_t *features; /* candidate features, permuted per node */
-	double *c_table; /* c(0 .. max_samples) */
+	double *c_table;    /* c(0 .. max_samples) */
 };
 
 /* Bytes a forest with this shape holds; fit and load check against it. */
@@ -59,5 +59,12 @@ size_t xlb_iforest_bytes(unsigned int n_trees, unsigned int max_samples,
 			 unsigned int n_features);
 
 unsigned int xlb_iforest_height(unsigned int sample_size);
+
+/*
+ * Draws sample_size distinct row indices of n_rows into rows[] (Floyd's
+ * algorithm: O(psi) time and memory whatever n_rows).
+ */
+void xlb_iforest_draw_sample(struct xlb_iforest *f, struct xlb_rng *rng,
+			     size_t n_rows);
 
 #endif

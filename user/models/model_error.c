@@ -15,7 +15,8 @@ const char *xlb_model_strerror(int err)
 	case XLB_MODEL_ETOOSHORT:
 		return "not enough rows to fit";
 	case XLB_MODEL_ERANK:
-		return "design matrix is rank-deficient (constant or collinear columns)";
+		return "design matrix is rank-deficient (constant or collinear "
+		       "columns)";
 	case XLB_MODEL_ELIMIT:
 		return "configuration exceeds the library's size limits";
 	case XLB_MODEL_ENOTREADY:

@@ -33,8 +33,8 @@ int xlb_iforest_save(const struct xlb_iforest *forest, const char *path);
  * Loads a forest saved by xlb_iforest_save(). On failure, detail (if not
  * NULL) receives what exactly was wrong, e.g. "checksum mismatch".
  */
-int xlb_iforest_load(const char *path, struct xlb_iforest **out,
-		     char *detail, size_t detail_len);
+int xlb_iforest_load(const char *path, struct xlb_iforest **out, char *detail,
+		     size_t detail_len);
 
 uint32_t xlb_crc32(const void *data, size_t len);
 

@@ -118,9 +118,8 @@ int xlb_ols_solve_centred(double *a, size_t lda, double *b, size_t n_rows,
 	return 0;
 }
 
-int xlb_ols_fit(const double *x, const double *y, size_t n_rows,
-		size_t n_cols, double ridge, double *work,
-		struct xlb_ols_fit *out)
+int xlb_ols_fit(const double *x, const double *y, size_t n_rows, size_t n_cols,
+		double ridge, double *work, struct xlb_ols_fit *out)
 {
 	double mean[XLB_OLS_MAX_COLS], coef[XLB_OLS_MAX_COLS];
 	size_t lda = n_rows + n_cols;

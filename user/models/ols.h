@@ -33,9 +33,8 @@ size_t xlb_ols_work_len(size_t n_rows, size_t n_cols);
  * n_cols + 1 rows without ridge, fewer than 2 with), XLB_MODEL_ERANK or
  * XLB_MODEL_ENOMEM. On error *out is left untouched.
  */
-int xlb_ols_fit(const double *x, const double *y, size_t n_rows,
-		size_t n_cols, double ridge, double *work,
-		struct xlb_ols_fit *out);
+int xlb_ols_fit(const double *x, const double *y, size_t n_rows, size_t n_cols,
+		double ridge, double *work, struct xlb_ols_fit *out);
 
 /*
  * The solver under xlb_ols_fit(), for callers that build the centred design

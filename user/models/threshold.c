@@ -35,9 +35,9 @@ int xlb_score_threshold(const double *scores, size_t n, double contamination,
 	pos = (1 - contamination) * (double)(n - 1);
 	lo = (size_t)pos;
 	frac = pos - (double)lo;
-	*threshold = lo + 1 < n ? sorted[lo] + frac * (sorted[lo + 1] -
-						       sorted[lo]) :
-				  sorted[lo];
+	*threshold = lo + 1 < n
+			     ? sorted[lo] + frac * (sorted[lo + 1] - sorted[lo])
+			     : sorted[lo];
 	free(sorted);
 	return 0;
 }

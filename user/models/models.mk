@@ -1,0 +1,21 @@
+# The models library (forecaster, Isolation Forest, model file, CSV reader):
+# $(BUILD)/libxlbmodels.a, plain C, no BPF. -ffp-contract=off keeps the
+# arithmetic identical on every architecture (no fused multiply-adds), so a
+# seed gives the same forest everywhere. Link with -lm, and -lcsv when the
+# CSV reader is used.
+MODELS_SRCS := $(wildcard user/models/*.c)
+MODELS_OBJS := $(patsubst user/models/%.c,$(BUILD)/models/%.o,$(MODELS_SRCS))
+MODELS_LIB  := $(BUILD)/libxlbmodels.a
+MODELS_CFLAGS = $(CFLAGS) -O3 -ffp-contract=off -Iuser/models -MMD -MP
+
+$(BUILD)/models/%.o: user/models/%.c
+	@mkdir -p $(@D)
+	$(CC) $(MODELS_CFLAGS) -c $< -o $@
+
+$(MODELS_LIB): $(MODELS_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+BINS += $(MODELS_LIB)
+
+-include $(MODELS_OBJS:.o=.d)
