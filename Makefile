@@ -32,7 +32,10 @@ CLEAN_EXTRA :=
 .PHONY: all deps test bench demo clean install format format-check
 .DEFAULT_GOAL := all
 
-include $(sort $(wildcard bpf/*.mk user/*.mk user/*/*.mk tools/*.mk tools/*/*.mk tests/*.mk tests/*/*.mk))
+# Order matters: later fragments use the variables of earlier ones.
+include $(wildcard bpf/*.mk) $(wildcard user/*.mk) $(wildcard user/*/*.mk)
+include $(wildcard tools/*.mk) $(wildcard tools/*/*.mk)
+include tests/tests.mk $(wildcard tests/*/*.mk) $(wildcard tests/*/*/*.mk)
 
 all: $(BINS) $(TEST_BINS) $(BENCH_BINS)
 

@@ -13,6 +13,14 @@ static struct {
 } tests[MAX_TESTS];
 static int n_tests;
 
+#define MAX_DEFERRED 16
+
+static struct {
+	void (*fn)(void *);
+	void *arg;
+} deferred[MAX_DEFERRED];
+static int n_deferred;
+
 static enum { RUNNING, FAILED, SKIPPED } outcome;
 static char reason[1024];
 
@@ -49,6 +57,26 @@ void test_skip(const char *fmt, ...)
 	outcome = SKIPPED;
 }
 
+void test_defer(void (*fn)(void *), void *arg)
+{
+	if (n_deferred == MAX_DEFERRED) {
+		fprintf(stderr, "testing: more than %d deferred calls\n",
+			MAX_DEFERRED);
+		exit(2);
+	}
+	deferred[n_deferred].fn = fn;
+	deferred[n_deferred].arg = arg;
+	n_deferred++;
+}
+
+static void run_deferred(void)
+{
+	while (n_deferred > 0) {
+		n_deferred--;
+		deferred[n_deferred].fn(deferred[n_deferred].arg);
+	}
+}
+
 bool test_failed(void)
 {
 	return outcome == FAILED;
@@ -66,6 +94,7 @@ int test_main(int argc, char **argv)
 		outcome = RUNNING;
 		reason[0] = '\0';
 		tests[i].fn();
+		run_deferred();
 		switch (outcome) {
 		case RUNNING:
 			printf("PASS %s\n", tests[i].name);

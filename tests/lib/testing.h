@@ -19,6 +19,8 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool test_failed(void);
+/* Runs fn(arg) after the current test returns, however it returns. */
+void test_defer(void (*fn)(void *), void *arg);
 int test_main(int argc, char **argv);
 
 #define TEST(name)                                                     \
