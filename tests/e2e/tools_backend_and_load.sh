@@ -390,7 +390,11 @@ test_bad_cli_input_is_refused() {
 			--count 1 &&
 		rejects "does not apply" stream "127.0.0.1:53" --rate 1 \
 			--count 1 &&
-		rejects "--bind" http "$url" --bind nothere --rate 1 --count 1 ||
+		rejects "--bind" http "$url" --bind nothere --rate 1 --count 1 &&
+		rejects "same address family" http "$url" --bind ::1 --rate 1 \
+			--count 1 &&
+		rejects "same address family" udp "[::1]:53" --bind 127.0.0.1 \
+			--rate 1 --count 1 ||
 		return 1
 	# The backend refuses bad input too.
 	local err

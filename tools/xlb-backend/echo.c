@@ -85,8 +85,13 @@ static void accept_all(void)
 		int fd = accept4(echo.listen_fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
+		if (fd < 0) {
+			/* Out of files: let connections close before the
+			 * listener, still readable, spins the loop. */
+			if (errno == EMFILE || errno == ENFILE)
+				usleep(10000);
 			return;
+		}
 		c = malloc(sizeof(*c));
 		if (!c) {
 			close(fd);

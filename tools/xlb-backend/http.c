@@ -114,18 +114,14 @@ static void service_completed(void *cls, struct MHD_Connection *conn,
 	*req_cls = NULL;
 }
 
-/* Lets MHD hold as many connections as the file limit allows. */
+/* Lets MHD hold as many connections as the file limit allows (main raised
+ * it to the hard limit). */
 static unsigned int connection_limit(void)
 {
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return 1000;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		getrlimit(RLIMIT_NOFILE, &rl);
-	}
 	if (rl.rlim_cur > 65536 + 256)
 		return 65536;
 	return rl.rlim_cur > 512 ? (unsigned int)rl.rlim_cur - 256 : 256;

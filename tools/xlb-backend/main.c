@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static int write_pidfile(const char *path)
@@ -30,6 +31,17 @@ static int write_pidfile(const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/* Thousands of test connections need more than the usual 1024 files. */
+static void raise_file_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 /* Signals are taken synchronously by the main thread; every thread started
@@ -75,6 +87,7 @@ int main(int argc, char **argv)
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	fault_init(opts.name, opts.latency_ms, opts.error_rate, opts.cpu_us);
 	block_signals(&set);
+	raise_file_limit();
 
 	if (park_start())
 		goto cleanup;

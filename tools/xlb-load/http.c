@@ -180,7 +180,7 @@ static void classify(struct load_result *r, CURL *e, CURLcode rc)
 		}
 		return;
 	case CURLE_COULDNT_CONNECT:
-		if (os_errno == ECONNREFUSED || os_errno == 0) {
+		if (os_errno == ECONNREFUSED) {
 			result_error(r, ERR_REFUSED, NULL);
 			return;
 		}

@@ -188,9 +188,35 @@ static int parse_target_addr(struct load_options *o)
 	return 0;
 }
 
-/* Only plain http URLs with a host: the tool speaks HTTP/1.1, no TLS. */
-static int check_url(const char *url)
+/* A literal host of the other family than --bind can never connect. */
+static int check_bind_family(const struct load_options *o, const char *host)
 {
+	struct in6_addr a6;
+	struct in_addr a4;
+	char bare[INET6_ADDRSTRLEN];
+	size_t len = strlen(host);
+	int family = AF_UNSPEC;
+
+	if (host[0] == '[' && len > 2 && len - 2 < sizeof(bare)) {
+		memcpy(bare, host + 1, len - 2);
+		bare[len - 2] = '\0';
+		if (inet_pton(AF_INET6, bare, &a6) == 1)
+			family = AF_INET6;
+	} else if (inet_pton(AF_INET, host, &a4) == 1) {
+		family = AF_INET;
+	}
+	if (o->bind_text && family != AF_UNSPEC &&
+	    family != o->bind_addr.ss_family)
+		fail("--bind %s and URL %s are not the same address family\n",
+		     o->bind_text, o->target);
+	return 0;
+}
+
+/* Only plain http URLs with a host: the tool speaks HTTP/1.1, no TLS. */
+static int check_url(const struct load_options *o)
+{
+	const char *url = o->target;
+
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
 	int ret = -1;
@@ -212,7 +238,7 @@ static int check_url(const char *url)
 		fprintf(stderr, "xlb-load: URL '%s': no host\n", url);
 		goto out;
 	}
-	ret = 0;
+	ret = check_bind_family(o, host);
 out:
 	curl_free(scheme);
 	curl_free(host);
@@ -449,7 +475,7 @@ int load_options_parse(struct load_options *o, int argc, char **argv)
 	if (optind < argc - 1)
 		fail("one target only, got '%s' too\n", argv[optind + 1]);
 	o->target = argv[optind];
-	if (o->mode == MODE_HTTP ? check_url(o->target) : parse_target_addr(o))
+	if (o->mode == MODE_HTTP ? check_url(o) : parse_target_addr(o))
 		return -1;
 	if (o->bind_text && o->mode != MODE_HTTP &&
 	    o->bind_addr.ss_family != o->target_addr.ss_family)

@@ -21,6 +21,7 @@
 
 #define SEQ_DIGITS 16
 #define REPLY_MAX 2048
+#define UDP_RING_MAX (1ull << 21)
 
 /* A request in flight, at index seq & mask of a ring. */
 struct udp_pending {
@@ -89,11 +90,14 @@ static int setup(struct udp_run *run)
 	struct load_result *r = run->r;
 	uint64_t size = 1024, want;
 
-	/* The ring must outlast both the in-flight cap and the timeout. */
+	/* The ring must outlast both the in-flight cap and the timeout, so
+	 * that a slot is free again when its sequence number comes round;
+	 * capped at 2M slots (48 MiB): beyond, a slot still waiting makes
+	 * its successor an overload. */
 	want = 2 * (uint64_t)o->max_inflight;
 	if (want < (uint64_t)(o->rate * o->timeout_ms / 1000.0) * 2)
 		want = (uint64_t)(o->rate * o->timeout_ms / 1000.0) * 2;
-	while (size < want && size < (1ull << 24))
+	while (size < want && size < UDP_RING_MAX)
 		size <<= 1;
 	run->mask = size - 1;
 	run->ring = calloc(size, sizeof(*run->ring));
@@ -289,9 +293,10 @@ int udp_run(const struct load_options *o, struct load_result *r)
 			r->interrupted = true;
 			schedule_stop(&sched, now);
 		}
+		/* Expiry first: a timed-out request frees its ring slot. */
+		next_expiry = expire(&run, now);
 		while (schedule_take(&sched, now, &intended))
 			send_request(&run, intended);
-		next_expiry = expire(&run, now);
 		if (schedule_over(&sched) && (!run.inflight || now >= hard_end))
 			break;
 		n = wait_events(
