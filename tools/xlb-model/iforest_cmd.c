@@ -175,6 +175,7 @@ static bool score_columns(const struct options *o,
 					  "model was trained on",
 					  o->score, name);
 				free(*cols);
+				*cols = NULL;
 				return false;
 			}
 			(*cols)[j] = c;
@@ -188,6 +189,7 @@ static bool score_columns(const struct options *o,
 		cli_error("%s: %zu columns chosen, the model has %u features",
 			  o->score, *n, info.n_features);
 		free(*cols);
+		*cols = NULL;
 		return false;
 	}
 	return true;
