@@ -308,18 +308,54 @@ test_udp_flows_see_backend_change() {
 		and set(d["backends"]) == {"b1", "b2"}'
 }
 
-test_stream_reports_backend_death() {
+# A killed process's socket sends RST when data it never read is queued;
+# hanging the echo first leaves the messages unread.
+test_stream_reports_reset_when_backend_dies() {
 	"$LOAD" stream "127.0.0.1:$ECHO" --connections 5 --interval 20 \
 		--duration 1.5 --json >"$TMP/death.json" 2>"$TMP/death.err" &
 	local lpid=$!
 	PIDS+=("$lpid")
 	sleep 0.5
+	admin POST '/fault?hang=1' >/dev/null || return 1
+	sleep 0.2
 	stop_backend KILL
 	wait "$lpid" || return 1
 	forget "$lpid"
 	expect death 'd["connections_not_ok"] == 5
-		and d["errors"]["total"] == 5
-		and all(c["end"] in ("closed", "reset") for c in d["connections"])'
+		and d["errors"]["reset"] == 5 and d["errors"]["total"] == 5
+		and all(c["end"] == "reset" and c["echoed"] > 10
+			for c in d["connections"])'
+}
+
+# A server that resets each connection once it has read the request.
+RESET_SERVER='
+import socket, struct, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(128)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept()
+    c.recv(4096)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+'
+
+test_http_reset_is_counted_as_reset() {
+	local spid
+	python3 -c "$RESET_SERVER" 8081 >"$TMP/rst.out" 2>&1 &
+	spid=$!
+	PIDS+=("$spid")
+	for ((i = 0; i < 50; i++)); do
+		grep -q ready "$TMP/rst.out" && break
+		sleep 0.1
+	done
+	load rst http "http://127.0.0.1:8081/" --rate 100 --count 20
+	kill "$spid"
+	wait "$spid" 2>/dev/null
+	forget "$spid"
+	expect rst 'd["errors"]["reset"] == 20 and d["errors"]["total"] == 20'
 }
 
 test_crash_exits_abnormally_then_refused() {
@@ -435,9 +471,11 @@ run stream_zero_resets_and_no_gaps test_stream_zero_resets_and_no_gaps
 run cpu_cost_is_real_cpu_time test_cpu_cost_is_real_cpu_time
 run progress_lines_and_poisson_rate test_progress_lines_and_poisson_rate
 run bad_cli_input_is_refused test_bad_cli_input_is_refused
+run http_reset_is_counted_as_reset test_http_reset_is_counted_as_reset
 # These replace the backend: b1 -> b2 -> killed -> b2 again -> crashed.
 run udp_flows_see_backend_change test_udp_flows_see_backend_change
-run stream_reports_backend_death test_stream_reports_backend_death
+run stream_reports_reset_when_backend_dies \
+	test_stream_reports_reset_when_backend_dies
 start_backend b2 >/dev/null 2>&1
 run crash_exits_abnormally_then_refused \
 	test_crash_exits_abnormally_then_refused

@@ -287,15 +287,26 @@ static void remove_partial_pins(struct xlb *xlb)
 			unlink(path);
 }
 
+/* Sizes as the kernel made them: it rounds a per-CPU LRU up to the CPUs. */
+static __u32 kernel_max_entries(const struct bpf_map *map)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len))
+		return bpf_map__max_entries(map);
+	return info.max_entries;
+}
+
 static int write_initial_state(const struct xlb_bpf *skel,
 			       const struct xlb_create_opts *opts)
 {
 	struct xlb_meta meta = {
 		.magic = XLB_META_MAGIC,
 		.layout_version = XLB_LAYOUT_VERSION,
-		.max_vips = bpf_map__max_entries(skel->maps.xlb_vips),
-		.max_backends = bpf_map__max_entries(skel->maps.xlb_backends),
-		.conn_table_size = bpf_map__max_entries(skel->maps.xlb_conns),
+		.max_vips = kernel_max_entries(skel->maps.xlb_vips),
+		.max_backends = kernel_max_entries(skel->maps.xlb_backends),
+		.conn_table_size = kernel_max_entries(skel->maps.xlb_conns),
 	};
 	struct xlb_config cfg = {
 		.udp_timeout_ns = (__u64)(opts->udp_timeout_s

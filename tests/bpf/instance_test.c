@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The library against real maps: pins are adopted only when they are ours
+ * and of our layout, bad requests change nothing, tables are swapped whole.
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fixture.h"
+#include "testing.h"
+#include "xlb_hash.h"
+
+static const __u8 mac_a[6] = {0x02, 0, 0, 0, 0, 0xa};
+
+TEST(every_map_name_resolves_in_the_bpf_object)
+{
+	static const char *const names[] = {XLB_MAP_NAMES};
+	struct bpf_object *obj;
+	struct bpf_map *map;
+	size_t pinned = 0;
+
+	obj = bpf_object__open_file("build/bpf/xlb.bpf.o", NULL);
+	CHECK(obj, "open build/bpf/xlb.bpf.o (run from the repository)");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		CHECK(strlen(names[i]) <= 15, "%s is longer than 15", names[i]);
+		CHECK(bpf_object__find_map_by_name(obj, names[i]),
+		      "no map %s in the object", names[i]);
+	}
+	bpf_object__for_each_map(map, obj)
+		pinned += bpf_map__pin_path(map) || !bpf_map__is_internal(map);
+	CHECK(pinned == sizeof(names) / sizeof(names[0]),
+	      "the object has %zu maps of its own, headers name %zu", pinned,
+	      sizeof(names) / sizeof(names[0]));
+	bpf_object__close(obj);
+}
+
+TEST(adopting_pins_sees_what_the_creator_wrote)
+{
+	struct xlb_vip_entry *vips;
+	struct xlb_pair_info *pairs;
+	struct xlb_vip_key key;
+	struct fixture *f;
+	struct xlb *other;
+	size_t n;
+
+	FIXTURE(f, NULL);
+	CHECK(!fixture_vip(f, "10.0.0.1:80/tcp", &key), "vip");
+	CHECK(!fixture_backend(f, &key, "10.0.1.1", mac_a, 7, 2), "backend");
+	CHECK(!xlb_open(f->pin_dir, &other), "%s", xlb_errmsg());
+	test_defer((void (*)(void *))xlb_close, other);
+	CHECK(!xlb_vip_list(other, &vips, &n), "%s", xlb_errmsg());
+	CHECK(n == 1 && !xlb_vip_key_cmp(&vips[0].key, &key), "VIP not seen");
+	CHECK(!vips[0].table_stale, "fresh table reported stale");
+	free(vips);
+	CHECK(!xlb_backend_list(other, &key, &pairs, &n), "%s", xlb_errmsg());
+	CHECK(n == 1 && pairs[0].weight == 7 && pairs[0].state == 2 &&
+		      !memcmp(pairs[0].be.mac, mac_a, 6),
+	      "backend not seen as written");
+	free(pairs);
+}
+
+TEST(pins_of_another_layout_version_are_refused)
+{
+	struct xlb_meta meta;
+	struct fixture *f;
+	struct xlb *other;
+	__u32 zero = 0;
+	int fd, err;
+
+	FIXTURE(f, NULL);
+	fd = xlb_map_fd(f->xlb, XLB_MAP_META);
+	CHECK(!bpf_map_lookup_elem(fd, &zero, &meta), "read meta");
+	meta.layout_version = XLB_LAYOUT_VERSION + 1;
+	CHECK(!bpf_map_update_elem(fd, &zero, &meta, BPF_ANY), "write meta");
+	err = xlb_open(f->pin_dir, &other);
+	CHECK(err == -EPROTO, "open returned %d", err);
+	CHECK(strstr(xlb_errmsg(), "layout version"), "message: %s",
+	      xlb_errmsg());
+	meta.layout_version = XLB_LAYOUT_VERSION;
+	meta.magic = 0;
+	CHECK(!bpf_map_update_elem(fd, &zero, &meta, BPF_ANY), "write meta");
+	CHECK(xlb_open(f->pin_dir, &other) == -EPROTO, "foreign meta adopted");
+	meta.magic = XLB_META_MAGIC;
+	CHECK(!bpf_map_update_elem(fd, &zero, &meta, BPF_ANY), "restore");
+}
+
+TEST(a_pin_of_the_wrong_shape_is_refused)
+{
+	struct fixture *f;
+	struct xlb *other;
+	char path[160];
+	int fd, err;
+
+	FIXTURE(f, NULL);
+	snprintf(path, sizeof(path), "%s/%s", f->pin_dir, XLB_MAP_BACKENDS);
+	CHECK(!unlink(path), "unpin");
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "impostor", 4, 8, 4, NULL);
+	CHECK(fd >= 0 && !bpf_obj_pin(fd, path), "pin impostor");
+	close(fd);
+	err = xlb_open(f->pin_dir, &other);
+	unlink(path);
+	CHECK(!bpf_obj_pin(xlb_map_fd(f->xlb, XLB_MAP_BACKENDS), path), "restor"
+									"e");
+	CHECK(err == -EPROTO, "open returned %d", err);
+	CHECK(strstr(xlb_errmsg(), XLB_MAP_BACKENDS), "message: %s",
+	      xlb_errmsg());
+}
+
+TEST(no_instance_and_no_bpffs_are_clear_errors)
+{
+	struct xlb *x;
+
+	CHECK(xlb_open("/sys/fs/bpf/xlbtest-does-not-exist", &x) == -ENOENT,
+	      "missing instance");
+	CHECK(strstr(xlb_errmsg(), "no xlb instance"), "%s", xlb_errmsg());
+	CHECK(xlb_open("/tmp", &x) == -ENOTSUP, "/tmp adopted");
+	CHECK(strstr(xlb_errmsg(), "not on a BPF filesystem"), "%s",
+	      xlb_errmsg());
+}
+
+/* Every configuration map (not counters, not connections), as bytes. */
+static size_t dump_config(struct fixture *f, char *buf, size_t cap)
+{
+	static const char *const maps[] = {XLB_MAP_VIPS,      XLB_MAP_BACKENDS,
+					   XLB_MAP_BE_STATE,  XLB_MAP_BE_WEIGHT,
+					   XLB_MAP_VIP_ADDRS, XLB_MAP_PREFILTER,
+					   XLB_MAP_CONFIG};
+	size_t len = 0;
+
+	for (size_t m = 0; m < sizeof(maps) / sizeof(maps[0]); m++) {
+		int fd = xlb_map_fd(f->xlb, maps[m]);
+		__u8 key[64], next[64], value[8192];
+		void *prev = NULL;
+
+		while (!bpf_map_get_next_key(fd, prev, next)) {
+			struct bpf_map_info info = {};
+			__u32 info_len = sizeof(info);
+
+			bpf_obj_get_info_by_fd(fd, &info, &info_len);
+			memcpy(key, next, info.key_size);
+			prev = key;
+			if (bpf_map_lookup_elem(fd, key, value) ||
+			    len + info.key_size + info.value_size > cap)
+				continue;
+			memcpy(buf + len, key, info.key_size);
+			len += info.key_size;
+			memcpy(buf + len, value, info.value_size);
+			len += info.value_size;
+		}
+	}
+	return len;
+}
+
+TEST(refused_requests_leave_the_maps_unchanged)
+{
+	static char before[1 << 20], after[1 << 20];
+	struct xlb_backend_spec spec = {.weight = 1, .state = 1};
+	struct xlb_vip_key key, other;
+	struct fixture *f;
+	size_t n_before, n_after;
+
+	FIXTURE(f, NULL);
+	CHECK(!fixture_vip(f, "10.0.0.1:80/tcp", &key), "vip");
+	CHECK(!fixture_backend(f, &key, "10.0.1.1", mac_a, 1, 1), "backend");
+	n_before = dump_config(f, before, sizeof(before));
+
+	CHECK(xlb_vip_add(f->xlb, &key, 0) == -EEXIST, "duplicate VIP");
+	CHECK(!xlb_parse_vip("10.0.0.2:80/tcp", &other), "parse");
+	CHECK(xlb_vip_add(f->xlb, &other, 65536) == -EINVAL, "non-prime");
+	CHECK(strstr(xlb_errmsg(), "prime"), "%s", xlb_errmsg());
+	CHECK(xlb_vip_del(f->xlb, &other) == -ENOENT, "unknown VIP");
+	memcpy(spec.mac, mac_a, 6);
+	CHECK(!xlb_parse_addr("10.0.1.1", &spec.addr, &spec.family), "parse");
+	CHECK(xlb_backend_add(f->xlb, &key, &spec) == -EEXIST, "duplicate "
+							       "backend");
+	CHECK(xlb_backend_add(f->xlb, &other, &spec) == -ENOENT, "backend of "
+								 "unknown VIP");
+	spec.weight = XLB_WEIGHT_MAX + 1;
+	spec.set = XLB_SET_WEIGHT;
+	CHECK(xlb_backend_set(f->xlb, &key, &spec) == -ERANGE, "weight range");
+	spec.weight = 1;
+	spec.state = 9;
+	spec.set = XLB_SET_STATE;
+	CHECK(xlb_backend_set(f->xlb, &key, &spec) == -EINVAL, "bad state");
+	CHECK(!xlb_parse_addr("10.0.1.9", &spec.addr, &spec.family), "parse");
+	spec.state = 1;
+	CHECK(xlb_backend_set(f->xlb, &key, &spec) == -ENOENT, "unknown "
+							       "backend");
+	CHECK(xlb_backend_del(f->xlb, &key, &spec.addr, spec.family) == -ENOENT,
+	      "unknown backend");
+	CHECK(!xlb_commit(f->xlb), "commit");
+
+	n_after = dump_config(f, after, sizeof(after));
+	CHECK(n_before == n_after && !memcmp(before, after, n_before), "maps "
+								       "changed"
+								       " by "
+								       "refused"
+								       " reques"
+								       "ts");
+}
+
+TEST(writes_without_the_lock_are_refused)
+{
+	struct xlb_vip_key key;
+	struct fixture *f;
+
+	FIXTURE(f, NULL);
+	CHECK(!xlb_parse_vip("10.0.0.1:80/tcp", &key), "parse");
+	xlb_unlock(f->xlb);
+	CHECK(xlb_vip_add(f->xlb, &key, 0) == -ENOLCK, "unlocked write");
+	CHECK(!xlb_lock(f->xlb, 100), "relock");
+}
+
+TEST(a_second_writer_waits_then_gives_up_naming_the_holder)
+{
+	struct fixture *f;
+	struct xlb *other;
+	int err;
+
+	FIXTURE(f, NULL);
+	CHECK(!xlb_open(f->pin_dir, &other), "%s", xlb_errmsg());
+	test_defer((void (*)(void *))xlb_close, other);
+	err = xlb_lock(other, 200);
+	CHECK(err == -EAGAIN, "second lock returned %d", err);
+	CHECK(strstr(xlb_errmsg(), "locked by another writer (pid"),
+	      "message: %s", xlb_errmsg());
+	xlb_unlock(f->xlb);
+	CHECK(!xlb_lock(other, 200), "lock after release: %s", xlb_errmsg());
+	xlb_unlock(other);
+	CHECK(!xlb_lock(f->xlb, 200), "relock");
+}
+
+static __u32 table_map_id(struct fixture *f, __u32 vip_id)
+{
+	__u32 id = 0;
+
+	bpf_map_lookup_elem(xlb_map_fd(f->xlb, XLB_MAP_TABLES), &vip_id, &id);
+	return id;
+}
+
+TEST(a_rebuild_swaps_in_a_whole_new_table)
+{
+	struct xlb_vip_key key;
+	struct xlb_vip vip;
+	struct fixture *f;
+	__u32 first, second;
+	__u16 *slots;
+	__u32 size;
+	int fd;
+
+	FIXTURE(f, NULL);
+	CHECK(!fixture_vip(f, "10.0.0.1:80/tcp", &key), "vip");
+	CHECK(!xlb_vip_get(f->xlb, &key, &vip), "get");
+	first = table_map_id(f, vip.id);
+	CHECK(first, "no table for a new VIP");
+	CHECK(!fixture_backend(f, &key, "10.0.1.1", mac_a, 1, 1), "backend");
+	second = table_map_id(f, vip.id);
+	CHECK(second && second != first, "table map not replaced");
+	/* The old table goes once no packet can hold it (RCU): poll a while. */
+	for (int i = 0; i < 100 && (fd = bpf_map_get_fd_by_id(first)) >= 0;
+	     i++) {
+		close(fd);
+		usleep(10000);
+	}
+	CHECK(fd < 0, "the old table is still alive after 1 s");
+	CHECK(!xlb_table_read(f->xlb, &key, &slots, &size), "read");
+	CHECK_EQ(size, XLB_TABLE_SIZE_DEFAULT);
+	for (__u32 s = 0; s < size; s++)
+		CHECK(slots[s] == 0, "slot %u holds %u", s, slots[s]);
+	free(slots);
+}
+
+TEST(conn_table_size_is_set_at_creation)
+{
+	struct xlb_create_opts opts = {.conn_table_size = 12345};
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct fixture *f;
+
+	FIXTURE(f, &opts);
+	CHECK(!bpf_obj_get_info_by_fd(xlb_map_fd(f->xlb, XLB_MAP_CONNS), &info,
+				      &len),
+	      "info");
+	/* The kernel rounds a per-CPU LRU up to a multiple of the CPUs. */
+	CHECK(info.max_entries >= 12345 &&
+		      info.max_entries <
+			      12345 + (__u32)libbpf_num_possible_cpus(),
+	      "max_entries %u", info.max_entries);
+	CHECK_EQ(xlb_meta(f->xlb)->conn_table_size, info.max_entries);
+}
+
+TEST(deleting_a_vip_releases_its_pairs_table_and_address)
+{
+	struct xlb_pair_info *pairs;
+	struct xlb_addr_key addr = {};
+	struct xlb_prefilter filter;
+	struct xlb_vip_key key;
+	struct xlb_vip vip;
+	struct fixture *f;
+	__u32 zero = 0, count, bit;
+	size_t n;
+
+	FIXTURE(f, NULL);
+	CHECK(!fixture_vip(f, "10.0.0.1:80/tcp", &key), "vip");
+	CHECK(!fixture_backend(f, &key, "10.0.1.1", mac_a, 1, 1), "backend");
+	CHECK(!xlb_vip_get(f->xlb, &key, &vip), "get");
+	addr.addr = key.addr;
+	addr.family = key.family;
+	CHECK(!bpf_map_lookup_elem(xlb_map_fd(f->xlb, XLB_MAP_VIP_ADDRS), &addr,
+				   &count) &&
+		      count == 1,
+	      "address not recorded");
+	CHECK(!xlb_vip_del(f->xlb, &key), "%s", xlb_errmsg());
+	CHECK(bpf_map_lookup_elem(xlb_map_fd(f->xlb, XLB_MAP_VIP_ADDRS), &addr,
+				  &count),
+	      "address still recorded");
+	CHECK(!table_map_id(f, vip.id), "table still installed");
+	CHECK(!xlb_backend_list(f->xlb, NULL, &pairs, &n) && n == 0, "pairs "
+								     "left");
+	free(pairs);
+	bit = xlb_prefilter_bit(&key.addr);
+	CHECK(!bpf_map_lookup_elem(xlb_map_fd(f->xlb, XLB_MAP_PREFILTER), &zero,
+				   &filter),
+	      "prefilter");
+	CHECK(!(filter.words[bit / 64] & (1ull << (bit % 64))), "prefilter bit "
+								"still set");
+}
+
+TEST(weight_edited_by_hand_shows_a_stale_table_until_sync)
+{
+	struct xlb_vip_entry *vips;
+	struct xlb_vip_key key;
+	struct fixture *f;
+	__u32 pair = 0, weight = 50;
+	int rebuilt;
+	size_t n;
+
+	FIXTURE(f, NULL);
+	CHECK(!fixture_vip(f, "10.0.0.1:80/tcp", &key), "vip");
+	CHECK(!fixture_backend(f, &key, "10.0.1.1", mac_a, 1, 1), "backend");
+	CHECK(!bpf_map_update_elem(xlb_map_fd(f->xlb, XLB_MAP_BE_WEIGHT), &pair,
+				   &weight, BPF_ANY),
+	      "hand edit");
+	CHECK(!xlb_vip_list(f->xlb, &vips, &n) && n == 1, "list");
+	CHECK(vips[0].table_stale, "stale table not reported");
+	free(vips);
+	CHECK(!xlb_sync(f->xlb, false, &rebuilt), "%s", xlb_errmsg());
+	CHECK_EQ(rebuilt, 1);
+	CHECK(!xlb_vip_list(f->xlb, &vips, &n) && n == 1, "list");
+	CHECK(!vips[0].table_stale, "still stale after sync");
+	free(vips);
+	CHECK(!xlb_sync(f->xlb, false, &rebuilt) && rebuilt == 0, "sync "
+								  "rebuilt a "
+								  "fresh "
+								  "table");
+}
