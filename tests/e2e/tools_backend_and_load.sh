@@ -14,6 +14,8 @@ BUILD=${BUILD:-build}
 BACKEND=$BUILD/xlb-backend
 LOAD=$BUILD/xlb-load
 FILTER=${1:-}
+# A filter that names this script runs all of it.
+[[ -n $FILTER && $(basename "$0" .sh) == *"$FILTER"* ]] && FILTER=
 
 # Outside: check what the tests need, then re-run inside a new namespace.
 if [[ -z ${XLBTOOLS_IN_NETNS:-} ]]; then
@@ -140,8 +142,11 @@ EOF
 # test starts or stops stay known to the cleanup.
 run() {
 	[[ -n $FILTER && $1 != *"$FILTER"* ]] && return
+	local t0=$EPOCHREALTIME
 	if "$2" >"$TMP/out" 2>&1; then
 		pass "$1"
+		[[ -n ${XLBTOOLS_TIMING:-} ]] &&
+			awk "BEGIN { printf \"  took %.1f s\\n\", $EPOCHREALTIME - $t0 }"
 	else
 		fail "$1" "$(tail -n 5 "$TMP/out" | tr '\n' ' ')"
 	fi

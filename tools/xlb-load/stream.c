@@ -383,7 +383,7 @@ int stream_run(const struct load_options *o, struct load_result *r)
 	schedule_init(&sched, o, now_ns() + NS_PER_MS,
 		      o->connections * 1000.0 / o->interval_ms,
 		      o->count * o->connections);
-	while (!schedule_over(&sched)) {
+	for (;;) {
 		now = now_ns();
 		if (load_stop_requested || now >= hard_end) {
 			r->interrupted = true;
@@ -393,6 +393,8 @@ int stream_run(const struct load_options *o, struct load_result *r)
 		while (schedule_take(&sched, now, &intended))
 			send_message(&run, &run.conns[seq++ % o->connections],
 				     intended, now);
+		if (schedule_over(&sched))
+			break;
 		poll_once(&run, min_u64(schedule_next(&sched), hard_end));
 	}
 	drain_end = now_ns() + o->timeout_ms * NS_PER_MS;
