@@ -135,7 +135,7 @@ static void detect_header(struct reader *r)
 int xlb_csv_read(const char *path, struct xlb_csv_table *t, char *msg,
 		 size_t msg_len)
 {
-	struct reader r = {.t = t, .msg = msg, .msg_len = msg_len};
+	struct reader r = { .t = t, .msg = msg, .msg_len = msg_len };
 	struct csv_parser parser;
 	char *line = NULL;
 	size_t cap = 0;
@@ -227,7 +227,7 @@ long xlb_csv_find_column(const struct xlb_csv_table *t, const char *name)
 int xlb_csv_numbers(const struct xlb_csv_table *t, const size_t *cols, size_t n,
 		    double *out, char *msg, size_t msg_len)
 {
-	struct reader r = {.msg = msg, .msg_len = msg_len};
+	struct reader r = { .msg = msg, .msg_len = msg_len };
 
 	for (size_t row = 0; row < t->n_rows; row++) {
 		for (size_t j = 0; j < n; j++) {

@@ -8,6 +8,7 @@
 #include "comoment.h"
 #include "model_error.h"
 #include "ses.h"
+#include "vec.h"
 
 /* Rows the ar fit wants before it forecasts: two per coefficient. */
 #define AR_MIN_ROWS(k) (2 * ((size_t)(k) + 1))
@@ -305,48 +306,65 @@ static void refit_ses(struct xlb_forecaster *f)
 	}
 }
 
+/* Where column j of a regression row lies, relative to the row's slot. */
+static void column_offsets(const struct xlb_forecaster *f, ptrdiff_t *off)
+{
+	ptrdiff_t w = f->width;
+	size_t n = 0;
+
+	for (size_t i = 1; i <= f->cfg.lags; i++)
+		off[n++] = -(ptrdiff_t)i * w;
+	for (size_t j = 1; j <= f->cfg.n_exog; j++)
+		for (size_t l = 1; l <= f->cfg.exog_lags; l++)
+			off[n++] = (ptrdiff_t)j - (ptrdiff_t)l * w;
+	off[n] = 0; /* the response */
+}
+
+/* Rows per block: a block of every design column stays in L1. */
+#define REFIT_BLOCK 256
+
 /*
- * Recomputes the window statistics in two passes (exact, no drift) while
+ * Recomputes the window statistics exactly (means in a first pass, then
+ * co-moments of the centred columns: no drift, no cancellation) while
  * laying out the centred design, then solves it by Householder QR.
  */
 static int refit_ar(struct xlb_forecaster *f)
 {
 	struct xlb_comoment *st = &f->stats;
 	size_t n = st->n, k = f->k, dim = st->dim, lda = f->lda;
-	double z[XLB_OLS_MAX_COLS + 1], coef[XLB_OLS_MAX_COLS];
+	ptrdiff_t off[XLB_OLS_MAX_COLS + 1];
+	double coef[XLB_OLS_MAX_COLS], intercept;
 	double *a = f->work, *b = f->work + lda * k;
-	const double *first, *p;
-	double intercept;
+	const double *first;
 	int err;
 
 	if (n == 0)
 		return XLB_MODEL_ETOOSHORT;
+	column_offsets(f, off);
 	/* Rows n_obs - n .. n_obs - 1; their lags are contiguous before. */
 	first = run_from(f, f->n_obs - n - f->max_lag) + f->max_lag * f->width;
 
 	for (size_t j = 0; j < dim; j++)
-		st->mean[j] = 0;
-	p = first;
-	for (size_t r = 0; r < n; r++, p += f->width) {
-		build_row(f, p, z);
-		for (size_t j = 0; j < dim; j++)
-			st->mean[j] += z[j];
-	}
-	for (size_t j = 0; j < dim; j++)
-		st->mean[j] /= n;
+		st->mean[j] = xlb_sum_strided(first + off[j], n, f->width) /
+			      (double)n;
 	for (size_t j = 0; j < dim * dim; j++)
 		st->m[j] = 0;
-	p = first;
-	for (size_t r = 0; r < n; r++, p += f->width) {
-		build_row(f, p, z);
-		for (size_t j = 0; j < dim; j++)
-			z[j] -= st->mean[j];
+	for (size_t r0 = 0; r0 < n; r0 += REFIT_BLOCK) {
+		size_t len = n - r0 < REFIT_BLOCK ? n - r0 : REFIT_BLOCK;
+
+		for (size_t j = 0; j < dim; j++) {
+			double *dst = (j < k ? a + j * lda : b) + r0;
+			const double *src = first + off[j] + r0 * f->width;
+			double mean = st->mean[j];
+
+			for (size_t r = 0; r < len; r++)
+				dst[r] = src[r * f->width] - mean;
+		}
 		for (size_t i = 0; i < dim; i++)
 			for (size_t j = i; j < dim; j++)
-				st->m[i * dim + j] += z[i] * z[j];
-		for (size_t j = 0; j < k; j++)
-			a[j * lda + r] = z[j];
-		b[r] = z[k];
+				st->m[i * dim + j] += xlb_dot(
+					(i < k ? a + i * lda : b) + r0,
+					(j < k ? a + j * lda : b) + r0, len);
 	}
 
 	if (n < AR_MIN_ROWS(k))

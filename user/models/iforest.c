@@ -6,9 +6,10 @@
 #include <string.h>
 
 #include "model_error.h"
+#include "vec.h"
 
 /* Rows scored together: their running sums stay in L1 across all trees. */
-#define SCORE_BLOCK 64
+#define SCORE_BLOCK 256
 #define EMPTY_SLOT UINT32_MAX
 
 unsigned int xlb_iforest_height(unsigned int sample_size)
@@ -230,27 +231,24 @@ static void grow(struct xlb_iforest *f, const struct tree *t,
 	if (split >= max)
 		split = min;
 
+	/*
+	 * Branch-free partition: the side of a row is a coin flip to the
+	 * branch predictor. Swapping unconditionally and advancing mid by the
+	 * comparison keeps [lo, mid) left and [mid, i) right.
+	 */
 	mid = lo;
 	for (unsigned int i = lo; i < hi; i++) {
-		if (sample[rows[i] * d + feature] <= split) {
-			uint32_t r = rows[i];
+		uint32_t r = rows[i];
+		unsigned int left = sample[r * d + feature] <= split;
 
-			rows[i] = rows[mid];
-			rows[mid++] = r;
-		}
+		rows[i] = rows[mid];
+		rows[mid] = r;
+		mid += left;
 	}
 	t->threshold[node] = split;
 	t->feature[node] = feature;
 	grow(f, t, rng, 2 * node + 1, depth + 1, lo, mid);
 	grow(f, t, rng, 2 * node + 2, depth + 1, mid, hi);
-}
-
-static bool all_finite(const double *x, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!isfinite(x[i]))
-			return false;
-	return true;
 }
 
 int xlb_iforest_fit(struct xlb_iforest *f, const double *x, size_t n_rows)
@@ -263,7 +261,7 @@ int xlb_iforest_fit(struct xlb_iforest *f, const double *x, size_t n_rows)
 		return XLB_MODEL_ETOOSHORT;
 	if (n_rows > UINT32_MAX)
 		return XLB_MODEL_ELIMIT;
-	if (!all_finite(x, n_rows * d))
+	if (!xlb_all_finite(x, n_rows * d))
 		return XLB_MODEL_ENONFINITE;
 
 	f->sample_size = n_rows < f->max_samples ? (unsigned int)n_rows
@@ -301,7 +299,15 @@ int xlb_iforest_fit(struct xlb_iforest *f, const double *x, size_t n_rows)
 	return 0;
 }
 
-/* Sum over trees of h(x) for each row, in blocks of rows, tree by tree. */
+/* Rows walked down a tree together: independent chains of loads. */
+#define SCORE_LANES 16
+
+/*
+ * Sum over trees of h(x) for each row, in blocks of rows, tree by tree.
+ * Within a block, SCORE_LANES rows descend each tree in lockstep: one row's
+ * descent is a chain of dependent loads (node, then its feature's value),
+ * and several rows side by side let the CPU overlap those chains.
+ */
 static void sum_path_lengths(const struct xlb_iforest *f, const double *x,
 			     size_t n_rows, double *out)
 {
@@ -312,14 +318,27 @@ static void sum_path_lengths(const struct xlb_iforest *f, const double *x,
 		size_t m = n_rows - start < SCORE_BLOCK ? n_rows - start
 							: SCORE_BLOCK;
 		const double *block = x + start * d;
-		double acc[SCORE_BLOCK] = {0};
+		double acc[SCORE_BLOCK] = { 0 };
 
 		for (unsigned int t = 0; t < f->n_trees; t++) {
 			const double *thr = f->threshold + t * ni;
 			const uint16_t *feat = f->feature + t * ni;
 			const double *leaf = f->leaf + t * f->n_leaves - ni;
+			size_t p = 0;
 
-			for (size_t p = 0; p < m; p++) {
+			for (; p + SCORE_LANES <= m; p += SCORE_LANES) {
+				const double *row = block + p * d;
+				size_t i[SCORE_LANES] = { 0 };
+
+				for (unsigned int h = 0; h < height; h++)
+					for (int g = 0; g < SCORE_LANES; g++)
+						i[g] = 2 * i[g] + 1 +
+						       (row[g * d + feat[i[g]]] >
+							thr[i[g]]);
+				for (int g = 0; g < SCORE_LANES; g++)
+					acc[p + g] += leaf[i[g]];
+			}
+			for (; p < m; p++) {
 				const double *row = block + p * d;
 				size_t i = 0;
 
@@ -339,7 +358,7 @@ int xlb_iforest_path_length(const struct xlb_iforest *f, const double *x,
 		return XLB_MODEL_EINVAL;
 	if (!f->sample_size)
 		return XLB_MODEL_ENOTREADY;
-	if (!all_finite(x, n_rows * f->n_features))
+	if (!xlb_all_finite(x, n_rows * f->n_features))
 		return XLB_MODEL_ENONFINITE;
 	sum_path_lengths(f, x, n_rows, path_length);
 	for (size_t i = 0; i < n_rows; i++)
@@ -356,7 +375,7 @@ int xlb_iforest_score(const struct xlb_iforest *f, const double *x,
 		return XLB_MODEL_EINVAL;
 	if (!f->sample_size)
 		return XLB_MODEL_ENOTREADY;
-	if (!all_finite(x, n_rows * f->n_features))
+	if (!xlb_all_finite(x, n_rows * f->n_features))
 		return XLB_MODEL_ENONFINITE;
 	sum_path_lengths(f, x, n_rows, scores);
 	scale = -1.0 / (f->n_trees * f->c_sample);

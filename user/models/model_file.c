@@ -115,7 +115,7 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 int xlb_iforest_save(const struct xlb_iforest *f, const char *path)
 {
 	size_t header, total, ni, nl;
-	struct buf b = {0};
+	struct buf b = { 0 };
 	char *tmp;
 	int fd, saved;
 
@@ -204,7 +204,7 @@ refuse(int err, char *detail, size_t len, const char *fmt, ...)
 static int read_file(const char *path, struct buf *b, char *detail, size_t len)
 {
 	uint8_t head[FIXED_HEADER];
-	struct buf h = {.data = head};
+	struct buf h = { .data = head };
 	uint64_t file_bytes, max_bytes;
 	unsigned int n_trees, max_samples, n_features;
 	struct stat st;
@@ -317,7 +317,7 @@ static int read_file(const char *path, struct buf *b, char *detail, size_t len)
 static int parse(struct buf *b, struct xlb_iforest **out, char *detail,
 		 size_t len)
 {
-	struct xlb_iforest_config cfg = {0};
+	struct xlb_iforest_config cfg = { 0 };
 	unsigned int n_trees, max_samples, sample_size, height, n_features;
 	uint32_t stored, computed;
 	size_t header, ni, nl;
@@ -434,7 +434,7 @@ fail:
 int xlb_iforest_load(const char *path, struct xlb_iforest **out, char *detail,
 		     size_t detail_len)
 {
-	struct buf b = {0};
+	struct buf b = { 0 };
 	int err;
 
 	if (detail && detail_len)

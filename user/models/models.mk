@@ -19,3 +19,13 @@ $(MODELS_LIB): $(MODELS_OBJS)
 BINS += $(MODELS_LIB)
 
 -include $(MODELS_OBJS:.o=.d)
+
+# The library's benchmark program (tools/bench/models/, run by
+# tools/bench/bench-models.sh next to scikit-learn on the same data).
+$(BUILD)/bench/models-bench: tools/bench/models/bench_models.c $(MODELS_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(MODELS_CFLAGS) -o $@ $< $(MODELS_LIB) -lcsv -lm
+
+BENCH_BINS += $(BUILD)/bench/models-bench
+
+-include $(BUILD)/bench/models-bench.d

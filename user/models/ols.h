@@ -4,7 +4,7 @@
  *
  *	minimise  sum_i (y_i - a - x_i.b)^2 + ridge * |b|^2
  *
- * Solved by Householder QR on centred columns scaled to unit norm, which
+ * Solved by Householder QR on centred columns, which
  * keeps the error near cond(X) * eps instead of the cond(X)^2 * eps of the
  * normal equations; the intercept is not penalised. Rank-deficient or
  * too-short input returns an error code, never NaN coefficients.
