@@ -34,8 +34,9 @@ CLEAN_EXTRA :=
 
 # Order matters: later fragments use the variables of earlier ones.
 include $(wildcard bpf/*.mk) $(wildcard user/*.mk) $(wildcard user/*/*.mk)
+include tests/tests.mk
 include $(wildcard tools/*.mk) $(wildcard tools/*/*.mk)
-include tests/tests.mk $(wildcard tests/*/*.mk) $(wildcard tests/*/*/*.mk)
+include $(wildcard tests/*/*.mk) $(wildcard tests/*/*/*.mk)
 
 all: $(BINS) $(TEST_BINS) $(BENCH_BINS)
 

@@ -1,0 +1,14 @@
+# Benchmarks: the data-plane benchmark and its floor programs.
+$(BUILD)/tools/bench/floors.bpf.o: tools/bench/floors.bpf.c $(BPF_HEADERS) vmlinux/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tools/bench/floors.skel.h: $(BUILD)/tools/bench/floors.bpf.o
+	$(BPFTOOL) gen skeleton $< name floors_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/dataplane_bench: tools/bench/dataplane_bench.c $(BUILD)/tools/bench/floors.skel.h $(PACKET_OBJ) $(LIBXLB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -I$(BUILD)/tools/bench -Itests/lib $< $(PACKET_OBJ) $(LIBXLB_LIBS) -o $@
+
+.SECONDARY: $(BUILD)/tools/bench/floors.bpf.o
+BENCH_BINS += $(BUILD)/bench/dataplane_bench
