@@ -6,7 +6,7 @@
 #   tests/e2e/tools_backend_and_load.sh [FILTER]   run the tests whose name
 #                                                 contains FILTER
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib/testing.sh
 . tests/lib/testing.sh
 
