@@ -208,4 +208,96 @@ int xlb_addr_cmp(const union xlb_addr *a, __u8 fa, const union xlb_addr *b,
 int xlb_neigh_lookup(int ifindex, const union xlb_addr *addr, __u8 family,
 		     __u8 mac[6], int timeout_ms);
 
+/*
+ * --- Desired state: a whole configuration, its difference from the maps,
+ * and a transaction that applies it all or nothing (xlbctl config) ---
+ */
+
+/* One (VIP, backend) pair as a configuration wants it. */
+struct xlb_desired_backend {
+	union xlb_addr addr;
+	__u8 family;
+	bool has_mac; /* false: keep the pair's MAC, or resolve one if new */
+	__u8 mac[6];
+	__u32 weight;
+	__u32 state;
+};
+
+struct xlb_desired_vip {
+	struct xlb_vip_key key;
+	__u32 table_size; /* 0: XLB_TABLE_SIZE_DEFAULT */
+	struct xlb_desired_backend *backends;
+	size_t n_backends;
+};
+
+/* Mirrors the config file: vips[i].backends[j] names an element of both. */
+struct xlb_desired {
+	struct xlb_desired_vip *vips;
+	size_t n_vips;
+};
+
+/* The state in the maps, as a configuration (sorted, MACs included). */
+int xlb_desired_read(struct xlb *xlb, struct xlb_desired *out);
+void xlb_desired_free(struct xlb_desired *desired);
+/*
+ * Checks values, duplicates and room (pairs per table, VIPs and pairs per
+ * instance); the message names the element as the file does, e.g.
+ * "vips[1].backends[0].weight: 20000 is out of range [0, 10000]".
+ */
+int xlb_desired_check(const struct xlb_desired *desired, __u32 max_vips,
+		      __u32 max_backends);
+
+enum xlb_change_kind {
+	XLB_CHANGE_VIP_DEL,
+	XLB_CHANGE_BACKEND_DEL,
+	XLB_CHANGE_VIP_ADD,
+	XLB_CHANGE_BACKEND_ADD,
+	XLB_CHANGE_BACKEND_SET,
+};
+
+struct xlb_change {
+	enum xlb_change_kind kind;
+	struct xlb_vip_key vip;
+	__u32 table_size; /* VIP_ADD, VIP_DEL: the table's size */
+	/*
+	 * Backend changes: the new values; spec.set holds the XLB_SET_* that
+	 * change (for an add, XLB_SET_MAC once the MAC is known).
+	 */
+	struct xlb_backend_spec spec;
+	struct xlb_backend_spec old; /* BACKEND_SET, BACKEND_DEL: before */
+};
+
+/*
+ * The changes that turn current into desired, in the order they apply:
+ * deletions first (they free room), then additions, then settings. A VIP
+ * whose table size differs is deleted and added again. Pure: no maps.
+ */
+int xlb_desired_diff(const struct xlb_desired *current,
+		     const struct xlb_desired *desired,
+		     struct xlb_change **out, size_t *n);
+/* One line, e.g. "set backend 10.0.0.11 of 10.0.0.1:80/tcp: weight 100 -> 50". */
+const char *xlb_change_format(const struct xlb_change *change, char *buf,
+			      size_t len);
+/* Fills the MAC of each backend added without one (xlb_resolve_mac). */
+int xlb_changes_resolve_macs(struct xlb *xlb, struct xlb_change *changes,
+			     size_t n, int timeout_ms);
+/*
+ * Applies the changes in order and rebuilds the tables they touch and any
+ * left stale (by a writer killed part-way, or a hand edit). On a failure it
+ * restores the state read before the first change and returns the first
+ * error; xlb_errmsg() says what failed and whether the rollback worked.
+ * Needs the writer lock. Test hook: XLB_FAILPOINT_APPLY=fail:N or kill:N
+ * fails, or SIGKILLs the process, right before change N (from 0).
+ */
+int xlb_changes_apply(struct xlb *xlb, const struct xlb_change *changes,
+		      size_t n);
+
+/*
+ * The MAC of a backend from the neighbour table of each interface the
+ * instance is attached to (asking the kernel to resolve it); -ENOENT when
+ * it is attached nowhere.
+ */
+int xlb_resolve_mac(struct xlb *xlb, const union xlb_addr *addr, __u8 family,
+		    __u8 mac[6], int timeout_ms);
+
 #endif

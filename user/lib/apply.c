@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A list of changes applied as one transaction. Each library call already
+ * leaves the maps consistent; this adds all-or-nothing over the list: the
+ * state before is read first, and a failure part-way applies the difference
+ * back to it. A process killed part-way leaves consistent maps a few steps
+ * short of the goal: the next diff against the same file lists exactly what
+ * is left, and the tables left stale are rebuilt at the end of every apply.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+enum failpoint_action {
+	FAILPOINT_NONE,
+	FAILPOINT_FAIL,
+	FAILPOINT_KILL,
+};
+
+struct failpoint {
+	enum failpoint_action action;
+	size_t at;
+};
+
+/* XLB_FAILPOINT_APPLY=fail:N|kill:N: the tests' way to break change N. */
+static struct failpoint failpoint_read(void)
+{
+	struct failpoint fp = {};
+	const char *env = getenv("XLB_FAILPOINT_APPLY");
+	char action[8];
+
+	if (env && sscanf(env, "%7[a-z]:%zu", action, &fp.at) == 2) {
+		if (!strcmp(action, "fail"))
+			fp.action = FAILPOINT_FAIL;
+		else if (!strcmp(action, "kill"))
+			fp.action = FAILPOINT_KILL;
+	}
+	return fp;
+}
+
+static int apply_one(struct xlb *xlb, const struct xlb_change *c)
+{
+	const struct xlb_backend_spec *s = &c->spec;
+
+	switch (c->kind) {
+	case XLB_CHANGE_VIP_DEL:
+		return xlb_vip_del(xlb, &c->vip);
+	case XLB_CHANGE_VIP_ADD:
+		return xlb_vip_add(xlb, &c->vip, c->table_size);
+	case XLB_CHANGE_BACKEND_DEL:
+		return xlb_backend_del(xlb, &c->vip, &s->addr, s->family);
+	case XLB_CHANGE_BACKEND_ADD:
+		if (!(s->set & XLB_SET_MAC))
+			return xlb_err(EINVAL, "no MAC known for it");
+		return xlb_backend_add(xlb, &c->vip, s);
+	case XLB_CHANGE_BACKEND_SET:
+		return xlb_backend_set(xlb, &c->vip, s);
+	}
+	return xlb_err(EINVAL, "unknown change kind %d", c->kind);
+}
+
+/* Applies each change, stopping at the first failure; *done counts. */
+static int apply_all(struct xlb *xlb, const struct xlb_change *changes,
+		     size_t n, const struct failpoint *fp, size_t *done)
+{
+	char line[256], msg[512];
+	int err = 0;
+
+	for (*done = 0; *done < n; (*done)++) {
+		const struct xlb_change *c = &changes[*done];
+
+		if (fp && fp->action != FAILPOINT_NONE && fp->at == *done) {
+			if (fp->action == FAILPOINT_KILL)
+				kill(getpid(), SIGKILL);
+			err = xlb_err(EIO, "failpoint XLB_FAILPOINT_APPLY");
+		} else {
+			err = apply_one(xlb, c);
+		}
+		if (err) {
+			snprintf(msg, sizeof(msg), "%s", xlb_errmsg());
+			return xlb_err(-err, "%s: %s",
+				       xlb_change_format(c, line, sizeof(line)),
+				       msg);
+		}
+	}
+	return 0;
+}
+
+/* Rebuilds what the changes touched and anything else left stale. */
+static int rebuild_tables(struct xlb *xlb)
+{
+	int rebuilt, err;
+
+	err = xlb_commit(xlb);
+	if (!err)
+		err = xlb_sync(xlb, false, &rebuilt);
+	return err;
+}
+
+/* Brings the maps back to before; keeps going past failures. */
+static int roll_back(struct xlb *xlb, const struct xlb_desired *before)
+{
+	struct xlb_change *undo;
+	struct xlb_desired now;
+	size_t n, done;
+	int err, first = 0;
+
+	err = xlb_desired_read(xlb, &now);
+	if (err)
+		return err;
+	err = xlb_desired_diff(&now, before, &undo, &n);
+	xlb_desired_free(&now);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i += done + 1) {
+		err = apply_all(xlb, undo + i, n - i, NULL, &done);
+		if (err && !first)
+			first = err;
+	}
+	free(undo);
+	err = rebuild_tables(xlb);
+	return first ? first : err;
+}
+
+int xlb_changes_apply(struct xlb *xlb, const struct xlb_change *changes,
+		      size_t n)
+{
+	struct failpoint fp = failpoint_read();
+	struct xlb_desired before;
+	char msg[512];
+	size_t done;
+	int err, undo_err;
+
+	err = xlb_require_lock(xlb, "apply");
+	if (!err)
+		err = xlb_desired_read(xlb, &before);
+	if (err)
+		return err;
+	err = apply_all(xlb, changes, n, &fp, &done);
+	if (!err)
+		err = rebuild_tables(xlb);
+	if (err) {
+		snprintf(msg, sizeof(msg), "%s", xlb_errmsg());
+		undo_err = roll_back(xlb, &before);
+		if (undo_err)
+			err = xlb_err(-err, "%s; rolling back failed too: %s",
+				      msg, xlb_errmsg());
+		else
+			err = xlb_err(-err,
+				      "%s (rolled back to the state before)",
+				      msg);
+	}
+	xlb_desired_free(&before);
+	return err;
+}
