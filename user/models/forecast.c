@@ -65,7 +65,7 @@ void xlb_forecast_config_default(struct xlb_forecast_config *cfg)
 		.exog_lags = 2,
 		.window = 3600,
 		.refit_every = 600,
-		.error_window = 60,
+		.error_window = 120,
 		.ridge = 0,
 		.ses_alpha = 0,
 	};
@@ -264,7 +264,7 @@ static void predict_next(struct xlb_forecaster *f)
 					  : SELECTOR_MIN_ERRORS;
 	int best = -1;
 
-	f->ready[XLB_FORECAST_LAST] = f->ready[XLB_FORECAST_SES] = last;
+	f->ready[XLB_FORECAST_LAST] = f->ready[XLB_FORECAST_SES] = last != NULL;
 	f->ready[XLB_FORECAST_AR] = f->ar_ok;
 	if (last) {
 		f->next[XLB_FORECAST_LAST] = last[0];

@@ -52,7 +52,8 @@ struct xlb_forecast_config {
 	unsigned int refit_every; /* updates between exact refits; 0: only
 				     when xlb_forecaster_refit() is called
 				     (default 600) */
-	unsigned int error_window; /* errors the selector averages (default 60) */
+	unsigned int
+		error_window; /* errors the selector averages (default 120) */
 	double ridge;	  /* ridge penalty on the AR coefficients (default 0) */
 	double ses_alpha; /* 0: fitted; otherwise fixed, in (0, 1] */
 };

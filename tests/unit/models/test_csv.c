@@ -32,7 +32,7 @@ TEST(csv_reads_header_rows_and_line_numbers)
 	const char *path = write_temp("time,load\n1,10.5\n\n2, 11\n3,1e3\n");
 	struct xlb_csv_table t;
 	char msg[256];
-	size_t cols[] = {1, 0};
+	size_t cols[] = { 1, 0 };
 	double v[6];
 
 	CHECK(path, "temp file");
@@ -138,7 +138,7 @@ TEST(csv_bad_numbers_name_line_column_and_cell)
 {
 	const char *path = write_temp("cpu,mem\n1,2\n3,abc\n5,nan\n7,-inf\n");
 	struct xlb_csv_table t;
-	size_t cols[] = {0, 1}, first[] = {0};
+	size_t cols[] = { 0, 1 }, first[] = { 0 };
 	char msg[256];
 	double v[8];
 

@@ -30,7 +30,7 @@ static double gaussian(struct xlb_rng *rng)
  */
 TEST(ses_matches_hand_worked_series)
 {
-	const double y[] = {10, 12, 11, 15};
+	const double y[] = { 10, 12, 11, 15 };
 	double level;
 
 	CHECK(xlb_ses_sse(y, 4, 0.5, &level) == 20, "sse");
@@ -40,7 +40,7 @@ TEST(ses_matches_hand_worked_series)
 /* 0, 2, 1: SSE(alpha) = 2^2 + (1 - 2 alpha)^2, least at alpha = 1/2. */
 TEST(ses_fit_finds_hand_derived_alpha)
 {
-	const double y[] = {0, 2, 1};
+	const double y[] = { 0, 2, 1 };
 	double alpha, level;
 
 	CHECK_EQ(xlb_ses_fit(y, 3, &alpha, &level), 0);
@@ -81,7 +81,7 @@ static struct xlb_forecaster *make(unsigned int lags, unsigned int window,
 
 TEST(forecaster_ses_follows_hand_worked_series)
 {
-	const double y[] = {10, 12, 11, 15}, want[] = {10, 11, 11, 13};
+	const double y[] = { 10, 12, 11, 15 }, want[] = { 10, 11, 11, 13 };
 	struct xlb_forecaster *f = make(2, 100, 0, 0.5);
 	struct xlb_forecast_status st;
 	double next;
@@ -152,7 +152,7 @@ TEST(forecaster_exogenous_form_recovers_classic_load_model)
 	struct xlb_forecast_config cfg;
 	struct xlb_forecaster *f;
 	struct xlb_forecast_status st;
-	double r[300], future[2] = {50, 60}, h[3];
+	double r[300], future[2] = { 50, 60 }, h[3];
 	struct xlb_rng rng;
 
 	xlb_forecast_config_default(&cfg);
@@ -192,14 +192,19 @@ TEST(forecaster_exogenous_form_recovers_classic_load_model)
 TEST(forecaster_selector_errors_are_the_recent_forecast_errors)
 {
 	enum { N = 700, E = 60 };
-	struct xlb_forecaster *f = make(2, 200, 50, 0);
+	struct xlb_forecast_config cfg;
+	struct xlb_forecaster *f = NULL;
 	double errs[XLB_FORECAST_N_MODELS][N];
-	int n_err[XLB_FORECAST_N_MODELS] = {0};
+	int n_err[XLB_FORECAST_N_MODELS] = { 0 };
 	struct xlb_forecast_status st;
 	struct xlb_rng rng;
 	double y = 100;
 
-	CHECK(f, "create");
+	xlb_forecast_config_default(&cfg);
+	cfg.window = 200;
+	cfg.refit_every = 50;
+	cfg.error_window = E;
+	CHECK_EQ(xlb_forecaster_create(&cfg, &f), 0);
 	xlb_rng_seed(&rng, 5);
 	for (int t = 0; t < N; t++) {
 		y = 100 + 0.7 * (y - 100) + 5 * gaussian(&rng);
@@ -303,6 +308,65 @@ TEST(forecaster_online_solve_matches_batch_fit_on_counts)
 		CHECK(rel_err(st.coef[j], fit.coef[j]) < 1e-12,
 		      "coef %d refit %.17g batch %.17g", j, st.coef[j],
 		      fit.coef[j]);
+	xlb_forecaster_destroy(f);
+}
+
+/*
+ * With a ridge penalty the online solve and the exact refit minimise the
+ * same objective as xlb_ols_fit with that penalty (intercept unpenalised).
+ */
+TEST(forecaster_ridge_matches_batch_ridge_fit)
+{
+	enum { N = 3000, W = 500 };
+	const double ridge = 5e6;
+	struct xlb_forecast_config cfg;
+	static double y[N], x[W * 3], yy[W];
+	struct xlb_forecast_status st;
+	struct xlb_forecaster *f;
+	struct xlb_ols_fit fit;
+	struct xlb_rng rng;
+
+	xlb_forecast_config_default(&cfg);
+	cfg.lags = 3;
+	cfg.window = W;
+	cfg.refit_every = 0;
+	cfg.ridge = ridge;
+	CHECK_EQ(xlb_forecaster_create(&cfg, &f), 0);
+	xlb_rng_seed(&rng, 31);
+	y[0] = y[1] = y[2] = 500;
+	for (int t = 3; t < N; t++)
+		y[t] = 500 + 0.5 * (y[t - 1] - 500) + 0.2 * (y[t - 3] - 500) +
+		       40 * gaussian(&rng);
+	for (int t = 0; t < N; t++)
+		CHECK_EQ(xlb_forecaster_update(f, y[t], NULL), 0);
+	for (int i = 0; i < W; i++) {
+		int t = N - W + i;
+
+		for (int l = 0; l < 3; l++)
+			x[3 * i + l] = y[t - 1 - l];
+		yy[i] = y[t];
+	}
+	CHECK_EQ(xlb_ols_fit(x, yy, W, 3, ridge, NULL, &fit), 0);
+	xlb_forecaster_status(f, &st);
+	for (int j = 0; j < 3; j++)
+		CHECK(rel_err(st.coef[j], fit.coef[j]) < 1e-9,
+		      "coef %d online %.17g batch %.17g", j, st.coef[j],
+		      fit.coef[j]);
+	/* The penalty is felt: the unpenalised fit differs clearly. */
+	{
+		struct xlb_ols_fit plain;
+
+		CHECK_EQ(xlb_ols_fit(x, yy, W, 3, 0, NULL, &plain), 0);
+		CHECK(rel_err(plain.coef[0], fit.coef[0]) > 0.01,
+		      "ridge %g had no effect", ridge);
+	}
+	CHECK_EQ(xlb_forecaster_refit(f), 0);
+	xlb_forecaster_status(f, &st);
+	for (int j = 0; j < 3; j++)
+		CHECK(rel_err(st.coef[j], fit.coef[j]) < 1e-12,
+		      "coef %d refit %.17g batch %.17g", j, st.coef[j],
+		      fit.coef[j]);
+	CHECK(rel_err(st.intercept, fit.intercept) < 1e-12, "intercept");
 	xlb_forecaster_destroy(f);
 }
 

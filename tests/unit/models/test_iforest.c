@@ -34,7 +34,7 @@ static struct xlb_iforest *fitted(unsigned int trees, unsigned int psi,
 /* c(n) = 2 H(n-1) - 2 (n-1) / n, with exact harmonic numbers. */
 TEST(average_path_length_matches_hand_values)
 {
-	const double want[] = {0, 0, 1, 5.0 / 3, 13.0 / 6, 77.0 / 30};
+	const double want[] = { 0, 0, 1, 5.0 / 3, 13.0 / 6, 77.0 / 30 };
 
 	for (int n = 0; n <= 5; n++)
 		CHECK(fabs(xlb_iforest_average_path_length(n) - want[n]) <
@@ -72,16 +72,16 @@ TEST(average_path_length_is_exact_beyond_the_series_switch)
  */
 TEST(iforest_path_lengths_on_tiny_seeded_tree)
 {
-	const double x[] = {0, 1, 2, 3, 4, 5};
-	const double q[] = {-1, 0, 1, 2, 3, 4, 5, 6};
-	const double want[] = {3, 3, 3, 2, 3, 3, 2, 2};
-	const double thr[] = {2.4945499978769012,
-			      1.338948821401404,
-			      4.2620148462445293,
-			      0.54744469600140011,
-			      INFINITY,
-			      3.3033210347549695,
-			      INFINITY};
+	const double x[] = { 0, 1, 2, 3, 4, 5 };
+	const double q[] = { -1, 0, 1, 2, 3, 4, 5, 6 };
+	const double want[] = { 3, 3, 3, 2, 3, 3, 2, 2 };
+	const double thr[] = { 2.4945499978769012,
+			       1.338948821401404,
+			       4.2620148462445293,
+			       0.54744469600140011,
+			       INFINITY,
+			       3.3033210347549695,
+			       INFINITY };
 	struct xlb_iforest *f = fitted(1, 6, 42, x, 1, 6);
 	double h[8], s[8];
 
@@ -110,8 +110,8 @@ TEST(iforest_path_lengths_on_tiny_seeded_tree)
  */
 TEST(iforest_path_lengths_when_the_split_is_forced)
 {
-	const double x[] = {0, 0, 0, 10}, q[] = {-5, 0, 10, 100};
-	const double want[] = {8.0 / 3, 8.0 / 3, 1, 1};
+	const double x[] = { 0, 0, 0, 10 }, q[] = { -5, 0, 10, 100 };
+	const double want[] = { 8.0 / 3, 8.0 / 3, 1, 1 };
 
 	for (uint64_t seed = 0; seed < 20; seed++) {
 		struct xlb_iforest *f = fitted(10, 256, seed, x, 1, 4);
@@ -134,9 +134,9 @@ TEST(iforest_path_lengths_when_the_split_is_forced)
 /* The same rows with a constant first feature: only feature 1 may split. */
 TEST(iforest_never_splits_on_a_constant_feature)
 {
-	const double x[] = {7, 0, 7, 0, 7, 0, 7, 10};
-	const double q[] = {7, 0, 7, 10, -3, 0, 100, 10};
-	const double want[] = {8.0 / 3, 1, 8.0 / 3, 1};
+	const double x[] = { 7, 0, 7, 0, 7, 0, 7, 10 };
+	const double q[] = { 7, 0, 7, 10, -3, 0, 100, 10 };
+	const double want[] = { 8.0 / 3, 1, 8.0 / 3, 1 };
 	struct xlb_iforest *f = fitted(50, 256, 9, x, 2, 4);
 	double h[4];
 
@@ -154,7 +154,7 @@ TEST(iforest_never_splits_on_a_constant_feature)
 /* Identical rows: the root is a leaf of 4, h = c(4), score 2^-1. */
 TEST(iforest_identical_rows_score_one_half)
 {
-	const double x[] = {5, 5, 5, 5}, q[] = {5, -100, 1e6};
+	const double x[] = { 5, 5, 5, 5 }, q[] = { 5, -100, 1e6 };
 	struct xlb_iforest *f = fitted(5, 256, 1, x, 1, 4);
 	double s[3];
 
@@ -168,8 +168,8 @@ TEST(iforest_identical_rows_score_one_half)
 TEST(iforest_height_is_ceil_log2_psi_and_psi_capped_by_rows)
 {
 	static double x[1000];
-	const unsigned int psi[] = {2, 3, 100, 128, 129, 256, 257};
-	const unsigned int height[] = {1, 2, 7, 7, 8, 8, 9};
+	const unsigned int psi[] = { 2, 3, 100, 128, 129, 256, 257 };
+	const unsigned int height[] = { 1, 2, 7, 7, 8, 8, 9 };
 	struct xlb_iforest_info info;
 
 	for (int i = 0; i < 1000; i++)
@@ -203,8 +203,8 @@ TEST(iforest_height_is_ceil_log2_psi_and_psi_capped_by_rows)
  */
 TEST(iforest_subsample_is_uniform_without_replacement)
 {
-	const size_t sizes[] = {300, 1000, 256};
-	struct xlb_iforest_config cfg = {.max_samples = 256};
+	const size_t sizes[] = { 300, 1000, 256 };
+	struct xlb_iforest_config cfg = { .max_samples = 256 };
 	static unsigned int picked[1000];
 	struct xlb_iforest *f;
 	struct xlb_rng rng;
@@ -296,7 +296,7 @@ TEST(iforest_scores_an_isolated_point_highest)
 
 TEST(iforest_rejects_nan_and_infinity_at_fit_and_score)
 {
-	double x[] = {1, 2, 3, 4, 5, 6}, q[] = {1, 2}, before, after;
+	double x[] = { 1, 2, 3, 4, 5, 6 }, q[] = { 1, 2 }, before, after;
 	struct xlb_iforest *f = fitted(10, 256, 1, x, 2, 3);
 
 	CHECK(f, "fit");
@@ -317,9 +317,9 @@ TEST(iforest_rejects_nan_and_infinity_at_fit_and_score)
 
 TEST(iforest_refuses_use_before_fit_and_too_few_rows)
 {
-	struct xlb_iforest_config cfg = {0};
+	struct xlb_iforest_config cfg = { 0 };
 	struct xlb_iforest *f;
-	double x[] = {1, 2}, s;
+	double x[] = { 1, 2 }, s;
 
 	CHECK_EQ(xlb_iforest_create(&cfg, 1, &f), 0);
 	CHECK_EQ(xlb_iforest_score(f, x, 1, &s), XLB_MODEL_ENOTREADY);
@@ -331,7 +331,7 @@ TEST(iforest_refuses_use_before_fit_and_too_few_rows)
 
 TEST(iforest_memory_is_bounded_by_the_configuration)
 {
-	struct xlb_iforest_config cfg = {0};
+	struct xlb_iforest_config cfg = { 0 };
 	struct xlb_iforest_info info;
 	struct xlb_iforest *f;
 
@@ -411,9 +411,9 @@ TEST(iforest_one_model_per_thread_matches_single_thread)
 
 TEST(iforest_keeps_feature_names_and_window)
 {
-	const char *names[] = {"cpu", "a-very-long-name-that-is-longer-than-"
-				      "sixty-three-characters-for-sure-yes"};
-	const double x[] = {1, 2, 3, 4, 5, 6};
+	const char *names[] = { "cpu", "a-very-long-name-that-is-longer-than-"
+				       "sixty-three-characters-for-sure-yes" };
+	const double x[] = { 1, 2, 3, 4, 5, 6 };
 	struct xlb_iforest *f = fitted(2, 4, 1, x, 2, 3);
 	struct xlb_iforest_info info;
 

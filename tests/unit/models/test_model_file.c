@@ -19,9 +19,10 @@ static double data[N * D];
 
 static struct xlb_iforest *forest(uint64_t seed)
 {
-	struct xlb_iforest_config cfg = {
-		.n_trees = 25, .max_samples = 128, .seed = seed};
-	const char *names[] = {"cpu", "rtt_ms", "errors"};
+	struct xlb_iforest_config cfg = { .n_trees = 25,
+					  .max_samples = 128,
+					  .seed = seed };
+	const char *names[] = { "cpu", "rtt_ms", "errors" };
 	struct xlb_iforest *f;
 	struct xlb_rng rng;
 
@@ -246,7 +247,7 @@ TEST(model_file_refuses_missing_and_unreadable_paths)
 
 TEST(model_file_save_needs_a_fitted_forest_and_writes_atomically)
 {
-	struct xlb_iforest_config cfg = {0};
+	struct xlb_iforest_config cfg = { 0 };
 	struct xlb_iforest *f;
 	char *path = temp_path();
 	char pattern[128];

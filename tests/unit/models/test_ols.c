@@ -44,7 +44,7 @@ TEST(ols_recovers_noiseless_ar2)
 /* Three regressors with different scales, no noise: exact to rounding. */
 TEST(ols_recovers_exact_linear_coefficients)
 {
-	const double want[3] = {2.5, -0.75, 1e-3}, a = -40;
+	const double want[3] = { 2.5, -0.75, 1e-3 }, a = -40;
 	enum { N = 50 };
 	double x[N * 3], y[N];
 	struct xlb_ols_fit fit;
@@ -67,8 +67,8 @@ TEST(ols_recovers_exact_linear_coefficients)
 
 TEST(ols_too_few_rows_is_an_error)
 {
-	double x[] = {1, 2, 3, 5, 4, 4}, y[] = {1, 2, 3};
-	struct xlb_ols_fit fit = {.intercept = 42};
+	double x[] = { 1, 2, 3, 5, 4, 4 }, y[] = { 1, 2, 3 };
+	struct xlb_ols_fit fit = { .intercept = 42 };
 
 	/* Two coefficients plus the intercept need three rows. */
 	CHECK_EQ(xlb_ols_fit(x, y, 2, 2, 0, NULL, &fit), XLB_MODEL_ETOOSHORT);
@@ -81,7 +81,7 @@ TEST(ols_collinear_columns_are_rank_deficient_not_nan)
 {
 	enum { N = 30 };
 	double x[N * 2], y[N];
-	struct xlb_ols_fit fit = {.intercept = 42};
+	struct xlb_ols_fit fit = { .intercept = 42 };
 
 	for (int i = 0; i < N; i++) {
 		x[2 * i] = i * 0.37 + sin(i);
@@ -108,7 +108,7 @@ TEST(ols_constant_column_is_rank_deficient)
 
 TEST(ols_rejects_nan_and_infinity)
 {
-	double x[] = {1, 2, 3, 4}, y[] = {1, 2, 3, 5};
+	double x[] = { 1, 2, 3, 4 }, y[] = { 1, 2, 3, 5 };
 	struct xlb_ols_fit fit;
 
 	x[2] = NAN;
@@ -124,7 +124,7 @@ TEST(ols_rejects_nan_and_infinity)
 /* One regressor: b = Sxy / (Sxx + ridge), a = mean(y) - b mean(x). */
 TEST(ols_ridge_matches_closed_form)
 {
-	double x[] = {1, 2, 4, 7}, y[] = {3, 1, 6, 9};
+	double x[] = { 1, 2, 4, 7 }, y[] = { 3, 1, 6, 9 };
 	/*
 	 * By hand: mean x 3.5, mean y 4.75; deviations -2.5 -1.5 0.5 3.5 and
 	 * -1.75 -3.75 1.25 4.25; Sxx 21, Sxy 4.375 + 5.625 + 0.625 + 14.875

@@ -12,8 +12,8 @@
  */
 TEST(score_threshold_interpolates_like_numpy_percentile)
 {
-	const double s[] = {0.5, 0.1, 1.0, 0.3, 0.9, 0.2, 0.7, 0.4, 0.8, 0.6};
-	const double five[] = {5, 1, 4, 2, 3};
+	const double s[] = { 0.5, 0.1, 1.0, 0.3, 0.9, 0.2, 0.7, 0.4, 0.8, 0.6 };
+	const double five[] = { 5, 1, 4, 2, 3 };
 	double t;
 
 	CHECK_EQ(xlb_score_threshold(s, 10, 0.1, &t), 0);
@@ -28,7 +28,7 @@ TEST(score_threshold_interpolates_like_numpy_percentile)
 
 TEST(score_threshold_rejects_bad_input)
 {
-	const double s[] = {0.5, NAN};
+	const double s[] = { 0.5, NAN };
 	double t;
 
 	CHECK_EQ(xlb_score_threshold(s, 1, 0, &t), XLB_MODEL_EINVAL);
@@ -41,9 +41,9 @@ TEST(score_threshold_rejects_bad_input)
 /* 3 of the last 5, fed a hand-written sequence. */
 TEST(persistence_fires_on_k_anomalous_of_last_m)
 {
-	const bool in[] = {1, 0, 1, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0};
+	const bool in[] = { 1, 0, 1, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0 };
 	/* anomalous in the last 5 after each tick, by hand: */
-	const unsigned int count[] = {1, 1, 2, 2, 2, 2, 2, 1, 1, 2, 2, 3, 3};
+	const unsigned int count[] = { 1, 1, 2, 2, 2, 2, 2, 1, 1, 2, 2, 3, 3 };
 	struct xlb_persistence p;
 
 	CHECK_EQ(xlb_persistence_init(&p, 3, 5), 0);
