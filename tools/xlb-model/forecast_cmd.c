@@ -46,15 +46,15 @@ static bool parse_model(const char *text, enum xlb_forecast_model *model)
 static bool parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"csv", required_argument, NULL, 'f'},
-		{"column", required_argument, NULL, 'c'},
-		{"lags", required_argument, NULL, 'p'},
-		{"window", required_argument, NULL, 'w'},
-		{"model", required_argument, NULL, 'm'},
-		{"exog", required_argument, NULL, 'x'},
-		{"exog-lags", required_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{ "csv", required_argument, NULL, 'f' },
+		{ "column", required_argument, NULL, 'c' },
+		{ "lags", required_argument, NULL, 'p' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "exog", required_argument, NULL, 'x' },
+		{ "exog-lags", required_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	unsigned long long v;
 	int opt;
@@ -169,7 +169,7 @@ static void report(const struct options *o, const struct errors *e, size_t rows,
 int cmd_forecast(int argc, char **argv)
 {
 	struct xlb_forecaster *f = NULL;
-	struct errors errors = {0};
+	struct errors errors = { 0 };
 	struct xlb_csv_table t;
 	size_t *cols = NULL, n_exog = 0, n;
 	double *values = NULL;

@@ -29,21 +29,21 @@ struct options {
 static bool parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"train", required_argument, NULL, 't'},
-		{"score", required_argument, NULL, 's'},
-		{"trees", required_argument, NULL, 'n'},
-		{"samples", required_argument, NULL, 'p'},
-		{"seed", required_argument, NULL, 'S'},
-		{"columns", required_argument, NULL, 'c'},
-		{"save", required_argument, NULL, 'w'},
-		{"load", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{ "train", required_argument, NULL, 't' },
+		{ "score", required_argument, NULL, 's' },
+		{ "trees", required_argument, NULL, 'n' },
+		{ "samples", required_argument, NULL, 'p' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "columns", required_argument, NULL, 'c' },
+		{ "save", required_argument, NULL, 'w' },
+		{ "load", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	int opt;
 
-	*o = (struct options){.trees = XLB_IFOREST_DEFAULT_TREES,
-			      .samples = XLB_IFOREST_DEFAULT_SAMPLES};
+	*o = (struct options){ .trees = XLB_IFOREST_DEFAULT_TREES,
+			       .samples = XLB_IFOREST_DEFAULT_SAMPLES };
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
