@@ -8,6 +8,7 @@ packages=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool
 	libjson-c-dev libnl-3-dev libnl-route-3-dev libncurses-dev libcsv-dev
+	libmicrohttpd-dev libcurl4-openssl-dev
 	clang-format
 	# harness, tests, demo
 	iproute2 ethtool iputils-ping tcpdump util-linux procps
