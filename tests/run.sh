@@ -49,6 +49,32 @@ for layer in "${layers[@]}"; do
 	done
 done
 
+# After a full run nothing of ours may be left: namespaces, cgroups, pins,
+# processes of topologies whose owner is gone, and pins of BPF tests.
+leak_check() {
+	local out=""
+	out+=$(tools/topo.sh leak-check 2>&1)
+	for dir in /sys/fs/bpf/xlbtest-bpf-* /sys/fs/bpf/xlbbench-*; do
+		[[ -e $dir ]] || continue
+		pid=${dir#*-bpf-}
+		pid=${pid#*xlbbench-}
+		pid=${pid%%-*}
+		kill -0 "$pid" 2>/dev/null || out+=$'\n'"leak: $dir"
+	done
+	if [[ -n ${out//[$'\n ']/} ]]; then
+		echo "FAIL suite_leaves_nothing_behind: $(echo "$out" | head -5 | tr '\n' ' ')"
+		failed_names+=("FAIL suite_leaves_nothing_behind")
+		total_fail=$((total_fail + 1))
+	else
+		echo "PASS suite_leaves_nothing_behind"
+		total_pass=$((total_pass + 1))
+	fi
+}
+if ((EUID == 0)) && [[ $# -eq 0 ]]; then
+	echo "==== leak check"
+	leak_check
+fi
+
 if ((${#failed_names[@]})); then
 	echo "==== failures"
 	printf '%s\n' "${failed_names[@]}"
