@@ -361,3 +361,27 @@ TEST(weight_edited_by_hand_shows_a_stale_table_until_sync)
 								  "fresh "
 								  "table");
 }
+
+TEST(sync_refuses_a_weight_out_of_range_written_by_hand)
+{
+	struct xlb_vip_key key;
+	struct xlb_vip vip;
+	struct fixture *f;
+	__u32 pair = 0, weight = XLB_WEIGHT_MAX + 1, before;
+	int rebuilt, err;
+
+	FIXTURE(f, NULL);
+	CHECK(!fixture_vip(f, "10.0.0.1:80/tcp", &key), "vip");
+	CHECK(!fixture_backend(f, &key, "10.0.1.1", mac_a, 1, 1), "backend");
+	CHECK(!xlb_vip_get(f->xlb, &key, &vip), "get");
+	before = table_map_id(f, vip.id);
+	CHECK(!bpf_map_update_elem(xlb_map_fd(f->xlb, XLB_MAP_BE_WEIGHT), &pair,
+				   &weight, BPF_ANY),
+	      "hand edit");
+	err = xlb_sync(f->xlb, false, &rebuilt);
+	CHECK(err == -ERANGE, "sync returned %d", err);
+	CHECK(strstr(xlb_errmsg(), "xlb_be_weight[0]") &&
+		      strstr(xlb_errmsg(), "10.0.1.1"),
+	      "message: %s", xlb_errmsg());
+	CHECK(table_map_id(f, vip.id) == before, "a table was replaced");
+}

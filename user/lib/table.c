@@ -112,6 +112,32 @@ int table_install_empty(struct xlb *xlb, __u32 vip_id, __u32 size)
 	return err;
 }
 
+/*
+ * Weights may have been written by hand (bpftool): one out of range is
+ * refused, naming the entry, before any table changes.
+ */
+static int check_weights(const struct pair_snapshot *snap,
+			 const struct xlb_vip_key *key, __u32 vip_id)
+{
+	char a[XLB_ADDR_STRLEN], v[XLB_VIP_STRLEN];
+
+	for (__u32 i = 0; i < snap->n; i++) {
+		if (!pair_of(snap, i, vip_id) ||
+		    snap->weight[i] <= XLB_WEIGHT_MAX)
+			continue;
+		return xlb_err(ERANGE,
+			       "%s[%u] (backend %s of VIP %s) is %u, above the "
+			       "maximum %u: set it right before rebuilding",
+			       XLB_MAP_BE_WEIGHT, i,
+			       xlb_format_addr(&snap->be[i].addr,
+					       snap->be[i].family, a,
+					       sizeof(a)),
+			       xlb_format_vip(key, v, sizeof(v)),
+			       snap->weight[i], XLB_WEIGHT_MAX);
+	}
+	return 0;
+}
+
 static int rebuild(struct xlb *xlb, const struct xlb_vip_key *key,
 		   struct xlb_vip *vip, const struct pair_snapshot *snap)
 {
@@ -170,12 +196,30 @@ int xlb_table_rebuild(struct xlb *xlb, const struct xlb_vip_key *key)
 		err = pair_snapshot_read(xlb, &snap);
 	if (err)
 		return err;
-	err = rebuild(xlb, key, &vip, &snap);
+	err = check_weights(&snap, key, vip.id);
+	if (!err)
+		err = rebuild(xlb, key, &vip, &snap);
 	pair_snapshot_free(&snap);
 	return err;
 }
 
 /* Rebuilds the VIPs selected by the dirty mask, all stale ones, or all. */
+static bool selected(const struct xlb *xlb, const struct pair_snapshot *snap,
+		     const struct xlb_vip_entry *entry, bool dirty_only,
+		     bool force)
+{
+	__u32 id = entry->vip.id;
+
+	if (dirty_only)
+		return id < XLB_MAX_VIPS &&
+		       (xlb->dirty[id / 64] & (1ull << (id % 64)));
+	return force || table_digest(snap, id) != entry->vip.table_digest;
+}
+
+/*
+ * Rebuilds the VIPs selected by the dirty mask, all stale ones, or all.
+ * Every selected VIP is checked first: a bad entry changes no table.
+ */
 static int rebuild_many(struct xlb *xlb, bool dirty_only, bool force,
 			int *rebuilt)
 {
@@ -193,17 +237,12 @@ static int rebuild_many(struct xlb *xlb, bool dirty_only, bool force,
 		pair_snapshot_free(&snap);
 		return err;
 	}
+	for (size_t i = 0; i < n && !err; i++)
+		if (selected(xlb, &snap, &vips[i], dirty_only, force))
+			err = check_weights(&snap, &vips[i].key,
+					    vips[i].vip.id);
 	for (size_t i = 0; i < n && !err; i++) {
-		__u32 id = vips[i].vip.id;
-		bool pick;
-
-		if (dirty_only)
-			pick = id < XLB_MAX_VIPS &&
-			       (xlb->dirty[id / 64] & (1ull << (id % 64)));
-		else
-			pick = force || table_digest(&snap, id) !=
-						vips[i].vip.table_digest;
-		if (!pick)
+		if (!selected(xlb, &snap, &vips[i], dirty_only, force))
 			continue;
 		err = rebuild(xlb, &vips[i].key, &vips[i].vip, &snap);
 		if (!err)
