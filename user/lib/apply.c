@@ -64,6 +64,16 @@ static int apply_one(struct xlb *xlb, const struct xlb_change *c)
 	return xlb_err(EINVAL, "unknown change kind %d", c->kind);
 }
 
+/* A failpoint set at change i (i == n: after the last, before the rebuild). */
+static int failpoint_hit(const struct failpoint *fp, size_t i)
+{
+	if (!fp || fp->action == FAILPOINT_NONE || fp->at != i)
+		return 0;
+	if (fp->action == FAILPOINT_KILL)
+		kill(getpid(), SIGKILL);
+	return xlb_err(EIO, "failpoint XLB_FAILPOINT_APPLY");
+}
+
 /* Applies each change, stopping at the first failure; *done counts. */
 static int apply_all(struct xlb *xlb, const struct xlb_change *changes,
 		     size_t n, const struct failpoint *fp, size_t *done)
@@ -74,13 +84,9 @@ static int apply_all(struct xlb *xlb, const struct xlb_change *changes,
 	for (*done = 0; *done < n; (*done)++) {
 		const struct xlb_change *c = &changes[*done];
 
-		if (fp && fp->action != FAILPOINT_NONE && fp->at == *done) {
-			if (fp->action == FAILPOINT_KILL)
-				kill(getpid(), SIGKILL);
-			err = xlb_err(EIO, "failpoint XLB_FAILPOINT_APPLY");
-		} else {
+		err = failpoint_hit(fp, *done);
+		if (!err)
 			err = apply_one(xlb, c);
-		}
 		if (err) {
 			snprintf(msg, sizeof(msg), "%s", xlb_errmsg());
 			return xlb_err(-err, "%s: %s",
@@ -88,7 +94,7 @@ static int apply_all(struct xlb *xlb, const struct xlb_change *changes,
 				       msg);
 		}
 	}
-	return 0;
+	return failpoint_hit(fp, n);
 }
 
 /* Rebuilds what the changes touched and anything else left stale. */

@@ -287,7 +287,8 @@ int xlb_changes_resolve_macs(struct xlb *xlb, struct xlb_change *changes,
  * restores the state read before the first change and returns the first
  * error; xlb_errmsg() says what failed and whether the rollback worked.
  * Needs the writer lock. Test hook: XLB_FAILPOINT_APPLY=fail:N or kill:N
- * fails, or SIGKILLs the process, right before change N (from 0).
+ * fails, or SIGKILLs the process, right before change N (from 0; N = n:
+ * after the last change, before the tables are rebuilt).
  */
 int xlb_changes_apply(struct xlb *xlb, const struct xlb_change *changes,
 		      size_t n);

@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The command line: a table of commands, each with its operands and the
+ * options it takes, and getopt_long over argv in two passes (global options
+ * before the command, then the command's own, globals allowed there too).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum option_id {
+	OPT_HELP = 'h',
+	/* Global: every command takes these. */
+	OPT_PIN_PATH = 256,
+	OPT_JSON,
+	OPT_LOCK_TIMEOUT,
+	/* Per command. */
+	OPT_MODE,
+	OPT_FORWARD,
+	OPT_CONN_TABLE_SIZE,
+	OPT_UDP_TIMEOUT,
+	OPT_FORCE,
+	OPT_ALL,
+	OPT_TABLE_SIZE,
+	OPT_WEIGHT,
+	OPT_STATE,
+	OPT_MAC,
+	OPT_NEIGH_TIMEOUT,
+	OPT_WATCH,
+	OPT_INTERVAL,
+	OPT_COUNT,
+	OPT_DURATION,
+	OPT_DRY_RUN,
+};
+
+#define BIT(opt) (1ul << ((opt)-OPT_PIN_PATH))
+#define GLOBAL_OPTIONS \
+	(BIT(OPT_PIN_PATH) | BIT(OPT_JSON) | BIT(OPT_LOCK_TIMEOUT))
+
+static const struct option long_options[] = {
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "forward", required_argument, NULL, OPT_FORWARD },
+	{ "conn-table-size", required_argument, NULL, OPT_CONN_TABLE_SIZE },
+	{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "table-size", required_argument, NULL, OPT_TABLE_SIZE },
+	{ "weight", required_argument, NULL, OPT_WEIGHT },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "mac", required_argument, NULL, OPT_MAC },
+	{ "neigh-timeout", required_argument, NULL, OPT_NEIGH_TIMEOUT },
+	{ "watch", no_argument, NULL, OPT_WATCH },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{},
+};
+
+struct command_spec {
+	enum cli_command command;
+	const char *name;     /* as typed: "backend add" */
+	const char *operands; /* "VIP BACKEND", "[VIP]" */
+	int min_operands, max_operands;
+	unsigned long options; /* BIT(OPT_*) beyond the global ones */
+	const char *summary;
+	const char *details; /* option lines */
+};
+
+static const struct command_spec commands[] = {
+	{ CLI_ATTACH, "attach", "DEV", 1, 1,
+	  BIT(OPT_MODE) | BIT(OPT_FORWARD) | BIT(OPT_CONN_TABLE_SIZE) |
+		  BIT(OPT_UDP_TIMEOUT) | BIT(OPT_FORCE),
+	  "attach xlb to interface DEV (the first attach creates the instance)",
+	  "  --mode native|generic   XDP mode (default native)\n"
+	  "  --forward l2dsr         forwarding mode (the only one so far)\n"
+	  "  --conn-table-size N     connection table entries, fixed when the\n"
+	  "                          instance is created (default 524288)\n"
+	  "  --udp-timeout S         UDP flow idle timeout, 1-86400 s "
+	  "(default 30)\n"
+	  "  --force                 replace another XDP program on DEV\n" },
+	{ CLI_DETACH, "detach", "DEV | --all", 0, 1, BIT(OPT_ALL),
+	  "detach from DEV; --all detaches everywhere and removes every pin",
+	  "" },
+	{ CLI_STATUS, "status", "", 0, 0, 0,
+	  "where xlb is attached, its pins, limits and counts", "" },
+	{ CLI_VIP_ADD, "vip add", "VIP", 1, 1, BIT(OPT_TABLE_SIZE),
+	  "add a VIP: ADDR:PORT/tcp|udp or [V6ADDR]:PORT/tcp|udp",
+	  "  --table-size N          Maglev table slots, a prime (default "
+	  "65537)\n" },
+	{ CLI_VIP_DEL, "vip del", "VIP", 1, 1, 0,
+	  "remove a VIP with its backends and table", "" },
+	{ CLI_VIP_LIST, "vip list", "", 0, 0, 0,
+	  "list VIPs, their tables and whether a table is stale", "" },
+	{ CLI_BACKEND_ADD, "backend add", "VIP BACKEND", 2, 2,
+	  BIT(OPT_WEIGHT) | BIT(OPT_STATE) | BIT(OPT_MAC) |
+		  BIT(OPT_NEIGH_TIMEOUT),
+	  "add backend address BACKEND to VIP",
+	  "  --weight W              0-10000 (default 100); 0 takes no new "
+	  "flows\n"
+	  "  --state S               active (default), draining or down\n"
+	  "  --mac MAC               the backend's MAC (default: from the\n"
+	  "                          neighbour table of the attached "
+	  "interfaces)\n"
+	  "  --neigh-timeout S       wait for ARP/ND this long (default 1)\n" },
+	{ CLI_BACKEND_SET, "backend set", "VIP BACKEND", 2, 2,
+	  BIT(OPT_WEIGHT) | BIT(OPT_STATE) | BIT(OPT_MAC),
+	  "change a backend's weight, state or MAC",
+	  "  --weight W              0-10000; 0 takes no new flows\n"
+	  "  --state S               active, draining (keeps its flows, takes "
+	  "no\n"
+	  "                          new ones) or down (its flows move now)\n"
+	  "  --mac MAC               the backend's MAC\n" },
+	{ CLI_BACKEND_DEL, "backend del", "VIP BACKEND", 2, 2, 0,
+	  "remove a backend from VIP (its flows move)", "" },
+	{ CLI_BACKEND_LIST, "backend list", "[VIP]", 0, 1, 0,
+	  "list backends (of one VIP) with pair id, weight, state and MAC",
+	  "" },
+	{ CLI_STATS, "stats", "", 0, 0,
+	  BIT(OPT_WATCH) | BIT(OPT_INTERVAL) | BIT(OPT_COUNT) |
+		  BIT(OPT_DURATION),
+	  "rates per VIP and backend, shares of new flows, drops by reason",
+	  "  --interval S            rates over S seconds (default 1; 0: "
+	  "totals only)\n"
+	  "  --watch                 repeat every interval until interrupted\n"
+	  "  --count N               stop after N reports (implies --watch)\n"
+	  "  --duration S            stop after S seconds (implies "
+	  "--watch)\n" },
+	{ CLI_TOP, "top", "", 0, 0,
+	  BIT(OPT_INTERVAL) | BIT(OPT_COUNT) | BIT(OPT_DURATION),
+	  "live full-screen stats ('q' quits); without a terminal, snapshots",
+	  "  --interval S            refresh every S seconds (default 1)\n"
+	  "  --count N               stop after N refreshes\n"
+	  "  --duration S            stop after S seconds\n" },
+	{ CLI_CONFIG_APPLY, "config apply", "FILE", 1, 1,
+	  BIT(OPT_DRY_RUN) | BIT(OPT_NEIGH_TIMEOUT),
+	  "make the maps match a JSON file (- for stdin), all or nothing",
+	  "  --dry-run               print the changes, apply nothing\n"
+	  "  --neigh-timeout S       wait for ARP/ND this long (default 1)\n" },
+	{ CLI_CONFIG_DUMP, "config dump", "", 0, 0, 0,
+	  "print the configuration as JSON that config apply takes", "" },
+	{ CLI_SYNC, "sync", "", 0, 0, BIT(OPT_ALL),
+	  "rebuild stale tables from the weights and states in the maps",
+	  "  --all                   rebuild every table, stale or not\n" },
+	{ CLI_VERSION, "version", "", 0, 0, 0, "print the version", "" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage_of(const struct command_spec *c, FILE *out)
+{
+	const char *line = c->details;
+
+	fprintf(out, "\n  xlbctl %s%s%s%s\n      %s\n", c->name,
+		c->operands[0] ? " " : "", c->operands,
+		line[0] ? " [options]" : "", c->summary);
+	/* Option lines, indented under their command. */
+	while (*line) {
+		size_t len = strcspn(line, "\n");
+
+		fprintf(out, "    %.*s\n", (int)len, line);
+		line += len + (line[len] == '\n');
+	}
+}
+
+static bool matches(const char *name, const char *topic)
+{
+	size_t len = strlen(topic);
+
+	return !strncmp(name, topic, len) && (!name[len] || name[len] == ' ');
+}
+
+int cli_usage(const char *topic, FILE *out)
+{
+	int shown = 0;
+
+	for (size_t i = 0; topic && i < N_COMMANDS; i++)
+		shown += matches(commands[i].name, topic);
+	if (topic && !shown)
+		return 0;
+	if (!topic)
+		fprintf(out, "Usage: xlbctl [--pin-path DIR] [--json] "
+			     "[--lock-timeout S] COMMAND ...\n"
+			     "Attach, configure and observe the xlb XDP load "
+			     "balancer.\n\nCommands:\n");
+	else
+		fprintf(out, "Usage:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!topic || matches(commands[i].name, topic))
+			usage_of(&commands[i], out);
+	fprintf(out,
+		"\nGlobal options (before or after the command):\n"
+		"  --pin-path DIR          the instance's pins (default %s)\n"
+		"  --json                  JSON output of read commands\n"
+		"  --lock-timeout S        wait for the writer lock this long "
+		"(default 5)\n"
+		"  -h, --help              this text\n",
+		XLB_PIN_DIR_DEFAULT);
+	fprintf(out, "\nExit codes: 0 ok, 1 bad usage or input, 2 not found, "
+		     "3 conflict, 4 lock\ntimeout, 5 system or kernel error "
+		     "(see xlbctl(8)).\n");
+	if (!topic)
+		fprintf(out, "\nVIP: ADDR:PORT/tcp|udp or "
+			     "[V6ADDR]:PORT/tcp|udp. BACKEND: an IPv4 or IPv6 "
+			     "address.\n");
+	return topic ? shown : (int)N_COMMANDS;
+}
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static const char *option_name(int id)
+{
+	for (const struct option *o = long_options; o->name; o++)
+		if (o->val == id)
+			return o->name;
+	return "?";
+}
+
+static int parse_u32(const char *text, __u32 min, __u32 max, __u32 *out, int id,
+		     char *err, size_t len)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (!*text || *end || text[0] == '-' || text[0] == '+')
+		return fail(err, len, "--%s '%s' is not a whole number",
+			    option_name(id), text);
+	if (errno || v < min || v > max)
+		return fail(err, len, "--%s %s is out of range [%u, %u]",
+			    option_name(id), text, min, max);
+	*out = v;
+	return 0;
+}
+
+/* Seconds, fractions allowed, into milliseconds. */
+static int parse_seconds(const char *text, double min, double max, int *ms,
+			 int id, char *err, size_t len)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(text, &end);
+	if (!*text || *end || errno || !isfinite(v))
+		return fail(err, len, "--%s '%s' is not a number of seconds",
+			    option_name(id), text);
+	if (v < min || v > max)
+		return fail(err, len, "--%s %s is out of range [%g, %g] s",
+			    option_name(id), text, min, max);
+	*ms = (int)lround(v * 1000);
+	return 0;
+}
+
+static int apply_option(int id, const char *arg, struct cli *cli, char *err,
+			size_t len)
+{
+	struct xlb_backend_spec *be = &cli->backend;
+	__u32 v;
+	int rc = 0;
+
+	switch (id) {
+	case OPT_PIN_PATH:
+		if (!arg[0])
+			return fail(err, len, "--pin-path is empty");
+		cli->pin_path = arg;
+		break;
+	case OPT_JSON:
+		cli->json = true;
+		break;
+	case OPT_LOCK_TIMEOUT:
+		rc = parse_seconds(arg, 0, 3600, &cli->lock_timeout_ms, id, err,
+				   len);
+		break;
+	case OPT_MODE:
+		if (!strcmp(arg, "native"))
+			cli->mode = XLB_MODE_NATIVE;
+		else if (!strcmp(arg, "generic"))
+			cli->mode = XLB_MODE_GENERIC;
+		else
+			return fail(err, len,
+				    "--mode '%s' is not native or generic",
+				    arg);
+		break;
+	case OPT_FORWARD:
+		if (strcmp(arg, "l2dsr"))
+			return fail(err, len,
+				    "--forward '%s' is not supported (only "
+				    "l2dsr)",
+				    arg);
+		break;
+	case OPT_CONN_TABLE_SIZE:
+		rc = parse_u32(arg, XLB_CONN_TABLE_MIN, XLB_CONN_TABLE_MAX,
+			       &cli->conn_table_size, id, err, len);
+		break;
+	case OPT_UDP_TIMEOUT:
+		rc = parse_u32(arg, 1, XLB_UDP_TIMEOUT_MAX_S,
+			       &cli->udp_timeout_s, id, err, len);
+		break;
+	case OPT_FORCE:
+		cli->force = true;
+		break;
+	case OPT_ALL:
+		cli->all = true;
+		break;
+	case OPT_TABLE_SIZE:
+		rc = parse_u32(arg, XLB_TABLE_SIZE_MIN, XLB_TABLE_SIZE_MAX,
+			       &cli->table_size, id, err, len);
+		break;
+	case OPT_WEIGHT:
+		rc = parse_u32(arg, 0, XLB_WEIGHT_MAX, &be->weight, id, err,
+			       len);
+		be->set |= XLB_SET_WEIGHT;
+		break;
+	case OPT_STATE:
+		if (xlb_parse_state(arg, &be->state))
+			return fail(err, len,
+				    "--state '%s' is not active, draining or "
+				    "down",
+				    arg);
+		be->set |= XLB_SET_STATE;
+		break;
+	case OPT_MAC:
+		if (xlb_parse_mac(arg, be->mac) ||
+		    !memcmp(be->mac, "\0\0\0\0\0\0", 6))
+			return fail(err, len,
+				    "--mac '%s' is not a unicast MAC "
+				    "(aa:bb:cc:dd:ee:ff)",
+				    arg);
+		be->set |= XLB_SET_MAC;
+		break;
+	case OPT_NEIGH_TIMEOUT:
+		rc = parse_seconds(arg, 0, 60, &cli->neigh_timeout_ms, id, err,
+				   len);
+		break;
+	case OPT_WATCH:
+		cli->watch = true;
+		break;
+	case OPT_INTERVAL:
+		rc = parse_seconds(arg, 0, 3600, &cli->interval_ms, id, err,
+				   len);
+		break;
+	case OPT_COUNT:
+		rc = parse_u32(arg, 1, 1000000000, &v, id, err, len);
+		cli->count = v;
+		break;
+	case OPT_DURATION:
+		rc = parse_seconds(arg, 0.001, 86400 * 365, &cli->duration_ms,
+				   id, err, len);
+		break;
+	case OPT_DRY_RUN:
+		cli->dry_run = true;
+		break;
+	}
+	return rc;
+}
+
+/*
+ * getopt_long over argv (argv[0] a name, not parsed). With spec NULL only
+ * global options are taken and parsing stops at the first operand. Returns
+ * the index of the first operand.
+ */
+static int parse_options(int argc, char **argv, const struct command_spec *spec,
+			 struct cli *cli, char *err, size_t len)
+{
+	const char *where = spec ? spec->name : "xlbctl";
+	unsigned long allowed = GLOBAL_OPTIONS | (spec ? spec->options : 0);
+	int id, rc;
+
+	optind = 0; /* a full reset: cli_parse may run many times */
+	opterr = 0;
+	while ((id = getopt_long(argc, argv, spec ? ":h" : "+:h", long_options,
+				 NULL)) != -1) {
+		if (id == '?')
+			return fail(err, len, "%s: unknown option '%s'", where,
+				    argv[optind - 1]);
+		if (id == ':')
+			return fail(err, len, "%s: option '%s' needs a value",
+				    where, argv[optind - 1]);
+		if (id == OPT_HELP) {
+			cli->help = true;
+			continue;
+		}
+		if (!(allowed & BIT(id))) {
+			if (!spec)
+				return fail(err, len,
+					    "--%s belongs after the command",
+					    option_name(id));
+			return fail(err, len,
+				    "%s: --%s is not an option of "
+				    "this command",
+				    where, option_name(id));
+		}
+		rc = apply_option(id, optarg, cli, err, len);
+		if (rc) {
+			/* Name the command: "backend add: --weight ..." */
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "%s", err);
+			return fail(err, len, "%s: %s", where, msg);
+		}
+	}
+	return optind;
+}
+
+/* The command named by argv[0] (and argv[1] for a group); *words used. */
+static const struct command_spec *find_command(int argc, char **argv,
+					       int *words, bool *is_group)
+{
+	size_t len = strlen(argv[0]);
+
+	*is_group = false;
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const char *name = commands[i].name;
+
+		if (strncmp(name, argv[0], len))
+			continue;
+		if (!name[len]) {
+			*words = 1;
+			return &commands[i];
+		}
+		if (name[len] != ' ')
+			continue;
+		*is_group = true;
+		if (argc > 1 && !strcmp(name + len + 1, argv[1])) {
+			*words = 2;
+			return &commands[i];
+		}
+	}
+	return NULL;
+}
+
+static void subcommands_of(const char *group, char *buf, size_t len)
+{
+	size_t glen = strlen(group);
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const char *name = commands[i].name;
+
+		if (!strncmp(name, group, glen) && name[glen] == ' ')
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+				 buf[0] ? ", " : "", name + glen + 1);
+	}
+}
+
+static int check_operands(const struct command_spec *spec, int n,
+			  char **operands, char *err, size_t len)
+{
+	char words[64], *missing;
+
+	if (n > spec->max_operands)
+		return fail(err, len, "%s: unexpected operand '%s'", spec->name,
+			    operands[spec->max_operands]);
+	if (n >= spec->min_operands)
+		return 0;
+	/* Name the first operand missing: "VIP BACKEND" with one given. */
+	snprintf(words, sizeof(words), "%s", spec->operands);
+	missing = strtok(words, " ");
+	for (int i = 0; i < n && missing; i++)
+		missing = strtok(NULL, " ");
+	return fail(err, len, "%s: missing %s (usage: xlbctl %s %s)",
+		    spec->name, missing ? missing : "operand", spec->name,
+		    spec->operands);
+}
+
+static int parse_vip_operand(const struct command_spec *spec, const char *text,
+			     struct cli *cli, char *err, size_t len)
+{
+	if (xlb_parse_vip(text, &cli->vip))
+		return fail(err, len, "%s: %s", spec->name, xlb_errmsg());
+	cli->has_vip = true;
+	return 0;
+}
+
+/* Operands into fields; the checks that need more than one option. */
+static int finish(const struct command_spec *spec, int n, char **operands,
+		  struct cli *cli, char *err, size_t len)
+{
+	struct xlb_backend_spec *be = &cli->backend;
+	int rc = 0;
+
+	for (int i = 0; i < n; i++)
+		snprintf(cli->object + strlen(cli->object),
+			 sizeof(cli->object) - strlen(cli->object), "%s%s",
+			 i ? " " : "", operands[i]);
+	switch (spec->command) {
+	case CLI_ATTACH:
+	case CLI_DETACH:
+		if (spec->command == CLI_DETACH && (n > 0) == cli->all)
+			return fail(err, len,
+				    "detach: give an interface or "
+				    "--all%s",
+				    n ? ", not both" : "");
+		if (n && strlen(operands[0]) >= IF_NAMESIZE)
+			return fail(err, len,
+				    "%s: '%s' is too long for an interface "
+				    "name",
+				    spec->name, operands[0]);
+		if (n)
+			cli->ifname = operands[0];
+		break;
+	case CLI_VIP_ADD:
+	case CLI_VIP_DEL:
+		rc = parse_vip_operand(spec, operands[0], cli, err, len);
+		break;
+	case CLI_BACKEND_LIST:
+		if (n)
+			rc = parse_vip_operand(spec, operands[0], cli, err,
+					       len);
+		break;
+	case CLI_BACKEND_ADD:
+	case CLI_BACKEND_SET:
+	case CLI_BACKEND_DEL:
+		rc = parse_vip_operand(spec, operands[0], cli, err, len);
+		if (rc)
+			break;
+		if (xlb_parse_addr(operands[1], &be->addr, &be->family))
+			return fail(err, len, "%s: %s", spec->name,
+				    xlb_errmsg());
+		if (spec->command == CLI_BACKEND_SET && !be->set)
+			return fail(err, len,
+				    "backend set: nothing to set (give "
+				    "--weight, --state or --mac)");
+		if (spec->command == CLI_BACKEND_ADD) {
+			if (!(be->set & XLB_SET_WEIGHT))
+				be->weight = XLB_WEIGHT_DEFAULT;
+			if (!(be->set & XLB_SET_STATE))
+				be->state = XLB_STATE_ACTIVE;
+		}
+		break;
+	case CLI_STATS:
+		if (cli->count || cli->duration_ms)
+			cli->watch = true;
+		if (cli->watch && !cli->interval_ms)
+			return fail(err, len,
+				    "stats: --watch needs --interval above 0");
+		break;
+	case CLI_TOP:
+		if (!cli->interval_ms)
+			return fail(err, len,
+				    "top: --interval must be above 0");
+		break;
+	case CLI_CONFIG_APPLY:
+		cli->file = operands[0];
+		break;
+	default:
+		break;
+	}
+	return rc;
+}
+
+static void defaults(struct cli *cli)
+{
+	memset(cli, 0, sizeof(*cli));
+	cli->command = CLI_HELP;
+	cli->name = "xlbctl";
+	cli->pin_path = XLB_PIN_DIR_DEFAULT;
+	cli->lock_timeout_ms = XLB_LOCK_TIMEOUT_DEFAULT_MS;
+	cli->mode = XLB_MODE_NATIVE;
+	cli->neigh_timeout_ms = CLI_NEIGH_TIMEOUT_DEFAULT_MS;
+	cli->interval_ms = CLI_INTERVAL_DEFAULT_MS;
+}
+
+/* "xlbctl help [COMMAND...]": the topic is kept in cli->object. */
+static int help_command(int argc, char **argv, struct cli *cli)
+{
+	for (int i = 0; i < argc; i++)
+		snprintf(cli->object + strlen(cli->object),
+			 sizeof(cli->object) - strlen(cli->object), "%s%s",
+			 i ? " " : "", argv[i]);
+	cli->command = CLI_HELP;
+	cli->help = true;
+	cli->help_topic = argc ? cli->object : NULL;
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
+{
+	const struct command_spec *spec;
+	int first, words, rest, rc;
+	char **sub, list[64];
+	bool is_group;
+
+	defaults(cli);
+	err[0] = '\0';
+	first = parse_options(argc, argv, NULL, cli, err, errlen);
+	if (first < 0)
+		return first;
+	if (first >= argc) {
+		if (cli->help)
+			return help_command(0, NULL, cli);
+		return fail(err, errlen,
+			    "no command given (xlbctl --help lists them)");
+	}
+	if (!strcmp(argv[first], "help"))
+		return help_command(argc - first - 1, argv + first + 1, cli);
+
+	spec = find_command(argc - first, argv + first, &words, &is_group);
+	if (!spec) {
+		const char *next = first + 1 < argc ? argv[first + 1] : NULL;
+
+		if (!is_group)
+			return fail(err, errlen,
+				    "unknown command '%s' (xlbctl --help "
+				    "lists them)",
+				    argv[first]);
+		if (cli->help ||
+		    (next && (!strcmp(next, "--help") || !strcmp(next, "-h"))))
+			return help_command(1, argv + first, cli);
+		subcommands_of(argv[first], list, sizeof(list));
+		if (!next || next[0] == '-')
+			return fail(err, errlen, "%s: missing subcommand (%s)",
+				    argv[first], list);
+		return fail(err, errlen, "%s: unknown subcommand '%s' (%s)",
+			    argv[first], next, list);
+	}
+	cli->command = spec->command;
+	cli->name = spec->name;
+
+	/* The command's own options; its last word stands in for argv[0]. */
+	sub = argv + first + words - 1;
+	rest = parse_options(argc - first - words + 1, sub, spec, cli, err,
+			     errlen);
+	if (rest < 0)
+		return rest;
+	if (cli->help) {
+		cli->help_topic = spec->name;
+		return 0;
+	}
+	rc = check_operands(spec, argc - first - words + 1 - rest, sub + rest,
+			    err, errlen);
+	if (!rc)
+		rc = finish(spec, argc - first - words + 1 - rest, sub + rest,
+			    cli, err, errlen);
+	return rc;
+}
