@@ -677,6 +677,10 @@ _topo_add_node() {
 	if ((IPV6)); then
 		# The v6 host part is written like the v4 octet: .11 -> ::11.
 		ip -n "$ns" -6 addr add "$TOPO_NET6:$octet/64" dev eth0 nodad
+		# No DAD on the link-local either: while it is tentative the
+		# kernel sends no neighbour solicitation of its own accord, so a
+		# resolution asked for over netlink (xlbctl) would wait ~2 s.
+		_topo_sysctl "$ns" net.ipv6.conf.eth0.accept_dad=0
 	fi
 	# DSR replies leave with the VIP as source: no reverse path filtering.
 	_topo_sysctl "$ns" net.ipv4.conf.all.rp_filter=0 \
