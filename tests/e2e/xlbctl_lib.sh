@@ -1,11 +1,12 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2119 # topo_down takes an optional prefix, unused here
 # What the xlbctl end-to-end tests share: sourced by tests/e2e/xlbctl_*.sh
 # (not executable, so tests/run.sh does not run it as a test).
 #
 #   xlbctl_setup [topo_up options]   root check, topology up, trap
 #   xlbctl ARGS...                   build/xlbctl in the LB namespace on the
 #                                    topology's pin directory
-#   maps_snapshot [PIN_DIR]          every pinned map but counters and conns,
+#   maps_snapshot                    every pinned map but counters and conns,
 #                                    the pins and the XDP state of the LB
 #   expect_error NAME CODE TEXT CMD...  CMD fails with exit CODE and a
 #                                    stderr line "xlbctl: ...TEXT...", and
@@ -61,7 +62,7 @@ xlbctl_setup() {
 }
 
 maps_snapshot() {
-	local dir=${1:-$TOPO_PIN_DIR} m
+	local dir=$TOPO_PIN_DIR m
 	for m in xlb_meta xlb_config xlb_prefilter xlb_vips xlb_vip_addrs \
 		xlb_tables xlb_backends xlb_be_state xlb_be_weight; do
 		echo "== $m"
