@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* stats: counters read twice an interval apart, printed once or repeatedly. */
+#include <errno.h>
 #include <time.h>
 
 #include "commands.h"
@@ -37,7 +38,7 @@ int cmd_stats(const struct cli *cli)
 {
 	struct stats_sample samples[2] = {}, *before = &samples[0],
 			    *now = &samples[1], *swap;
-	struct stats_report report;
+	struct stats_report stats;
 	struct timespec start, t;
 	struct xlb *xlb;
 	long reports = 0;
@@ -54,12 +55,13 @@ int cmd_stats(const struct cli *cli)
 		err = stats_sample_read(xlb, now);
 		if (err)
 			break;
-		err = stats_report_build(cli->interval_ms ? before : NULL, now,
-					 &report);
-		if (err)
+		if (stats_report_build(cli->interval_ms ? before : NULL, now,
+				       &stats)) {
+			rc = report(cli, -ENOMEM, "out of memory");
 			break;
-		print_report(cli, &report);
-		stats_report_free(&report);
+		}
+		print_report(cli, &stats);
+		stats_report_free(&stats);
 		reports++;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if (!cli->watch || (cli->count && reports >= cli->count) ||

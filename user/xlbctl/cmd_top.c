@@ -5,6 +5,7 @@
  * can be logged or piped.
  */
 #include <curses.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,10 +56,12 @@ static int render(struct top *top, FILE *out)
 	now = &top->samples[top->current];
 	before = top->have_before ? &top->samples[top->current ^ 1] : NULL;
 	err = stats_sample_read(top->xlb, now);
-	if (!err)
-		err = stats_report_build(before, now, &report);
 	if (err)
 		return err;
+	if (stats_report_build(before, now, &report)) {
+		fprintf(stderr, "xlbctl: top: out of memory\n");
+		exit(EXIT_SYSTEM);
+	}
 	top->have_before = true;
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&wall));
 	fprintf(out, "xlbctl top - %s - %s - every %.1f s%s\n\n",
@@ -111,6 +114,24 @@ static void draw(const char *text)
 	refresh();
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void request_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* Ctrl-C or kill: leave the loop so endwin() gives the terminal back. */
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = request_stop };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 static int run_curses(struct top *top)
 {
 	char *text = NULL;
@@ -118,13 +139,14 @@ static int run_curses(struct top *top)
 	int err = 0, key, waited;
 	FILE *out;
 
+	catch_stop_signals();
 	initscr();
 	cbreak();
 	noecho();
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	timeout(100); /* getch polls, so 'q' quits within 0.1 s */
-	while (!done(top)) {
+	while (!done(top) && !stop_requested) {
 		out = open_memstream(&text, &len);
 		if (!out)
 			break;

@@ -54,7 +54,7 @@ struct stats_report {
 	size_t n_pairs;
 };
 
-/* before may be NULL (no rates). The report points into now. */
+/* before may be NULL (no rates). The report points into now. -ENOMEM. */
 int stats_report_build(const struct stats_sample *before,
 		       const struct stats_sample *now,
 		       struct stats_report *report);
