@@ -87,6 +87,7 @@ TOPO_REPO=$(dirname "$(dirname "$TOPO_SCRIPT")")
 TOPO_STATE_ROOT=${TOPO_STATE_ROOT:-/run/xlbtest}
 TOPO_BPFFS=/sys/fs/bpf
 TOPO_SWITCH_BIN=${TOPO_SWITCH_BIN:-$TOPO_REPO/${BUILD:-build}/xdp-switch}
+TOPO_PASS_OBJ=${TOPO_PASS_OBJ:-$TOPO_REPO/${BUILD:-build}/tools/xdp-switch/pass.bpf.o}
 # The prefix ends up in namespace, cgroup and pin names; short and plain.
 TOPO_PREFIX_RE='^xt[a-z0-9]{1,10}$'
 TOPO_NET4=10.211.0
@@ -726,6 +727,10 @@ _topo_setup_bridge() {
 		mcast_snooping 0
 	for node in $NODES; do
 		ip -n "$ns" link set "$node" master br0
+		# XDP_TX from a node stalls in the peer's ring unless the
+		# peer has an XDP program (tools/xdp-switch/pass.bpf.c).
+		ip -n "$ns" link set dev "$node" xdpdrv \
+			obj "$TOPO_PASS_OBJ" sec xdp
 	done
 	ip -n "$ns" link set br0 up
 }

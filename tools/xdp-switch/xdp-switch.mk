@@ -18,3 +18,10 @@ $(XDP_SWITCH_BUILD)/xdp-switch.o: tools/xdp-switch/xdp-switch.c $(XDP_SWITCH_HDR
 
 $(BUILD)/xdp-switch: $(XDP_SWITCH_BUILD)/xdp-switch.o
 	$(CC) $(CFLAGS) $^ -o $@ $(LIBBPF_LIBS)
+
+# XDP_PASS for the bridge ports (see pass.bpf.c), attached by tools/topo.sh.
+$(XDP_SWITCH_BUILD)/pass.bpf.o: tools/xdp-switch/pass.bpf.c vmlinux/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+BINS += $(XDP_SWITCH_BUILD)/pass.bpf.o
