@@ -17,6 +17,7 @@
 #                                 then removes the case's VIPs
 #   e2e_load NAME ARGS...         xlb-load in the client; NAME.json report
 #   e2e_load_bg NAME ARGS...      the same in the background (E2E_BG_PID)
+#   e2e_load_bg_interrupt PID     ends it early; it still reports
 #   e2e_check PYTHON ARGS...      a check over reports (see E2E_PY_PRELUDE)
 #   e2e_tcp_retrans               the client's TCP RetransSegs counter
 #
@@ -231,6 +232,16 @@ e2e_load_bg() {
 		2>"$E2E_CASE_DIR/$name.err" &
 	# shellcheck disable=SC2034 # read by the tests
 	E2E_BG_PID=$!
+}
+
+# Ends a background xlb-load early: SIGINT ends its schedule and it still
+# reports. PID is the shell's job; xlb-load is its child.
+e2e_load_bg_interrupt() {
+	local pid=$1 child
+	for child in $(ps -o pid= --ppid "$pid"); do
+		kill -INT "$child" 2>/dev/null
+	done
+	wait "$pid"
 }
 
 # Stream connections open on all the backends together (their TCP echo
