@@ -15,7 +15,7 @@ static void rate_cells(struct table *t, const struct stats_rates *rate,
 		table_cell(t, "-");
 		table_cell(t, "-");
 		table_cell(t, "-");
-		table_cell(t, "-");
+		table_cell(t, "%s", dropped ? "-" : "");
 		return;
 	}
 	table_cell(t, "%s", format_si(rate->packets, a, NUM));
