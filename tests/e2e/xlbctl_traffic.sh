@@ -7,10 +7,6 @@
 # nothing behind.
 #
 #   tests/e2e/xlbctl_traffic.sh [FILTER]   run the tests whose name contains it
-#
-# The program is attached in generic mode: in native mode on this
-# topology's veth, frames sent back out with XDP_TX wait in the switch-side
-# peer until something else wakes its NAPI (seen on kernel 6.18).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 FILTER=${1:-}
@@ -86,8 +82,8 @@ stale() { json "next(v['table_stale'] for v in j if v['vip'] == '$VIP')" "$(xlbc
 # ----------------------------------------------------------------- tests
 
 if tcase attach_creates_the_instance_and_status_shows_it; then
-	if out=$(xlbctl attach eth0 --mode generic --udp-timeout 45 2>&1) &&
-		why=$(json '"" if j["attachments"][0]["interface"] == "eth0" and j["attachments"][0]["mode"] == "generic" and j["layout_version"] == 1 and j["udp_timeout_s"] == 45 and "link_eth0" in j["pins"] and "xlb_vips" in j["pins"] else j' \
+	if out=$(xlbctl attach eth0 --udp-timeout 45 2>&1) &&
+		why=$(json '"" if j["attachments"][0]["interface"] == "eth0" and j["attachments"][0]["mode"] == "native" and j["layout_version"] == 1 and j["udp_timeout_s"] == 45 and "link_eth0" in j["pins"] and "xlb_vips" in j["pins"] else j' \
 			"$(xlbctl status --json)") && [[ -z $why ]]; then
 		pass attach_creates_the_instance_and_status_shows_it
 	else
