@@ -273,8 +273,8 @@ struct xlb_change {
  * whose table size differs is deleted and added again. Pure: no maps.
  */
 int xlb_desired_diff(const struct xlb_desired *current,
-		     const struct xlb_desired *desired,
-		     struct xlb_change **out, size_t *n);
+		     const struct xlb_desired *desired, struct xlb_change **out,
+		     size_t *n);
 /* One line, e.g. "set backend 10.0.0.11 of 10.0.0.1:80/tcp: weight 100 -> 50". */
 const char *xlb_change_format(const struct xlb_change *change, char *buf,
 			      size_t len);
