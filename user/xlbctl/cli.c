@@ -1,219 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The command line: a table of commands, each with its operands and the
- * options it takes, and getopt_long over argv in two passes (global options
- * before the command, then the command's own, globals allowed there too).
+ * The command line parser: getopt_long over argv in two passes (global
+ * options before the command, then the command's own, globals allowed there
+ * too), then the operands. The commands are in cli_table.c.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-
-enum option_id {
-	OPT_HELP = 'h',
-	/* Global: every command takes these. */
-	OPT_PIN_PATH = 256,
-	OPT_JSON,
-	OPT_LOCK_TIMEOUT,
-	/* Per command. */
-	OPT_MODE,
-	OPT_FORWARD,
-	OPT_CONN_TABLE_SIZE,
-	OPT_UDP_TIMEOUT,
-	OPT_FORCE,
-	OPT_ALL,
-	OPT_TABLE_SIZE,
-	OPT_WEIGHT,
-	OPT_STATE,
-	OPT_MAC,
-	OPT_NEIGH_TIMEOUT,
-	OPT_WATCH,
-	OPT_INTERVAL,
-	OPT_COUNT,
-	OPT_DURATION,
-	OPT_DRY_RUN,
-};
-
-#define BIT(opt) (1ul << ((opt)-OPT_PIN_PATH))
-#define GLOBAL_OPTIONS \
-	(BIT(OPT_PIN_PATH) | BIT(OPT_JSON) | BIT(OPT_LOCK_TIMEOUT))
-
-static const struct option long_options[] = {
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
-	{ "mode", required_argument, NULL, OPT_MODE },
-	{ "forward", required_argument, NULL, OPT_FORWARD },
-	{ "conn-table-size", required_argument, NULL, OPT_CONN_TABLE_SIZE },
-	{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
-	{ "force", no_argument, NULL, OPT_FORCE },
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "table-size", required_argument, NULL, OPT_TABLE_SIZE },
-	{ "weight", required_argument, NULL, OPT_WEIGHT },
-	{ "state", required_argument, NULL, OPT_STATE },
-	{ "mac", required_argument, NULL, OPT_MAC },
-	{ "neigh-timeout", required_argument, NULL, OPT_NEIGH_TIMEOUT },
-	{ "watch", no_argument, NULL, OPT_WATCH },
-	{ "interval", required_argument, NULL, OPT_INTERVAL },
-	{ "count", required_argument, NULL, OPT_COUNT },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{},
-};
-
-struct command_spec {
-	enum cli_command command;
-	const char *name;     /* as typed: "backend add" */
-	const char *operands; /* "VIP BACKEND", "[VIP]" */
-	int min_operands, max_operands;
-	unsigned long options; /* BIT(OPT_*) beyond the global ones */
-	const char *summary;
-	const char *details; /* option lines */
-};
-
-static const struct command_spec commands[] = {
-	{ CLI_ATTACH, "attach", "DEV", 1, 1,
-	  BIT(OPT_MODE) | BIT(OPT_FORWARD) | BIT(OPT_CONN_TABLE_SIZE) |
-		  BIT(OPT_UDP_TIMEOUT) | BIT(OPT_FORCE),
-	  "attach xlb to interface DEV (the first attach creates the instance)",
-	  "  --mode native|generic   XDP mode (default native)\n"
-	  "  --forward l2dsr         forwarding mode (the only one so far)\n"
-	  "  --conn-table-size N     connection table entries, fixed when the\n"
-	  "                          instance is created (default 524288)\n"
-	  "  --udp-timeout S         UDP flow idle timeout, 1-86400 s "
-	  "(default 30)\n"
-	  "  --force                 replace another XDP program on DEV\n" },
-	{ CLI_DETACH, "detach", "DEV | --all", 0, 1, BIT(OPT_ALL),
-	  "detach from DEV; --all detaches everywhere and removes every pin",
-	  "" },
-	{ CLI_STATUS, "status", "", 0, 0, 0,
-	  "where xlb is attached, its pins, limits and counts", "" },
-	{ CLI_VIP_ADD, "vip add", "VIP", 1, 1, BIT(OPT_TABLE_SIZE),
-	  "add a VIP: ADDR:PORT/tcp|udp or [V6ADDR]:PORT/tcp|udp",
-	  "  --table-size N          Maglev table slots, a prime (default "
-	  "65537)\n" },
-	{ CLI_VIP_DEL, "vip del", "VIP", 1, 1, 0,
-	  "remove a VIP with its backends and table", "" },
-	{ CLI_VIP_LIST, "vip list", "", 0, 0, 0,
-	  "list VIPs, their tables and whether a table is stale", "" },
-	{ CLI_BACKEND_ADD, "backend add", "VIP BACKEND", 2, 2,
-	  BIT(OPT_WEIGHT) | BIT(OPT_STATE) | BIT(OPT_MAC) |
-		  BIT(OPT_NEIGH_TIMEOUT),
-	  "add backend address BACKEND to VIP",
-	  "  --weight W              0-10000 (default 100); 0 takes no new "
-	  "flows\n"
-	  "  --state S               active (default), draining or down\n"
-	  "  --mac MAC               the backend's MAC (default: from the\n"
-	  "                          neighbour table of the attached "
-	  "interfaces)\n"
-	  "  --neigh-timeout S       wait for ARP/ND this long (default 1)\n" },
-	{ CLI_BACKEND_SET, "backend set", "VIP BACKEND", 2, 2,
-	  BIT(OPT_WEIGHT) | BIT(OPT_STATE) | BIT(OPT_MAC),
-	  "change a backend's weight, state or MAC",
-	  "  --weight W              0-10000; 0 takes no new flows\n"
-	  "  --state S               active, draining (keeps its flows, takes "
-	  "no\n"
-	  "                          new ones) or down (its flows move now)\n"
-	  "  --mac MAC               the backend's MAC\n" },
-	{ CLI_BACKEND_DEL, "backend del", "VIP BACKEND", 2, 2, 0,
-	  "remove a backend from VIP (its flows move)", "" },
-	{ CLI_BACKEND_LIST, "backend list", "[VIP]", 0, 1, 0,
-	  "list backends (of one VIP) with pair id, weight, state and MAC",
-	  "" },
-	{ CLI_STATS, "stats", "", 0, 0,
-	  BIT(OPT_WATCH) | BIT(OPT_INTERVAL) | BIT(OPT_COUNT) |
-		  BIT(OPT_DURATION),
-	  "rates per VIP and backend, shares of new flows, drops by reason",
-	  "  --interval S            rates over S seconds (default 1; 0: "
-	  "totals only)\n"
-	  "  --watch                 repeat every interval until interrupted\n"
-	  "  --count N               stop after N reports (implies --watch)\n"
-	  "  --duration S            stop after S seconds (implies "
-	  "--watch)\n" },
-	{ CLI_TOP, "top", "", 0, 0,
-	  BIT(OPT_INTERVAL) | BIT(OPT_COUNT) | BIT(OPT_DURATION),
-	  "live full-screen stats ('q' quits); without a terminal, snapshots",
-	  "  --interval S            refresh every S seconds (default 1)\n"
-	  "  --count N               stop after N refreshes\n"
-	  "  --duration S            stop after S seconds\n" },
-	{ CLI_CONFIG_APPLY, "config apply", "FILE", 1, 1,
-	  BIT(OPT_DRY_RUN) | BIT(OPT_NEIGH_TIMEOUT),
-	  "make the maps match a JSON file (- for stdin), all or nothing",
-	  "  --dry-run               print the changes, apply nothing\n"
-	  "  --neigh-timeout S       wait for ARP/ND this long (default 1)\n" },
-	{ CLI_CONFIG_DUMP, "config dump", "", 0, 0, 0,
-	  "print the configuration as JSON that config apply takes", "" },
-	{ CLI_SYNC, "sync", "", 0, 0, BIT(OPT_ALL),
-	  "rebuild stale tables from the weights and states in the maps",
-	  "  --all                   rebuild every table, stale or not\n" },
-	{ CLI_VERSION, "version", "", 0, 0, 0, "print the version", "" },
-};
-
-#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-static void usage_of(const struct command_spec *c, FILE *out)
-{
-	const char *line = c->details;
-
-	fprintf(out, "\n  xlbctl %s%s%s%s\n      %s\n", c->name,
-		c->operands[0] ? " " : "", c->operands,
-		line[0] ? " [options]" : "", c->summary);
-	/* Option lines, indented under their command. */
-	while (*line) {
-		size_t len = strcspn(line, "\n");
-
-		fprintf(out, "    %.*s\n", (int)len, line);
-		line += len + (line[len] == '\n');
-	}
-}
-
-static bool matches(const char *name, const char *topic)
-{
-	size_t len = strlen(topic);
-
-	return !strncmp(name, topic, len) && (!name[len] || name[len] == ' ');
-}
-
-int cli_usage(const char *topic, FILE *out)
-{
-	int shown = 0;
-
-	for (size_t i = 0; topic && i < N_COMMANDS; i++)
-		shown += matches(commands[i].name, topic);
-	if (topic && !shown)
-		return 0;
-	if (!topic)
-		fprintf(out, "Usage: xlbctl [--pin-path DIR] [--json] "
-			     "[--lock-timeout S] COMMAND ...\n"
-			     "Attach, configure and observe the xlb XDP load "
-			     "balancer.\n\nCommands:\n");
-	else
-		fprintf(out, "Usage:\n");
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (!topic || matches(commands[i].name, topic))
-			usage_of(&commands[i], out);
-	fprintf(out,
-		"\nGlobal options (before or after the command):\n"
-		"  --pin-path DIR          the instance's pins (default %s)\n"
-		"  --json                  JSON output of read commands\n"
-		"  --lock-timeout S        wait for the writer lock this long "
-		"(default 5)\n"
-		"  -h, --help              this text\n",
-		XLB_PIN_DIR_DEFAULT);
-	fprintf(out, "\nExit codes: 0 ok, 1 bad usage or input, 2 not found, "
-		     "3 conflict, 4 lock\ntimeout, 5 system or kernel error "
-		     "(see xlbctl(8)).\n");
-	if (!topic)
-		fprintf(out, "\nVIP: ADDR:PORT/tcp|udp or "
-			     "[V6ADDR]:PORT/tcp|udp. BACKEND: an IPv4 or IPv6 "
-			     "address.\n");
-	return topic ? shown : (int)N_COMMANDS;
-}
+#include "cli_table.h"
 
 static int fail(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -230,7 +27,7 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 
 static const char *option_name(int id)
 {
-	for (const struct option *o = long_options; o->name; o++)
+	for (const struct option *o = cli_long_options; o->name; o++)
 		if (o->val == id)
 			return o->name;
 	return "?";
@@ -384,20 +181,23 @@ static int apply_option(int id, const char *arg, struct cli *cli, char *err,
 static int parse_options(int argc, char **argv, const struct command_spec *spec,
 			 struct cli *cli, char *err, size_t len)
 {
-	const char *where = spec ? spec->name : "xlbctl";
+	/* Messages name the command, once there is one. */
+	const char *where = spec ? spec->name : NULL;
 	unsigned long allowed = GLOBAL_OPTIONS | (spec ? spec->options : 0);
 	int id, rc;
 
 	optind = 0; /* a full reset: cli_parse may run many times */
 	opterr = 0;
-	while ((id = getopt_long(argc, argv, spec ? ":h" : "+:h", long_options,
-				 NULL)) != -1) {
+	while ((id = getopt_long(argc, argv, spec ? ":h" : "+:h",
+				 cli_long_options, NULL)) != -1) {
 		if (id == '?')
-			return fail(err, len, "%s: unknown option '%s'", where,
+			return fail(err, len, "%s%sunknown option '%s'",
+				    where ? where : "", where ? ": " : "",
 				    argv[optind - 1]);
 		if (id == ':')
-			return fail(err, len, "%s: option '%s' needs a value",
-				    where, argv[optind - 1]);
+			return fail(err, len, "%s%soption '%s' needs a value",
+				    where ? where : "", where ? ": " : "",
+				    argv[optind - 1]);
 		if (id == OPT_HELP) {
 			cli->help = true;
 			continue;
@@ -413,13 +213,15 @@ static int parse_options(int argc, char **argv, const struct command_spec *spec,
 				    where, option_name(id));
 		}
 		rc = apply_option(id, optarg, cli, err, len);
-		if (rc) {
+		if (rc && where) {
 			/* Name the command: "backend add: --weight ..." */
 			char msg[256];
 
 			snprintf(msg, sizeof(msg), "%s", err);
 			return fail(err, len, "%s: %s", where, msg);
 		}
+		if (rc)
+			return rc;
 	}
 	return optind;
 }
@@ -431,21 +233,21 @@ static const struct command_spec *find_command(int argc, char **argv,
 	size_t len = strlen(argv[0]);
 
 	*is_group = false;
-	for (size_t i = 0; i < N_COMMANDS; i++) {
-		const char *name = commands[i].name;
+	for (size_t i = 0; i < cli_n_commands; i++) {
+		const char *name = cli_commands[i].name;
 
 		if (strncmp(name, argv[0], len))
 			continue;
 		if (!name[len]) {
 			*words = 1;
-			return &commands[i];
+			return &cli_commands[i];
 		}
 		if (name[len] != ' ')
 			continue;
 		*is_group = true;
 		if (argc > 1 && !strcmp(name + len + 1, argv[1])) {
 			*words = 2;
-			return &commands[i];
+			return &cli_commands[i];
 		}
 	}
 	return NULL;
@@ -456,8 +258,8 @@ static void subcommands_of(const char *group, char *buf, size_t len)
 	size_t glen = strlen(group);
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < N_COMMANDS; i++) {
-		const char *name = commands[i].name;
+	for (size_t i = 0; i < cli_n_commands; i++) {
+		const char *name = cli_commands[i].name;
 
 		if (!strncmp(name, group, glen) && name[glen] == ' ')
 			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",

@@ -296,3 +296,22 @@ TEST(options_of_other_commands_are_refused)
 	PARSE_BAD("--watch needs --interval above 0", "stats", "--watch",
 		  "--interval", "0");
 }
+
+TEST(messages_name_the_command_once)
+{
+	struct cli c;
+	char err[256];
+
+	CHECK(parse(&c, err, sizeof(err), "--lock-timeout", "soon", "sync",
+		    NULL) == -EINVAL,
+	      "accepted");
+	CHECK(!strncmp(err, "--lock-timeout 'soon'", 21), "message '%s'", err);
+	CHECK(parse(&c, err, sizeof(err), "--frob", NULL) == -EINVAL, "accepte"
+								      "d");
+	CHECK(!strcmp(err, "unknown option '--frob'"), "message '%s'", err);
+	CHECK(parse(&c, err, sizeof(err), "sync", "--lock-timeout", "x",
+		    NULL) == -EINVAL,
+	      "accepted");
+	CHECK(!strncmp(err, "sync: --lock-timeout 'x'", 24), "message '%s'",
+	      err);
+}
