@@ -38,24 +38,25 @@ const char *const xlb_map_names[MAP_COUNT] = {
 static const struct {
 	__u32 type, key_size, value_size;
 } map_shapes[MAP_COUNT] = {
-	[MAP_META] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlb_meta)},
-	[MAP_CONFIG] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlb_config)},
-	[MAP_PREFILTER] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlb_prefilter)},
-	[MAP_VIPS] = {BPF_MAP_TYPE_HASH, sizeof(struct xlb_vip_key),
-		      sizeof(struct xlb_vip)},
-	[MAP_VIP_ADDRS] = {BPF_MAP_TYPE_HASH, sizeof(struct xlb_addr_key), 4},
-	[MAP_TABLES] = {BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4},
-	[MAP_BACKENDS] = {BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlb_backend)},
-	[MAP_BE_STATE] = {BPF_MAP_TYPE_ARRAY, 4, 4},
-	[MAP_BE_WEIGHT] = {BPF_MAP_TYPE_ARRAY, 4, 4},
-	[MAP_CONNS] = {BPF_MAP_TYPE_LRU_HASH, sizeof(struct xlb_flow_key),
-		       sizeof(struct xlb_conn)},
-	[MAP_BE_STATS] = {BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			  sizeof(struct xlb_pair_counters)},
-	[MAP_VIP_STATS] = {BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			   sizeof(struct xlb_vip_counters)},
-	[MAP_GLOBAL] = {BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			sizeof(struct xlb_global_counters)},
+	[MAP_META] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlb_meta) },
+	[MAP_CONFIG] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlb_config) },
+	[MAP_PREFILTER] = { BPF_MAP_TYPE_ARRAY, 4,
+			    sizeof(struct xlb_prefilter) },
+	[MAP_VIPS] = { BPF_MAP_TYPE_HASH, sizeof(struct xlb_vip_key),
+		       sizeof(struct xlb_vip) },
+	[MAP_VIP_ADDRS] = { BPF_MAP_TYPE_HASH, sizeof(struct xlb_addr_key), 4 },
+	[MAP_TABLES] = { BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4 },
+	[MAP_BACKENDS] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlb_backend) },
+	[MAP_BE_STATE] = { BPF_MAP_TYPE_ARRAY, 4, 4 },
+	[MAP_BE_WEIGHT] = { BPF_MAP_TYPE_ARRAY, 4, 4 },
+	[MAP_CONNS] = { BPF_MAP_TYPE_LRU_HASH, sizeof(struct xlb_flow_key),
+			sizeof(struct xlb_conn) },
+	[MAP_BE_STATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+			   sizeof(struct xlb_pair_counters) },
+	[MAP_VIP_STATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+			    sizeof(struct xlb_vip_counters) },
+	[MAP_GLOBAL] = { BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+			 sizeof(struct xlb_global_counters) },
 };
 
 /* libbpf's own messages: kept for our errors, printed only on request. */
@@ -259,10 +260,40 @@ int xlb_open(const char *pin_dir, struct xlb **out)
 	return 0;
 }
 
-static int mkdir_parents(const char *path)
+/*
+ * The nearest existing ancestor of path must be on bpffs: a pin directory
+ * elsewhere could never hold pins, so none is created there.
+ */
+static int check_bpffs_ancestor(const char *path)
+{
+	char buf[PATH_MAX], *slash;
+	struct statfs fs;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	while (statfs(buf, &fs)) {
+		if (errno != ENOENT)
+			return xlb_errno(errno, "%s", buf);
+		slash = strrchr(buf, '/');
+		if (!slash || slash == buf)
+			snprintf(buf, sizeof(buf), "/");
+		else
+			*slash = '\0';
+	}
+	if (fs.f_type != BPF_FS_MAGIC)
+		return xlb_err(ENOTSUP,
+			       "%s is not on a BPF filesystem (mount -t bpf "
+			       "bpf "
+			       "/sys/fs/bpf)",
+			       buf);
+	return 0;
+}
+
+/* Creates path and its parents; *made says whether path itself was new. */
+static int mkdir_parents(const char *path, bool *made)
 {
 	char buf[PATH_MAX];
 
+	*made = false;
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
@@ -272,7 +303,9 @@ static int mkdir_parents(const char *path)
 			return xlb_errno(errno, "mkdir %s", buf);
 		*p = '/';
 	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
+	if (!mkdir(buf, 0700))
+		*made = true;
+	else if (errno != EEXIST)
 		return xlb_errno(errno, "mkdir %s", buf);
 	return 0;
 }
@@ -366,6 +399,7 @@ int xlb_create(const char *pin_dir, const struct xlb_create_opts *opts,
 	       struct xlb **out)
 {
 	struct xlb_create_opts defaults = {};
+	bool made_dir = false;
 	struct xlb *xlb;
 	int err;
 
@@ -375,11 +409,15 @@ int xlb_create(const char *pin_dir, const struct xlb_create_opts *opts,
 	xlb = handle_new(pin_dir);
 	if (!xlb)
 		return xlb_err(ENOMEM, "out of memory");
-	err = mkdir_parents(pin_dir);
+	err = check_bpffs_ancestor(pin_dir);
+	if (!err)
+		err = mkdir_parents(pin_dir, &made_dir);
 	if (!err)
 		err = open_dir(xlb);
 	if (!err)
-		err = xlb_lock(xlb, XLB_LOCK_TIMEOUT_DEFAULT_MS);
+		err = xlb_lock(xlb, opts->lock_timeout_ms
+					    ? opts->lock_timeout_ms
+					    : XLB_LOCK_TIMEOUT_DEFAULT_MS);
 	if (!err) {
 		err = read_meta(xlb);
 		if (err == -ENOENT)
@@ -395,6 +433,8 @@ int xlb_create(const char *pin_dir, const struct xlb_create_opts *opts,
 	}
 	if (err) {
 		xlb_close(xlb);
+		if (made_dir)
+			rmdir(pin_dir); /* leave no trace of a failed creation */
 		return err;
 	}
 	*out = xlb;

@@ -52,7 +52,7 @@ static int lock_holder(int fd, char *comm, size_t len)
 
 int xlb_lock(struct xlb *xlb, int timeout_ms)
 {
-	struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
+	struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
 	char comm[32];
 	int waited = 0, pid;
 
@@ -63,12 +63,17 @@ int xlb_lock(struct xlb *xlb, int timeout_ms)
 			return xlb_errno(errno, "lock %s", xlb->pin_dir);
 		if (waited >= timeout_ms) {
 			pid = lock_holder(xlb->dir_fd, comm, sizeof(comm));
-			if (pid)
+			if (pid && comm[0])
 				return xlb_err(EAGAIN,
 					       "%s is locked by another writer "
 					       "(pid %d, %s) for over %d ms",
 					       xlb->pin_dir, pid, comm,
 					       timeout_ms);
+			if (pid)
+				return xlb_err(EAGAIN,
+					       "%s is locked by another writer "
+					       "(pid %d) for over %d ms",
+					       xlb->pin_dir, pid, timeout_ms);
 			return xlb_err(EAGAIN,
 				       "%s is locked by another writer for "
 				       "over %d ms",

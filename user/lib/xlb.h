@@ -31,14 +31,16 @@ struct xlb_create_opts {
 	__u32 conn_table_size; /* 0: XLB_CONN_TABLE_DEFAULT */
 	__u32 udp_timeout_s;   /* 0: XLB_UDP_TIMEOUT_DEFAULT_S */
 	__u32 hash_seed;       /* 0 is a valid seed */
+	int lock_timeout_ms;   /* 0: XLB_LOCK_TIMEOUT_DEFAULT_MS */
 };
 
 /* Adopts the instance pinned at pin_dir; -ENOENT when there is none. */
 int xlb_open(const char *pin_dir, struct xlb **out);
 /*
  * Adopts the instance at pin_dir or, when there is none, loads the data plane
- * and pins its maps there. opts applies only to a new instance. Returns with
- * the writer lock held: creating is a write.
+ * and pins its maps there (creating the directory, which must be on bpffs,
+ * and removing it again if the creation fails). opts applies only to a new
+ * instance. Returns with the writer lock held: creating is a write.
  */
 int xlb_create(const char *pin_dir, const struct xlb_create_opts *opts,
 	       struct xlb **out);

@@ -3,11 +3,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -19,31 +17,6 @@
  * A new pin directory must land on a BPF filesystem: check the nearest
  * existing ancestor before anything is created there.
  */
-static int check_bpffs_for(const struct cli *cli)
-{
-	char path[PATH_MAX], *slash;
-	struct statfs fs;
-
-	snprintf(path, sizeof(path), "%s", cli->pin_path);
-	while (statfs(path, &fs)) {
-		if (errno != ENOENT)
-			return report(cli, -errno, "%s: %s", path,
-				      strerror(errno));
-		slash = strrchr(path, '/');
-		if (!slash || slash == path) {
-			snprintf(path, sizeof(path), "/");
-			continue;
-		}
-		*slash = '\0';
-	}
-	if (fs.f_type != BPF_FS_MAGIC)
-		return report(cli, -ENOTSUP,
-			      "%s is not on a BPF filesystem (mount -t bpf bpf "
-			      "/sys/fs/bpf)",
-			      path);
-	return 0;
-}
-
 /* Undoes a creation this command made when its attach failed. */
 static void undo_create(struct xlb *xlb, const struct stat *dir_before)
 {
@@ -71,6 +44,7 @@ static int open_or_create(const struct cli *cli, struct xlb **xlb,
 	struct xlb_create_opts opts = {
 		.conn_table_size = cli->conn_table_size,
 		.udp_timeout_s = cli->udp_timeout_s,
+		.lock_timeout_ms = cli->lock_timeout_ms,
 	};
 	__u32 size;
 	int err, rc;
@@ -79,16 +53,9 @@ static int open_or_create(const struct cli *cli, struct xlb **xlb,
 	*dir_existed = !stat(cli->pin_path, dir_before);
 	err = xlb_open(cli->pin_path, xlb);
 	if (err == -ENOENT) {
-		rc = check_bpffs_for(cli);
-		if (rc)
-			return rc;
 		err = xlb_create(cli->pin_path, &opts, xlb);
-		if (err) {
-			rc = report_lib(cli, err);
-			if (!*dir_existed)
-				rmdir(cli->pin_path);
-			return rc;
-		}
+		if (err)
+			return report_lib(cli, err);
 		*created = true;
 		return 0;
 	}
