@@ -56,6 +56,20 @@ static int not_found(const struct xlb_vip_key *vip, const union xlb_addr *addr,
 		       xlb_format_vip(vip, v, sizeof(v)));
 }
 
+/* What every pair operation starts with: the lock, its VIP, the pairs. */
+static int pair_op_begin(struct xlb *xlb, const char *what,
+			 const struct xlb_vip_key *vip_key, struct xlb_vip *vip,
+			 struct pair_snapshot *snap)
+{
+	int err = xlb_require_lock(xlb, what);
+
+	if (!err)
+		err = xlb_vip_get(xlb, vip_key, vip);
+	if (!err)
+		err = pair_snapshot_read(xlb, snap);
+	return err;
+}
+
 static int write_scalar(struct xlb *xlb, enum xlb_map_id map, __u32 pair,
 			__u32 value)
 {
@@ -75,13 +89,9 @@ int xlb_backend_add(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 	__u32 serving = 0;
 	int err, pair = -1;
 
-	err = xlb_require_lock(xlb, "backend add");
+	err = spec_check(spec, true);
 	if (!err)
-		err = spec_check(spec, true);
-	if (!err)
-		err = xlb_vip_get(xlb, vip_key, &vip);
-	if (!err)
-		err = pair_snapshot_read(xlb, &snap);
+		err = pair_op_begin(xlb, "backend add", vip_key, &vip, &snap);
 	if (err)
 		return err;
 	xlb_format_addr(&spec->addr, spec->family, a, sizeof(a));
@@ -144,13 +154,9 @@ int xlb_backend_set(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 	struct xlb_vip vip;
 	int err, pair;
 
-	err = xlb_require_lock(xlb, "backend set");
+	err = spec_check(spec, false);
 	if (!err)
-		err = spec_check(spec, false);
-	if (!err)
-		err = xlb_vip_get(xlb, vip_key, &vip);
-	if (!err)
-		err = pair_snapshot_read(xlb, &snap);
+		err = pair_op_begin(xlb, "backend set", vip_key, &vip, &snap);
 	if (err)
 		return err;
 	pair = pair_find(&snap, vip.id, &spec->addr, spec->family);
@@ -185,11 +191,7 @@ int xlb_backend_del(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 	struct xlb_vip vip;
 	int err, pair;
 
-	err = xlb_require_lock(xlb, "backend del");
-	if (!err)
-		err = xlb_vip_get(xlb, vip_key, &vip);
-	if (!err)
-		err = pair_snapshot_read(xlb, &snap);
+	err = pair_op_begin(xlb, "backend del", vip_key, &vip, &snap);
 	if (err)
 		return err;
 	pair = pair_find(&snap, vip.id, addr, family);
