@@ -8,8 +8,8 @@
 # with a summary (requests, errors, each backend's share against its weight),
 # checks what it showed, and removes everything it made, also on Ctrl-C.
 #
-#   tools/demo.sh             about 80 s
-#   DEMO_FAST=1 tools/demo.sh about 30 s (tests/readme/demo_fast.sh runs it)
+#   tools/demo.sh             about a minute
+#   DEMO_FAST=1 tools/demo.sh about 25 s (tests/readme/demo_fast.sh runs it)
 #
 # Exit status: 0 when every check held, 1 when one did not, 2 when the demo
 # could not run (not root, not built, topology failed), 130 on Ctrl-C.
@@ -39,7 +39,7 @@ else
 fi
 PHASES=(balance reweight drain down)
 RATE=300         # new connections per second, for the whole demo
-LONG_LIVED=40    # connections open from the first phase to the last
+LONG_LIVED=60    # connections open from the first phase to the last
 BACKENDS=4
 HTTP_PORT=80
 ECHO_PORT=7
@@ -118,11 +118,8 @@ preflight() {
 setup() {
 	local i
 	say "[setup] a client, the load balancer (LB) and $BACKENDS backends, each in its own network namespace"
-	# The XDP switch joins them: on this kernel a frame that XDP_TX sends
-	# into a veth whose peer runs no XDP program is never delivered, so
-	# native XDP_TX cannot go through a Linux bridge.
-	if ! topo_up --backends "$BACKENDS" --segment xdp >/dev/null 2>&1; then
-		say "demo: tools/topo.sh up failed; try: tools/topo.sh up --backends $BACKENDS --segment xdp" >&2
+	if ! topo_up --backends "$BACKENDS" >/dev/null 2>&1; then
+		say "demo: tools/topo.sh up failed; see: tools/topo.sh up --backends $BACKENDS" >&2
 		exit 2
 	fi
 	STATE=$TOPO_RESULTS/demo

@@ -57,10 +57,8 @@ _e2e_teardown() {
 	topo_down
 }
 
-# Brings the topology up with a server on every backend. The segment is the
-# XDP switch: on this kernel a frame sent with XDP_TX into a veth whose peer
-# has no XDP program stays in the peer's ring (GRO alone does not schedule
-# its NAPI), so native XDP_TX into a bridge port goes nowhere.
+# Brings the topology up (a bridge: its ports' captures see the frames xlb
+# sends, for the evidence) with a server on every backend.
 e2e_setup() {
 	local bin node i
 	if ((EUID != 0)); then
@@ -79,7 +77,7 @@ e2e_setup() {
 	ulimit -Sn 8192 2>/dev/null || ulimit -Sn "$(ulimit -Hn)"
 	trap _e2e_teardown EXIT
 	trap 'exit 130' INT TERM
-	if ! topo_up --segment xdp "$@" >/dev/null; then
+	if ! topo_up "$@" >/dev/null; then
 		fail "$E2E_SCRIPT" "tools/topo.sh up failed"
 		summary
 		exit 1
@@ -160,8 +158,9 @@ e2e_backend_set() {
 
 e2e_problem() { E2E_WHY+=("$*"); }
 
-# A bounded capture on the LB and on the client for each case (the first 200
-# frames): the evidence if it fails.
+# Bounded captures for each case (the first 200 frames): on the LB's eth0
+# (what its stack sees) and on the LB's bridge port (also the frames xlb
+# sends back out with XDP_TX, which no capture inside the LB sees).
 e2e_case_begin() {
 	E2E_CASE=$1
 	E2E_WHY=()
@@ -169,8 +168,7 @@ e2e_case_begin() {
 	mkdir -p "$E2E_CASE_DIR"
 	TOPO_PCAP_SECONDS=120 topo_pcap_start lb "$TOPO_IFNAME" \
 		"$E2E_CASE_DIR/lb-eth0.pcap" >/dev/null
-	TOPO_PCAP_SECONDS=120 topo_pcap_start cl "$TOPO_IFNAME" \
-		"$E2E_CASE_DIR/cl-eth0.pcap" >/dev/null
+	TOPO_PCAP_SECONDS=120 topo_pcap_start sw lb "$E2E_CASE_DIR/sw-lb.pcap" >/dev/null
 }
 
 # Logs of every process, xlbctl's view, the captures, the state of every node.
@@ -184,7 +182,8 @@ _e2e_evidence() {
 		xlbctl backend list
 	} >"$dir/xlbctl-state.txt" 2>&1
 	cp "$TOPO_RESULTS/log/xlbctl.log" "$dir/" 2>/dev/null
-	topo_pcap_stop cl "$TOPO_IFNAME" >/dev/null 2>&1
+	topo_pcap_stop sw lb >/dev/null 2>&1
+	cp "$E2E_CASE_DIR/sw-lb.pcap" "$dir/" 2>/dev/null
 	# Copies the LB capture that runs, and every process log.
 	topo_collect_evidence "$dir" >/dev/null 2>&1
 	echo "  evidence: $dir"
@@ -198,7 +197,7 @@ e2e_case_end() {
 	else
 		pass "$E2E_CASE"
 		topo_pcap_stop lb "$TOPO_IFNAME" >/dev/null 2>&1
-		topo_pcap_stop cl "$TOPO_IFNAME" >/dev/null 2>&1
+		topo_pcap_stop sw lb >/dev/null 2>&1
 		rm -f "$E2E_CASE_DIR"/*.pcap
 	fi
 	# After the evidence, which shows the VIPs as the case left them.
