@@ -267,11 +267,13 @@ e2e_wait_stream_open() {
 	return 1
 }
 
-# e2e_backend_stat NODE GROUP KEY: a counter from the backend's /stats.
+# e2e_backend_stat NODE GROUP KEY: a counter from the server's admin /stats
+# (Python rather than curl, which make deps does not install).
 e2e_backend_stat() {
-	topo_exec "$1" curl -s -m 2 "http://127.0.0.1:$E2E_ADMIN_PORT/stats" |
-		"$E2E_PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]][sys.argv[2]])' \
-			"$2" "$3" 2>/dev/null || echo 0
+	topo_exec "$1" "$E2E_PY" -c '
+import json, sys, urllib.request
+with urllib.request.urlopen("http://127.0.0.1:%s/stats" % sys.argv[1], timeout=2) as f:
+    print(json.load(f)[sys.argv[2]][sys.argv[3]])' "$E2E_ADMIN_PORT" "$2" "$3" 2>/dev/null || echo 0
 }
 
 # RetransSegs of the client's TCP MIB (IPv4 and IPv6 share it), read from
