@@ -197,7 +197,7 @@ static __always_inline enum parse_verdict parse_l4(struct hdr_cursor *nh,
 static __always_inline enum parse_verdict
 parse_packet(void *data, void *data_end, struct packet *pkt)
 {
-	struct hdr_cursor nh = {.pos = data};
+	struct hdr_cursor nh = { .pos = data };
 	enum parse_verdict verdict;
 	void *ip_end = data_end;
 	__be16 proto;

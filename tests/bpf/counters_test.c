@@ -16,7 +16,7 @@
 #include "fixture.h"
 #include "testing.h"
 
-static const __u8 mac_a[6] = {0x02, 0, 0, 0, 0, 0xa};
+static const __u8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0xa };
 
 static int pin_to_cpu(int cpu)
 {
@@ -53,13 +53,13 @@ static void *read_percpu(int fd, __u32 key, size_t value_size, int ncpus)
 TEST(counters_are_exact_on_every_cpu)
 {
 	int ncpus = libbpf_num_possible_cpus(), online = 0;
-	struct pkt_spec vip_spec = {.family = XLB_FAMILY_V4,
-				    .src = "192.0.2.1",
-				    .dst = "10.0.0.1",
-				    .dport = 80,
-				    .proto = IPPROTO_TCP,
-				    .tcp_flags = 0x02,
-				    .payload = 33};
+	struct pkt_spec vip_spec = { .family = XLB_FAMILY_V4,
+				     .src = "192.0.2.1",
+				     .dst = "10.0.0.1",
+				     .dport = 80,
+				     .proto = IPPROTO_TCP,
+				     .tcp_flags = 0x02,
+				     .payload = 33 };
 	struct pkt_spec other = vip_spec;
 	struct xlb_global_counters *global;
 	struct xlb_pair_counters *pair;
@@ -146,12 +146,12 @@ TEST(counters_are_exact_on_every_cpu)
 /* The library's sum is the sum of the per-CPU copies. */
 TEST(summed_counters_match_the_traffic_sent)
 {
-	struct pkt_spec spec = {.family = XLB_FAMILY_V6,
-				.src = "2001:db8::5",
-				.dst = "fd00::1",
-				.dport = 443,
-				.proto = IPPROTO_UDP,
-				.payload = 100};
+	struct pkt_spec spec = { .family = XLB_FAMILY_V6,
+				 .src = "2001:db8::5",
+				 .dst = "fd00::1",
+				 .dport = 443,
+				 .proto = IPPROTO_UDP,
+				 .payload = 100 };
 	struct xlb_stats stats = {};
 	struct xlb_vip_key key;
 	struct xlb_vip vip;

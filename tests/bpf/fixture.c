@@ -13,7 +13,7 @@
 #include "testing.h"
 #include "xlb_hash.h"
 
-const __u8 fixture_lb_mac[6] = {0x02, 0x1b, 0x00, 0x00, 0x00, 0x02};
+const __u8 fixture_lb_mac[6] = { 0x02, 0x1b, 0x00, 0x00, 0x00, 0x02 };
 
 #define MAX_LIVE 4
 /* Static, not on a test's stack: teardown runs after the test returns. */
@@ -54,7 +54,7 @@ int fixture_up(struct fixture **out, const struct xlb_create_opts *opts)
 {
 	static int serial;
 	static bool registered;
-	struct xlb_create_opts defaults = {.conn_table_size = 65536};
+	struct xlb_create_opts defaults = { .conn_table_size = 65536 };
 	struct fixture *f = NULL;
 	int err;
 
@@ -126,7 +126,7 @@ int fixture_backend(struct fixture *f, const struct xlb_vip_key *vip,
 		    const char *addr, const __u8 mac[6], __u32 weight,
 		    __u32 state)
 {
-	struct xlb_backend_spec spec = {.weight = weight, .state = state};
+	struct xlb_backend_spec spec = { .weight = weight, .state = state };
 	int err;
 
 	memcpy(spec.mac, mac, 6);

@@ -18,9 +18,9 @@
 #include "testing.h"
 #include "xlb_hash.h"
 
-static const __u8 mac_a[6] = {0x02, 0, 0, 0, 0, 0xa};
-static const __u8 mac_b[6] = {0x02, 0, 0, 0, 0, 0xb};
-static const __u8 mac_c[6] = {0x02, 0, 0, 0, 0, 0xc};
+static const __u8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0xa };
+static const __u8 mac_b[6] = { 0x02, 0, 0, 0, 0, 0xb };
+static const __u8 mac_c[6] = { 0x02, 0, 0, 0, 0, 0xc };
 
 /* Forwarded means: XDP_TX, the backend's MAC, our MAC, the rest untouched. */
 static const char *check_forwarded(const struct pkt *in, const struct run *r,
@@ -43,7 +43,7 @@ static void forwards_to_predicted_backend(const char *vip_text,
 					  const struct pkt_spec *spec,
 					  const char *const backends[3])
 {
-	const __u8 *macs[3] = {mac_a, mac_b, mac_c};
+	const __u8 *macs[3] = { mac_a, mac_b, mac_c };
 	struct xlb_flow_key flow = pkt_flow_key(spec);
 	struct xlb_vip_key vip;
 	struct fixture *f;
@@ -69,101 +69,101 @@ static void forwards_to_predicted_backend(const char *vip_text,
 
 TEST(ipv4_tcp_to_vip_goes_to_the_predicted_backend)
 {
-	const char *const be[3] = {"10.0.1.1", "10.0.1.2", "10.0.1.3"};
-	struct pkt_spec s = {.family = XLB_FAMILY_V4,
-			     .src = "192.0.2.7",
-			     .dst = "10.0.0.1",
-			     .sport = 40001,
-			     .dport = 80,
-			     .proto = IPPROTO_TCP,
-			     .tcp_flags = 0x02};
+	const char *const be[3] = { "10.0.1.1", "10.0.1.2", "10.0.1.3" };
+	struct pkt_spec s = { .family = XLB_FAMILY_V4,
+			      .src = "192.0.2.7",
+			      .dst = "10.0.0.1",
+			      .sport = 40001,
+			      .dport = 80,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = 0x02 };
 
 	forwards_to_predicted_backend("10.0.0.1:80/tcp", &s, be);
 }
 
 TEST(ipv4_udp_to_vip_goes_to_the_predicted_backend)
 {
-	const char *const be[3] = {"10.0.1.1", "10.0.1.2", "10.0.1.3"};
-	struct pkt_spec s = {.family = XLB_FAMILY_V4,
-			     .src = "192.0.2.8",
-			     .dst = "10.0.0.1",
-			     .sport = 5353,
-			     .dport = 53,
-			     .proto = IPPROTO_UDP,
-			     .payload = 30};
+	const char *const be[3] = { "10.0.1.1", "10.0.1.2", "10.0.1.3" };
+	struct pkt_spec s = { .family = XLB_FAMILY_V4,
+			      .src = "192.0.2.8",
+			      .dst = "10.0.0.1",
+			      .sport = 5353,
+			      .dport = 53,
+			      .proto = IPPROTO_UDP,
+			      .payload = 30 };
 
 	forwards_to_predicted_backend("10.0.0.1:53/udp", &s, be);
 }
 
 TEST(ipv6_tcp_to_vip_goes_to_the_predicted_backend)
 {
-	const char *const be[3] = {"fd00:1::1", "fd00:1::2", "fd00:1::3"};
-	struct pkt_spec s = {.family = XLB_FAMILY_V6,
-			     .src = "2001:db8::7",
-			     .dst = "fd00::1",
-			     .sport = 40001,
-			     .dport = 443,
-			     .proto = IPPROTO_TCP,
-			     .tcp_flags = 0x02};
+	const char *const be[3] = { "fd00:1::1", "fd00:1::2", "fd00:1::3" };
+	struct pkt_spec s = { .family = XLB_FAMILY_V6,
+			      .src = "2001:db8::7",
+			      .dst = "fd00::1",
+			      .sport = 40001,
+			      .dport = 443,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = 0x02 };
 
 	forwards_to_predicted_backend("[fd00::1]:443/tcp", &s, be);
 }
 
 TEST(ipv6_udp_to_vip_goes_to_the_predicted_backend)
 {
-	const char *const be[3] = {"fd00:1::1", "fd00:1::2", "fd00:1::3"};
-	struct pkt_spec s = {.family = XLB_FAMILY_V6,
-			     .src = "2001:db8::9",
-			     .dst = "fd00::1",
-			     .sport = 7000,
-			     .dport = 443,
-			     .proto = IPPROTO_UDP,
-			     .payload = 100};
+	const char *const be[3] = { "fd00:1::1", "fd00:1::2", "fd00:1::3" };
+	struct pkt_spec s = { .family = XLB_FAMILY_V6,
+			      .src = "2001:db8::9",
+			      .dst = "fd00::1",
+			      .sport = 7000,
+			      .dport = 443,
+			      .proto = IPPROTO_UDP,
+			      .payload = 100 };
 
 	forwards_to_predicted_backend("[fd00::1]:443/udp", &s, be);
 }
 
 TEST(vlan_tagged_vip_traffic_is_forwarded_with_its_tag)
 {
-	const char *const be[3] = {"10.0.1.1", "10.0.1.2", "10.0.1.3"};
-	struct pkt_spec s = {.family = XLB_FAMILY_V4,
-			     .src = "192.0.2.7",
-			     .dst = "10.0.0.1",
-			     .sport = 40002,
-			     .dport = 80,
-			     .proto = IPPROTO_TCP,
-			     .tcp_flags = 0x10,
-			     .vlan = 42};
+	const char *const be[3] = { "10.0.1.1", "10.0.1.2", "10.0.1.3" };
+	struct pkt_spec s = { .family = XLB_FAMILY_V4,
+			      .src = "192.0.2.7",
+			      .dst = "10.0.0.1",
+			      .sport = 40002,
+			      .dport = 80,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = 0x10,
+			      .vlan = 42 };
 
 	forwards_to_predicted_backend("10.0.0.1:80/tcp", &s, be);
 }
 
 TEST(ipv4_with_options_is_forwarded)
 {
-	const char *const be[3] = {"10.0.1.1", "10.0.1.2", "10.0.1.3"};
-	struct pkt_spec s = {.family = XLB_FAMILY_V4,
-			     .src = "192.0.2.7",
-			     .dst = "10.0.0.1",
-			     .sport = 40003,
-			     .dport = 80,
-			     .proto = IPPROTO_TCP,
-			     .tcp_flags = 0x02,
-			     .ip_options = 12};
+	const char *const be[3] = { "10.0.1.1", "10.0.1.2", "10.0.1.3" };
+	struct pkt_spec s = { .family = XLB_FAMILY_V4,
+			      .src = "192.0.2.7",
+			      .dst = "10.0.0.1",
+			      .sport = 40003,
+			      .dport = 80,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = 0x02,
+			      .ip_options = 12 };
 
 	forwards_to_predicted_backend("10.0.0.1:80/tcp", &s, be);
 }
 
 TEST(ipv6_destination_options_are_skipped_and_forwarded)
 {
-	const char *const be[3] = {"fd00:1::1", "fd00:1::2", "fd00:1::3"};
-	struct pkt_spec s = {.family = XLB_FAMILY_V6,
-			     .src = "2001:db8::7",
-			     .dst = "fd00::1",
-			     .sport = 40004,
-			     .dport = 443,
-			     .proto = IPPROTO_TCP,
-			     .tcp_flags = 0x02,
-			     .v6_ext = 60};
+	const char *const be[3] = { "fd00:1::1", "fd00:1::2", "fd00:1::3" };
+	struct pkt_spec s = { .family = XLB_FAMILY_V6,
+			      .src = "2001:db8::7",
+			      .dst = "fd00::1",
+			      .sport = 40004,
+			      .dport = 443,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = 0x02,
+			      .v6_ext = 60 };
 
 	forwards_to_predicted_backend("[fd00::1]:443/tcp", &s, be);
 }
@@ -171,13 +171,13 @@ TEST(ipv6_destination_options_are_skipped_and_forwarded)
 /* Sends flow i (source port base + i) once; returns the pair it reached. */
 static int send_flow(struct fixture *f, int i, __u8 flags, int base)
 {
-	struct pkt_spec s = {.family = XLB_FAMILY_V4,
-			     .src = "192.0.2.50",
-			     .dst = "10.0.0.1",
-			     .sport = base + i,
-			     .dport = 80,
-			     .proto = IPPROTO_TCP,
-			     .tcp_flags = flags};
+	struct pkt_spec s = { .family = XLB_FAMILY_V4,
+			      .src = "192.0.2.50",
+			      .dst = "10.0.0.1",
+			      .sport = base + i,
+			      .dport = 80,
+			      .proto = IPPROTO_TCP,
+			      .tcp_flags = flags };
 	struct pkt p;
 	struct run r;
 
@@ -192,7 +192,8 @@ static int send_flow(struct fixture *f, int i, __u8 flags, int base)
 TEST(established_flows_keep_their_backend_through_weight_changes)
 {
 	static const __u32 weights[][3] = {
-		{1, 1, 1}, {10, 1, 1}, {1, 1, 50}, {0, 5, 0}, {100, 100, 1},
+		{ 1, 1, 1 }, { 10, 1, 1 },    { 1, 1, 50 },
+		{ 0, 5, 0 }, { 100, 100, 1 },
 	};
 	struct xlb_vip_key vip;
 	struct fixture *f;
@@ -208,7 +209,7 @@ TEST(established_flows_keep_their_backend_through_weight_changes)
 		CHECK(first[i] >= 0, "flow %d SYN not forwarded", i);
 	}
 	for (size_t w = 1; w < sizeof(weights) / sizeof(weights[0]); w++) {
-		const char *addr[3] = {"10.0.1.1", "10.0.1.2", "10.0.1.3"};
+		const char *addr[3] = { "10.0.1.1", "10.0.1.2", "10.0.1.3" };
 
 		for (int b = 0; b < 3; b++)
 			CHECK(!fixture_set(f, &vip, addr[b], XLB_SET_WEIGHT,
@@ -369,15 +370,15 @@ TEST(non_syn_without_state_is_counted_and_placed)
 
 TEST(udp_flow_expires_after_idle_timeout)
 {
-	struct xlb_create_opts opts = {.conn_table_size = 4096,
-				       .udp_timeout_s = 1};
-	struct pkt_spec s = {.family = XLB_FAMILY_V4,
-			     .src = "192.0.2.9",
-			     .dst = "10.0.0.1",
-			     .sport = 6000,
-			     .dport = 53,
-			     .proto = IPPROTO_UDP,
-			     .payload = 8};
+	struct xlb_create_opts opts = { .conn_table_size = 4096,
+					.udp_timeout_s = 1 };
+	struct pkt_spec s = { .family = XLB_FAMILY_V4,
+			      .src = "192.0.2.9",
+			      .dst = "10.0.0.1",
+			      .sport = 6000,
+			      .dport = 53,
+			      .proto = IPPROTO_UDP,
+			      .payload = 8 };
 	struct xlb_stats stats = {};
 	struct xlb_vip_key vip;
 	struct fixture *f;

@@ -31,9 +31,9 @@ struct vip_def {
 };
 
 static struct vip_def vips[] = {
-	{.text = "10.0.0.1:80/tcp"},  {.text = "10.0.0.1:53/udp"},
-	{.text = "10.0.0.2:443/tcp"}, {.text = "[fd00::1]:443/tcp"},
-	{.text = "[fd00::1]:53/udp"},
+	{ .text = "10.0.0.1:80/tcp" },	{ .text = "10.0.0.1:53/udp" },
+	{ .text = "10.0.0.2:443/tcp" }, { .text = "[fd00::1]:443/tcp" },
+	{ .text = "[fd00::1]:53/udp" },
 };
 #define N_VIPS (int)(sizeof(vips) / sizeof(vips[0]))
 
@@ -178,7 +178,7 @@ static int setup(struct fixture *f)
 		memcpy(vips[i].addr, key.addr.bytes, 16);
 		for (int b = 0; b < 2; b++) {
 			char addr[32];
-			__u8 mac[6] = {0x02, 0, 0, 0, i, b + 1};
+			__u8 mac[6] = { 0x02, 0, 0, 0, i, b + 1 };
 
 			snprintf(addr, sizeof(addr),
 				 key.family == 4 ? "10.9.%d.%d" : "fd09::%d:%d",
@@ -194,10 +194,11 @@ static int setup(struct fixture *f)
 /* A well-formed frame: mostly to VIPs, sometimes near misses. */
 static void template(struct pkt *p)
 {
-	static const char *const dst4[] = {"10.0.0.1", "10.0.0.2", "10.0.0.3"};
-	static const char *const dst6[] = {"fd00::1", "fd00::2"};
-	static const __u16 ports[] = {80, 53, 443, 81};
-	static const __u8 v6_ext[] = {0, 0, 0, 0, 60, 0};
+	static const char *const dst4[] = { "10.0.0.1", "10.0.0.2",
+					    "10.0.0.3" };
+	static const char *const dst6[] = { "fd00::1", "fd00::2" };
+	static const __u16 ports[] = { 80, 53, 443, 81 };
+	static const __u8 v6_ext[] = { 0, 0, 0, 0, 60, 0 };
 	struct pkt_spec s = {
 		.sport = rng() % 65535 + 1,
 		.dport = ports[rng() % 4],

@@ -17,11 +17,11 @@
 #include "testing.h"
 #include "xlb_hash.h"
 
-static const __u8 mac_a[6] = {0x02, 0, 0, 0, 0, 0xa};
+static const __u8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0xa };
 
 TEST(every_map_name_resolves_in_the_bpf_object)
 {
-	static const char *const names[] = {XLB_MAP_NAMES};
+	static const char *const names[] = { XLB_MAP_NAMES };
 	struct bpf_object *obj;
 	struct bpf_map *map;
 	size_t pinned = 0;
@@ -128,10 +128,11 @@ TEST(no_instance_and_no_bpffs_are_clear_errors)
 /* Every configuration map (not counters, not connections), as bytes. */
 static size_t dump_config(struct fixture *f, char *buf, size_t cap)
 {
-	static const char *const maps[] = {XLB_MAP_VIPS,      XLB_MAP_BACKENDS,
-					   XLB_MAP_BE_STATE,  XLB_MAP_BE_WEIGHT,
-					   XLB_MAP_VIP_ADDRS, XLB_MAP_PREFILTER,
-					   XLB_MAP_CONFIG};
+	static const char *const maps[] = {
+		XLB_MAP_VIPS,	   XLB_MAP_BACKENDS,  XLB_MAP_BE_STATE,
+		XLB_MAP_BE_WEIGHT, XLB_MAP_VIP_ADDRS, XLB_MAP_PREFILTER,
+		XLB_MAP_CONFIG
+	};
 	size_t len = 0;
 
 	for (size_t m = 0; m < sizeof(maps) / sizeof(maps[0]); m++) {
@@ -161,7 +162,7 @@ static size_t dump_config(struct fixture *f, char *buf, size_t cap)
 TEST(refused_requests_leave_the_maps_unchanged)
 {
 	static char before[1 << 20], after[1 << 20];
-	struct xlb_backend_spec spec = {.weight = 1, .state = 1};
+	struct xlb_backend_spec spec = { .weight = 1, .state = 1 };
 	struct xlb_vip_key key, other;
 	struct fixture *f;
 	size_t n_before, n_after;
@@ -279,7 +280,7 @@ TEST(a_rebuild_swaps_in_a_whole_new_table)
 
 TEST(conn_table_size_is_set_at_creation)
 {
-	struct xlb_create_opts opts = {.conn_table_size = 12345};
+	struct xlb_create_opts opts = { .conn_table_size = 12345 };
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	struct fixture *f;

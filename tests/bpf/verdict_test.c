@@ -15,15 +15,16 @@
 #include "testing.h"
 #include "xlb_hash.h"
 
-static const __u8 mac_a[6] = {0x02, 0, 0, 0, 0, 0xa};
-static const __u8 mac_b[6] = {0x02, 0, 0, 0, 0, 0xb};
+static const __u8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0xa };
+static const __u8 mac_b[6] = { 0x02, 0, 0, 0, 0, 0xb };
 
 /* VIPs 10.0.0.1:80/tcp, 10.0.0.1:53/udp, [fd00::1]:443/tcp, [fd00::1]:443/udp. */
 static int setup(struct fixture *f)
 {
-	static const char *const vips[] = {"10.0.0.1:80/tcp", "10.0.0.1:53/udp",
-					   "[fd00::1]:443/tcp",
-					   "[fd00::1]:443/udp"};
+	static const char *const vips[] = { "10.0.0.1:80/tcp",
+					    "10.0.0.1:53/udp",
+					    "[fd00::1]:443/tcp",
+					    "[fd00::1]:443/udp" };
 	struct xlb_vip_key key;
 
 	for (int i = 0; i < 4; i++) {
@@ -38,29 +39,29 @@ static int setup(struct fixture *f)
 	return 0;
 }
 
-static const struct pkt_spec tcp4 = {.family = XLB_FAMILY_V4,
-				     .src = "192.0.2.1",
-				     .dst = "10.0.0.1",
-				     .sport = 1234,
-				     .dport = 80,
-				     .proto = IPPROTO_TCP,
-				     .tcp_flags = 0x02,
-				     .payload = 10};
-static const struct pkt_spec udp4 = {.family = XLB_FAMILY_V4,
-				     .src = "192.0.2.1",
-				     .dst = "10.0.0.1",
-				     .sport = 1234,
-				     .dport = 53,
-				     .proto = IPPROTO_UDP,
-				     .payload = 10};
-static const struct pkt_spec tcp6 = {.family = XLB_FAMILY_V6,
-				     .src = "2001:db8::1",
-				     .dst = "fd00::1",
-				     .sport = 1234,
-				     .dport = 443,
-				     .proto = IPPROTO_TCP,
-				     .tcp_flags = 0x02,
-				     .payload = 10};
+static const struct pkt_spec tcp4 = { .family = XLB_FAMILY_V4,
+				      .src = "192.0.2.1",
+				      .dst = "10.0.0.1",
+				      .sport = 1234,
+				      .dport = 80,
+				      .proto = IPPROTO_TCP,
+				      .tcp_flags = 0x02,
+				      .payload = 10 };
+static const struct pkt_spec udp4 = { .family = XLB_FAMILY_V4,
+				      .src = "192.0.2.1",
+				      .dst = "10.0.0.1",
+				      .sport = 1234,
+				      .dport = 53,
+				      .proto = IPPROTO_UDP,
+				      .payload = 10 };
+static const struct pkt_spec tcp6 = { .family = XLB_FAMILY_V6,
+				      .src = "2001:db8::1",
+				      .dst = "fd00::1",
+				      .sport = 1234,
+				      .dport = 443,
+				      .proto = IPPROTO_TCP,
+				      .tcp_flags = 0x02,
+				      .payload = 10 };
 
 static void put16(__u8 *p, __u16 v)
 {
@@ -271,38 +272,38 @@ static void v6_ext_cut(struct pkt *p)
 TEST(malformed_vip_traffic_is_dropped_and_counted_by_reason)
 {
 	static const struct malformed_case cases[] = {
-		{"IPv4 IHL 4", &tcp4, XLB_DROP_BAD_IP_HEADER, ihl_4},
-		{"IPv4 total length below header", &tcp4,
-		 XLB_DROP_BAD_IP_HEADER, total_len_below_header},
-		{"version 6 in an IPv4 frame", &tcp4, XLB_DROP_BAD_IP_HEADER,
-		 version_6_in_ipv4},
-		{"IPv4 total length beyond the frame", &tcp4,
-		 XLB_DROP_TRUNCATED, total_len_beyond_frame},
-		{"TCP header cut", &tcp4, XLB_DROP_TRUNCATED, tcp_header_cut},
-		{"TCP data offset 3", &tcp4, XLB_DROP_BAD_L4_HEADER,
-		 tcp_doff_3},
-		{"TCP data offset beyond the packet", &tcp4, XLB_DROP_TRUNCATED,
-		 tcp_doff_beyond},
-		{"UDP header cut", &udp4, XLB_DROP_TRUNCATED, udp_header_cut},
-		{"UDP length 4", &udp4, XLB_DROP_BAD_L4_HEADER, udp_len_4},
-		{"UDP length beyond the IP payload", &udp4,
-		 XLB_DROP_BAD_L4_HEADER, udp_len_beyond},
-		{"IPv4 first fragment", &tcp4, XLB_DROP_FRAGMENT,
-		 more_fragments},
-		{"IPv4 later fragment", &udp4, XLB_DROP_FRAGMENT,
-		 later_fragment},
-		{"IPv6 payload beyond the frame", &tcp6, XLB_DROP_TRUNCATED,
-		 v6_payload_beyond},
-		{"version 4 in an IPv6 frame", &tcp6, XLB_DROP_BAD_IP_HEADER,
-		 v6_version_4},
-		{"IPv6 fragment header", &tcp6, XLB_DROP_FRAGMENT,
-		 v6_fragment_header},
-		{"IPv6 routing header", &tcp6, XLB_DROP_IPV6_EXTHDR,
-		 v6_routing_header},
-		{"IPv6 chain of five extension headers", &tcp6,
-		 XLB_DROP_IPV6_EXTHDR, v6_long_chain},
-		{"IPv6 extension header cut", &tcp6, XLB_DROP_TRUNCATED,
-		 v6_ext_cut},
+		{ "IPv4 IHL 4", &tcp4, XLB_DROP_BAD_IP_HEADER, ihl_4 },
+		{ "IPv4 total length below header", &tcp4,
+		  XLB_DROP_BAD_IP_HEADER, total_len_below_header },
+		{ "version 6 in an IPv4 frame", &tcp4, XLB_DROP_BAD_IP_HEADER,
+		  version_6_in_ipv4 },
+		{ "IPv4 total length beyond the frame", &tcp4,
+		  XLB_DROP_TRUNCATED, total_len_beyond_frame },
+		{ "TCP header cut", &tcp4, XLB_DROP_TRUNCATED, tcp_header_cut },
+		{ "TCP data offset 3", &tcp4, XLB_DROP_BAD_L4_HEADER,
+		  tcp_doff_3 },
+		{ "TCP data offset beyond the packet", &tcp4,
+		  XLB_DROP_TRUNCATED, tcp_doff_beyond },
+		{ "UDP header cut", &udp4, XLB_DROP_TRUNCATED, udp_header_cut },
+		{ "UDP length 4", &udp4, XLB_DROP_BAD_L4_HEADER, udp_len_4 },
+		{ "UDP length beyond the IP payload", &udp4,
+		  XLB_DROP_BAD_L4_HEADER, udp_len_beyond },
+		{ "IPv4 first fragment", &tcp4, XLB_DROP_FRAGMENT,
+		  more_fragments },
+		{ "IPv4 later fragment", &udp4, XLB_DROP_FRAGMENT,
+		  later_fragment },
+		{ "IPv6 payload beyond the frame", &tcp6, XLB_DROP_TRUNCATED,
+		  v6_payload_beyond },
+		{ "version 4 in an IPv6 frame", &tcp6, XLB_DROP_BAD_IP_HEADER,
+		  v6_version_4 },
+		{ "IPv6 fragment header", &tcp6, XLB_DROP_FRAGMENT,
+		  v6_fragment_header },
+		{ "IPv6 routing header", &tcp6, XLB_DROP_IPV6_EXTHDR,
+		  v6_routing_header },
+		{ "IPv6 chain of five extension headers", &tcp6,
+		  XLB_DROP_IPV6_EXTHDR, v6_long_chain },
+		{ "IPv6 extension header cut", &tcp6, XLB_DROP_TRUNCATED,
+		  v6_ext_cut },
 	};
 	__u64 expected[XLB_DROP_REASONS] = {};
 	struct xlb_stats stats = {};

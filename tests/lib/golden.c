@@ -9,7 +9,7 @@
 
 #include "xlb_hash.h"
 
-static const __u32 golden_weights[GOLDEN_BACKENDS] = {1, 2, 3, 5, 8, 13};
+static const __u32 golden_weights[GOLDEN_BACKENDS] = { 1, 2, 3, 5, 8, 13 };
 
 void golden_config_load(struct golden_config *g, int which)
 {
@@ -64,7 +64,7 @@ struct xlb_flow_key golden_flow(const struct golden_config *g, int i)
 
 void golden_backend_mac(int i, __u8 mac[6])
 {
-	const __u8 base[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x00};
+	const __u8 base[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x00 };
 
 	memcpy(mac, base, 6);
 	mac[5] = 0x10 + i;

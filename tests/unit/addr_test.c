@@ -16,8 +16,9 @@ TEST(parsing_rejects_bad_vips_addresses_and_macs)
 		"[10.0.0.1]:80/tcp", "10.0.0.256:80/tcp",
 		"[fd00::1]:x/udp",   "",
 	};
-	static const char *const good_vips[] = {
-		"10.0.0.1:80/tcp", "[fd00::1]:443/udp", "10.0.0.1:65535/UDP"};
+	static const char *const good_vips[] = { "10.0.0.1:80/tcp",
+						 "[fd00::1]:443/udp",
+						 "10.0.0.1:65535/UDP" };
 	struct xlb_vip_key key;
 	char text[XLB_VIP_STRLEN];
 	__u8 mac[6];

@@ -57,7 +57,7 @@ static __u32 rng(void)
 
 TEST(equal_weights_give_each_backend_floor_or_ceil_of_m_over_n)
 {
-	static const size_t sizes[] = {3, 4, 7, 10, 33, 100, 257, 500, 1000};
+	static const size_t sizes[] = { 3, 4, 7, 10, 33, 100, 257, 500, 1000 };
 	struct xlb_vip_key vip = test_vip();
 	struct xlb_maglev_backend be[1000];
 	__u16 *table = malloc(M * sizeof(*table));
@@ -93,14 +93,14 @@ TEST(every_slot_is_filled)
 
 TEST(removing_one_backend_moves_at_most_1pct_of_the_others_slots)
 {
-	static const size_t sizes[] = {3, 5, 10, 50, 100, 300, 650, 1000};
+	static const size_t sizes[] = { 3, 5, 10, 50, 100, 300, 650, 1000 };
 	struct xlb_vip_key vip = test_vip();
 	struct xlb_maglev_backend be[1000];
 	__u16 *before = malloc(M * sizeof(*before));
 	__u16 *after = malloc(M * sizeof(*after));
 
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		size_t n = sizes[k], gone[3] = {0, n / 2, n - 1};
+		size_t n = sizes[k], gone[3] = { 0, n / 2, n - 1 };
 		double worst = 0;
 
 		make_backends(be, n, NULL);
@@ -134,7 +134,7 @@ TEST(removing_one_backend_moves_at_most_1pct_of_the_others_slots)
 
 TEST(weights_from_1_to_1000_give_slots_within_1pct_or_2_slots)
 {
-	static const size_t sizes[] = {3, 10, 30, 100, 300, 1000};
+	static const size_t sizes[] = { 3, 10, 30, 100, 300, 1000 };
 	struct xlb_vip_key vip = test_vip();
 	struct xlb_maglev_backend be[1000];
 	__u16 *table = malloc(M * sizeof(*table));
@@ -200,7 +200,7 @@ TEST(zero_weights_leave_the_table_empty)
 {
 	struct xlb_vip_key vip = test_vip();
 	struct xlb_maglev_backend be[3];
-	__u32 weights[3] = {0, 0, 0};
+	__u32 weights[3] = { 0, 0, 0 };
 	__u16 table[7];
 
 	make_backends(be, 3, weights);

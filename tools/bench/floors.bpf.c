@@ -114,7 +114,7 @@ int floor_insert(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	struct xlb_flow_key key = {};
-	struct xlb_conn conn = {.pair = 1};
+	struct xlb_conn conn = { .pair = 1 };
 
 	if (parse(data, data_end, &key))
 		return XDP_PASS;

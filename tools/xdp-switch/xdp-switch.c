@@ -268,10 +268,10 @@ cleanup:
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{"pin", required_argument, NULL, 'p'},
-		{"generic", no_argument, NULL, 'g'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
+		{ "pin", required_argument, NULL, 'p' },
+		{ "generic", no_argument, NULL, 'g' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	__u32 mode = XDP_FLAGS_DRV_MODE;

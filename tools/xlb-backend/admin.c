@@ -145,7 +145,7 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int code,
 
 static enum MHD_Result post_fault(struct MHD_Connection *conn, void **req_cls)
 {
-	struct fault_change c = {0};
+	struct fault_change c = { 0 };
 	char *json;
 
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_change,

@@ -79,7 +79,7 @@ static void conn_close(struct echo_conn *c)
 static void accept_all(void)
 {
 	for (;;) {
-		struct epoll_event ev = {.events = EPOLLIN};
+		struct epoll_event ev = { .events = EPOLLIN };
 		struct echo_conn *c;
 		int one = 1;
 		int fd = accept4(echo.listen_fd, NULL, NULL,
@@ -118,7 +118,7 @@ static void accept_all(void)
 /* Echoes what is readable; waits for EPOLLOUT when the peer is slow. */
 static void serve(struct echo_conn *c)
 {
-	struct epoll_event ev = {.data.ptr = c};
+	struct epoll_event ev = { .data.ptr = c };
 	ssize_t n;
 
 	for (;;) {
@@ -176,7 +176,7 @@ static void *echo_thread(void *arg)
 
 int echo_start(const struct backend_options *opts)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	pthread_t t;
 	int err;
 

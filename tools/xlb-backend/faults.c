@@ -99,7 +99,7 @@ void fault_set_cpu_us(unsigned int us, const char *why)
 
 void fault_crash(const char *why)
 {
-	struct rlimit no_core = {0, 0};
+	struct rlimit no_core = { 0, 0 };
 
 	fprintf(stderr, "xlb-backend[%s]: fault: crash (%s)\n", backend_name,
 		why);

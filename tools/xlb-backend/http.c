@@ -157,17 +157,18 @@ struct MHD_Daemon *http_start_daemon(const struct backend_options *opts,
 	}
 	if (ss.ss_family != AF_UNSPEC)
 		items[n++] =
-			(struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+			(struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
 	if (threads > 1)
-		items[n++] = (struct MHD_OptionItem){
-			MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
-	items[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
-					     connection_limit(), NULL};
-	items[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE,
-					     4096, NULL};
-	items[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
-					     (intptr_t)completed, NULL};
-	items[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+		items[n++] =
+			(struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+						 threads, NULL };
+	items[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+					      connection_limit(), NULL };
+	items[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_BACKLOG_SIZE,
+					      4096, NULL };
+	items[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
+					      (intptr_t)completed, NULL };
+	items[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
 	d = MHD_start_daemon(flags, port, NULL, NULL, handler, NULL,
 			     MHD_OPTION_EXTERNAL_LOGGER, log_error,

@@ -126,19 +126,19 @@ static int parse_listen(const char *text, struct sockaddr_storage *ss)
 int backend_options_parse(struct backend_options *opts, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"listen", required_argument, NULL, 'l'},
-		{"port", required_argument, NULL, 'p'},
-		{"udp-port", required_argument, NULL, 'u'},
-		{"tcp-echo-port", required_argument, NULL, 'e'},
-		{"admin-port", required_argument, NULL, 'a'},
-		{"threads", required_argument, NULL, 't'},
-		{"cpu-us", required_argument, NULL, 'c'},
-		{"latency-ms", required_argument, NULL, 'L'},
-		{"error-rate", required_argument, NULL, 'E'},
-		{"pidfile", required_argument, NULL, 'P'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "name", required_argument, NULL, 'n' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "udp-port", required_argument, NULL, 'u' },
+		{ "tcp-echo-port", required_argument, NULL, 'e' },
+		{ "admin-port", required_argument, NULL, 'a' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "cpu-us", required_argument, NULL, 'c' },
+		{ "latency-ms", required_argument, NULL, 'L' },
+		{ "error-rate", required_argument, NULL, 'E' },
+		{ "pidfile", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned long v;

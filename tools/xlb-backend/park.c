@@ -27,7 +27,7 @@ static struct {
 	size_t heap_len, heap_cap;
 	struct MHD_Connection **hung;
 	size_t hung_len, hung_cap;
-} park = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} park = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 uint64_t monotonic_ns(void)
 {
@@ -178,7 +178,7 @@ int park_delay(struct MHD_Connection *conn, uint64_t deadline_ns)
 		/* Suspended under the lock: the park thread cannot resume a
 		 * connection before it is suspended. */
 		MHD_suspend_connection(conn);
-		heap_push((struct delayed){deadline_ns, conn});
+		heap_push((struct delayed){ deadline_ns, conn });
 		pthread_cond_signal(&park.wake);
 		ret = 0;
 	}

@@ -73,7 +73,7 @@ static void reply_source(struct msghdr *req, int family, char *control,
 	for (c = CMSG_FIRSTHDR(req); c; c = CMSG_NXTHDR(req, c)) {
 		if (family == AF_INET && c->cmsg_level == IPPROTO_IP &&
 		    c->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo in, pi = {0};
+			struct in_pktinfo in, pi = { 0 };
 
 			memcpy(&in, CMSG_DATA(c), sizeof(in));
 			pi.ipi_spec_dst = in.ipi_addr;
@@ -88,7 +88,7 @@ static void reply_source(struct msghdr *req, int family, char *control,
 		}
 		if (family == AF_INET6 && c->cmsg_level == IPPROTO_IPV6 &&
 		    c->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo in6, pi6 = {0};
+			struct in6_pktinfo in6, pi6 = { 0 };
 
 			memcpy(&in6, CMSG_DATA(c), sizeof(in6));
 			/* ifindex 0: route the reply, do not pin it to lo. */
@@ -128,12 +128,12 @@ static void *udp_worker(void *arg)
 			usleep(20000);
 		iov.iov_base = buf + s->name_len + 1;
 		iov.iov_len = UDP_MAX_PAYLOAD - s->name_len - 1;
-		req = (struct msghdr){.msg_name = &peer,
-				      .msg_namelen = sizeof(peer),
-				      .msg_iov = &iov,
-				      .msg_iovlen = 1,
-				      .msg_control = cin.buf,
-				      .msg_controllen = sizeof(cin.buf)};
+		req = (struct msghdr){ .msg_name = &peer,
+				       .msg_namelen = sizeof(peer),
+				       .msg_iov = &iov,
+				       .msg_iovlen = 1,
+				       .msg_control = cin.buf,
+				       .msg_controllen = sizeof(cin.buf) };
 		n = recvmsg(s->fd, &req, 0);
 		if (n < 0) {
 			if (errno != EINTR)
@@ -147,10 +147,10 @@ static void *udp_worker(void *arg)
 		fault_burn_cpu(fault_cpu_us());
 		iov.iov_base = buf;
 		iov.iov_len = s->name_len + 1 + n;
-		rep = (struct msghdr){.msg_name = &peer,
-				      .msg_namelen = req.msg_namelen,
-				      .msg_iov = &iov,
-				      .msg_iovlen = 1};
+		rep = (struct msghdr){ .msg_name = &peer,
+				       .msg_namelen = req.msg_namelen,
+				       .msg_iov = &iov,
+				       .msg_iovlen = 1 };
 		reply_source(&req, s->family, cout.buf, &rep);
 		if (sendmsg(s->fd, &rep, 0) < 0)
 			stat_add(&backend_stats.udp_errors, 1);
@@ -168,7 +168,7 @@ static int start_workers(const struct backend_options *opts, int fd, int family)
 
 	if (!s)
 		return -1;
-	*s = (struct udp_socket){fd, family, opts->name, strlen(opts->name)};
+	*s = (struct udp_socket){ fd, family, opts->name, strlen(opts->name) };
 	/* Blocking receivers on one socket: the kernel wakes only one. */
 	for (unsigned int i = 0; i < opts->threads; i++) {
 		err = pthread_create(&t, NULL, udp_worker, s);
@@ -186,7 +186,7 @@ static int start_workers(const struct backend_options *opts, int fd, int family)
 
 int udp_start(const struct backend_options *opts)
 {
-	struct sockaddr_storage any = {0};
+	struct sockaddr_storage any = { 0 };
 	int fd;
 
 	if (opts->listen.ss_family != AF_UNSPEC) {

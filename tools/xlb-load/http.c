@@ -72,7 +72,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
 		     void *socketp)
 {
 	struct http_run *run = userp;
-	struct epoll_event ev = {.data.fd = fd};
+	struct epoll_event ev = { .data.fd = fd };
 
 	(void)easy, (void)socketp;
 	if (what == CURL_POLL_REMOVE) {
@@ -294,7 +294,7 @@ static void teardown(struct http_run *run)
 
 int http_run(const struct load_options *o, struct load_result *r)
 {
-	struct http_run run = {.o = o, .r = r, .epfd = -1};
+	struct http_run run = { .o = o, .r = r, .epfd = -1 };
 	struct epoll_event events[256];
 	struct schedule sched;
 	uint64_t hard_end, drain_end = NEVER, intended, now;

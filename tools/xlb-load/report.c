@@ -5,8 +5,8 @@
 #include <json-c/json.h>
 #include <string.h>
 
-static const double percentiles[] = {50, 90, 99, 99.9};
-static const char *const percentile_keys[] = {"p50", "p90", "p99", "p99_9"};
+static const double percentiles[] = { 50, 90, 99, 99.9 };
+static const char *const percentile_keys[] = { "p50", "p90", "p99", "p99_9" };
 #define PERCENTILES 4
 
 static double ms(uint64_t ns)
@@ -301,7 +301,7 @@ static void json_conns(struct json_object *root, const struct load_options *o,
 {
 	struct json_object *conns = json_object_new_array();
 	struct json_object *ends = json_object_new_object();
-	struct name_counts end_counts = {0};
+	struct name_counts end_counts = { 0 };
 	size_t over, not_ok;
 	uint64_t gap = max_gap(r, &over, o, &not_ok);
 

@@ -111,7 +111,7 @@ static void end_by_errno(struct stream_run *run, struct stream_conn *c, int err)
 static int open_conn(struct stream_run *run, struct stream_conn *c)
 {
 	const struct load_options *o = run->o;
-	struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN, .data.ptr = c};
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN, .data.ptr = c };
 	int one = 1;
 	socklen_t len = o->target_addr.ss_family == AF_INET
 				? sizeof(struct sockaddr_in)
@@ -217,7 +217,7 @@ static void on_event(struct stream_run *run, struct stream_conn *c,
 		     uint32_t events)
 {
 	if (c->state == CONNECTING) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 		int err = 0;
 		socklen_t len = sizeof(err);
 
@@ -366,7 +366,7 @@ static void finish(struct stream_run *run, uint64_t now)
 
 int stream_run(const struct load_options *o, struct load_result *r)
 {
-	struct stream_run run = {.o = o, .r = r, .epfd = -1};
+	struct stream_run run = { .o = o, .r = r, .epfd = -1 };
 	struct schedule sched;
 	uint64_t intended, now, drain_end, hard_end;
 	uint64_t seq = 0;

@@ -115,7 +115,7 @@ static int setup(struct udp_run *run)
 	memset(run->payload, '.', o->payload_size);
 	run->payload[o->payload_size - 1] = '\n';
 	for (unsigned int i = 0; i < o->udp_flows; i++) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.u32 = i};
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 
 		run->fds[i] = open_flow(o);
 		if (run->fds[i] < 0 ||
@@ -167,7 +167,7 @@ static void send_request(struct udp_run *run, uint64_t intended_ns)
 			result_error(r, ERR_OTHER, strerror(errno));
 		return;
 	}
-	*p = (struct udp_pending){seq, intended_ns, flow, true};
+	*p = (struct udp_pending){ seq, intended_ns, flow, true };
 	r->flows[flow].sent++;
 	run->inflight++;
 	r->sent++;
@@ -272,7 +272,7 @@ static uint64_t expire(struct udp_run *run, uint64_t now)
 
 int udp_run(const struct load_options *o, struct load_result *r)
 {
-	struct udp_run run = {.o = o, .r = r, .epfd = -1};
+	struct udp_run run = { .o = o, .r = r, .epfd = -1 };
 	struct epoll_event events[256];
 	struct schedule sched;
 	uint64_t hard_end, intended, now, next_expiry = NEVER;

@@ -58,7 +58,7 @@ static int request_resolution(struct nl_sock *sock, int ifindex,
 int xlb_neigh_lookup(int ifindex, const union xlb_addr *addr, __u8 family,
 		     __u8 mac[6], int timeout_ms)
 {
-	struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
+	struct timespec pause = { .tv_nsec = 20 * 1000 * 1000 };
 	char text[XLB_ADDR_STRLEN], ifname[IF_NAMESIZE] = "?";
 	struct nl_cache *cache = NULL;
 	struct nl_sock *sock;

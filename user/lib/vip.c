@@ -185,7 +185,7 @@ int xlb_vip_add(struct xlb *xlb, const struct xlb_vip_key *key,
 	if (err)
 		return err;
 	vip.table_size = table_size;
-	vip.table_digest = table_digest(&(struct pair_snapshot){0}, vip.id);
+	vip.table_digest = table_digest(&(struct pair_snapshot){ 0 }, vip.id);
 	/* Last: the VIP becomes visible to packets with its table in place. */
 	if (bpf_map_update_elem(xlb->fds[MAP_VIPS], key, &vip, BPF_NOEXIST))
 		return xlb_errno(errno, "add VIP %s", text);
