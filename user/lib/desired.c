@@ -274,10 +274,41 @@ static __u32 backend_delta(const struct xlb_desired_backend *now,
 	return set;
 }
 
+/* The VIP of d with vip's key, if it keeps its table; else NULL. */
+static const struct xlb_desired_vip *
+same_table_vip(const struct xlb_desired *d, const struct xlb_desired_vip *vip)
+{
+	const struct xlb_desired_vip *found = find_vip(d, &vip->key);
+
+	if (found && table_size_of(found) != table_size_of(vip))
+		return NULL;
+	return found;
+}
+
 /*
- * A VIP added (or added again with another table size) with its backends;
- * a backend the file gives no MAC for keeps the one it had, if any.
+ * A pair added; a backend the file gives no MAC for keeps the one it had
+ * in was, if any.
  */
+static int push_backend_add(struct change_list *list,
+			    const struct xlb_desired_vip *want, size_t b,
+			    const struct xlb_desired_vip *was)
+{
+	const struct xlb_desired_backend *be = &want->backends[b];
+	const struct xlb_desired_backend *old = find_backend(was, be);
+	struct xlb_change c = {
+		.kind = XLB_CHANGE_BACKEND_ADD,
+		.vip = want->key,
+		.spec = spec_of(be),
+	};
+
+	if (!be->has_mac && old && old->has_mac) {
+		memcpy(c.spec.mac, old->mac, 6);
+		c.spec.set |= XLB_SET_MAC;
+	}
+	return change_push(list, &c);
+}
+
+/* A VIP added (or added again with another table size) with its backends. */
 static int push_vip_add(struct change_list *list,
 			const struct xlb_desired_vip *want,
 			const struct xlb_desired_vip *was)
@@ -289,28 +320,9 @@ static int push_vip_add(struct change_list *list,
 	};
 	int err = change_push(list, &c);
 
-	for (size_t b = 0; !err && b < want->n_backends; b++) {
-		const struct xlb_desired_backend *old =
-			find_backend(was, &want->backends[b]);
-
-		c = (struct xlb_change){
-			.kind = XLB_CHANGE_BACKEND_ADD,
-			.vip = want->key,
-			.spec = spec_of(&want->backends[b]),
-		};
-		if (!want->backends[b].has_mac && old && old->has_mac) {
-			memcpy(c.spec.mac, old->mac, 6);
-			c.spec.set |= XLB_SET_MAC;
-		}
-		err = change_push(list, &c);
-	}
+	for (size_t b = 0; !err && b < want->n_backends; b++)
+		err = push_backend_add(list, want, b, was);
 	return err;
-}
-
-static bool needs_new_table(const struct xlb_desired_vip *now,
-			    const struct xlb_desired_vip *want)
-{
-	return table_size_of(now) != table_size_of(want);
 }
 
 int xlb_desired_diff(const struct xlb_desired *current,
@@ -323,10 +335,8 @@ int xlb_desired_diff(const struct xlb_desired *current,
 	/* Deletions first: VIPs, then pairs of the VIPs that stay. */
 	for (size_t v = 0; !err && v < current->n_vips; v++) {
 		const struct xlb_desired_vip *now = &current->vips[v];
-		const struct xlb_desired_vip *want =
-			find_vip(desired, &now->key);
 
-		if (!want || needs_new_table(now, want))
+		if (!same_table_vip(desired, now))
 			err = change_push(
 				&list, &(struct xlb_change){
 					       .kind = XLB_CHANGE_VIP_DEL,
@@ -337,11 +347,9 @@ int xlb_desired_diff(const struct xlb_desired *current,
 	for (size_t v = 0; !err && v < current->n_vips; v++) {
 		const struct xlb_desired_vip *now = &current->vips[v];
 		const struct xlb_desired_vip *want =
-			find_vip(desired, &now->key);
+			same_table_vip(desired, now);
 
-		if (!want || needs_new_table(now, want))
-			continue;
-		for (size_t b = 0; !err && b < now->n_backends; b++) {
+		for (size_t b = 0; !err && want && b < now->n_backends; b++) {
 			if (find_backend(want, &now->backends[b]))
 				continue;
 			err = change_push(
@@ -357,40 +365,27 @@ int xlb_desired_diff(const struct xlb_desired *current,
 	/* Additions: new VIPs with their pairs, then new pairs. */
 	for (size_t v = 0; !err && v < desired->n_vips; v++) {
 		const struct xlb_desired_vip *want = &desired->vips[v];
-		const struct xlb_desired_vip *now =
-			find_vip(current, &want->key);
 
-		if (!now || needs_new_table(now, want))
-			err = push_vip_add(&list, want, now);
+		if (!same_table_vip(current, want))
+			err = push_vip_add(&list, want,
+					   find_vip(current, &want->key));
 	}
 	for (size_t v = 0; !err && v < desired->n_vips; v++) {
 		const struct xlb_desired_vip *want = &desired->vips[v];
 		const struct xlb_desired_vip *now =
-			find_vip(current, &want->key);
+			same_table_vip(current, want);
 
-		if (!now || needs_new_table(now, want))
-			continue;
-		for (size_t b = 0; !err && b < want->n_backends; b++) {
-			if (find_backend(now, &want->backends[b]))
-				continue;
-			err = change_push(
-				&list,
-				&(struct xlb_change){
-					.kind = XLB_CHANGE_BACKEND_ADD,
-					.vip = want->key,
-					.spec = spec_of(&want->backends[b]),
-				});
-		}
+		for (size_t b = 0; !err && now && b < want->n_backends; b++)
+			if (!find_backend(now, &want->backends[b]))
+				err = push_backend_add(&list, want, b, now);
 	}
 	/* Settings of pairs that stay. */
 	for (size_t v = 0; !err && v < desired->n_vips; v++) {
 		const struct xlb_desired_vip *want = &desired->vips[v];
 		const struct xlb_desired_vip *now =
-			find_vip(current, &want->key);
+			same_table_vip(current, want);
 
-		if (!now || needs_new_table(now, want))
-			continue;
-		for (size_t b = 0; !err && b < want->n_backends; b++) {
+		for (size_t b = 0; !err && now && b < want->n_backends; b++) {
 			const struct xlb_desired_backend *old =
 				find_backend(now, &want->backends[b]);
 			struct xlb_change c = {
