@@ -50,14 +50,20 @@ unsigned int fault_cpu_us(void)
 	return atomic_load_explicit(&cpu_us, memory_order_relaxed);
 }
 
+/* Sets a whole-number knob, logging a change. */
+static void set_uint(atomic_uint *knob, const char *name, unsigned int value,
+		     const char *why)
+{
+	unsigned int old = atomic_exchange(knob, value);
+
+	if (old != value)
+		fprintf(stderr, "xlb-backend[%s]: fault: %s %u -> %u (%s)\n",
+			backend_name, name, old, value, why);
+}
+
 void fault_set_latency_ms(unsigned int ms, const char *why)
 {
-	unsigned int old = atomic_exchange(&latency_ms, ms);
-
-	if (old != ms)
-		fprintf(stderr,
-			"xlb-backend[%s]: fault: latency_ms %u -> %u (%s)\n",
-			backend_name, old, ms, why);
+	set_uint(&latency_ms, "latency_ms", ms, why);
 }
 
 void fault_set_error_rate(double rate, const char *why)
@@ -89,12 +95,7 @@ void fault_toggle_hang(const char *why)
 
 void fault_set_cpu_us(unsigned int us, const char *why)
 {
-	unsigned int old = atomic_exchange(&cpu_us, us);
-
-	if (old != us)
-		fprintf(stderr,
-			"xlb-backend[%s]: fault: cpu_us %u -> %u (%s)\n",
-			backend_name, old, us, why);
+	set_uint(&cpu_us, "cpu_us", us, why);
 }
 
 void fault_crash(const char *why)

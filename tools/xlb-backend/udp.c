@@ -57,16 +57,31 @@ fail:
 	return one;
 }
 
-/* Copies the destination of the request into the source of the reply. */
 union control {
 	char buf[256];
 	struct cmsghdr align;
 };
 
+/* Makes @rep's control data one message of @level/@type carrying @data. */
+static void set_control(struct msghdr *rep, char *control, int level, int type,
+			const void *data, size_t len)
+{
+	struct cmsghdr *out;
+
+	rep->msg_control = control;
+	rep->msg_controllen = CMSG_SPACE(len);
+	out = CMSG_FIRSTHDR(rep);
+	out->cmsg_level = level;
+	out->cmsg_type = type;
+	out->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(out), data, len);
+}
+
+/* Copies the destination of the request into the source of the reply. */
 static void reply_source(struct msghdr *req, int family, char *control,
 			 struct msghdr *rep)
 {
-	struct cmsghdr *c, *out;
+	struct cmsghdr *c;
 
 	rep->msg_control = NULL;
 	rep->msg_controllen = 0;
@@ -77,13 +92,8 @@ static void reply_source(struct msghdr *req, int family, char *control,
 
 			memcpy(&in, CMSG_DATA(c), sizeof(in));
 			pi.ipi_spec_dst = in.ipi_addr;
-			rep->msg_control = control;
-			rep->msg_controllen = CMSG_SPACE(sizeof(pi));
-			out = CMSG_FIRSTHDR(rep);
-			out->cmsg_level = IPPROTO_IP;
-			out->cmsg_type = IP_PKTINFO;
-			out->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(out), &pi, sizeof(pi));
+			set_control(rep, control, IPPROTO_IP, IP_PKTINFO, &pi,
+				    sizeof(pi));
 			return;
 		}
 		if (family == AF_INET6 && c->cmsg_level == IPPROTO_IPV6 &&
@@ -93,13 +103,8 @@ static void reply_source(struct msghdr *req, int family, char *control,
 			memcpy(&in6, CMSG_DATA(c), sizeof(in6));
 			/* ifindex 0: route the reply, do not pin it to lo. */
 			pi6.ipi6_addr = in6.ipi6_addr;
-			rep->msg_control = control;
-			rep->msg_controllen = CMSG_SPACE(sizeof(pi6));
-			out = CMSG_FIRSTHDR(rep);
-			out->cmsg_level = IPPROTO_IPV6;
-			out->cmsg_type = IPV6_PKTINFO;
-			out->cmsg_len = CMSG_LEN(sizeof(pi6));
-			memcpy(CMSG_DATA(out), &pi6, sizeof(pi6));
+			set_control(rep, control, IPPROTO_IPV6, IPV6_PKTINFO,
+				    &pi6, sizeof(pi6));
 			return;
 		}
 	}
