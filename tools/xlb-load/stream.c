@@ -15,6 +15,7 @@
 #include "modes.h"
 #include "report.h"
 #include "schedule.h"
+#include "sockets.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -49,18 +50,6 @@ struct stream_run {
 	char *message;
 	unsigned int pending; /* connections not yet open or ended */
 };
-
-static uint16_t local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		return 0;
-	return ntohs(ss.ss_family == AF_INET
-			     ? ((struct sockaddr_in *)&ss)->sin_port
-			     : ((struct sockaddr_in6 *)&ss)->sin6_port);
-}
 
 static uint64_t outstanding(const struct stream_conn *c)
 {
@@ -110,24 +99,10 @@ static void end_by_errno(struct stream_run *run, struct stream_conn *c, int err)
 
 static int open_conn(struct stream_run *run, struct stream_conn *c)
 {
-	const struct load_options *o = run->o;
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN, .data.ptr = c };
-	int one = 1;
-	socklen_t len = o->target_addr.ss_family == AF_INET
-				? sizeof(struct sockaddr_in)
-				: sizeof(struct sockaddr_in6);
 
-	c->fd = socket(o->target_addr.ss_family,
-		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c->fd = target_socket(run->o, SOCK_STREAM, IPPROTO_TCP, TCP_NODELAY, 1);
 	if (c->fd < 0)
-		return -1;
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (o->bind_text &&
-	    bind(c->fd, (const struct sockaddr *)&o->bind_addr, len))
-		return -1;
-	if (connect(c->fd, (const struct sockaddr *)&o->target_addr,
-		    o->target_len) &&
-	    errno != EINPROGRESS)
 		return -1;
 	c->res->local_port = local_port(c->fd);
 	c->state = CONNECTING;

@@ -10,10 +10,10 @@
 #include "modes.h"
 #include "report.h"
 #include "schedule.h"
+#include "sockets.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,46 +43,6 @@ struct udp_run {
 	unsigned int inflight;
 	char *payload;
 };
-
-static uint16_t local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		return 0;
-	return ntohs(ss.ss_family == AF_INET
-			     ? ((struct sockaddr_in *)&ss)->sin_port
-			     : ((struct sockaddr_in6 *)&ss)->sin6_port);
-}
-
-/* Connected sockets: the kernel drops datagrams from any other source, and
- * reports an ICMP port unreachable as ECONNREFUSED. A DSR backend that
- * answers from its own address instead of the VIP shows up as timeouts. */
-static int open_flow(const struct load_options *o)
-{
-	int fd = socket(o->target_addr.ss_family,
-			SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int rcvbuf = 1 << 20;
-	socklen_t len = o->target_addr.ss_family == AF_INET
-				? sizeof(struct sockaddr_in)
-				: sizeof(struct sockaddr_in6);
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if ((o->bind_text &&
-	     bind(fd, (const struct sockaddr *)&o->bind_addr, len)) ||
-	    connect(fd, (const struct sockaddr *)&o->target_addr,
-		    o->target_len)) {
-		int err = errno;
-
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
-}
 
 static int setup(struct udp_run *run)
 {
@@ -114,10 +74,15 @@ static int setup(struct udp_run *run)
 	r->flow_count = o->udp_flows;
 	memset(run->payload, '.', o->payload_size);
 	run->payload[o->payload_size - 1] = '\n';
+	/* Connected sockets: the kernel drops datagrams from any other source,
+	 * and reports an ICMP port unreachable as ECONNREFUSED. A DSR backend
+	 * that answers from its own address instead of the VIP shows up as
+	 * timeouts. */
 	for (unsigned int i = 0; i < o->udp_flows; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 
-		run->fds[i] = open_flow(o);
+		run->fds[i] = target_socket(o, SOCK_DGRAM, SOL_SOCKET,
+					    SO_RCVBUF, 1 << 20);
 		if (run->fds[i] < 0 ||
 		    epoll_ctl(run->epfd, EPOLL_CTL_ADD, run->fds[i], &ev)) {
 			fprintf(stderr,
