@@ -304,17 +304,11 @@ int http_run(const struct load_options *o, struct load_result *r)
 		teardown(&run);
 		return -1;
 	}
-	r->start_ns = now_ns() + NS_PER_MS;
-	hard_end = r->start_ns + (uint64_t)(load_hard_limit_s(o) * NS_PER_SEC);
-	schedule_init(&sched, o, r->start_ns, o->rate, o->count);
-	progress_start(o, r);
+	hard_end = run_start(&sched, o, r);
 
 	for (;;) {
 		now = now_ns();
-		if (load_stop_requested && !schedule_over(&sched)) {
-			r->interrupted = true;
-			schedule_stop(&sched, now);
-		}
+		run_check_stop(&sched, r, now);
 		while (schedule_take(&sched, now, &intended))
 			start_request(&run, intended);
 		if (schedule_over(&sched)) {
@@ -355,10 +349,7 @@ int http_run(const struct load_options *o, struct load_result *r)
 		progress_tick(o, r, now_ns());
 	}
 	/* Whatever is still out after the drain never got an answer. */
-	for (; run.inflight; run.inflight--)
-		result_error(r, ERR_TIMEOUT, NULL);
-	r->window_ns = schedule_window(&sched);
-	r->end_ns = now_ns();
+	run_end(r, &sched, run.inflight);
 	teardown(&run);
 	return 0;
 }

@@ -376,8 +376,7 @@ int stream_run(const struct load_options *o, struct load_result *r)
 	while (!all_echoed(&run) && now_ns() < min_u64(drain_end, hard_end))
 		poll_once(&run, min_u64(drain_end, hard_end));
 	finish(&run, now_ns());
-	r->window_ns = schedule_window(&sched);
-	r->end_ns = now_ns();
+	run_end(r, &sched, 0);
 	teardown(&run);
 	return 0;
 }

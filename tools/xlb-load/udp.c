@@ -247,17 +247,11 @@ int udp_run(const struct load_options *o, struct load_result *r)
 		teardown(&run);
 		return -1;
 	}
-	r->start_ns = now_ns() + NS_PER_MS;
-	hard_end = r->start_ns + (uint64_t)(load_hard_limit_s(o) * NS_PER_SEC);
-	schedule_init(&sched, o, r->start_ns, o->rate, o->count);
-	progress_start(o, r);
+	hard_end = run_start(&sched, o, r);
 
 	for (;;) {
 		now = now_ns();
-		if (load_stop_requested && !schedule_over(&sched)) {
-			r->interrupted = true;
-			schedule_stop(&sched, now);
-		}
+		run_check_stop(&sched, r, now);
 		/* Expiry first: a timed-out request frees its ring slot. */
 		next_expiry = expire(&run, now);
 		while (schedule_take(&sched, now, &intended))
@@ -277,10 +271,7 @@ int udp_run(const struct load_options *o, struct load_result *r)
 			receive(&run, events[i].data.u32);
 		progress_tick(o, r, now_ns());
 	}
-	for (; run.inflight; run.inflight--)
-		result_error(r, ERR_TIMEOUT, NULL);
-	r->window_ns = schedule_window(&sched);
-	r->end_ns = now_ns();
+	run_end(r, &sched, run.inflight);
 	teardown(&run);
 	return 0;
 }
