@@ -112,17 +112,23 @@ static void text_names(FILE *out, const struct name_counts *names,
 			total ? 100.0 * names->v[i].count / total : 0.0);
 }
 
+/* Flows answered by one backend, by several, and by none. */
+static void count_flows(const struct load_result *r, size_t *sticky,
+			size_t *multi, size_t *silent)
+{
+	*sticky = *multi = *silent = 0;
+	for (size_t i = 0; i < r->flow_count; i++) {
+		*sticky += r->flows[i].backends.n == 1;
+		*multi += r->flows[i].backends.n > 1;
+		*silent += r->flows[i].backends.n == 0;
+	}
+}
+
 static void text_flows(FILE *out, const struct load_result *r)
 {
-	size_t sticky = 0, multi = 0, silent = 0;
+	size_t sticky, multi, silent;
 
-	for (size_t i = 0; i < r->flow_count; i++) {
-		const struct flow_result *f = &r->flows[i];
-
-		sticky += f->backends.n == 1;
-		multi += f->backends.n > 1;
-		silent += f->backends.n == 0;
-	}
+	count_flows(r, &sticky, &multi, &silent);
 	fprintf(out,
 		"flows: %zu  one backend: %zu  several backends: %zu  "
 		"unanswered: %zu\n",
@@ -268,15 +274,13 @@ static struct json_object *json_names(const struct name_counts *names)
 static void json_flows(struct json_object *root, const struct load_result *r)
 {
 	struct json_object *flows = json_object_new_array();
-	uint64_t sticky = 0, multi = 0, silent = 0;
+	size_t sticky, multi, silent;
 
+	count_flows(r, &sticky, &multi, &silent);
 	for (size_t i = 0; i < r->flow_count; i++) {
 		const struct flow_result *f = &r->flows[i];
 		struct json_object *j = json_object_new_object();
 
-		sticky += f->backends.n == 1;
-		multi += f->backends.n > 1;
-		silent += f->backends.n == 0;
 		json_object_object_add(j, "flow", json_object_new_uint64(i));
 		json_object_object_add(j, "local_port",
 				       json_object_new_int(f->local_port));
@@ -300,8 +304,7 @@ static void json_conns(struct json_object *root, const struct load_options *o,
 		       const struct load_result *r)
 {
 	struct json_object *conns = json_object_new_array();
-	struct json_object *ends = json_object_new_object();
-	struct name_counts end_counts = { 0 };
+	struct name_counts ends = { 0 };
 	size_t over, not_ok;
 	uint64_t gap = max_gap(r, &over, o, &not_ok);
 
@@ -309,7 +312,7 @@ static void json_conns(struct json_object *root, const struct load_options *o,
 		const struct conn_result *c = &r->conns[i];
 		struct json_object *j = json_object_new_object();
 
-		names_add(&end_counts, c->end, strlen(c->end), 1);
+		names_add(&ends, c->end, strlen(c->end), 1);
 		json_object_object_add(j, "conn", json_object_new_uint64(i));
 		json_object_object_add(j, "local_port",
 				       json_object_new_int(c->local_port));
@@ -326,13 +329,9 @@ static void json_conns(struct json_object *root, const struct load_options *o,
 				       json_object_new_string(c->end));
 		json_object_array_add(conns, j);
 	}
-	for (size_t i = 0; i < end_counts.n; i++)
-		json_object_object_add(
-			ends, end_counts.v[i].name,
-			json_object_new_uint64(end_counts.v[i].count));
-	names_free(&end_counts);
 	json_object_object_add(root, "connections", conns);
-	json_object_object_add(root, "connection_ends", ends);
+	json_object_object_add(root, "connection_ends", json_names(&ends));
+	names_free(&ends);
 	json_object_object_add(root, "connections_not_ok",
 			       json_object_new_uint64(not_ok));
 	json_object_object_add(root, "max_gap_ms",
