@@ -61,13 +61,9 @@ static int open_or_create(const struct cli *cli, struct xlb **xlb,
 	}
 	if (err)
 		return report_lib(cli, err);
-	err = xlb_lock(*xlb, cli->lock_timeout_ms);
-	if (err) {
-		rc = report(cli, err, "%s (--lock-timeout waits longer)",
-			    xlb_errmsg());
-		xlb_close(*xlb);
+	rc = session_lock(cli, *xlb);
+	if (rc)
 		return rc;
-	}
 	size = xlb_meta(*xlb)->conn_table_size;
 	if (cli->conn_table_size && cli->conn_table_size != size) {
 		rc = report(cli, -EEXIST,

@@ -19,18 +19,24 @@ int session_open(const struct cli *cli, struct xlb **xlb)
 
 int session_open_writer(const struct cli *cli, struct xlb **xlb)
 {
-	int rc, err;
+	int rc = session_open(cli, xlb);
 
-	rc = session_open(cli, xlb);
 	if (rc)
 		return rc;
-	err = xlb_lock(*xlb, cli->lock_timeout_ms);
-	if (err) {
-		rc = report(cli, err, "%s (--lock-timeout waits longer)",
-			    xlb_errmsg());
-		xlb_close(*xlb);
+	rc = session_lock(cli, *xlb);
+	if (rc)
 		*xlb = NULL;
-	}
+	return rc;
+}
+
+int session_lock(const struct cli *cli, struct xlb *xlb)
+{
+	int rc, err = xlb_lock(xlb, cli->lock_timeout_ms);
+
+	if (!err)
+		return 0;
+	rc = report(cli, err, "%s (--lock-timeout waits longer)", xlb_errmsg());
+	xlb_close(xlb);
 	return rc;
 }
 

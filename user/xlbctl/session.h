@@ -12,6 +12,8 @@
 /* Each returns 0, or reports the failure and returns its exit code. */
 int session_open(const struct cli *cli, struct xlb **xlb);
 int session_open_writer(const struct cli *cli, struct xlb **xlb);
+/* Takes the writer lock on an open instance; on failure also closes it. */
+int session_lock(const struct cli *cli, struct xlb *xlb);
 /*
  * Ends a writer's session after its change (err: the change's result):
  * commits when it worked, then unlocks and closes. Returns the exit code.
