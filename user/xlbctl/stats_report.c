@@ -73,9 +73,10 @@ static __u64 grown(__u64 now, __u64 before)
 	return now >= before ? now - before : now;
 }
 
-static double per_second(__u64 delta, double interval_s)
+/* A counter's growth per second between two reads. */
+static double rate_of(__u64 now, __u64 before, double interval_s)
 {
-	return interval_s > 0 ? delta / interval_s : 0;
+	return interval_s > 0 ? grown(now, before) / interval_s : 0;
 }
 
 static void fill_pair(struct stats_pair *p, const struct xlb_pair_info *info,
@@ -90,12 +91,10 @@ static void fill_pair(struct stats_pair *p, const struct xlb_pair_info *info,
 		const struct xlb_pair_counters *b =
 			&before->counters.pairs[info->id];
 
-		p->rate.packets =
-			per_second(grown(c->packets, b->packets), interval_s);
-		p->rate.bits =
-			8 * per_second(grown(c->bytes, b->bytes), interval_s);
-		p->rate.new_flows = per_second(
-			grown(c->new_flows, b->new_flows), interval_s);
+		p->rate.packets = rate_of(c->packets, b->packets, interval_s);
+		p->rate.bits = 8 * rate_of(c->bytes, b->bytes, interval_s);
+		p->rate.new_flows =
+			rate_of(c->new_flows, b->new_flows, interval_s);
 	}
 }
 
@@ -112,14 +111,11 @@ static void fill_vip(struct stats_vip *v, const struct xlb_vip_entry *entry,
 		const struct xlb_vip_counters *b =
 			&before->counters.vips[entry->vip.id];
 
-		v->rate.packets =
-			per_second(grown(c->packets, b->packets), interval_s);
-		v->rate.bits =
-			8 * per_second(grown(c->bytes, b->bytes), interval_s);
-		v->rate.new_flows = per_second(
-			grown(c->new_flows, b->new_flows), interval_s);
-		v->rate.dropped =
-			per_second(grown(c->dropped, b->dropped), interval_s);
+		v->rate.packets = rate_of(c->packets, b->packets, interval_s);
+		v->rate.bits = 8 * rate_of(c->bytes, b->bytes, interval_s);
+		v->rate.new_flows =
+			rate_of(c->new_flows, b->new_flows, interval_s);
+		v->rate.dropped = rate_of(c->dropped, b->dropped, interval_s);
 	}
 	for (size_t i = 0; i < v->n_pairs; i++) {
 		if (v->pairs[i].info->state == XLB_STATE_ACTIVE) {
