@@ -183,21 +183,29 @@ for b in ("b1", "b2", "b3"):
 # stream connections, each naming its backend in the greeting.
 NEW_STREAM_ARGS=(--connections 600 --count 2 --interval 20)
 
-drain_case() {
-	local mode=$1 name vip target before
-	name=$(drain_name "$mode")
+# state_case NAME STATE SECONDS CHECK: 30 long-lived connections (for
+# SECONDS) to a 1:1:1 VIP, b1 set to STATE, then the new connections; the
+# Python CHECK judges old.json (long-lived) and new.json (new).
+state_case() {
+	local name=$1 state=$2 duration=$3 check=$4 vip target before
 	e2e_want "$name" || return 0
 	e2e_case_begin "$name"
 	vip=$(vip_of ipv4_tcp "$E2E_ECHO_PORT")
 	target=$(target_of ipv4_tcp "$E2E_ECHO_PORT")
 	if e2e_vip_up "$vip" b1=100 b2=100 b3=100; then
 		before=$(e2e_echo_open)
-		e2e_load_bg old stream "$target" --connections 30 --interval 20 --duration 4
+		e2e_load_bg old stream "$target" --connections 30 --interval 20 --duration "$duration"
 		e2e_wait_stream_open 30 "$before"
-		e2e_backend_set "$vip" b1 --state draining
+		e2e_backend_set "$vip" b1 --state "$state"
 		e2e_load new stream "$target" "${NEW_STREAM_ARGS[@]}"
 		wait "$E2E_BG_PID"
-		e2e_check '
+		e2e_check "$check" "$E2E_CASE_DIR/old.json" "$E2E_CASE_DIR/new.json"
+	fi
+	e2e_case_end "$vip"
+}
+
+drain_case() {
+	state_case "$(drain_name "$1")" draining 4 '
 old, new = report(sys.argv[1]), report(sys.argv[2])
 on_b1 = [c for c in old["connections"] if c["backend"] == "b1"]
 if not on_b1: print("no long-lived connection was on b1: nothing to drain")
@@ -214,26 +222,11 @@ if counts.get("b1"): print("%d new connections reached draining b1" % counts["b1
 print("info: %d long-lived connections on b1 finished normally (%d messages, longest gap %.1f ms); "
       "new connections per backend %s" % (len(on_b1), sum(c["echoed"] for c in on_b1),
       old["max_gap_ms"], dict(sorted(counts.items()))))
-' "$E2E_CASE_DIR/old.json" "$E2E_CASE_DIR/new.json"
-	fi
-	e2e_case_end "$vip"
+'
 }
 
 down_case() {
-	local mode=$1 name vip target before
-	name=$(down_name "$mode")
-	e2e_want "$name" || return 0
-	e2e_case_begin "$name"
-	vip=$(vip_of ipv4_tcp "$E2E_ECHO_PORT")
-	target=$(target_of ipv4_tcp "$E2E_ECHO_PORT")
-	if e2e_vip_up "$vip" b1=100 b2=100 b3=100; then
-		before=$(e2e_echo_open)
-		e2e_load_bg old stream "$target" --connections 30 --interval 20 --duration 3
-		e2e_wait_stream_open 30 "$before"
-		e2e_backend_set "$vip" b1 --state down
-		e2e_load new stream "$target" "${NEW_STREAM_ARGS[@]}"
-		wait "$E2E_BG_PID"
-		e2e_check '
+	state_case "$(down_name "$1")" down 3 '
 old, new = report(sys.argv[1]), report(sys.argv[2])
 on_b1 = [c for c in old["connections"] if c["backend"] == "b1"]
 others = [c for c in old["connections"] if c["backend"] != "b1"]
@@ -248,9 +241,7 @@ if new["connection_ends"] != {"ok": 600}: print("new connection ends %s" % new["
 if counts.get("b1"): print("%d new connections reached down b1" % counts["b1"])
 print("info: %d connections of b1 reset, %d others ok; new connections per backend %s"
       % (len(on_b1) - len(kept), len(others) - len(hurt), dict(sorted(counts.items()))))
-' "$E2E_CASE_DIR/old.json" "$E2E_CASE_DIR/new.json"
-	fi
-	e2e_case_end "$vip"
+'
 }
 
 # ---------------------------------------------------------------- run
