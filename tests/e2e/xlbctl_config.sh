@@ -8,12 +8,8 @@
 #
 #   tests/e2e/xlbctl_config.sh [FILTER]   run the tests whose name contains it
 set -uo pipefail
-cd "$(dirname "$0")/../.." || exit 1
-FILTER=${1:-}
-# shellcheck source=tests/lib/testing.sh
-. tests/lib/testing.sh
 # shellcheck source=tests/e2e/xlbctl_lib.sh
-. tests/e2e/xlbctl_lib.sh
+. "$(dirname "$0")/xlbctl_lib.sh"
 
 xlbctl_setup xlbctl_config --backends 3
 
@@ -26,9 +22,7 @@ if ! xlbctl attach eth0 >/dev/null ||
 	! xlbctl vip add "$V80" >/dev/null ||
 	! xlbctl backend add "$V80" "$TOPO_B1_IP4" >/dev/null ||
 	! xlbctl backend add "$V80" "$TOPO_B2_IP4" >/dev/null; then
-	fail xlbctl_config_setup "attach, vip add or backend add failed"
-	summary
-	exit 1
+	xlbctl_abort xlbctl_config_setup "attach, vip add or backend add failed"
 fi
 
 # The target: b1 reweighted, b2 drained, b3 added (MAC from the neighbour

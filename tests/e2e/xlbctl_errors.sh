@@ -7,12 +7,8 @@
 #
 #   tests/e2e/xlbctl_errors.sh [FILTER]   run the tests whose name contains it
 set -uo pipefail
-cd "$(dirname "$0")/../.." || exit 1
-FILTER=${1:-}
-# shellcheck source=tests/lib/testing.sh
-. tests/lib/testing.sh
 # shellcheck source=tests/e2e/xlbctl_lib.sh
-. tests/e2e/xlbctl_lib.sh
+. "$(dirname "$0")/xlbctl_lib.sh"
 
 xlbctl_setup xlbctl_errors --backends 2
 
@@ -26,9 +22,7 @@ if ! xlbctl attach eth0 --conn-table-size 65536 >/dev/null ||
 	! xlbctl vip add "$VIP" >/dev/null ||
 	! xlbctl backend add "$VIP" "$TOPO_B1_IP4" >/dev/null ||
 	! xlbctl backend add "$VIP" "$TOPO_B2_IP4" --weight 50 >/dev/null; then
-	fail xlbctl_errors_setup "attach, vip add or backend add failed"
-	summary
-	exit 1
+	xlbctl_abort xlbctl_errors_setup "attach, vip add or backend add failed"
 fi
 
 # --- bad input: exit 1

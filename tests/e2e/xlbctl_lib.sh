@@ -1,9 +1,11 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2119 # topo_down takes an optional prefix, unused here
 # What the xlbctl end-to-end tests share: sourced by tests/e2e/xlbctl_*.sh
-# (not executable, so tests/run.sh does not run it as a test).
+# (not executable, so tests/run.sh does not run it as a test). It moves to
+# the top of the repository; the script's $1 is the FILTER.
 #
-#   xlbctl_setup [topo_up options]   root check, topology up, trap
+#   xlbctl_setup NAME [topo_up options]   root check, topology up, trap
+#   xlbctl_abort NAME WHY            FAIL NAME, the summary, exit 1
 #   xlbctl ARGS...                   build/xlbctl in the LB namespace on the
 #                                    topology's pin directory
 #   maps_snapshot                    every pinned map but counters and conns,
@@ -15,10 +17,14 @@
 #                                    JSON (as j), printed
 #   tcase NAME                       whether the FILTER selects test NAME
 
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+# shellcheck source=tests/lib/testing.sh
+. tests/lib/testing.sh
+
 BUILD=${BUILD:-build}
 XLBCTL_BIN=$PWD/$BUILD/xlbctl
 PY=/usr/bin/python3
-FILTER=${FILTER:-}
+FILTER=${1:-}
 XLBCTL_CLEANUPS=()
 
 tcase() { [[ -z $FILTER || $1 == *"$FILTER"* ]]; }
@@ -37,6 +43,12 @@ xlbctl_cleanup() {
 	topo_down
 }
 
+xlbctl_abort() {
+	fail "$@"
+	summary
+	exit 1
+}
+
 xlbctl_setup() {
 	local name=$1
 	shift
@@ -46,19 +58,13 @@ xlbctl_setup() {
 		exit 0
 	fi
 	if [[ ! -x $XLBCTL_BIN || ! -x $BUILD/xlb-backend || ! -x $BUILD/xlb-load ]]; then
-		fail "$name" "build/xlbctl, xlb-backend or xlb-load not built (make)"
-		summary
-		exit 1
+		xlbctl_abort "$name" "build/xlbctl, xlb-backend or xlb-load not built (make)"
 	fi
 	# shellcheck source=tools/topo.sh
 	. tools/topo.sh
 	trap xlbctl_cleanup EXIT
 	trap 'exit 130' INT TERM
-	if ! topo_up "$@" >/dev/null; then
-		fail "$name" "tools/topo.sh up failed"
-		summary
-		exit 1
-	fi
+	topo_up "$@" >/dev/null || xlbctl_abort "$name" "tools/topo.sh up failed"
 }
 
 maps_snapshot() {

@@ -8,12 +8,8 @@
 #
 #   tests/e2e/xlbctl_traffic.sh [FILTER]   run the tests whose name contains it
 set -uo pipefail
-cd "$(dirname "$0")/../.." || exit 1
-FILTER=${1:-}
-# shellcheck source=tests/lib/testing.sh
-. tests/lib/testing.sh
 # shellcheck source=tests/e2e/xlbctl_lib.sh
-. tests/e2e/xlbctl_lib.sh
+. "$(dirname "$0")/xlbctl_lib.sh"
 
 xlbctl_setup xlbctl_traffic --backends 3 --ipv6
 
@@ -104,11 +100,7 @@ done
 for ip6 in $TOPO_BACKEND_IP6S; do
 	xlbctl backend add "$VIP6" "$ip6" >/dev/null || setup_ok=0
 done
-if ((!setup_ok)); then
-	fail xlbctl_traffic_setup "attach, vip add or backend add failed"
-	summary
-	exit 1
-fi
+((setup_ok)) || xlbctl_abort xlbctl_traffic_setup "attach, vip add or backend add failed"
 
 if tcase backends_get_their_macs_from_the_neighbour_table; then
 	macs=$(json '" ".join(b["mac"] for b in j)' "$(xlbctl backend list "$VIP" --json)")
