@@ -75,6 +75,9 @@ pair_id() {
 
 stale() { json "next(v['table_stale'] for v in j if v['vip'] == '$VIP')" "$(xlbctl vip list --json)"; }
 
+# hand_edit MAP ADDR VALUE, as an operator would: bpftool writes bytes.
+hand_edit() { bpftool map update pinned "$TOPO_PIN_DIR/$1" key "$(pair_id "$2")" 0 0 0 value "$3" 0 0 0; }
+
 # ----------------------------------------------------------------- tests
 
 # Every case needs the attachment: made whatever the filter selects.
@@ -216,14 +219,13 @@ if tcase draining_and_down_backends_take_no_new_flows; then
 	fi
 fi
 
-# bpftool writes hex bytes: a state by hand acts at once, before any sync.
+# A state by hand acts at once, before any sync.
 if tcase hand_edited_state_takes_effect_at_once; then
-	id=$(pair_id "${B[1]}")
-	bpftool map update pinned "$TOPO_PIN_DIR/xlb_be_state" key "$id" 0 0 0 value 2 0 0 0
+	hand_edit xlb_be_state "${B[1]}" 2
 	was_stale=$(stale)
 	read -r s1 s2 s3 <<<"$(measure 200)"
 	synced=$(xlbctl sync)
-	bpftool map update pinned "$TOPO_PIN_DIR/xlb_be_state" key "$id" 0 0 0 value 1 0 0 0
+	hand_edit xlb_be_state "${B[1]}" 1
 	xlbctl sync >/dev/null
 	if [[ $was_stale == True && $s2 == 0 && $s1 -gt 0 && $s3 -gt 0 && $synced == "rebuilt 1 table" ]]; then
 		pass hand_edited_state_takes_effect_at_once
@@ -234,8 +236,7 @@ fi
 
 # A weight by hand waits for the table: stale until sync, then followed.
 if tcase hand_edited_weight_takes_effect_at_sync; then
-	id=$(pair_id "${B[0]}")
-	bpftool map update pinned "$TOPO_PIN_DIR/xlb_be_weight" key "$id" 0 0 0 value 0 0 0 0
+	hand_edit xlb_be_weight "${B[0]}" 0
 	was_stale=$(stale)
 	read -r h1 h2 h3 <<<"$(measure 150)"
 	synced=$(xlbctl sync)
