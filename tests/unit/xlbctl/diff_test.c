@@ -53,81 +53,70 @@ static const char *const base = "{\"vips\": [" V80 "\"backends\": ["
 				"{\"address\": \"10.0.0.11\", " MAC_B "},"
 				"{\"address\": \"10.0.0.12\", " MAC_C "}]}]}";
 
-TEST(equal_states_have_no_changes)
+/* The diff from one state to another is exactly want. */
+static void expect_diff(const char *from, const char *to, size_t n_want,
+			const char *want)
 {
+	const char *text;
 	size_t n;
 
-	diff_text(base, base, &n);
-	CHECK_EQ(n, 0);
+	text = diff_text(from, to, &n);
+	CHECK_EQ(n, n_want);
+	CHECK(!strcmp(text, want), "got %s", text);
+}
+
+TEST(equal_states_have_no_changes)
+{
+	expect_diff(base, base, 0, "");
 	/* No MAC in the file: the pair keeps the one it has. */
-	diff_text(base,
-		  "{\"vips\": [" V80 "\"backends\": [{\"address\": "
-		  "\"10.0.0.12\"}, {\"address\": \"10.0.0.11\"}]}]}",
-		  &n);
-	CHECK_EQ(n, 0);
+	expect_diff(base,
+		    "{\"vips\": [" V80 "\"backends\": [{\"address\": "
+		    "\"10.0.0.12\"}, {\"address\": \"10.0.0.11\"}]}]}",
+		    0, "");
 }
 
 TEST(settings_change_in_place)
 {
-	const char *to = "{\"vips\": [" V80 "\"backends\": ["
-			 "{\"address\": \"10.0.0.11\", \"weight\": 50},"
-			 "{\"address\": \"10.0.0.12\", \"state\": "
-			 "\"draining\", "
-			 "\"mac\": \"02:00:00:00:00:0d\"}]}]}";
-	const char *text;
-	size_t n;
-
-	text = diff_text(base, to, &n);
-	CHECK_EQ(n, 2);
-	CHECK(!strcmp(text, "set backend 10.0.0.1:80/tcp 10.0.0.11 weight "
-			    "100 -> 50|set backend 10.0.0.1:80/tcp 10.0.0.12 "
-			    "state active -> draining mac 02:00:00:00:00:0c "
-			    "-> 02:00:00:00:00:0d"),
-	      "got %s", text);
+	expect_diff(base,
+		    "{\"vips\": [" V80 "\"backends\": ["
+		    "{\"address\": \"10.0.0.11\", \"weight\": 50},"
+		    "{\"address\": \"10.0.0.12\", \"state\": \"draining\", "
+		    "\"mac\": \"02:00:00:00:00:0d\"}]}]}",
+		    2,
+		    "set backend 10.0.0.1:80/tcp 10.0.0.11 weight 100 -> 50|"
+		    "set backend 10.0.0.1:80/tcp 10.0.0.12 state active -> "
+		    "draining mac 02:00:00:00:00:0c -> 02:00:00:00:00:0d");
 }
 
 TEST(deletions_come_before_additions)
 {
-	const char *to = "{\"vips\": [" V80 "\"backends\": ["
-			 "{\"address\": \"10.0.0.13\"}]},"
-			 "{\"vip\": \"10.0.0.1:53/udp\"}]}";
-	const char *text;
-	size_t n;
-
-	text = diff_text(base, to, &n);
-	CHECK_EQ(n, 4);
-	CHECK(!strcmp(text, "del backend 10.0.0.1:80/tcp 10.0.0.11|"
-			    "del backend 10.0.0.1:80/tcp 10.0.0.12|"
-			    "add vip 10.0.0.1:53/udp table-size 65537|"
-			    "add backend 10.0.0.1:80/tcp 10.0.0.13 weight 100 "
-			    "state active mac (neighbour table)"),
-	      "got %s", text);
+	expect_diff(base,
+		    "{\"vips\": [" V80 "\"backends\": ["
+		    "{\"address\": \"10.0.0.13\"}]},"
+		    "{\"vip\": \"10.0.0.1:53/udp\"}]}",
+		    4,
+		    "del backend 10.0.0.1:80/tcp 10.0.0.11|"
+		    "del backend 10.0.0.1:80/tcp 10.0.0.12|"
+		    "add vip 10.0.0.1:53/udp table-size 65537|"
+		    "add backend 10.0.0.1:80/tcp 10.0.0.13 weight 100 "
+		    "state active mac (neighbour table)");
 }
 
 TEST(a_vip_no_longer_wanted_is_deleted_whole)
 {
-	const char *text;
-	size_t n;
-
-	text = diff_text(base, "{\"vips\": []}", &n);
-	CHECK_EQ(n, 1);
-	CHECK(!strcmp(text, "del vip 10.0.0.1:80/tcp"), "got %s", text);
+	expect_diff(base, "{\"vips\": []}", 1, "del vip 10.0.0.1:80/tcp");
 }
 
 TEST(a_new_table_size_replaces_the_vip_keeping_macs)
 {
-	const char *to = "{\"vips\": [" V80 "\"table_size\": 251, "
-			 "\"backends\": [{\"address\": \"10.0.0.11\"}]}]}";
-	const char *text;
-	size_t n;
-
-	text = diff_text(base, to, &n);
-	CHECK_EQ(n, 3);
-	CHECK(!strcmp(text, "del vip 10.0.0.1:80/tcp|add vip 10.0.0.1:80/tcp "
-			    "table-size 251|add backend 10.0.0.1:80/tcp "
-			    "10.0.0.11 weight 100 state active mac "
-			    "02:00:00:00:00:0b"),
-	      "got %s", text);
+	expect_diff(base,
+		    "{\"vips\": [" V80 "\"table_size\": 251, "
+		    "\"backends\": [{\"address\": \"10.0.0.11\"}]}]}",
+		    3,
+		    "del vip 10.0.0.1:80/tcp|"
+		    "add vip 10.0.0.1:80/tcp table-size 251|"
+		    "add backend 10.0.0.1:80/tcp 10.0.0.11 weight 100 "
+		    "state active mac 02:00:00:00:00:0b");
 }
 
 TEST(diff_there_and_back_restores)
