@@ -26,17 +26,7 @@ from scipy.stats import spearmanr
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
-passed = failed = 0
-
-
-def result(name, ok, why=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {why}")
+from parity_results import result, summary
 
 
 # Each generator returns X with the k anomalies in its first k rows.
@@ -151,8 +141,7 @@ def main():
 
     os.unlink(path)
     os.rmdir(tmp)
-    print(f"{passed} passed, {failed} failed, 0 skipped")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

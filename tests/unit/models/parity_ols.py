@@ -18,17 +18,7 @@ from fractions import Fraction
 
 import numpy as np
 
-passed = failed = 0
-
-
-def result(name, ok, why=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {why}")
+from parity_results import result, summary
 
 
 def xlb_fit(binary, X, y, path):
@@ -123,8 +113,7 @@ def main():
 
     os.unlink(path)
     os.rmdir(tmp)
-    print(f"{passed} passed, {failed} failed, 0 skipped")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
