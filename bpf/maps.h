@@ -8,6 +8,7 @@
 #define XLB_BPF_MAPS_H
 
 #include "xlb_structs.h"
+#include "conn_table.h"
 
 /* Magic, layout version and load-time limits: checked before adopting pins. */
 struct {
@@ -118,17 +119,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_be_weight SEC(".maps");
 
-/*
- * 5-tuple -> pair. One shared LRU hash (not the per-CPU LRU type, whose values
- * differ per CPU); BPF_F_NO_COMMON_LRU gives each CPU its own LRU list so
- * inserts do not contend on one lock. Size set at load time.
- */
+/* 5-tuple -> pair: see conn_table.h. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, XLB_CONN_TABLE_DEFAULT);
-	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_conn);
+	XLB_CONN_TABLE_DEFINITION;
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_conns SEC(".maps");
 

@@ -13,14 +13,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#include "xlb_structs.h"
+#include "conn_table.h"
 
+/* Exactly xlb's connection table, unpinned. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, XLB_CONN_TABLE_DEFAULT);
-	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_conn);
+	XLB_CONN_TABLE_DEFINITION;
 } floor_conns SEC(".maps");
 
 /* Ethernet, IPv4 or IPv6 (no options, no extension headers), TCP/UDP. */
