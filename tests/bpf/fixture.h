@@ -21,7 +21,6 @@ struct run {
 	__u32 verdict;
 	__u8 out[PKT_MAX];
 	__u32 out_len;
-	__u32 duration_ns;
 };
 
 extern const __u8 fixture_lb_mac[6];

@@ -51,6 +51,7 @@ static int read_summed(struct xlb *xlb, enum xlb_map_id map, __u32 n,
 
 int xlb_stats_read(struct xlb *xlb, struct xlb_stats *stats)
 {
+	size_t pairs_bytes, vips_bytes;
 	int err;
 
 	_Static_assert(sizeof(struct xlb_global_counters) % 8 == 0 &&
@@ -64,15 +65,12 @@ int xlb_stats_read(struct xlb *xlb, struct xlb_stats *stats)
 		stats->vips = calloc(stats->max_vips, sizeof(*stats->vips));
 		stats->pairs =
 			calloc(stats->max_backends, sizeof(*stats->pairs));
-		/* Big enough for the largest of the three maps. */
-		stats->scratch = calloc(
-			(size_t)xlb->ncpus *
-				(stats->max_backends *
-					 sizeof(struct xlb_pair_counters) +
-				 stats->max_vips *
-					 sizeof(struct xlb_vip_counters) +
-				 sizeof(struct xlb_global_counters)),
-			1);
+		/* One buffer serves the three maps in turn: the largest. */
+		pairs_bytes = stats->max_backends * sizeof(*stats->pairs);
+		vips_bytes = stats->max_vips * sizeof(*stats->vips);
+		stats->scratch = calloc(xlb->ncpus, pairs_bytes > vips_bytes
+							    ? pairs_bytes
+							    : vips_bytes);
 		if (!stats->vips || !stats->pairs || !stats->scratch) {
 			xlb_stats_free(stats);
 			return xlb_err(ENOMEM, "out of memory");

@@ -183,26 +183,6 @@ out:
 	return err;
 }
 
-int xlb_table_rebuild(struct xlb *xlb, const struct xlb_vip_key *key)
-{
-	struct pair_snapshot snap;
-	struct xlb_vip vip;
-	int err;
-
-	err = xlb_require_lock(xlb, "table rebuild");
-	if (!err)
-		err = xlb_vip_get(xlb, key, &vip);
-	if (!err)
-		err = pair_snapshot_read(xlb, &snap);
-	if (err)
-		return err;
-	err = check_weights(&snap, key, vip.id);
-	if (!err)
-		err = rebuild(xlb, key, &vip, &snap);
-	pair_snapshot_free(&snap);
-	return err;
-}
-
 /* Rebuilds the VIPs selected by the dirty mask, all stale ones, or all. */
 static bool selected(const struct xlb *xlb, const struct pair_snapshot *snap,
 		     const struct xlb_vip_entry *entry, bool dirty_only,

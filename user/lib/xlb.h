@@ -158,8 +158,6 @@ int xlb_backend_list(struct xlb *xlb, const struct xlb_vip_key *vip,
 
 /* Rebuilds the tables of every VIP changed through this handle. */
 int xlb_commit(struct xlb *xlb);
-/* Rebuilds one VIP's table from the weights and states now in the maps. */
-int xlb_table_rebuild(struct xlb *xlb, const struct xlb_vip_key *key);
 /* Rebuilds every stale table (all of them when force); *rebuilt counts. */
 int xlb_sync(struct xlb *xlb, bool force, int *rebuilt);
 /* Reads back a VIP's table: size slots of pair ids (XLB_PAIR_NONE: empty). */
