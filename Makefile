@@ -33,7 +33,8 @@ CLEAN_EXTRA :=
 .DEFAULT_GOAL := all
 
 # Order matters: later fragments use the variables of earlier ones.
-include $(wildcard bpf/*.mk) $(wildcard user/*.mk) $(wildcard user/*/*.mk)
+include $(wildcard bpf/*.mk) $(wildcard user/*.mk) $(wildcard user/*/*.mk) \
+	$(wildcard user/*/*/*.mk)
 include tests/tests.mk
 include $(wildcard tools/*.mk) $(wildcard tools/*/*.mk)
 include $(wildcard tests/*/*.mk) $(wildcard tests/*/*/*.mk)
