@@ -4,6 +4,7 @@
 #define XLB_BPF_COUNTERS_H
 
 #include "maps.h"
+#include "parse.h"
 
 static __always_inline struct xlb_global_counters *global_counters(void)
 {
@@ -12,8 +13,13 @@ static __always_inline struct xlb_global_counters *global_counters(void)
 	return bpf_map_lookup_elem(&xlb_global, &zero);
 }
 
+/*
+ * tcp_flags is 0 for UDP: a client's FIN and RST are counted per packet
+ * (a retransmitted FIN again) without a branch of their own.
+ */
 static __always_inline void count_forwarded(__u32 pair, __u32 vip_id,
-					    __u32 bytes, bool new_flow)
+					    __u32 bytes, bool new_flow,
+					    __u8 tcp_flags)
 {
 	struct xlb_pair_counters *pc =
 		bpf_map_lookup_elem(&xlb_be_stats, &pair);
@@ -24,6 +30,8 @@ static __always_inline void count_forwarded(__u32 pair, __u32 vip_id,
 		pc->packets++;
 		pc->bytes += bytes;
 		pc->new_flows += new_flow;
+		pc->fins += tcp_flags & TCP_FLAG_FIN;
+		pc->rsts += (tcp_flags >> 2) & 1; /* TCP_FLAG_RST */
 	}
 	if (vc) {
 		vc->packets++;

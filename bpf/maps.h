@@ -8,6 +8,7 @@
 #define XLB_BPF_MAPS_H
 
 #include "xlb_structs.h"
+#include "xlb_intent.h"
 #include "conn_table.h"
 
 /* Magic, layout version and load-time limits: checked before adopting pins. */
@@ -149,5 +150,28 @@ struct {
 	__type(value, struct xlb_global_counters);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_global SEC(".maps");
+
+/*
+ * User space only, never read by the program: created and pinned with the
+ * others so that every instance has them. Pair id -> the operator's intent
+ * and the brain's opinion (xlb_intent.h); xlb_be_weight and xlb_be_state
+ * hold their composition.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_pair_intent);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_pair_intent SEC(".maps");
+
+/* VIP id -> digest of what its table was built from (user space only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_vip_digest SEC(".maps");
 
 #endif

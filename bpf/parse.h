@@ -24,7 +24,9 @@
 #define IPV6_NEXTHDR_FRAGMENT 44
 #define IPV6_NEXTHDR_DEST 60
 
+#define TCP_FLAG_FIN 0x01
 #define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
 #define TCP_FLAG_ACK 0x10
 
 enum parse_verdict {
@@ -35,7 +37,7 @@ enum parse_verdict {
 
 struct packet {
 	struct xlb_flow_key key;
-	__u8 tcp_flags;
+	__u8 tcp_flags; /* 0 for UDP */
 	__u8 drop_reason; /* enum xlb_drop_reason, when MALFORMED */
 	__u16 pad;
 	__u32 frame_len;

@@ -49,8 +49,8 @@ static __always_inline int balance(struct xdp_md *ctx, struct packet *pkt,
 		if (be) {
 			global->conn_hits++;
 			global->forwarded++;
-			count_forwarded(pair, be->vip_id, pkt->frame_len,
-					false);
+			count_forwarded(pair, be->vip_id, pkt->frame_len, false,
+					pkt->tcp_flags);
 			return forward_l2dsr(data, data_end, be);
 		}
 	}
@@ -73,7 +73,7 @@ static __always_inline int balance(struct xdp_md *ctx, struct packet *pkt,
 	}
 	conn_insert(pkt, pair, be);
 	global->forwarded++;
-	count_forwarded(pair, vip->id, pkt->frame_len, true);
+	count_forwarded(pair, vip->id, pkt->frame_len, true, pkt->tcp_flags);
 	return forward_l2dsr(data, data_end, be);
 }
 

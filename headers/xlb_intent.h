@@ -42,7 +42,20 @@ struct xlb_pair_intent {
 	__u32 health;	   /* enum xlb_health */
 	__u32 reason;	   /* the brain's last rule (xlbd's enum), 0: none */
 	__u32 changed_s;   /* CLOCK_REALTIME seconds of the last brain write */
+	/*
+	 * What libxlb last wrote to xlb_be_weight and xlb_be_state from the
+	 * fields above. xlbctl sync compares: intent composing to other
+	 * values was edited by hand and is recomputed into the maps; maps
+	 * other than these were edited by hand and (with no brain opinion:
+	 * factor 1.0, health ok) become the operator's intent.
+	 */
+	__u32 pub_weight;
+	__u32 pub_state;
 };
+
+_Static_assert(sizeof(struct xlb_pair_intent) == 32, "struct xlb_pair_intent "
+						     "size changed: bump "
+						     "XLB_LAYOUT_VERSION");
 
 /* The weight the data plane uses: base x factor, rounded, capped. */
 static inline __u32 xlb_effective_weight(__u32 base, __u32 factor)

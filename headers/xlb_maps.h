@@ -33,12 +33,25 @@
 #define XLB_MAP_VIP_STATS "xlb_vip_stats"
 /* Per-CPU array[1] of struct xlb_global_counters. */
 #define XLB_MAP_GLOBAL "xlb_global"
+/*
+ * Array by pair id -> struct xlb_pair_intent (xlb_intent.h): the operator's
+ * base weight and state, the brain's factor and health. User space only:
+ * xlb_be_weight and xlb_be_state hold what the data plane uses, computed
+ * from it.
+ */
+#define XLB_MAP_PAIR_INTENT "xlb_pair_intent"
+/*
+ * Array by VIP id -> u32 digest of the pairs, weights and states the VIP's
+ * current table was built from (user space only: tells a stale table).
+ */
+#define XLB_MAP_VIP_DIGEST "xlb_vip_digest"
 
 #define XLB_MAP_NAMES                                                  \
 	XLB_MAP_META, XLB_MAP_CONFIG, XLB_MAP_PREFILTER, XLB_MAP_VIPS, \
 		XLB_MAP_VIP_ADDRS, XLB_MAP_TABLES, XLB_MAP_BACKENDS,   \
 		XLB_MAP_BE_STATE, XLB_MAP_BE_WEIGHT, XLB_MAP_CONNS,    \
-		XLB_MAP_BE_STATS, XLB_MAP_VIP_STATS, XLB_MAP_GLOBAL
+		XLB_MAP_BE_STATS, XLB_MAP_VIP_STATS, XLB_MAP_GLOBAL,   \
+		XLB_MAP_PAIR_INTENT, XLB_MAP_VIP_DIGEST
 
 /* Pin of the bpf_link that attaches the program to interface NAME. */
 #define XLB_LINK_PIN_PREFIX "link_"

@@ -31,10 +31,10 @@ struct xlb_vip {
 	__u32 table_size; /* Maglev slots (prime), fixed for the VIP's life */
 	__u32 flags;	  /* reserved, 0 */
 	/*
-	 * Digest of the pairs, weights and states the current table was built
-	 * from: user space compares it with the maps to tell a stale table.
+	 * Reserved, 0. A rebuild never rewrites this value (a packet may be
+	 * reading it): the table's digest lives in xlb_vip_digest.
 	 */
-	__u32 table_digest;
+	__u32 reserved;
 };
 
 /* xlb_vip_addrs key: an address that at least one VIP uses. */
@@ -111,6 +111,13 @@ struct xlb_pair_counters {
 	__u64 packets;
 	__u64 bytes;	 /* L2 frame length */
 	__u64 new_flows; /* flows placed on this pair */
+	/*
+	 * TCP packets from clients with FIN (or RST) set, every one: a FIN
+	 * the client retransmits is counted again. new_flows minus ended
+	 * flows estimates the connections in flight.
+	 */
+	__u64 fins;
+	__u64 rsts;
 };
 
 /* xlb_vip_stats: per-CPU, per VIP. */
@@ -178,7 +185,7 @@ XLB_ASSERT_SIZE(struct xlb_flow_key, 40);
 XLB_ASSERT_OFFSET(struct xlb_flow_key, sport, 32);
 XLB_ASSERT_OFFSET(struct xlb_flow_key, proto, 36);
 XLB_ASSERT_SIZE(struct xlb_conn, 16);
-XLB_ASSERT_SIZE(struct xlb_pair_counters, 24);
+XLB_ASSERT_SIZE(struct xlb_pair_counters, 40);
 XLB_ASSERT_SIZE(struct xlb_vip_counters, 32);
 XLB_ASSERT_SIZE(struct xlb_global_counters, 8 * (6 + XLB_DROP_REASONS));
 XLB_ASSERT_SIZE(struct xlb_meta, 24);

@@ -166,9 +166,12 @@ int xlb_parse_state(const char *text, __u32 *state)
 		*state = XLB_STATE_DRAINING;
 	else if (!strcmp(text, "down"))
 		*state = XLB_STATE_DOWN;
+	else if (!strcmp(text, "standby"))
+		*state = XLB_OP_STANDBY;
 	else
 		return xlb_err(EINVAL,
-			       "'%s' is not a state (active, draining, down)",
+			       "'%s' is not a state (active, draining, down, "
+			       "standby)",
 			       text);
 	return 0;
 }

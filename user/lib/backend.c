@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 
@@ -10,25 +11,15 @@
 
 static int spec_check(const struct xlb_backend_spec *spec, bool adding)
 {
-	static const __u8 zero_mac[6];
+	int err = xlb_check_family("backend", spec->family);
 
-	if (spec->family != XLB_FAMILY_V4 && spec->family != XLB_FAMILY_V6)
-		return xlb_err(EINVAL, "backend family %u is not 4 or 6",
-			       spec->family);
-	if ((adding || (spec->set & XLB_SET_WEIGHT)) &&
-	    spec->weight > XLB_WEIGHT_MAX)
-		return xlb_err(ERANGE, "weight %u is out of range [0, %u]",
-			       spec->weight, XLB_WEIGHT_MAX);
-	if ((adding || (spec->set & XLB_SET_STATE)) &&
-	    spec->state != XLB_STATE_ACTIVE &&
-	    spec->state != XLB_STATE_DRAINING && spec->state != XLB_STATE_DOWN)
-		return xlb_err(EINVAL,
-			       "state %u is not active, draining or down",
-			       spec->state);
-	if ((adding || (spec->set & XLB_SET_MAC)) &&
-	    (!memcmp(spec->mac, zero_mac, 6) || (spec->mac[0] & 1)))
-		return xlb_err(EINVAL, "backend MAC must be a unicast address");
-	return 0;
+	if (!err && (adding || (spec->set & XLB_SET_WEIGHT)))
+		err = xlb_check_weight("weight", spec->weight);
+	if (!err && (adding || (spec->set & XLB_SET_STATE)))
+		err = xlb_check_op_state("state", spec->state);
+	if (!err && (adding || (spec->set & XLB_SET_MAC)))
+		err = xlb_check_mac("backend MAC", spec->mac);
+	return err;
 }
 
 /* The in-use pair of (vip_id, addr), or -1. */
@@ -56,7 +47,11 @@ static int not_found(const struct xlb_vip_key *vip, const union xlb_addr *addr,
 		       xlb_format_vip(vip, v, sizeof(v)));
 }
 
-/* What every pair operation starts with: the lock, its VIP, the pairs. */
+/*
+ * What every pair operation starts with: the lock, its VIP, the pairs, and
+ * a check that the VIP's table can be rebuilt (no value out of range left
+ * by a hand edit), so that a command whose commit would fail writes nothing.
+ */
 static int pair_op_begin(struct xlb *xlb, const char *what,
 			 const struct xlb_vip_key *vip_key, struct xlb_vip *vip,
 			 struct pair_snapshot *snap)
@@ -67,6 +62,11 @@ static int pair_op_begin(struct xlb *xlb, const char *what,
 		err = xlb_vip_get(xlb, vip_key, vip);
 	if (!err)
 		err = pair_snapshot_read(xlb, snap);
+	if (!err) {
+		err = table_check_pairs(snap, vip_key, vip->id);
+		if (err)
+			pair_snapshot_free(snap);
+	}
 	return err;
 }
 
@@ -79,10 +79,42 @@ static int write_scalar(struct xlb *xlb, enum xlb_map_id map, __u32 pair,
 	return 0;
 }
 
+static int write_intent(struct xlb *xlb, __u32 pair,
+			const struct xlb_pair_intent *in)
+{
+	if (bpf_map_update_elem(xlb->fds[MAP_PAIR_INTENT], &pair, in, BPF_ANY))
+		return xlb_errno(errno, "write %s[%u]", XLB_MAP_PAIR_INTENT,
+				 pair);
+	return 0;
+}
+
+/*
+ * Writes a pair's new intent and the effective values it composes to: the
+ * weight when weight is set, the state when state is. Intent first, state
+ * last: the data plane acts on the state alone.
+ */
+int pair_publish(struct xlb *xlb, __u32 pair, struct xlb_pair_intent *in,
+		 bool weight, bool state)
+{
+	int err;
+
+	if (weight)
+		in->pub_weight = intent_weight(in);
+	if (state)
+		in->pub_state = intent_state(in);
+	err = write_intent(xlb, pair, in);
+	if (!err && weight)
+		err = write_scalar(xlb, MAP_BE_WEIGHT, pair, in->pub_weight);
+	if (!err && state)
+		err = write_scalar(xlb, MAP_BE_STATE, pair, in->pub_state);
+	return err;
+}
+
 int xlb_backend_add(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 		    const struct xlb_backend_spec *spec)
 {
 	char a[XLB_ADDR_STRLEN], v[XLB_VIP_STRLEN];
+	struct xlb_pair_intent in;
 	struct pair_snapshot snap;
 	struct xlb_backend be;
 	struct xlb_vip vip;
@@ -130,16 +162,32 @@ int xlb_backend_add(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 		.flags = XLB_BACKEND_F_IN_USE,
 	};
 	memcpy(be.mac, spec->mac, sizeof(be.mac));
-	err = write_scalar(xlb, MAP_BE_WEIGHT, pair, spec->weight);
+	in = (struct xlb_pair_intent){
+		.base_weight = spec->weight,
+		.op_state = spec->state,
+		.factor = XLB_FACTOR_ONE,
+		.health = XLB_HEALTH_OK,
+	};
+	in.pub_weight = intent_weight(&in);
+	in.pub_state = intent_state(&in);
+	/*
+	 * Publish order: the slot's state is down (it is free), then intent,
+	 * weight, counters, the pair entry, and the state last: the state is
+	 * the publish bit, so no packet acts on a half-written pair.
+	 */
+	err = write_scalar(xlb, MAP_BE_STATE, pair, XLB_STATE_DOWN);
 	if (!err)
-		err = write_scalar(xlb, MAP_BE_STATE, pair, spec->state);
+		err = write_intent(xlb, pair, &in);
+	if (!err)
+		err = write_scalar(xlb, MAP_BE_WEIGHT, pair, in.pub_weight);
 	if (!err)
 		err = percpu_zero(xlb, xlb->fds[MAP_BE_STATS], pair,
 				  sizeof(struct xlb_pair_counters));
-	/* Last: the pair exists once its weight, state and counters do. */
 	if (!err &&
 	    bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &pair, &be, BPF_ANY))
 		err = xlb_errno(errno, "add backend %s to VIP %s", a, v);
+	if (!err)
+		err = write_scalar(xlb, MAP_BE_STATE, pair, in.pub_state);
 	if (!err)
 		vip_mark_dirty(xlb, vip.id);
 out:
@@ -150,6 +198,7 @@ out:
 int xlb_backend_set(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 		    const struct xlb_backend_spec *spec)
 {
+	struct xlb_pair_intent in;
 	struct pair_snapshot snap;
 	struct xlb_vip vip;
 	int err, pair;
@@ -164,11 +213,8 @@ int xlb_backend_set(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 		err = not_found(vip_key, &spec->addr, spec->family);
 		goto out;
 	}
-	if (spec->set & XLB_SET_WEIGHT)
-		err = write_scalar(xlb, MAP_BE_WEIGHT, pair, spec->weight);
-	if (!err && (spec->set & XLB_SET_STATE))
-		err = write_scalar(xlb, MAP_BE_STATE, pair, spec->state);
-	if (!err && (spec->set & XLB_SET_MAC)) {
+	/* Everything is checked: from here on only writes. MAC first. */
+	if (spec->set & XLB_SET_MAC) {
 		struct xlb_backend be = snap.be[pair];
 
 		memcpy(be.mac, spec->mac, sizeof(be.mac));
@@ -177,6 +223,53 @@ int xlb_backend_set(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 			err = xlb_errno(errno, "write %s[%u]", XLB_MAP_BACKENDS,
 					pair);
 	}
+	in = snap.intent[pair];
+	if (spec->set & XLB_SET_WEIGHT)
+		in.base_weight = spec->weight;
+	if (spec->set & XLB_SET_STATE)
+		in.op_state = spec->state;
+	if (!err && (spec->set & (XLB_SET_WEIGHT | XLB_SET_STATE)))
+		err = pair_publish(xlb, pair, &in, spec->set & XLB_SET_WEIGHT,
+				   spec->set & XLB_SET_STATE);
+	if (!err)
+		vip_mark_dirty(xlb, vip.id);
+out:
+	pair_snapshot_free(&snap);
+	return err;
+}
+
+int xlb_pair_set_brain(struct xlb *xlb, const struct xlb_vip_key *vip_key,
+		       const union xlb_addr *addr, __u8 family, __u32 factor,
+		       __u32 health, __u32 reason)
+{
+	struct xlb_pair_intent in;
+	struct pair_snapshot snap;
+	struct xlb_vip vip;
+	struct timespec now;
+	int err, pair;
+
+	err = xlb_check_family("backend", family);
+	if (!err)
+		err = xlb_check_factor("factor", factor);
+	if (!err)
+		err = xlb_check_health("health", health);
+	if (!err)
+		err = pair_op_begin(xlb, "set brain state", vip_key, &vip,
+				    &snap);
+	if (err)
+		return err;
+	pair = pair_find(&snap, vip.id, addr, family);
+	if (pair < 0) {
+		err = not_found(vip_key, addr, family);
+		goto out;
+	}
+	in = snap.intent[pair];
+	in.factor = factor;
+	in.health = health;
+	in.reason = reason;
+	clock_gettime(CLOCK_REALTIME, &now);
+	in.changed_s = (__u32)now.tv_sec;
+	err = pair_publish(xlb, pair, &in, true, true);
 	if (!err)
 		vip_mark_dirty(xlb, vip.id);
 out:
@@ -199,22 +292,35 @@ int xlb_backend_del(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 		err = not_found(vip_key, addr, family);
 		goto out;
 	}
-	/* Down first: its flows move now, before the slot is released. */
-	err = write_scalar(xlb, MAP_BE_STATE, pair, XLB_STATE_DOWN);
-	if (!err) {
-		struct xlb_backend be = snap.be[pair];
-
-		be.flags = 0;
-		if (bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &pair, &be,
-					BPF_ANY))
-			err = xlb_errno(errno, "release pair %d", pair);
-	}
-	if (!err)
-		err = write_scalar(xlb, MAP_BE_WEIGHT, pair, 0);
+	err = pair_release(xlb, pair, &snap.be[pair]);
 	if (!err)
 		vip_mark_dirty(xlb, vip.id);
 out:
 	pair_snapshot_free(&snap);
+	return err;
+}
+
+/*
+ * Unpublish order: the state down first (its flows move now, before the
+ * slot is released), then the entry, weight and intent.
+ */
+int pair_release(struct xlb *xlb, __u32 pair, const struct xlb_backend *old)
+{
+	struct xlb_pair_intent none = {};
+	struct xlb_backend be = *old;
+	int err;
+
+	err = write_scalar(xlb, MAP_BE_STATE, pair, XLB_STATE_DOWN);
+	if (!err) {
+		be.flags = 0; /* gen stays: the next user bumps it */
+		if (bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &pair, &be,
+					BPF_ANY))
+			err = xlb_errno(errno, "release pair %u", pair);
+	}
+	if (!err)
+		err = write_scalar(xlb, MAP_BE_WEIGHT, pair, 0);
+	if (!err)
+		err = write_intent(xlb, pair, &none);
 	return err;
 }
 
@@ -262,6 +368,11 @@ int xlb_backend_list(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 				.be = snap.be[i],
 				.weight = snap.weight[i],
 				.state = snap.state[i],
+				.base_weight = snap.intent[i].base_weight,
+				.op_state = snap.intent[i].op_state,
+				.factor = snap.intent[i].factor,
+				.health = snap.intent[i].health,
+				.reason = snap.intent[i].reason,
 			};
 		}
 	}

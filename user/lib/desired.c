@@ -68,11 +68,11 @@ int xlb_desired_read(struct xlb *xlb, struct xlb_desired *out)
 			db->family = pairs[i].be.family;
 			db->has_mac = true;
 			memcpy(db->mac, pairs[i].be.mac, 6);
-			db->weight = pairs[i].weight;
-			/* The data plane reads an unknown state as down. */
-			db->state = pairs[i].state <= XLB_STATE_DRAINING
-					    ? pairs[i].state
-					    : XLB_STATE_DOWN;
+			/* The operator's intent, not the brain's product. */
+			db->weight = pairs[i].base_weight;
+			db->state = pairs[i].op_state <= XLB_OP_STANDBY
+					    ? pairs[i].op_state
+					    : XLB_OP_DOWN;
 		}
 	}
 out:
@@ -83,13 +83,6 @@ out:
 	return err;
 }
 
-static bool mac_is_unicast(const __u8 mac[6])
-{
-	static const __u8 zero[6];
-
-	return memcmp(mac, zero, 6) && !(mac[0] & 1);
-}
-
 static __u32 table_size_of(const struct xlb_desired_vip *vip)
 {
 	return vip->table_size ? vip->table_size : XLB_TABLE_SIZE_DEFAULT;
@@ -98,28 +91,28 @@ static __u32 table_size_of(const struct xlb_desired_vip *vip)
 static int check_backend(const struct xlb_desired_vip *vip, size_t v, size_t b)
 {
 	const struct xlb_desired_backend *be = &vip->backends[b];
-	char text[XLB_ADDR_STRLEN];
+	char text[XLB_ADDR_STRLEN], what[96];
+	int err;
 
-	if (be->family != XLB_FAMILY_V4 && be->family != XLB_FAMILY_V6)
-		return xlb_err(EINVAL,
-			       "vips[%zu].backends[%zu].address: family %u is "
-			       "not 4 or 6",
-			       v, b, be->family);
-	if (be->weight > XLB_WEIGHT_MAX)
-		return xlb_err(ERANGE,
-			       "vips[%zu].backends[%zu].weight: %u is out of "
-			       "range [0, %u]",
-			       v, b, be->weight, XLB_WEIGHT_MAX);
-	if (be->state > XLB_STATE_DRAINING)
-		return xlb_err(EINVAL,
-			       "vips[%zu].backends[%zu].state: %u is not "
-			       "active, draining or down",
-			       v, b, be->state);
-	if (be->has_mac && !mac_is_unicast(be->mac))
-		return xlb_err(EINVAL,
-			       "vips[%zu].backends[%zu].mac: not a unicast "
-			       "MAC",
-			       v, b);
+	snprintf(what, sizeof(what), "vips[%zu].backends[%zu].address:", v, b);
+	err = xlb_check_family(what, be->family);
+	if (!err) {
+		snprintf(what, sizeof(what),
+			 "vips[%zu].backends[%zu].weight:", v, b);
+		err = xlb_check_weight(what, be->weight);
+	}
+	if (!err) {
+		snprintf(what, sizeof(what),
+			 "vips[%zu].backends[%zu].state:", v, b);
+		err = xlb_check_op_state(what, be->state);
+	}
+	if (!err && be->has_mac) {
+		snprintf(what, sizeof(what), "vips[%zu].backends[%zu].mac:", v,
+			 b);
+		err = xlb_check_mac(what, be->mac);
+	}
+	if (err)
+		return err;
 	for (size_t j = 0; j < b; j++)
 		if (!xlb_addr_cmp(&vip->backends[j].addr,
 				  vip->backends[j].family, &be->addr,
@@ -138,7 +131,7 @@ static int check_vip(const struct xlb_desired *desired, size_t v)
 {
 	const struct xlb_desired_vip *vip = &desired->vips[v];
 	__u32 size = table_size_of(vip);
-	char text[XLB_VIP_STRLEN];
+	char text[XLB_VIP_STRLEN], what[64];
 	int err;
 
 	xlb_format_vip(&vip->key, text, sizeof(text));
@@ -156,12 +149,10 @@ static int check_vip(const struct xlb_desired *desired, size_t v)
 				       "vips[%zu].vip: %s is also "
 				       "vips[%zu]",
 				       v, text, j);
-	if (size < XLB_TABLE_SIZE_MIN || size > XLB_TABLE_SIZE_MAX ||
-	    !xlb_is_prime(size))
-		return xlb_err(EINVAL,
-			       "vips[%zu].table_size: %u is not a prime in "
-			       "[%u, %u]",
-			       v, size, XLB_TABLE_SIZE_MIN, XLB_TABLE_SIZE_MAX);
+	snprintf(what, sizeof(what), "vips[%zu].table_size:", v);
+	err = xlb_check_table_size(what, size);
+	if (err)
+		return err;
 	if (vip->n_backends > size)
 		return xlb_err(ENOSPC,
 			       "vips[%zu].backends: %zu backends do not fit "
@@ -452,7 +443,7 @@ const char *xlb_change_format(const struct xlb_change *c, char *buf, size_t len)
 		break;
 	case XLB_CHANGE_BACKEND_ADD:
 		append(buf, len, "add backend %s %s weight %u state %s mac %s",
-		       vip, addr, s->weight, xlb_state_name(s->state),
+		       vip, addr, s->weight, xlb_op_state_name(s->state),
 		       (s->set & XLB_SET_MAC) ? mac : "(neighbour table)");
 		break;
 	case XLB_CHANGE_BACKEND_SET:
@@ -462,8 +453,8 @@ const char *xlb_change_format(const struct xlb_change *c, char *buf, size_t len)
 			       s->weight);
 		if (s->set & XLB_SET_STATE)
 			append(buf, len, " state %s -> %s",
-			       xlb_state_name(o->state),
-			       xlb_state_name(s->state));
+			       xlb_op_state_name(o->state),
+			       xlb_op_state_name(s->state));
 		if (s->set & XLB_SET_MAC)
 			append(buf, len, " mac %s -> %s", old_mac, mac);
 		break;

@@ -32,6 +32,8 @@ const char *const xlb_map_names[MAP_COUNT] = {
 	[MAP_BE_STATS] = XLB_MAP_BE_STATS,
 	[MAP_VIP_STATS] = XLB_MAP_VIP_STATS,
 	[MAP_GLOBAL] = XLB_MAP_GLOBAL,
+	[MAP_PAIR_INTENT] = XLB_MAP_PAIR_INTENT,
+	[MAP_VIP_DIGEST] = XLB_MAP_VIP_DIGEST,
 };
 
 /* What each pin must be: a pin of another layout is refused, not misread. */
@@ -57,6 +59,9 @@ static const struct {
 			    sizeof(struct xlb_vip_counters) },
 	[MAP_GLOBAL] = { BPF_MAP_TYPE_PERCPU_ARRAY, 4,
 			 sizeof(struct xlb_global_counters) },
+	[MAP_PAIR_INTENT] = { BPF_MAP_TYPE_ARRAY, 4,
+			      sizeof(struct xlb_pair_intent) },
+	[MAP_VIP_DIGEST] = { BPF_MAP_TYPE_ARRAY, 4, 4 },
 };
 
 /* libbpf's own messages: kept for our errors, printed only on request. */

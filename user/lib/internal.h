@@ -21,6 +21,8 @@ enum xlb_map_id {
 	MAP_BE_STATS,
 	MAP_VIP_STATS,
 	MAP_GLOBAL,
+	MAP_PAIR_INTENT,
+	MAP_VIP_DIGEST,
 	MAP_COUNT,
 };
 
@@ -56,12 +58,15 @@ struct pair_snapshot {
 	struct xlb_backend *be;
 	__u32 *weight;
 	__u32 *state;
+	struct xlb_pair_intent *intent;
 };
 int pair_snapshot_read(struct xlb *xlb, struct pair_snapshot *snap);
 void pair_snapshot_free(struct pair_snapshot *snap);
 
 /* Reads a whole array map (n entries of value_size) with one batch call. */
 int array_read_all(int fd, __u32 n, size_t value_size, void *values);
+/* Writes n entries (keys[i] -> values[i]) in one batch call. */
+int map_write_batch(int fd, const __u32 *keys, const void *values, __u32 n);
 /* Writes zeros to every CPU's copy of one per-CPU array entry. */
 int percpu_zero(struct xlb *xlb, int fd, __u32 index, size_t value_size);
 
@@ -74,5 +79,18 @@ __u32 table_digest(const struct pair_snapshot *snap, __u32 vip_id);
 int table_install_empty(struct xlb *xlb, __u32 vip_id, __u32 size);
 /* Recomputes xlb_vip_addrs and xlb_prefilter from xlb_vips. */
 int derived_refresh(struct xlb *xlb);
+/* Every field of a pair's intent in range; the message names the entry. */
+int intent_check(const struct xlb_pair_intent *in, __u32 pair);
+/* The effective weight and state a pair's intent composes to. */
+__u32 intent_weight(const struct xlb_pair_intent *in);
+__u32 intent_state(const struct xlb_pair_intent *in);
+/* Writes a pair's intent and the effective weight and/or state from it. */
+int pair_publish(struct xlb *xlb, __u32 pair, struct xlb_pair_intent *in,
+		 bool weight, bool state);
+/* Releases a pair's slot: state down first, then entry, weight, intent. */
+int pair_release(struct xlb *xlb, __u32 pair, const struct xlb_backend *old);
+/* -ERANGE/-EINVAL naming the entry when a VIP's table could not be built. */
+int table_check_pairs(const struct pair_snapshot *snap,
+		      const struct xlb_vip_key *key, __u32 vip_id);
 
 #endif

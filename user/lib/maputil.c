@@ -60,7 +60,8 @@ int pair_snapshot_read(struct xlb *xlb, struct pair_snapshot *snap)
 	snap->be = calloc(n, sizeof(*snap->be));
 	snap->weight = calloc(n, sizeof(*snap->weight));
 	snap->state = calloc(n, sizeof(*snap->state));
-	if (!snap->be || !snap->weight || !snap->state) {
+	snap->intent = calloc(n, sizeof(*snap->intent));
+	if (!snap->be || !snap->weight || !snap->state || !snap->intent) {
 		pair_snapshot_free(snap);
 		return xlb_err(ENOMEM, "out of memory");
 	}
@@ -72,6 +73,9 @@ int pair_snapshot_read(struct xlb *xlb, struct pair_snapshot *snap)
 	if (!err)
 		err = array_read_all(xlb->fds[MAP_BE_STATE], n,
 				     sizeof(*snap->state), snap->state);
+	if (!err)
+		err = array_read_all(xlb->fds[MAP_PAIR_INTENT], n,
+				     sizeof(*snap->intent), snap->intent);
 	if (err)
 		pair_snapshot_free(snap);
 	return err;
@@ -82,5 +86,19 @@ void pair_snapshot_free(struct pair_snapshot *snap)
 	free(snap->be);
 	free(snap->weight);
 	free(snap->state);
+	free(snap->intent);
 	memset(snap, 0, sizeof(*snap));
+}
+
+int map_write_batch(int fd, const __u32 *keys, const void *values, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	__u32 count = n;
+
+	if (!n)
+		return 0;
+	if (bpf_map_update_batch(fd, keys, values, &count, &opts))
+		return xlb_errno(errno, "write %u entries of a map (%u done)",
+				 n, count);
+	return 0;
 }

@@ -45,6 +45,14 @@ __u32 table_digest(const struct pair_snapshot *snap, __u32 vip_id)
 	return xlb_hash_final(h, vip_id);
 }
 
+/* XLB_FAILPOINT_TABLES=1: the tests' way to fail before the swap. */
+static bool failpoint_batch(void)
+{
+	const char *env = getenv("XLB_FAILPOINT_TABLES");
+
+	return env && *env == '1';
+}
+
 static __u32 table_entries(__u32 size)
 {
 	return (size + XLB_SLOTS_PER_ENTRY - 1) / XLB_SLOTS_PER_ENTRY;
@@ -82,6 +90,7 @@ static int table_create(__u32 vip_id, const __u16 *slots, __u32 size)
 	return fd;
 }
 
+/* Installs a new table for one VIP (a VIP's first, empty table). */
 static int table_swap(struct xlb *xlb, __u32 vip_id, const __u16 *slots,
 		      __u32 size)
 {
@@ -113,46 +122,54 @@ int table_install_empty(struct xlb *xlb, __u32 vip_id, __u32 size)
 }
 
 /*
- * Weights may have been written by hand (bpftool): one out of range is
- * refused, naming the entry, before any table changes.
+ * Weights and intents may have been written by hand (bpftool): one out of
+ * range is refused, naming the entry, before any table (or pair) changes.
  */
-static int check_weights(const struct pair_snapshot *snap,
-			 const struct xlb_vip_key *key, __u32 vip_id)
+int table_check_pairs(const struct pair_snapshot *snap,
+		      const struct xlb_vip_key *key, __u32 vip_id)
 {
-	char a[XLB_ADDR_STRLEN], v[XLB_VIP_STRLEN];
+	char a[XLB_ADDR_STRLEN], v[XLB_VIP_STRLEN], msg[256];
+	int err;
 
 	for (__u32 i = 0; i < snap->n; i++) {
-		if (!pair_of(snap, i, vip_id) ||
-		    snap->weight[i] <= XLB_WEIGHT_MAX)
+		if (!pair_of(snap, i, vip_id))
 			continue;
-		return xlb_err(ERANGE,
-			       "%s[%u] (backend %s of VIP %s) is %u, above the "
-			       "maximum %u: set it right before rebuilding",
-			       XLB_MAP_BE_WEIGHT, i,
-			       xlb_format_addr(&snap->be[i].addr,
-					       snap->be[i].family, a,
-					       sizeof(a)),
-			       xlb_format_vip(key, v, sizeof(v)),
-			       snap->weight[i], XLB_WEIGHT_MAX);
+		xlb_format_addr(&snap->be[i].addr, snap->be[i].family, a,
+				sizeof(a));
+		xlb_format_vip(key, v, sizeof(v));
+		if (snap->weight[i] > XLB_WEIGHT_MAX)
+			return xlb_err(ERANGE,
+				       "%s[%u] (backend %s of VIP %s) is %u, "
+				       "above the maximum %u: set it right "
+				       "before rebuilding",
+				       XLB_MAP_BE_WEIGHT, i, a, v,
+				       snap->weight[i], XLB_WEIGHT_MAX);
+		err = intent_check(&snap->intent[i], i);
+		if (err) {
+			snprintf(msg, sizeof(msg), "%s", xlb_errmsg());
+			return xlb_err(-err,
+				       "%s (backend %s of VIP %s): set it "
+				       "right "
+				       "before rebuilding",
+				       msg, a, v);
+		}
 	}
 	return 0;
 }
 
-static int rebuild(struct xlb *xlb, const struct xlb_vip_key *key,
-		   struct xlb_vip *vip, const struct pair_snapshot *snap)
+/* The slots of a VIP's table as the pairs in snap weigh them. */
+static int table_compute(const struct xlb_vip_key *key,
+			 const struct xlb_vip *vip,
+			 const struct pair_snapshot *snap, __u16 *slots)
 {
 	struct xlb_maglev_backend *backends;
 	char text[XLB_VIP_STRLEN];
-	__u16 *slots;
 	size_t n = 0;
 	int err;
 
 	backends = calloc(snap->n + 1, sizeof(*backends));
-	slots = malloc((size_t)vip->table_size * sizeof(*slots));
-	if (!backends || !slots) {
-		err = xlb_err(ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!backends)
+		return xlb_err(ENOMEM, "out of memory");
 	for (__u32 i = 0; i < snap->n; i++) {
 		if (!pair_of(snap, i, vip->id))
 			continue;
@@ -164,36 +181,123 @@ static int rebuild(struct xlb *xlb, const struct xlb_vip_key *key,
 		};
 	}
 	err = xlb_maglev_build(key, backends, n, vip->table_size, slots);
-	if (err) {
+	if (err)
 		err = xlb_err(-err, "VIP %s: table size %u is not usable",
 			      xlb_format_vip(key, text, sizeof(text)),
 			      vip->table_size);
-		goto out;
-	}
-	err = table_swap(xlb, vip->id, slots, vip->table_size);
-	if (err)
-		goto out;
-	vip->table_digest = table_digest(snap, vip->id);
-	if (bpf_map_update_elem(xlb->fds[MAP_VIPS], key, vip, BPF_EXIST))
-		err = xlb_errno(errno, "record the table of VIP %s",
-				xlb_format_vip(key, text, sizeof(text)));
-out:
 	free(backends);
-	free(slots);
 	return err;
 }
 
-/* Rebuilds the VIPs selected by the dirty mask, all stale ones, or all. */
-static bool selected(const struct xlb *xlb, const struct pair_snapshot *snap,
-		     const struct xlb_vip_entry *entry, bool dirty_only,
-		     bool force)
+/*
+ * Rebuilds the tables of vips[0, n) (those with want[i]) from snap: every
+ * new table is built and filled first, then all are swapped in with one
+ * batched update of xlb_tables (one RCU wait for the lot, not one each;
+ * each VIP's packets still see its whole old table or its whole new one),
+ * then the digests are recorded in xlb_vip_digest. xlb_vips is not
+ * written: a packet may be reading it.
+ */
+static int rebuild_batch(struct xlb *xlb, const struct xlb_vip_entry *vips,
+			 size_t n, const bool *want,
+			 const struct pair_snapshot *snap, int *rebuilt)
 {
-	__u32 id = entry->vip.id;
+	__u32 *keys = calloc(n + 1, sizeof(*keys));
+	__u32 *digests = calloc(n + 1, sizeof(*digests));
+	int *fds = calloc(n + 1, sizeof(*fds));
+	__u32 count = 0;
+	__u16 *slots = NULL;
+	int err = 0;
 
-	if (dirty_only)
-		return id < XLB_MAX_VIPS &&
-		       (xlb->dirty[id / 64] & (1ull << (id % 64)));
-	return force || table_digest(snap, id) != entry->vip.table_digest;
+	if (!keys || !digests || !fds) {
+		err = xlb_err(ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		if (!want[i])
+			continue;
+		free(slots);
+		slots = malloc((size_t)vips[i].vip.table_size * sizeof(*slots));
+		if (!slots) {
+			err = xlb_err(ENOMEM, "out of memory");
+			break;
+		}
+		err = table_compute(&vips[i].key, &vips[i].vip, snap, slots);
+		if (err)
+			break;
+		fds[count] = table_create(vips[i].vip.id, slots,
+					  vips[i].vip.table_size);
+		if (fds[count] < 0) {
+			err = fds[count];
+			break;
+		}
+		keys[count] = vips[i].vip.id;
+		digests[count] = table_digest(snap, vips[i].vip.id);
+		count++;
+	}
+	if (!err && failpoint_batch())
+		err = xlb_err(EIO, "failpoint XLB_FAILPOINT_TABLES");
+	if (!err)
+		err = map_write_batch(xlb->fds[MAP_TABLES], keys, fds, count);
+	if (!err)
+		err = map_write_batch(xlb->fds[MAP_VIP_DIGEST], keys, digests,
+				      count);
+	if (!err)
+		*rebuilt += count;
+out:
+	for (__u32 i = 0; fds && i < count; i++)
+		close(fds[i]); /* xlb_tables holds the installed ones */
+	free(slots);
+	free(keys);
+	free(digests);
+	free(fds);
+	return err;
+}
+
+/*
+ * Brings the effective maps and the intent together, pair by pair (see
+ * struct xlb_pair_intent): an intent edited by hand is recomputed into the
+ * maps; maps edited by hand, with no brain opinion on the pair, become the
+ * operator's intent. Everything is checked before the first write.
+ */
+static int reconcile(struct xlb *xlb, struct pair_snapshot *snap,
+		     const struct xlb_vip_entry *vips, size_t n)
+{
+	int err = 0;
+
+	for (size_t v = 0; v < n && !err; v++)
+		err = table_check_pairs(snap, &vips[v].key, vips[v].vip.id);
+	for (__u32 i = 0; i < snap->n && !err; i++) {
+		struct xlb_pair_intent in = snap->intent[i];
+		bool w, s;
+
+		if (!(snap->be[i].flags & XLB_BACKEND_F_IN_USE))
+			continue;
+		w = intent_weight(&in) != in.pub_weight;
+		s = intent_state(&in) != in.pub_state;
+		if (w || s) {
+			err = pair_publish(xlb, i, &in, w, s);
+			if (!err && w)
+				snap->weight[i] = in.pub_weight;
+			if (!err && s)
+				snap->state[i] = in.pub_state;
+		} else if ((snap->weight[i] != in.pub_weight ||
+			    snap->state[i] != in.pub_state) &&
+			   in.factor == XLB_FACTOR_ONE &&
+			   in.health == XLB_HEALTH_OK &&
+			   snap->state[i] <= XLB_OP_STANDBY) {
+			in.base_weight = snap->weight[i];
+			in.op_state = snap->state[i];
+			in.pub_weight = snap->weight[i];
+			in.pub_state = snap->state[i];
+			if (bpf_map_update_elem(xlb->fds[MAP_PAIR_INTENT], &i,
+						&in, BPF_ANY))
+				err = xlb_errno(errno, "write %s[%u]",
+						XLB_MAP_PAIR_INTENT, i);
+		}
+		if (!err)
+			snap->intent[i] = in;
+	}
+	return err;
 }
 
 /*
@@ -205,6 +309,8 @@ static int rebuild_many(struct xlb *xlb, bool dirty_only, bool force,
 {
 	struct xlb_vip_entry *vips;
 	struct pair_snapshot snap;
+	__u32 *digests = NULL;
+	bool *want = NULL;
 	size_t n;
 	int err;
 
@@ -217,17 +323,33 @@ static int rebuild_many(struct xlb *xlb, bool dirty_only, bool force,
 		pair_snapshot_free(&snap);
 		return err;
 	}
-	for (size_t i = 0; i < n && !err; i++)
-		if (selected(xlb, &snap, &vips[i], dirty_only, force))
-			err = check_weights(&snap, &vips[i].key,
-					    vips[i].vip.id);
+	want = calloc(n + 1, sizeof(*want));
+	digests = calloc(xlb->meta.max_vips, sizeof(*digests));
+	if (!want || !digests)
+		err = xlb_err(ENOMEM, "out of memory");
+	if (!err && !dirty_only)
+		err = reconcile(xlb, &snap, vips, n);
+	if (!err)
+		err = array_read_all(xlb->fds[MAP_VIP_DIGEST],
+				     xlb->meta.max_vips, sizeof(*digests),
+				     digests);
 	for (size_t i = 0; i < n && !err; i++) {
-		if (!selected(xlb, &snap, &vips[i], dirty_only, force))
+		__u32 id = vips[i].vip.id;
+
+		if (id >= xlb->meta.max_vips || id >= XLB_MAX_VIPS)
 			continue;
-		err = rebuild(xlb, &vips[i].key, &vips[i].vip, &snap);
-		if (!err)
-			(*rebuilt)++;
+		if (dirty_only)
+			want[i] = xlb->dirty[id / 64] & (1ull << (id % 64));
+		else
+			want[i] = force ||
+				  table_digest(&snap, id) != digests[id];
+		if (want[i])
+			err = table_check_pairs(&snap, &vips[i].key, id);
 	}
+	if (!err)
+		err = rebuild_batch(xlb, vips, n, want, &snap, rebuilt);
+	free(want);
+	free(digests);
 	free(vips);
 	pair_snapshot_free(&snap);
 	return err;

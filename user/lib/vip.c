@@ -62,18 +62,31 @@ int xlb_vip_list(struct xlb *xlb, struct xlb_vip_entry **out, size_t *n)
 	struct pair_snapshot snap;
 	int err;
 
+	__u32 *digests = calloc(xlb->meta.max_vips, sizeof(*digests));
+
+	if (!digests)
+		return xlb_err(ENOMEM, "out of memory");
 	err = pair_snapshot_read(xlb, &snap);
-	if (err)
+	if (err) {
+		free(digests);
 		return err;
-	err = vips_read(xlb, out, n);
+	}
+	err = array_read_all(xlb->fds[MAP_VIP_DIGEST], xlb->meta.max_vips,
+			     sizeof(*digests), digests);
+	if (!err)
+		err = vips_read(xlb, out, n);
 	if (!err) {
-		for (size_t i = 0; i < *n; i++)
-			(*out)[i].table_stale =
-				table_digest(&snap, (*out)[i].vip.id) !=
-				(*out)[i].vip.table_digest;
+		for (size_t i = 0; i < *n; i++) {
+			__u32 id = (*out)[i].vip.id;
+
+			(*out)[i].table_stale = id >= xlb->meta.max_vips ||
+						table_digest(&snap, id) !=
+							digests[id];
+		}
 		qsort(*out, *n, sizeof(**out), vip_entry_cmp);
 	}
 	pair_snapshot_free(&snap);
+	free(digests);
 	return err;
 }
 
@@ -126,7 +139,6 @@ static int free_vip_id(struct xlb *xlb, __u32 *id)
 static int free_pairs_of(struct xlb *xlb, __u32 vip_id)
 {
 	struct pair_snapshot snap;
-	__u32 down = XLB_STATE_DOWN, zero = 0;
 	int err;
 
 	err = pair_snapshot_read(xlb, &snap);
@@ -135,16 +147,8 @@ static int free_pairs_of(struct xlb *xlb, __u32 vip_id)
 	for (__u32 i = 0; i < snap.n && !err; i++) {
 		struct xlb_backend *be = &snap.be[i];
 
-		if (!(be->flags & XLB_BACKEND_F_IN_USE) || be->vip_id != vip_id)
-			continue;
-		be->flags = 0; /* gen stays: the next user bumps it */
-		if (bpf_map_update_elem(xlb->fds[MAP_BE_STATE], &i, &down,
-					BPF_ANY) ||
-		    bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &i, be,
-					BPF_ANY) ||
-		    bpf_map_update_elem(xlb->fds[MAP_BE_WEIGHT], &i, &zero,
-					BPF_ANY))
-			err = xlb_errno(errno, "release pair %u", i);
+		if ((be->flags & XLB_BACKEND_F_IN_USE) && be->vip_id == vip_id)
+			err = pair_release(xlb, i, be);
 	}
 	pair_snapshot_free(&snap);
 	return err;
@@ -155,6 +159,7 @@ int xlb_vip_add(struct xlb *xlb, const struct xlb_vip_key *key,
 {
 	char text[XLB_VIP_STRLEN];
 	struct xlb_vip vip = {};
+	__u32 digest;
 	int err;
 
 	err = xlb_require_lock(xlb, "vip add");
@@ -165,12 +170,9 @@ int xlb_vip_add(struct xlb *xlb, const struct xlb_vip_key *key,
 	xlb_format_vip(key, text, sizeof(text));
 	if (!table_size)
 		table_size = XLB_TABLE_SIZE_DEFAULT;
-	if (table_size < XLB_TABLE_SIZE_MIN ||
-	    table_size > XLB_TABLE_SIZE_MAX || !xlb_is_prime(table_size))
-		return xlb_err(EINVAL,
-			       "table size %u is not a prime in [%u, %u]",
-			       table_size, XLB_TABLE_SIZE_MIN,
-			       XLB_TABLE_SIZE_MAX);
+	err = xlb_check_table_size("table size", table_size);
+	if (err)
+		return err;
 	if (!bpf_map_lookup_elem(xlb->fds[MAP_VIPS], key, &vip))
 		return xlb_err(EEXIST, "VIP %s already exists", text);
 
@@ -184,8 +186,12 @@ int xlb_vip_add(struct xlb *xlb, const struct xlb_vip_key *key,
 				  sizeof(struct xlb_vip_counters));
 	if (err)
 		return err;
+	digest = table_digest(&(struct pair_snapshot){ 0 }, vip.id);
+	if (bpf_map_update_elem(xlb->fds[MAP_VIP_DIGEST], &vip.id, &digest,
+				BPF_ANY))
+		return xlb_errno(errno, "write %s[%u]", XLB_MAP_VIP_DIGEST,
+				 vip.id);
 	vip.table_size = table_size;
-	vip.table_digest = table_digest(&(struct pair_snapshot){ 0 }, vip.id);
 	/* Last: the VIP becomes visible to packets with its table in place. */
 	if (bpf_map_update_elem(xlb->fds[MAP_VIPS], key, &vip, BPF_NOEXIST))
 		return xlb_errno(errno, "add VIP %s", text);

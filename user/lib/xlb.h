@@ -19,6 +19,7 @@
 
 #include "xlb_structs.h"
 #include "xlb_maps.h"
+#include "xlb_intent.h"
 
 struct xlb;
 
@@ -119,8 +120,15 @@ struct xlb_pair_info {
 	__u32 id; /* index into xlb_backends, xlb_be_state, ... */
 	struct xlb_vip_key vip;
 	struct xlb_backend be;
+	/* What the data plane uses (xlb_be_weight, xlb_be_state), as stored. */
 	__u32 weight;
-	__u32 state; /* as stored: may be outside enum xlb_backend_state */
+	__u32 state; /* may be outside enum xlb_backend_state */
+	/* Their sources, from xlb_pair_intent (xlb_intent.h). */
+	__u32 base_weight; /* the operator's */
+	__u32 op_state;	   /* the operator's: enum xlb_op_state */
+	__u32 factor;	   /* the brain's: XLB_FACTOR_ONE is 1.0 */
+	__u32 health;	   /* the brain's: enum xlb_health */
+	__u32 reason;	   /* the brain's last rule (xlbd's code), 0: none */
 };
 
 #define XLB_SET_WEIGHT 0x1
@@ -131,6 +139,11 @@ struct xlb_backend_spec {
 	union xlb_addr addr;
 	__u8 family;
 	__u8 mac[6];
+	/*
+	 * The operator's intent: base weight and enum xlb_op_state (standby
+	 * allowed). The maps get the effective values, composed with the
+	 * brain's factor and health (xlb_effective_weight/_state).
+	 */
 	__u32 weight;
 	__u32 state;
 	__u32 set; /* XLB_SET_*: for xlb_backend_set, which fields apply */
@@ -150,6 +163,16 @@ int xlb_backend_set(struct xlb *xlb, const struct xlb_vip_key *vip,
 		    const struct xlb_backend_spec *spec);
 int xlb_backend_del(struct xlb *xlb, const struct xlb_vip_key *vip,
 		    const union xlb_addr *addr, __u8 family);
+/*
+ * The brain's opinion of a pair: factor in [1, XLB_FACTOR_MAX] (fixed point,
+ * XLB_FACTOR_ONE = 1.0), health an enum xlb_health, reason xlbd's code.
+ * Writes them and the recomputed effective weight and state; as for
+ * xlb_backend_set, the state takes effect at once and the table at
+ * xlb_commit(). The operator's base weight and state are left alone.
+ */
+int xlb_pair_set_brain(struct xlb *xlb, const struct xlb_vip_key *vip,
+		       const union xlb_addr *addr, __u8 family, __u32 factor,
+		       __u32 health, __u32 reason);
 /* Pairs of one VIP (or of all when vip is NULL), sorted by VIP then address. */
 int xlb_backend_list(struct xlb *xlb, const struct xlb_vip_key *vip,
 		     struct xlb_pair_info **out, size_t *n);
@@ -193,8 +216,25 @@ const char *xlb_format_addr(const union xlb_addr *addr, __u8 family, char *buf,
 const char *xlb_format_vip(const struct xlb_vip_key *key, char *buf,
 			   size_t len);
 const char *xlb_format_mac(const __u8 mac[6], char *buf, size_t len);
+/* A data-plane state (xlb_be_state): unknown values read as down. */
 const char *xlb_state_name(__u32 state);
+/* An operator state: active, draining, down or standby. */
 int xlb_parse_state(const char *text, __u32 *state);
+const char *xlb_op_state_name(__u32 op_state);
+const char *xlb_health_name(__u32 health);
+
+/*
+ * --- Validation: the one set of rules, whatever the values' source ---
+ * Each returns 0 or a negative errno; the message starts with what, e.g.
+ * "weight 20000 is out of range [0, 10000]".
+ */
+int xlb_check_table_size(const char *what, __u32 size);
+int xlb_check_weight(const char *what, __u32 weight);
+int xlb_check_op_state(const char *what, __u32 op_state);
+int xlb_check_mac(const char *what, const __u8 mac[6]);
+int xlb_check_family(const char *what, __u8 family);
+int xlb_check_factor(const char *what, __u32 factor);
+int xlb_check_health(const char *what, __u32 health);
 int xlb_vip_key_cmp(const struct xlb_vip_key *a, const struct xlb_vip_key *b);
 int xlb_addr_cmp(const union xlb_addr *a, __u8 fa, const union xlb_addr *b,
 		 __u8 fb);

@@ -67,8 +67,9 @@ int cmd_backend_del(const struct cli *cli)
 
 static void list_text(const struct xlb_pair_info *pairs, size_t n)
 {
-	struct table *t = table_new("llrrll", "VIP", "BACKEND", "ID", "WEIGHT",
-				    "STATE", "MAC", NULL);
+	struct table *t = table_new("llrrrllrrl", "VIP", "BACKEND", "ID",
+				    "WEIGHT", "BASE", "STATE", "OP_STATE",
+				    "HEALTH", "FACTOR", "REASON", "MAC", NULL);
 	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN], mac[XLB_MAC_STRLEN];
 
 	for (size_t i = 0; i < n; i++) {
@@ -81,7 +82,13 @@ static void list_text(const struct xlb_pair_info *pairs, size_t n)
 					   sizeof(addr)));
 		table_cell(t, "%u", pairs[i].id);
 		table_cell(t, "%u", pairs[i].weight);
+		table_cell(t, "%u", pairs[i].base_weight);
 		table_cell(t, "%s", xlb_state_name(pairs[i].state));
+		table_cell(t, "%s", xlb_op_state_name(pairs[i].op_state));
+		table_cell(t, "%s", xlb_health_name(pairs[i].health));
+		table_cell(t, "%u.%03u", pairs[i].factor / XLB_FACTOR_ONE,
+			   pairs[i].factor % XLB_FACTOR_ONE);
+		table_cell(t, "%u", pairs[i].reason);
 		table_cell(t, "%s",
 			   xlb_format_mac(pairs[i].be.mac, mac, sizeof(mac)));
 	}
@@ -115,6 +122,23 @@ static void list_json(const struct xlb_pair_info *pairs, size_t n)
 			json_object_new_string(xlb_state_name(pairs[i].state)));
 		json_object_object_add(o, "state_value",
 				       json_object_new_int(pairs[i].state));
+		json_object_object_add(
+			o, "base_weight",
+			json_object_new_int64(pairs[i].base_weight));
+		json_object_object_add(o, "op_state",
+				       json_object_new_string(xlb_op_state_name(
+					       pairs[i].op_state)));
+		json_object_object_add(o, "health",
+				       json_object_new_string(xlb_health_name(
+					       pairs[i].health)));
+		json_object_object_add(
+			o, "factor",
+			json_object_new_double((double)pairs[i].factor /
+					       XLB_FACTOR_ONE));
+		json_object_object_add(o, "factor_milli",
+				       json_object_new_int64(pairs[i].factor));
+		json_object_object_add(o, "reason",
+				       json_object_new_int64(pairs[i].reason));
 		json_object_object_add(
 			o, "mac",
 			json_object_new_string(xlb_format_mac(

@@ -146,7 +146,9 @@ static int parse_backend(struct parser *p, json_object *obj,
 	be->state = XLB_STATE_ACTIVE;
 	if (state && xlb_parse_state(state, &be->state)) {
 		path_push(p, ".state");
-		return fail(p, "'%s' is not active, draining or down", state);
+		return fail(p,
+			    "'%s' is not active, draining or down (or standby)",
+			    state);
 	}
 	err = get_string(p, obj, "mac", false, &mac);
 	if (err)
@@ -423,7 +425,7 @@ json_object *config_to_json(const struct xlb_desired *d)
 			json_object_object_add(
 				bo, "state",
 				json_object_new_string(
-					xlb_state_name(be->state)));
+					xlb_op_state_name(be->state)));
 			if (be->has_mac)
 				json_object_object_add(
 					bo, "mac",
