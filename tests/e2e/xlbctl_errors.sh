@@ -125,7 +125,7 @@ if tcase other_layout_version_is_refused; then
 	for cmd in status "vip add $TOPO_VIP4:82/tcp" "attach eth0"; do
 		# shellcheck disable=SC2086 # the command's words
 		expect_error "other_layout_version_is_refused_by_${cmd%% *}" 5 \
-			"pins at $FAKE_PIN have layout version 99; this xlb speaks version 1" \
+			"pins at $FAKE_PIN have layout version 99; this xlb speaks version $(awk '/define XLB_LAYOUT_VERSION/ {print $3}' "$(dirname "$0")/../../headers/xlb_limits.h")" \
 			xlbctl --pin-path "$FAKE_PIN" $cmd
 	done
 	if [[ $(ls "$FAKE_PIN") == xlb_meta ]]; then

@@ -86,7 +86,7 @@ attach_rc=$?
 if tcase attach_creates_the_instance_and_status_shows_it; then
 	out=$attach_out
 	if ((attach_rc == 0)) &&
-		why=$(json '"" if j["attachments"][0]["interface"] == "eth0" and j["attachments"][0]["mode"] == "native" and j["layout_version"] == 1 and j["udp_timeout_s"] == 45 and "link_eth0" in j["pins"] and "xlb_vips" in j["pins"] else j' \
+		why=$(json '"" if j["attachments"][0]["interface"] == "eth0" and j["attachments"][0]["mode"] == "native" and j["layout_version"] >= 1 and j["udp_timeout_s"] == 45 and "link_eth0" in j["pins"] and "xlb_vips" in j["pins"] else j' \
 			"$(xlbctl status --json)") && [[ -z $why ]]; then
 		pass attach_creates_the_instance_and_status_shows_it
 	else

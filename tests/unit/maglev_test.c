@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Weighted Maglev tables: the properties the data plane relies on. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "golden.h"
 #include "maglev.h"
 #include "testing.h"
+#include "xlb.h"
 #include "xlb_hash.h"
 
 #define M XLB_TABLE_SIZE_DEFAULT
@@ -213,12 +215,25 @@ TEST(non_prime_or_out_of_range_sizes_are_refused)
 {
 	struct xlb_vip_key vip = test_vip();
 	struct xlb_maglev_backend be[1];
-	__u16 table[16];
+	__u16 table[16], *big;
 
 	make_backends(be, 1, NULL);
 	CHECK(xlb_maglev_build(&vip, be, 1, 15, table) < 0, "15 accepted");
 	CHECK(xlb_maglev_build(&vip, be, 1, 2, table) < 0, "2 accepted");
 	CHECK(xlb_maglev_build(&vip, be, 1, 13, table) == 0, "13 refused");
+	/* The upper bound: 1048583 is the first prime above the maximum. */
+	big = malloc(1048583 * sizeof(*big));
+	CHECK(big, "out of memory");
+	test_defer(free, big);
+	CHECK(xlb_is_prime(1048583), "1048583 is prime");
+	CHECK(xlb_maglev_build(&vip, be, 1, 1048583, big) < 0, "1048583 (above "
+							       "XLB_TABLE_SIZE_"
+							       "MAX) accepted");
+	CHECK(xlb_maglev_build(&vip, be, 1, XLB_TABLE_SIZE_MAX, big) == 0,
+	      "XLB_TABLE_SIZE_MAX refused");
+	CHECK(xlb_check_table_size("table size", 1048583) == -EINVAL &&
+		      strstr(xlb_errmsg(), "1048583 is not a prime in"),
+	      "validation accepted 1048583: %s", xlb_errmsg());
 	CHECK(!xlb_is_prime(65535) && xlb_is_prime(65537) &&
 		      xlb_is_prime(XLB_TABLE_SIZE_MAX),
 	      "primality");

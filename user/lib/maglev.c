@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "xlb_hash.h"
 
 #define MAGLEV_SEED_OFFSET 0x6d61676c /* "magl" */
@@ -65,8 +66,7 @@ int xlb_maglev_build(const struct xlb_vip_key *vip,
 	struct cursor *cur;
 	__u32 max_weight = 0, filled = 0;
 
-	if (size < XLB_TABLE_SIZE_MIN || size > XLB_TABLE_SIZE_MAX ||
-	    !xlb_is_prime(size))
+	if (xlb_check_table_size("table size", size))
 		return -EINVAL;
 	for (__u32 i = 0; i < size; i++)
 		table[i] = XLB_PAIR_NONE;
