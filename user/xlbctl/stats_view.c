@@ -148,6 +148,9 @@ static json_object *pair_json(const struct stats_pair *p, bool rates)
 	add_u64(o, "packets", p->total.packets);
 	add_u64(o, "bytes", p->total.bytes);
 	add_u64(o, "new_flows", p->total.new_flows);
+	/* Client FIN and RST packets: new_flows minus ended flows. */
+	add_u64(o, "fins", p->total.fins);
+	add_u64(o, "rsts", p->total.rsts);
 	if (rates)
 		add_rates(o, &p->rate, false);
 	return o;
