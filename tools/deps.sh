@@ -10,6 +10,8 @@ packages=(
 	libjson-c-dev libnl-3-dev libnl-route-3-dev libncurses-dev libcsv-dev
 	libmicrohttpd-dev libcurl4-openssl-dev
 	clang-format
+	# xlbd: history, sd_notify, promtool for its /metrics test
+	libsqlite3-dev libsystemd-dev prometheus
 	# harness, tests, demo
 	iproute2 ethtool iputils-ping tcpdump util-linux procps
 	# model parity tests and benchmarks (Debian's Python, not PyPI)
