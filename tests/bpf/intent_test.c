@@ -529,3 +529,55 @@ TEST(rebuilding_100_vips_swaps_whole_tables_and_leaves_xlb_vips_alone)
 	CHECK(!xlb_sync(f->xlb, true, &rebuilt) && rebuilt == MANY_VIPS,
 	      "forced sync rebuilt %d", rebuilt);
 }
+
+/* The transaction: staged, checked whole, written, rolled back on failure. */
+TEST(a_transaction_applies_all_its_pairs_or_none)
+{
+	struct xlb_backend_spec spec = { .weight = 40, .set = XLB_SET_WEIGHT };
+	union xlb_addr a, b;
+	struct xlb_vip_key key, other;
+	struct xlb_txn *txn;
+	struct fixture *f;
+	__u8 family;
+	int rebuilt;
+
+	FIXTURE(f, NULL);
+	CHECK(!fixture_vip(f, "10.0.0.1:80/tcp", &key), "vip");
+	CHECK(!fixture_backend(f, &key, "10.0.1.1", mac_a, 100, 1), "a");
+	CHECK(!fixture_backend(f, &key, "10.0.1.2", mac_b, 100, 1), "b");
+	CHECK(!xlb_parse_addr("10.0.1.1", &a, &family), "addr");
+	CHECK(!xlb_parse_addr("10.0.1.2", &b, &family), "addr");
+	CHECK(!xlb_parse_vip("10.0.0.9:80/tcp", &other), "vip");
+
+	/* A failure in the table batch puts every pair back. */
+	CHECK(!xlb_txn_begin(f->xlb, &txn), "%s", xlb_errmsg());
+	test_defer((void (*)(void *))xlb_txn_free, txn);
+	CHECK(xlb_txn_set_brain(txn, &key, &a, family, 0, 0, 0) == -ERANGE,
+	      "factor 0 staged");
+	CHECK(xlb_txn_set_brain(txn, &other, &b, family, 9, 0, 0) == -ENOENT,
+	      "pair of an unknown VIP staged");
+	CHECK(!xlb_txn_set_brain(txn, &key, &a, family, 2000, 0, 3), "%s",
+	      xlb_errmsg());
+	spec.addr = b;
+	spec.family = family;
+	CHECK(!xlb_txn_backend_set(txn, &key, &spec), "%s", xlb_errmsg());
+	setenv("XLB_FAILPOINT_TABLES", "1", 1);
+	test_defer(unset_failpoint, NULL);
+	CHECK(xlb_txn_commit(txn) == -EIO && strstr(xlb_errmsg(), "rolled "
+								  "back"),
+	      "'%s'", xlb_errmsg());
+	unsetenv("XLB_FAILPOINT_TABLES");
+	EXPECT_PAIR(f, &key, "10.0.1.1", 100, XLB_STATE_ACTIVE, 100,
+		    XLB_OP_ACTIVE);
+	EXPECT_PAIR(f, &key, "10.0.1.2", 100, XLB_STATE_ACTIVE, 100,
+		    XLB_OP_ACTIVE);
+
+	/* The same transaction commits once the fault is gone. */
+	CHECK(!xlb_txn_commit(txn), "%s", xlb_errmsg());
+	EXPECT_PAIR(f, &key, "10.0.1.1", 200, XLB_STATE_ACTIVE, 100,
+		    XLB_OP_ACTIVE);
+	EXPECT_PAIR(f, &key, "10.0.1.2", 40, XLB_STATE_ACTIVE, 40,
+		    XLB_OP_ACTIVE);
+	CHECK(!xlb_sync(f->xlb, false, &rebuilt) && rebuilt == 0,
+	      "commit left %d stale tables", rebuilt);
+}

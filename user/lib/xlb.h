@@ -187,6 +187,30 @@ int xlb_sync(struct xlb *xlb, bool force, int *rebuilt);
 int xlb_table_read(struct xlb *xlb, const struct xlb_vip_key *key,
 		   __u16 **slots, __u32 *size);
 
+/*
+ * --- Transactions: for writers that change many pairs at once (xlbd) ---
+ * begin (needs the writer lock) checks that the handle's maps are still the
+ * pinned ones (xlb_verify) and reads the VIPs and pairs once; the staging
+ * calls validate their values and change only the staged copy; commit
+ * checks the whole, writes the pairs that changed (intent first, state
+ * last), and rebuilds the tables of their VIPs in one batch. Nothing is
+ * written when a check fails; a write that fails part-way is rolled back to
+ * what begin read. After a commit the transaction may stage and commit
+ * again; free it (and begin anew) to see other writers' changes.
+ */
+struct xlb_txn;
+
+int xlb_txn_begin(struct xlb *xlb, struct xlb_txn **out);
+/* spec.set may hold XLB_SET_WEIGHT and XLB_SET_STATE (operator intent). */
+int xlb_txn_backend_set(struct xlb_txn *txn, const struct xlb_vip_key *vip,
+			const struct xlb_backend_spec *spec);
+/* As xlb_pair_set_brain, staged. */
+int xlb_txn_set_brain(struct xlb_txn *txn, const struct xlb_vip_key *vip,
+		      const union xlb_addr *addr, __u8 family, __u32 factor,
+		      __u32 health, __u32 reason);
+int xlb_txn_commit(struct xlb_txn *txn);
+void xlb_txn_free(struct xlb_txn *txn);
+
 /* --- Counters, summed over CPUs --- */
 
 struct xlb_stats {

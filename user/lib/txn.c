@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transactions for long-lived writers (xlbd, config apply): the pairs are
+ * read once at begin, changes are staged against that copy and validated
+ * as they come, and commit checks the whole, writes only the pairs that
+ * changed (intent first, state last), then rebuilds the tables of the VIPs
+ * they serve in one batch. A write that fails part-way restores the pairs
+ * already written to what begin read.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* From the lock's half of libxlb: are the maps still the pinned ones? */
+extern int xlb_verify(struct xlb *xlb) __attribute__((weak));
+
+struct xlb_txn {
+	struct xlb *xlb;
+	struct pair_snapshot snap;	/* as read at begin */
+	struct xlb_pair_intent *staged; /* by pair id */
+	bool *changed;			/* by pair id */
+	struct xlb_vip_entry *vips;
+	size_t n_vips;
+};
+
+int xlb_txn_begin(struct xlb *xlb, struct xlb_txn **out)
+{
+	struct xlb_txn *t;
+	int err;
+
+	err = xlb_require_lock(xlb, "begin a transaction");
+	if (!err && xlb_verify)
+		err = xlb_verify(xlb);
+	if (err)
+		return err;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return xlb_err(ENOMEM, "out of memory");
+	t->xlb = xlb;
+	err = pair_snapshot_read(xlb, &t->snap);
+	if (!err)
+		err = vips_read(xlb, &t->vips, &t->n_vips);
+	if (!err) {
+		t->staged = calloc(t->snap.n + 1, sizeof(*t->staged));
+		t->changed = calloc(t->snap.n + 1, sizeof(*t->changed));
+		if (!t->staged || !t->changed)
+			err = xlb_err(ENOMEM, "out of memory");
+	}
+	if (err) {
+		xlb_txn_free(t);
+		return err;
+	}
+	memcpy(t->staged, t->snap.intent, t->snap.n * sizeof(*t->staged));
+	*out = t;
+	return 0;
+}
+
+void xlb_txn_free(struct xlb_txn *t)
+{
+	if (!t)
+		return;
+	pair_snapshot_free(&t->snap);
+	free(t->staged);
+	free(t->changed);
+	free(t->vips);
+	free(t);
+}
+
+static int txn_pair(struct xlb_txn *t, const struct xlb_vip_key *vip,
+		    const union xlb_addr *addr, __u8 family)
+{
+	char a[XLB_ADDR_STRLEN], v[XLB_VIP_STRLEN];
+	__u32 vip_id = XLB_MAX_VIPS;
+
+	for (size_t i = 0; i < t->n_vips; i++)
+		if (!xlb_vip_key_cmp(&t->vips[i].key, vip))
+			vip_id = t->vips[i].vip.id;
+	if (vip_id == XLB_MAX_VIPS)
+		return xlb_err(ENOENT, "no VIP %s",
+			       xlb_format_vip(vip, v, sizeof(v)));
+	for (__u32 i = 0; i < t->snap.n; i++) {
+		const struct xlb_backend *be = &t->snap.be[i];
+
+		if ((be->flags & XLB_BACKEND_F_IN_USE) &&
+		    be->vip_id == vip_id &&
+		    !xlb_addr_cmp(&be->addr, be->family, addr, family))
+			return i;
+	}
+	return xlb_err(ENOENT, "backend %s does not serve VIP %s",
+		       xlb_format_addr(addr, family, a, sizeof(a)),
+		       xlb_format_vip(vip, v, sizeof(v)));
+}
+
+int xlb_txn_backend_set(struct xlb_txn *t, const struct xlb_vip_key *vip,
+			const struct xlb_backend_spec *spec)
+{
+	int err = 0, pair;
+
+	if (spec->set & ~(XLB_SET_WEIGHT | XLB_SET_STATE))
+		return xlb_err(EINVAL, "a transaction sets weights and states "
+				       "only");
+	if (spec->set & XLB_SET_WEIGHT)
+		err = xlb_check_weight("weight", spec->weight);
+	if (!err && (spec->set & XLB_SET_STATE))
+		err = xlb_check_op_state("state", spec->state);
+	if (err)
+		return err;
+	pair = txn_pair(t, vip, &spec->addr, spec->family);
+	if (pair < 0)
+		return pair;
+	if (spec->set & XLB_SET_WEIGHT)
+		t->staged[pair].base_weight = spec->weight;
+	if (spec->set & XLB_SET_STATE)
+		t->staged[pair].op_state = spec->state;
+	t->changed[pair] = true;
+	return 0;
+}
+
+int xlb_txn_set_brain(struct xlb_txn *t, const struct xlb_vip_key *vip,
+		      const union xlb_addr *addr, __u8 family, __u32 factor,
+		      __u32 health, __u32 reason)
+{
+	struct timespec now;
+	int err, pair;
+
+	err = xlb_check_factor("factor", factor);
+	if (!err)
+		err = xlb_check_health("health", health);
+	if (err)
+		return err;
+	pair = txn_pair(t, vip, addr, family);
+	if (pair < 0)
+		return pair;
+	clock_gettime(CLOCK_REALTIME, &now);
+	t->staged[pair].factor = factor;
+	t->staged[pair].health = health;
+	t->staged[pair].reason = reason;
+	t->staged[pair].changed_s = (__u32)now.tv_sec;
+	t->changed[pair] = true;
+	return 0;
+}
+
+int xlb_txn_commit(struct xlb_txn *t)
+{
+	struct xlb *xlb = t->xlb;
+	char msg[512];
+	__u32 written = 0;
+	int err = 0;
+
+	/* Everything checked before the first write. */
+	for (__u32 i = 0; i < t->snap.n && !err; i++)
+		if (t->changed[i])
+			err = intent_check(&t->staged[i], i);
+	for (size_t v = 0; v < t->n_vips && !err; v++)
+		err = table_check_pairs(&t->snap, &t->vips[v].key,
+					t->vips[v].vip.id);
+	if (err)
+		return err;
+	for (__u32 i = 0; i < t->snap.n && !err; i++) {
+		struct xlb_pair_intent in = t->staged[i];
+
+		if (!t->changed[i] ||
+		    !memcmp(&in, &t->snap.intent[i], sizeof(in)))
+			continue;
+		err = pair_publish(xlb, i, &in, true, true);
+		if (!err) {
+			vip_mark_dirty(xlb, t->snap.be[i].vip_id);
+			written = i + 1;
+		}
+	}
+	if (!err)
+		err = xlb_commit(xlb);
+	if (err) {
+		/* Put back what begin read, for the pairs touched so far. */
+		snprintf(msg, sizeof(msg), "%s", xlb_errmsg());
+		for (__u32 i = 0; i < written; i++) {
+			struct xlb_pair_intent in = t->snap.intent[i];
+
+			if (t->changed[i])
+				pair_publish(xlb, i, &in, true, true);
+		}
+		xlb_commit(xlb);
+		return xlb_err(-err, "%s (the transaction was rolled back)",
+			       msg);
+	}
+	/* The staged state is now the read state: commit may go on. */
+	memcpy(t->snap.intent, t->staged, t->snap.n * sizeof(*t->staged));
+	memset(t->changed, 0, t->snap.n * sizeof(*t->changed));
+	return 0;
+}
