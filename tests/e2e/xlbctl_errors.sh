@@ -187,7 +187,9 @@ fi
 if tcase held_lock_times_out_naming_the_holder; then
 	# -o: flock itself holds the lock, not its sleep, so ending flock's
 	# child ends the hold.
-	flock -o "$TOPO_PIN_DIR" sleep 10 &
+	# The lock file xlbctl status --json names (under /run/xlb).
+	lock=$(json 'j["lock"]' "$(xlbctl status --json)")
+	flock -o "$lock" sleep 10 &
 	holder=$!
 	XLBCTL_CLEANUPS+=("kill \$(pgrep -P $holder) $holder")
 	sleep 0.3

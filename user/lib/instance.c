@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Creating, adopting and removing the pinned maps of one instance. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -18,52 +21,22 @@
 #include "internal.h"
 #include "xlb.skel.h"
 
-const char *const xlb_map_names[MAP_COUNT] = {
-	[MAP_META] = XLB_MAP_META,
-	[MAP_CONFIG] = XLB_MAP_CONFIG,
-	[MAP_PREFILTER] = XLB_MAP_PREFILTER,
-	[MAP_VIPS] = XLB_MAP_VIPS,
-	[MAP_VIP_ADDRS] = XLB_MAP_VIP_ADDRS,
-	[MAP_TABLES] = XLB_MAP_TABLES,
-	[MAP_BACKENDS] = XLB_MAP_BACKENDS,
-	[MAP_BE_STATE] = XLB_MAP_BE_STATE,
-	[MAP_BE_WEIGHT] = XLB_MAP_BE_WEIGHT,
-	[MAP_CONNS] = XLB_MAP_CONNS,
-	[MAP_BE_STATS] = XLB_MAP_BE_STATS,
-	[MAP_VIP_STATS] = XLB_MAP_VIP_STATS,
-	[MAP_GLOBAL] = XLB_MAP_GLOBAL,
-	[MAP_PAIR_INTENT] = XLB_MAP_PAIR_INTENT,
-	[MAP_VIP_DIGEST] = XLB_MAP_VIP_DIGEST,
-};
+const char *const xlb_map_names[MAP_COUNT] = { XLB_MAP_NAMES };
+_Static_assert(sizeof((const char *[]){ XLB_MAP_NAMES }) / sizeof(char *) ==
+		       MAP_COUNT,
+	       "XLB_MAP_NAMES and enum xlb_map_id disagree");
 
-/* What each pin must be: a pin of another layout is refused, not misread. */
-static const struct {
-	__u32 type, key_size, value_size;
-} map_shapes[MAP_COUNT] = {
-	[MAP_META] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlb_meta) },
-	[MAP_CONFIG] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlb_config) },
-	[MAP_PREFILTER] = { BPF_MAP_TYPE_ARRAY, 4,
-			    sizeof(struct xlb_prefilter) },
-	[MAP_VIPS] = { BPF_MAP_TYPE_HASH, sizeof(struct xlb_vip_key),
-		       sizeof(struct xlb_vip) },
-	[MAP_VIP_ADDRS] = { BPF_MAP_TYPE_HASH, sizeof(struct xlb_addr_key), 4 },
-	[MAP_TABLES] = { BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4 },
-	[MAP_BACKENDS] = { BPF_MAP_TYPE_ARRAY, 4, sizeof(struct xlb_backend) },
-	[MAP_BE_STATE] = { BPF_MAP_TYPE_ARRAY, 4, 4 },
-	[MAP_BE_WEIGHT] = { BPF_MAP_TYPE_ARRAY, 4, 4 },
-	[MAP_CONNS] = { BPF_MAP_TYPE_LRU_HASH, sizeof(struct xlb_flow_key),
-			sizeof(struct xlb_conn) },
-	[MAP_BE_STATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			   sizeof(struct xlb_pair_counters) },
-	[MAP_VIP_STATS] = { BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			    sizeof(struct xlb_vip_counters) },
-	[MAP_GLOBAL] = { BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-			 sizeof(struct xlb_global_counters) },
-	[MAP_PAIR_INTENT] = { BPF_MAP_TYPE_ARRAY, 4,
-			      sizeof(struct xlb_pair_intent) },
-	[MAP_VIP_DIGEST] = { BPF_MAP_TYPE_ARRAY, 4, 4 },
-};
+/* The name of xlb_meta while a creation is under way: renamed in last. */
+#define META_PIN_NEW "xlb_meta_new" /* bpffs refuses names with a dot */
 
+/*
+ * What each pin must be, read from the BPF object's own map definitions, so
+ * a map added there is checked with no edit here. A pin of another layout
+ * is refused before anything is read from it, not misread.
+ */
+struct map_shape {
+	__u32 type, key_size, value_size, max_entries, flags;
+};
 /* libbpf's own messages: kept for our errors, printed only on request. */
 static __thread char libbpf_last[256];
 
@@ -102,6 +75,64 @@ const char *xlb_libbpf_last_message(void)
 	return libbpf_last;
 }
 
+void xlb_failpoint(const char *name)
+{
+	const char *want = getenv("XLB_FAILPOINT");
+
+	if (want && !strcmp(want, name))
+		raise(SIGKILL);
+}
+
+static int shapes_load(struct map_shape shapes[MAP_COUNT])
+{
+	static struct map_shape cache[MAP_COUNT];
+	static bool loaded;
+	struct bpf_map *map;
+	struct xlb_bpf *skel;
+	bool seen[MAP_COUNT] = {};
+
+	if (loaded) {
+		memcpy(shapes, cache, sizeof(cache));
+		return 0;
+	}
+	skel = xlb_bpf__open();
+	if (!skel)
+		return xlb_errno(errno, "open the BPF object");
+	bpf_object__for_each_map(map, skel->obj)
+	{
+		int id = -1;
+
+		if (bpf_map__is_internal(map))
+			continue;
+		for (int i = 0; i < MAP_COUNT; i++)
+			if (!strcmp(xlb_map_names[i], bpf_map__name(map)))
+				id = i;
+		if (id < 0) {
+			xlb_bpf__destroy(skel);
+			return xlb_err(EPROTO,
+				       "the BPF object has a map %s that "
+				       "XLB_MAP_NAMES does not name",
+				       bpf_map__name(map));
+		}
+		cache[id] = (struct map_shape){
+			.type = bpf_map__type(map),
+			.key_size = bpf_map__key_size(map),
+			.value_size = bpf_map__value_size(map),
+			.max_entries = bpf_map__max_entries(map),
+			.flags = bpf_map__map_flags(map),
+		};
+		seen[id] = true;
+	}
+	xlb_bpf__destroy(skel);
+	for (int i = 0; i < MAP_COUNT; i++)
+		if (!seen[i])
+			return xlb_err(EPROTO, "the BPF object has no map %s",
+				       xlb_map_names[i]);
+	loaded = true;
+	memcpy(shapes, cache, sizeof(cache));
+	return 0;
+}
+
 static struct xlb *handle_new(const char *pin_dir)
 {
 	struct xlb *xlb = calloc(1, sizeof(*xlb));
@@ -110,21 +141,91 @@ static struct xlb *handle_new(const char *pin_dir)
 		return NULL;
 	snprintf(xlb->pin_dir, sizeof(xlb->pin_dir), "%s", pin_dir);
 	xlb->dir_fd = -1;
+	xlb->lock_fd = -1;
 	for (int i = 0; i < MAP_COUNT; i++)
 		xlb->fds[i] = -1;
 	return xlb;
+}
+
+static void close_maps(struct xlb *xlb)
+{
+	for (int i = 0; i < MAP_COUNT; i++) {
+		if (xlb->fds[i] >= 0)
+			close(xlb->fds[i]);
+		xlb->fds[i] = -1;
+		xlb->map_ids[i] = 0;
+	}
 }
 
 void xlb_close(struct xlb *xlb)
 {
 	if (!xlb)
 		return;
-	for (int i = 0; i < MAP_COUNT; i++)
-		if (xlb->fds[i] >= 0)
-			close(xlb->fds[i]);
+	close_maps(xlb);
 	if (xlb->dir_fd >= 0)
-		close(xlb->dir_fd); /* also drops the lock */
+		close(xlb->dir_fd);
+	xlb_unlock(xlb);
 	free(xlb);
+}
+
+/* Whether this process sees the mounts PID 1 sees; true when unknown. */
+static bool mount_ns_of_init(void)
+{
+	struct stat self, init;
+
+	if (stat("/proc/self/ns/mnt", &self) || stat("/proc/1/ns/mnt", &init))
+		return true;
+	return self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+}
+
+#define BPFFS_HINT_PRIVATE                                                   \
+	"this command runs in a mount namespace of its own (ip netns exec "  \
+	"remounts /sys): run it under nsenter --net=/run/netns/NAME, which " \
+	"keeps the host's /sys/fs/bpf, or give --pin-path on a persistent "  \
+	"bpffs"
+
+static int not_bpffs(const char *path)
+{
+	if (!mount_ns_of_init())
+		return xlb_err(ENOTSUP, "%s is not on a BPF filesystem: %s",
+			       path, BPFFS_HINT_PRIVATE);
+	return xlb_err(ENOTSUP,
+		       "%s is not on a BPF filesystem (mount -t bpf bpf "
+		       "/sys/fs/bpf)",
+		       path);
+}
+
+/*
+ * Pins on a bpffs that only this mount namespace sees (one mounted inside
+ * ip netns exec) die with the last process in it: the XDP program would
+ * vanish as soon as the command returns. Such a bpffs is refused.
+ */
+static int check_bpffs_shared(const char *path)
+{
+	char line[1024], want[32];
+	bool shared = false;
+	struct stat st;
+	FILE *f;
+
+	if (mount_ns_of_init())
+		return 0;
+	if (stat(path, &st))
+		return xlb_errno(errno, "%s", path);
+	f = fopen("/proc/1/mountinfo", "r");
+	if (!f)
+		return 0; /* cannot tell: do not refuse */
+	snprintf(want, sizeof(want), " %u:%u ", major(st.st_dev),
+		 minor(st.st_dev));
+	while (!shared && fgets(line, sizeof(line), f))
+		shared = strstr(line, want) && strstr(line, " - bpf ");
+	fclose(f);
+	if (!shared)
+		return xlb_err(EXDEV,
+			       "%s is on a BPF filesystem no other mount "
+			       "namespace shares, so its pins would vanish "
+			       "with this command: %s",
+			       path, BPFFS_HINT_PRIVATE);
+	return 0;
 }
 
 static int check_bpffs(const char *path)
@@ -134,26 +235,109 @@ static int check_bpffs(const char *path)
 	if (statfs(path, &fs))
 		return xlb_errno(errno, "%s", path);
 	if (fs.f_type != BPF_FS_MAGIC)
-		return xlb_err(ENOTSUP,
-			       "%s is not on a BPF filesystem (mount -t bpf "
-			       "bpf "
-			       "/sys/fs/bpf)",
-			       path);
+		return not_bpffs(path);
+	return check_bpffs_shared(path);
+}
+
+/*
+ * Whoever may write the pin directory, or rename or remove it, controls the
+ * instance: they could hold the lock, swap maps or delete the link pins. So
+ * the directory must be writable by its owner only, and each parent up to
+ * the bpffs root owned by the caller or root, and sticky if others may
+ * write it (the default bpffs root is 1777, like /tmp). Readers accept a
+ * directory of root's or their own (group read-only monitoring); writers
+ * only their own (xlb_check_writer).
+ */
+static int check_owner(const char *what, const struct stat *st, bool parent)
+{
+	uid_t me = geteuid();
+
+	if (st->st_uid != me && st->st_uid != 0)
+		return xlb_err(EPERM,
+			       "refusing %s: %s owned by uid %u, not by uid %u "
+			       "or root (xlb creates its pin directory itself, "
+			       "mode 0700)",
+			       what, parent ? "a parent is" : "it is",
+			       st->st_uid, me);
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !(parent && (st->st_mode & S_ISVTX)))
+		return xlb_err(EPERM,
+			       "refusing %s: mode %04o lets group or others "
+			       "write it (chmod go-w)",
+			       what, st->st_mode & 07777);
 	return 0;
+}
+
+int xlb_check_writer(struct xlb *xlb)
+{
+	struct stat st;
+
+	if (fstat(xlb->dir_fd, &st))
+		return xlb_errno(errno, "%s", xlb->pin_dir);
+	if (st.st_uid != geteuid())
+		return xlb_err(EPERM,
+			       "refusing to write to %s: it is owned by uid "
+			       "%u, "
+			       "not by uid %u (remove it; xlb creates its pin "
+			       "directory itself, mode 0700)",
+			       xlb->pin_dir, st.st_uid, geteuid());
+	return 0;
+}
+
+static int check_ownership(int dir_fd, const char *pin_dir)
+{
+	char buf[PATH_MAX], what[PATH_MAX + 32], *slash;
+	struct statfs fs;
+	struct stat st;
+	int err;
+
+	if (fstat(dir_fd, &st))
+		return xlb_errno(errno, "%s", pin_dir);
+	err = check_owner(pin_dir, &st, false);
+	snprintf(buf, sizeof(buf), "%s", pin_dir);
+	while (!err) {
+		slash = strrchr(buf, '/');
+		if (!slash)
+			snprintf(buf, sizeof(buf), "."); /* relative: the cwd */
+		else if (slash == buf)
+			buf[1] = '\0';
+		else
+			*slash = '\0';
+		if (statfs(buf, &fs) || fs.f_type != BPF_FS_MAGIC)
+			break;
+		if (stat(buf, &st))
+			return xlb_errno(errno, "%s", buf);
+		snprintf(what, sizeof(what), "%s (parent %s)", pin_dir, buf);
+		err = check_owner(what, &st, true);
+		if (!strcmp(buf, "/") || !strcmp(buf, "."))
+			break;
+	}
+	return err;
 }
 
 static int open_dir(struct xlb *xlb)
 {
+	struct stat st;
 	int err;
 
-	xlb->dir_fd = open(xlb->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	xlb->dir_fd = open(xlb->pin_dir,
+			   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (xlb->dir_fd < 0) {
 		if (errno == ENOENT)
 			return xlb_err(ENOENT, "no xlb instance at %s",
 				       xlb->pin_dir);
+		if (errno == ELOOP || errno == ENOTDIR)
+			return xlb_err(ENOTDIR,
+				       "refusing %s: not a directory (a "
+				       "symbolic link?)",
+				       xlb->pin_dir);
 		return xlb_errno(errno, "%s", xlb->pin_dir);
 	}
 	err = check_bpffs(xlb->pin_dir);
+	if (!err)
+		err = check_ownership(xlb->dir_fd, xlb->pin_dir);
+	if (!err && fstat(xlb->dir_fd, &st))
+		err = xlb_errno(errno, "%s", xlb->pin_dir);
 	return err;
 }
 
@@ -166,42 +350,9 @@ static int pin_path(const struct xlb *xlb, const char *name, char *buf,
 	return 0;
 }
 
-static int read_meta(struct xlb *xlb)
-{
-	char path[PATH_MAX];
-	__u32 zero = 0;
-	int fd, err;
-
-	err = pin_path(xlb, XLB_MAP_META, path, sizeof(path));
-	if (err)
-		return err;
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return xlb_err(ENOENT, "no xlb instance at %s",
-				       xlb->pin_dir);
-		return xlb_errno(errno, "open %s", path);
-	}
-	err = bpf_map_lookup_elem(fd, &zero, &xlb->meta);
-	if (err) {
-		err = xlb_errno(errno, "read %s (is it xlb's?)", path);
-		close(fd);
-		return err;
-	}
-	xlb->fds[MAP_META] = fd;
-	if (xlb->meta.magic != XLB_META_MAGIC)
-		return xlb_err(EPROTO, "%s is not an xlb metadata map", path);
-	if (xlb->meta.layout_version != XLB_LAYOUT_VERSION)
-		return xlb_err(EPROTO,
-			       "pins at %s have layout version %u; this xlb "
-			       "speaks version %u: remove them with the xlb "
-			       "that made them (xlbctl detach --all)",
-			       xlb->pin_dir, xlb->meta.layout_version,
-			       XLB_LAYOUT_VERSION);
-	return 0;
-}
-
-static int open_map(struct xlb *xlb, enum xlb_map_id id)
+/* Opens one pin and checks it against its definition; reads nothing. */
+static int open_checked(struct xlb *xlb, enum xlb_map_id id,
+			const struct map_shape *want)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -212,31 +363,102 @@ static int open_map(struct xlb *xlb, enum xlb_map_id id)
 	if (err)
 		return err;
 	fd = bpf_obj_get(path);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == ENOENT && id == MAP_META)
+			return -ENOENT;
 		return xlb_errno(errno, "open %s", path);
+	}
 	xlb->fds[id] = fd;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return xlb_errno(errno, "inspect %s", path);
-	if (info.type != map_shapes[id].type ||
-	    info.key_size != map_shapes[id].key_size ||
-	    info.value_size != map_shapes[id].value_size)
+		return xlb_errno(errno, "inspect %s (is it a map?)", path);
+	if (info.type != want->type || info.key_size != want->key_size ||
+	    info.value_size != want->value_size ||
+	    info.max_entries != want->max_entries ||
+	    info.map_flags != want->flags)
 		return xlb_err(EPROTO,
-			       "%s has type %u, key %u and value %u bytes; "
-			       "expected type %u, key %u, value %u bytes",
+			       "%s has type %u, key %u, value %u bytes, %u "
+			       "entries, flags 0x%x; expected type %u, key "
+			       "%u, value %u bytes, %u entries, flags 0x%x",
 			       path, info.type, info.key_size, info.value_size,
-			       map_shapes[id].type, map_shapes[id].key_size,
-			       map_shapes[id].value_size);
+			       info.max_entries, info.map_flags, want->type,
+			       want->key_size, want->value_size,
+			       want->max_entries, want->flags);
+	xlb->map_ids[id] = info.id;
+	return 0;
+}
+
+static bool any_map_pinned(const struct xlb *xlb)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < MAP_COUNT; i++)
+		if (!pin_path(xlb, xlb_map_names[i], path, sizeof(path)) &&
+		    !access(path, F_OK))
+			return true;
+	return !pin_path(xlb, META_PIN_NEW, path, sizeof(path)) &&
+	       !access(path, F_OK);
+}
+
+static int unfinished(const struct xlb *xlb)
+{
+	return xlb_err(ENOENT,
+		       "the instance at %s is unfinished (its creation was "
+		       "interrupted): xlbctl attach or xlbctl detach --all "
+		       "removes it",
+		       xlb->pin_dir);
+}
+
+static int read_meta(struct xlb *xlb, const struct map_shape *shapes)
+{
+	static const struct xlb_meta blank;
+	__u32 zero = 0;
+	int err;
+
+	err = open_checked(xlb, MAP_META, &shapes[MAP_META]);
+	if (err == -ENOENT)
+		return any_map_pinned(xlb)
+			       ? unfinished(xlb)
+			       : xlb_err(ENOENT, "no xlb instance at %s",
+					 xlb->pin_dir);
+	if (err)
+		return err;
+	/* The value size is checked: the read fits xlb->meta. */
+	if (bpf_map_lookup_elem(xlb->fds[MAP_META], &zero, &xlb->meta))
+		return xlb_errno(errno, "read %s/%s", xlb->pin_dir,
+				 XLB_MAP_META);
+	if (!memcmp(&xlb->meta, &blank, sizeof(blank)))
+		return unfinished(
+			xlb); /* pinned, never written: a killed creator */
+	if (xlb->meta.magic != XLB_META_MAGIC)
+		return xlb_err(EPROTO, "%s/%s is not an xlb metadata map",
+			       xlb->pin_dir, XLB_MAP_META);
+	if (xlb->meta.layout_version != XLB_LAYOUT_VERSION)
+		return xlb_err(EPROTO,
+			       "pins at %s have layout version %u; this xlb "
+			       "speaks version %u: remove them with the xlb "
+			       "that made them (xlbctl detach --all)",
+			       xlb->pin_dir, xlb->meta.layout_version,
+			       XLB_LAYOUT_VERSION);
 	return 0;
 }
 
 static int adopt(struct xlb *xlb)
 {
+	struct map_shape shapes[MAP_COUNT];
 	int err;
 
-	err = read_meta(xlb);
+	err = shapes_load(shapes);
+	if (!err)
+		err = read_meta(xlb, shapes);
+	if (err)
+		return err;
+	/* The sizes chosen at creation are the ones the meta entry records. */
+	shapes[MAP_CONNS].max_entries = xlb->meta.conn_table_size;
+	shapes[MAP_VIPS].max_entries = xlb->meta.max_vips;
+	shapes[MAP_BACKENDS].max_entries = xlb->meta.max_backends;
 	for (int i = 0; !err && i < MAP_COUNT; i++)
 		if (i != MAP_META)
-			err = open_map(xlb, i);
+			err = open_checked(xlb, i, &shapes[i]);
 	if (err)
 		return err;
 	xlb->ncpus = libbpf_num_possible_cpus();
@@ -265,6 +487,64 @@ int xlb_open(const char *pin_dir, struct xlb **out)
 	return 0;
 }
 
+/* The id of the map pinned at path, 0 when there is none. */
+static __u32 pinned_id(const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+int xlb_verify(struct xlb *xlb)
+{
+	char path[PATH_MAX], why[512];
+	struct xlb *fresh;
+	bool same = true;
+	int err;
+
+	for (int i = 0; same && i < MAP_COUNT; i++)
+		same = !pin_path(xlb, xlb_map_names[i], path, sizeof(path)) &&
+		       pinned_id(path) == xlb->map_ids[i];
+	if (same)
+		return 0;
+	for (size_t i = 0; i < sizeof(xlb->dirty) / sizeof(xlb->dirty[0]); i++)
+		if (xlb->dirty[i])
+			return xlb_err(ESTALE,
+				       "the instance at %s was replaced after "
+				       "this change began: nothing was "
+				       "committed",
+				       xlb->pin_dir);
+	err = xlb_open(xlb->pin_dir, &fresh);
+	if (err) {
+		snprintf(why, sizeof(why), "%s", xlb_errmsg());
+		return xlb_err(ESTALE,
+			       "the maps this handle opened at %s are no "
+			       "longer pinned there, and reopening failed: %s",
+			       xlb->pin_dir, why);
+	}
+	/* Take over the new instance's maps; the lock stays ours. */
+	close_maps(xlb);
+	memcpy(xlb->fds, fresh->fds, sizeof(xlb->fds));
+	memcpy(xlb->map_ids, fresh->map_ids, sizeof(xlb->map_ids));
+	xlb->meta = fresh->meta;
+	xlb->ncpus = fresh->ncpus;
+	if (xlb->dir_fd >= 0)
+		close(xlb->dir_fd);
+	xlb->dir_fd = fresh->dir_fd;
+	for (int i = 0; i < MAP_COUNT; i++)
+		fresh->fds[i] = -1;
+	fresh->dir_fd = -1;
+	xlb_close(fresh);
+	return 0;
+}
+
 /*
  * The nearest existing ancestor of path must be on bpffs: a pin directory
  * elsewhere could never hold pins, so none is created there.
@@ -285,12 +565,8 @@ static int check_bpffs_ancestor(const char *path)
 			*slash = '\0';
 	}
 	if (fs.f_type != BPF_FS_MAGIC)
-		return xlb_err(ENOTSUP,
-			       "%s is not on a BPF filesystem (mount -t bpf "
-			       "bpf "
-			       "/sys/fs/bpf)",
-			       buf);
-	return 0;
+		return not_bpffs(buf);
+	return check_bpffs_shared(buf);
 }
 
 /* Creates path and its parents; *made says whether path itself was new. */
@@ -315,14 +591,47 @@ static int mkdir_parents(const char *path, bool *made)
 	return 0;
 }
 
-/* Map pins without xlb_meta: a creation that died part-way. */
-static void remove_partial_pins(struct xlb *xlb)
+/* A link pin means a live attachment may hang on it: never remove those. */
+static int count_link_pins(const struct xlb *xlb, size_t *n)
+{
+	size_t prefix = strlen(XLB_LINK_PIN_PREFIX);
+	struct dirent *de;
+	DIR *dir;
+
+	*n = 0;
+	dir = opendir(xlb->pin_dir);
+	if (!dir)
+		return xlb_errno(errno, "read %s", xlb->pin_dir);
+	while ((de = readdir(dir)))
+		*n += !strncmp(de->d_name, XLB_LINK_PIN_PREFIX, prefix);
+	closedir(dir);
+	return 0;
+}
+
+/* Removes what an interrupted creation left: map pins, no (valid) meta. */
+static int remove_unfinished(struct xlb *xlb)
 {
 	char path[PATH_MAX];
+	size_t links;
+	int err;
 
+	err = count_link_pins(xlb, &links);
+	if (err)
+		return err;
+	if (links)
+		return xlb_err(EBUSY,
+			       "%s has no valid xlb_meta but %zu link pins: "
+			       "not removing it (inspect it with bpftool)",
+			       xlb->pin_dir, links);
+	close_maps(xlb);
 	for (int i = 0; i < MAP_COUNT; i++)
-		if (!pin_path(xlb, xlb_map_names[i], path, sizeof(path)))
-			unlink(path);
+		if (!pin_path(xlb, xlb_map_names[i], path, sizeof(path)) &&
+		    unlink(path) && errno != ENOENT)
+			return xlb_errno(errno, "remove %s", path);
+	if (!pin_path(xlb, META_PIN_NEW, path, sizeof(path)) && unlink(path) &&
+	    errno != ENOENT)
+		return xlb_errno(errno, "remove %s", path);
+	return 0;
 }
 
 /* Sizes as the kernel made them: it rounds a per-CPU LRU up to the CPUs. */
@@ -358,19 +667,25 @@ static int write_initial_state(const struct xlb_bpf *skel,
 	if (bpf_map__update_elem(skel->maps.xlb_config, &zero, sizeof(zero),
 				 &cfg, sizeof(cfg), BPF_ANY))
 		return xlb_errno(errno, "write %s", XLB_MAP_CONFIG);
-	/* Last: a meta entry marks the instance complete. */
 	if (bpf_map__update_elem(skel->maps.xlb_meta, &zero, sizeof(zero),
 				 &meta, sizeof(meta), BPF_ANY))
 		return xlb_errno(errno, "write %s", XLB_MAP_META);
 	return 0;
 }
 
+/*
+ * libbpf pins every map at load. xlb_meta is pinned under a temporary name
+ * and renamed into place only once the initial state is written, so an
+ * instance with xlb_meta is complete, and one killed part-way has none
+ * (remove_unfinished cleans it up under the lock).
+ */
 static int create_maps(struct xlb *xlb, const struct xlb_create_opts *opts)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts,
 		    .pin_root_path = xlb->pin_dir);
 	__u32 conns = opts->conn_table_size ? opts->conn_table_size
 					    : XLB_CONN_TABLE_DEFAULT;
+	char meta_new[PATH_MAX], meta_path[PATH_MAX];
 	struct xlb_bpf *skel;
 	int err;
 
@@ -382,21 +697,32 @@ static int create_maps(struct xlb *xlb, const struct xlb_create_opts *opts)
 	if (opts->udp_timeout_s > XLB_UDP_TIMEOUT_MAX_S)
 		return xlb_err(EINVAL, "UDP timeout %u s is above %u s",
 			       opts->udp_timeout_s, XLB_UDP_TIMEOUT_MAX_S);
+	err = pin_path(xlb, META_PIN_NEW, meta_new, sizeof(meta_new));
+	if (!err)
+		err = pin_path(xlb, XLB_MAP_META, meta_path, sizeof(meta_path));
+	if (!err)
+		err = remove_unfinished(xlb);
+	if (err)
+		return err;
 
-	remove_partial_pins(xlb);
 	skel = xlb_bpf__open_opts(&open_opts);
 	if (!skel)
 		return xlb_errno(errno, "open the BPF object");
 	bpf_map__set_max_entries(skel->maps.xlb_conns, conns);
+	bpf_map__set_pin_path(skel->maps.xlb_meta, meta_new);
 	err = xlb_bpf__load(skel);
-	if (err) {
+	if (err)
 		err = xlb_err(-err, "load the data plane: %s",
 			      xlb_libbpf_last_message());
-		remove_partial_pins(xlb);
-	} else {
+	if (!err) {
+		xlb_failpoint("create-before-meta");
 		err = write_initial_state(skel, opts);
 	}
+	if (!err && rename(meta_new, meta_path))
+		err = xlb_errno(errno, "pin %s", meta_path);
 	xlb_bpf__destroy(skel);
+	if (err)
+		remove_unfinished(xlb);
 	return err;
 }
 
@@ -414,36 +740,66 @@ int xlb_create(const char *pin_dir, const struct xlb_create_opts *opts,
 	xlb = handle_new(pin_dir);
 	if (!xlb)
 		return xlb_err(ENOMEM, "out of memory");
+	/* The lock first: it serialises creators and removers. */
 	err = check_bpffs_ancestor(pin_dir);
+	if (!err)
+		err = xlb_lock_acquire(xlb,
+				       opts->lock_timeout_ms
+					       ? opts->lock_timeout_ms
+					       : XLB_LOCK_TIMEOUT_DEFAULT_MS);
 	if (!err)
 		err = mkdir_parents(pin_dir, &made_dir);
 	if (!err)
 		err = open_dir(xlb);
 	if (!err)
-		err = xlb_lock(xlb, opts->lock_timeout_ms
-					    ? opts->lock_timeout_ms
-					    : XLB_LOCK_TIMEOUT_DEFAULT_MS);
+		err = xlb_check_writer(xlb);
 	if (!err) {
-		err = read_meta(xlb);
-		if (err == -ENOENT)
+		err = adopt(xlb);
+		if (err == -ENOENT) {
+			close_maps(xlb);
 			err = create_maps(xlb, opts);
-		if (!err) {
-			for (int i = 0; i < MAP_COUNT; i++) {
-				if (xlb->fds[i] >= 0)
-					close(xlb->fds[i]);
-				xlb->fds[i] = -1;
-			}
-			err = adopt(xlb);
+			if (!err)
+				err = adopt(xlb);
 		}
 	}
 	if (err) {
-		xlb_close(xlb);
 		if (made_dir)
 			rmdir(pin_dir); /* leave no trace of a failed creation */
+		xlb_close(xlb);
 		return err;
 	}
 	*out = xlb;
 	return 0;
+}
+
+int xlb_remove_unfinished(const char *pin_dir, int lock_timeout_ms)
+{
+	struct xlb *xlb;
+	int err;
+
+	libbpf_quiet();
+	xlb = handle_new(pin_dir);
+	if (!xlb)
+		return xlb_err(ENOMEM, "out of memory");
+	err = xlb_lock_acquire(xlb, lock_timeout_ms
+					    ? lock_timeout_ms
+					    : XLB_LOCK_TIMEOUT_DEFAULT_MS);
+	if (!err)
+		err = open_dir(xlb);
+	if (!err)
+		err = xlb_check_writer(xlb);
+	if (!err) {
+		err = adopt(xlb);
+		if (!err)
+			err = xlb_err(EEXIST, "%s is a complete instance",
+				      pin_dir);
+		else if (err == -ENOENT && any_map_pinned(xlb))
+			err = remove_unfinished(xlb);
+	}
+	if (!err && rmdir(pin_dir) && errno != ENOENT)
+		err = xlb_errno(errno, "remove %s", pin_dir);
+	xlb_close(xlb);
+	return err;
 }
 
 int xlb_destroy(struct xlb *xlb)
@@ -459,8 +815,12 @@ int xlb_destroy(struct xlb *xlb)
 	err = xlb_attachments(xlb, &att, &n);
 	if (err)
 		return err;
+	/* All or nothing: check every attachment may go before the first. */
 	for (size_t i = 0; i < n && !err; i++)
-		err = xlb_detach(xlb, att[i].ifname);
+		if (att[i].elsewhere)
+			err = xlb_detach_attachment(xlb, &att[i]);
+	for (size_t i = 0; i < n && !err; i++)
+		err = xlb_detach_attachment(xlb, &att[i]);
 	free(att);
 	if (err)
 		return err;
@@ -470,6 +830,8 @@ int xlb_destroy(struct xlb *xlb)
 		if (unlink(path) && errno != ENOENT)
 			return xlb_errno(errno, "remove %s", path);
 	}
+	if (!pin_path(xlb, META_PIN_NEW, path, sizeof(path)))
+		unlink(path);
 	if (rmdir(xlb->pin_dir) && errno != ENOENT)
 		return xlb_errno(errno, "remove %s", xlb->pin_dir);
 	return 0;

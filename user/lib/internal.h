@@ -28,9 +28,11 @@ enum xlb_map_id {
 
 struct xlb {
 	char pin_dir[PATH_MAX];
-	int dir_fd; /* the pin directory itself: flock()ed as the writer lock */
+	int dir_fd;  /* the pin directory, as checked when it was opened */
+	int lock_fd; /* the lock file under XLB_LOCK_DIR while locked */
 	bool locked;
 	int fds[MAP_COUNT];
+	__u32 map_ids[MAP_COUNT]; /* of the maps opened: xlb_verify compares */
 	struct xlb_meta meta;
 	int ncpus;
 	/* VIP ids whose tables this handle changed and must rebuild. */
@@ -51,6 +53,14 @@ const char *xlb_libbpf_last_message(void);
 
 /* -ENOLCK unless the caller holds the writer lock. */
 int xlb_require_lock(struct xlb *xlb, const char *what);
+/* Takes the lock file of xlb->pin_dir without checking any open maps. */
+int xlb_lock_acquire(struct xlb *xlb, int timeout_ms);
+/* -EPERM unless the caller's euid owns the pin directory. */
+int xlb_check_writer(struct xlb *xlb);
+/* Test hook: raises SIGKILL when $XLB_FAILPOINT is name. */
+void xlb_failpoint(const char *name);
+/* Detaches one attachment of xlb_attachments() and removes its pin. */
+int xlb_detach_attachment(struct xlb *xlb, const struct xlb_attachment *a);
 
 /* All pairs (in use or not), weights and states in one read each. */
 struct pair_snapshot {

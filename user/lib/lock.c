@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The writer lock: flock() on the pin directory. The kernel drops it when the
- * holder exits, so a killed writer never leaves it behind.
+ * The writer lock: flock() on a file under XLB_LOCK_DIR named after the pin
+ * path, not on the pin directory. Its identity outlives the instance, so a
+ * writer that waited while the instance was removed and created again locks
+ * the same thing as everyone else and then finds (xlb_verify) that its maps
+ * are no longer the pinned ones. The kernel drops the lock when the holder
+ * exits, so a killed writer never leaves it behind. Lock files are never
+ * removed: unlinking one while others wait on it would split the lock.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -50,47 +57,196 @@ static int lock_holder(int fd, char *comm, size_t len)
 	return pid;
 }
 
-int xlb_lock(struct xlb *xlb, int timeout_ms)
+/*
+ * The pin path made absolute and lexically normal (no "//", ".", "..", or
+ * trailing "/"), so that every spelling of one directory names one lock.
+ */
+static int normal_path(const char *pin_dir, char *out, size_t len)
+{
+	char buf[PATH_MAX], *save = NULL, *part;
+	size_t n = 0;
+
+	if (pin_dir[0] == '/') {
+		snprintf(buf, sizeof(buf), "%s", pin_dir);
+	} else {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)))
+			return xlb_errno(errno, "getcwd");
+		if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", cwd, pin_dir) >=
+		    sizeof(buf))
+			return xlb_err(ENAMETOOLONG, "%s is too long", pin_dir);
+	}
+	out[0] = '\0';
+	for (part = strtok_r(buf, "/", &save); part;
+	     part = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(part, "."))
+			continue;
+		if (!strcmp(part, "..")) {
+			char *slash = strrchr(out, '/');
+
+			n = slash ? (size_t)(slash - out) : 0;
+			out[n] = '\0';
+			continue;
+		}
+		if (n + strlen(part) + 2 > len)
+			return xlb_err(ENAMETOOLONG, "%s is too long", pin_dir);
+		n += snprintf(out + n, len - n, "/%s", part);
+	}
+	if (!n)
+		snprintf(out, len, "/");
+	return 0;
+}
+
+/*
+ * XLB_LOCK_DIR/<path, "/" as "-" and anything unusual as \xNN>.lock. Two
+ * paths that differ only in "/" against "-" share a lock: harmless.
+ */
+int xlb_lock_path(const char *pin_dir, char *out, size_t len)
+{
+	char norm[PATH_MAX];
+	size_t n;
+	int err;
+
+	err = normal_path(pin_dir, norm, sizeof(norm));
+	if (err)
+		return err;
+	n = snprintf(out, len, "%s/", XLB_LOCK_DIR);
+	for (const char *p = norm + 1; *p && n + 5 < len; p++) {
+		unsigned char c = *p;
+
+		if (c == '/')
+			out[n++] = '-';
+		else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			 (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+			 c == '-')
+			out[n++] = c;
+		else
+			n += snprintf(out + n, len - n, "\\x%02x", c);
+	}
+	if (n + 6 >= len)
+		return xlb_err(ENAMETOOLONG, "lock name for %s is too long",
+			       pin_dir);
+	snprintf(out + n, len - n, ".lock");
+	return 0;
+}
+
+/* Only its owner may write where the locks live, or anyone could hold one. */
+static int lock_dir_ready(void)
+{
+	struct stat st;
+
+	if (mkdir(XLB_LOCK_DIR, 0700) && errno != EEXIST)
+		return xlb_errno(errno, "create %s", XLB_LOCK_DIR);
+	if (lstat(XLB_LOCK_DIR, &st))
+		return xlb_errno(errno, "%s", XLB_LOCK_DIR);
+	if (!S_ISDIR(st.st_mode))
+		return xlb_err(ENOTDIR, "%s is not a directory", XLB_LOCK_DIR);
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return xlb_err(EPERM,
+			       "%s is owned by uid %u with mode %04o: it must "
+			       "be owned by uid %u and writable by no one "
+			       "else",
+			       XLB_LOCK_DIR, st.st_uid, st.st_mode & 07777,
+			       geteuid());
+	return 0;
+}
+
+static int open_lock_file(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return xlb_errno(errno, "open the lock %s", path);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		close(fd);
+		return xlb_err(EPERM, "%s is not a lock file of uid %u", path,
+			       geteuid());
+	}
+	return fd;
+}
+
+static int lock_busy(struct xlb *xlb, int fd, int timeout_ms)
+{
+	char comm[32];
+	int pid = lock_holder(fd, comm, sizeof(comm));
+
+	if (pid && comm[0])
+		return xlb_err(EAGAIN,
+			       "%s is locked by another writer (pid %d, %s) "
+			       "for over %d ms",
+			       xlb->pin_dir, pid, comm, timeout_ms);
+	if (pid)
+		return xlb_err(EAGAIN,
+			       "%s is locked by another writer (pid %d) for "
+			       "over %d ms",
+			       xlb->pin_dir, pid, timeout_ms);
+	return xlb_err(EAGAIN, "%s is locked by another writer for over %d ms",
+		       xlb->pin_dir, timeout_ms);
+}
+
+int xlb_lock_acquire(struct xlb *xlb, int timeout_ms)
 {
 	struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
-	char comm[32];
-	int waited = 0, pid;
+	char path[PATH_MAX];
+	int waited = 0, fd, err;
 
 	if (xlb->locked)
 		return 0;
-	while (flock(xlb->dir_fd, LOCK_EX | LOCK_NB)) {
-		if (errno != EWOULDBLOCK)
-			return xlb_errno(errno, "lock %s", xlb->pin_dir);
+	err = lock_dir_ready();
+	if (!err)
+		err = xlb_lock_path(xlb->pin_dir, path, sizeof(path));
+	if (err)
+		return err;
+	fd = open_lock_file(path);
+	if (fd < 0)
+		return fd;
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK) {
+			err = xlb_errno(errno, "lock %s", path);
+			close(fd);
+			return err;
+		}
 		if (waited >= timeout_ms) {
-			pid = lock_holder(xlb->dir_fd, comm, sizeof(comm));
-			if (pid && comm[0])
-				return xlb_err(EAGAIN,
-					       "%s is locked by another writer "
-					       "(pid %d, %s) for over %d ms",
-					       xlb->pin_dir, pid, comm,
-					       timeout_ms);
-			if (pid)
-				return xlb_err(EAGAIN,
-					       "%s is locked by another writer "
-					       "(pid %d) for over %d ms",
-					       xlb->pin_dir, pid, timeout_ms);
-			return xlb_err(EAGAIN,
-				       "%s is locked by another writer for "
-				       "over %d ms",
-				       xlb->pin_dir, timeout_ms);
+			err = lock_busy(xlb, fd, timeout_ms);
+			close(fd);
+			return err;
 		}
 		nanosleep(&pause, NULL);
 		waited += 10;
 	}
+	xlb->lock_fd = fd;
 	xlb->locked = true;
 	return 0;
+}
+
+int xlb_lock(struct xlb *xlb, int timeout_ms)
+{
+	int err;
+
+	if (xlb->locked)
+		return 0;
+	err = xlb_lock_acquire(xlb, timeout_ms);
+	if (err)
+		return err;
+	/* What we opened before waiting may have been removed meanwhile. */
+	err = xlb_verify(xlb);
+	if (!err)
+		err = xlb_check_writer(xlb);
+	if (err)
+		xlb_unlock(xlb);
+	return err;
 }
 
 void xlb_unlock(struct xlb *xlb)
 {
 	if (!xlb->locked)
 		return;
-	flock(xlb->dir_fd, LOCK_UN);
+	flock(xlb->lock_fd, LOCK_UN);
+	close(xlb->lock_fd);
+	xlb->lock_fd = -1;
 	xlb->locked = false;
 }
 

@@ -28,14 +28,14 @@ int xlb_resolve_mac(struct xlb *xlb, const union xlb_addr *addr, __u8 family,
 	 * ND request), then wait on each: a backend answers on one of them.
 	 */
 	for (size_t i = 0; i < n; i++) {
-		if (!att[i].ifindex)
+		if (!att[i].ifindex || att[i].elsewhere)
 			continue;
 		live++;
 		if (!xlb_neigh_lookup(att[i].ifindex, addr, family, mac, 0))
 			goto found;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!att[i].ifindex)
+		if (!att[i].ifindex || att[i].elsewhere)
 			continue;
 		err = xlb_neigh_lookup(att[i].ifindex, addr, family, mac,
 				       timeout_ms);

@@ -13,6 +13,7 @@
 #ifndef XLB_H
 #define XLB_H
 
+#include <limits.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,7 +36,14 @@ struct xlb_create_opts {
 	int lock_timeout_ms;   /* 0: XLB_LOCK_TIMEOUT_DEFAULT_MS */
 };
 
-/* Adopts the instance pinned at pin_dir; -ENOENT when there is none. */
+/*
+ * Adopts the instance pinned at pin_dir; -ENOENT when there is none or it is
+ * unfinished (a creation killed part-way). Refuses a pin directory that is
+ * not the caller's or that group or others may write (-EPERM), one on a
+ * bpffs no other mount namespace shares (-EXDEV), and pins whose type, key
+ * and value size, entries or flags differ from the BPF object's (-EPROTO),
+ * before reading any of them.
+ */
 int xlb_open(const char *pin_dir, struct xlb **out);
 /*
  * Adopts the instance at pin_dir or, when there is none, loads the data plane
@@ -46,8 +54,17 @@ int xlb_open(const char *pin_dir, struct xlb **out);
 int xlb_create(const char *pin_dir, const struct xlb_create_opts *opts,
 	       struct xlb **out);
 void xlb_close(struct xlb *xlb);
-/* Detaches every attachment and removes every pin and the directory. */
+/*
+ * Detaches every attachment and removes every pin and the directory; refuses
+ * (-EBUSY) while an attachment lives in another network namespace.
+ */
 int xlb_destroy(struct xlb *xlb);
+/*
+ * Removes what a creation killed part-way left at pin_dir (map pins without
+ * a valid xlb_meta, no link pins), under the writer lock. -ENOENT when
+ * nothing is there, -EEXIST when the instance is complete.
+ */
+int xlb_remove_unfinished(const char *pin_dir, int lock_timeout_ms);
 
 const char *xlb_pin_dir(const struct xlb *xlb);
 const struct xlb_meta *xlb_meta(const struct xlb *xlb);
@@ -56,10 +73,26 @@ int xlb_map_fd(const struct xlb *xlb, const char *name);
 /* --- Writer lock: one writer per pin directory at a time --- */
 
 #define XLB_LOCK_TIMEOUT_DEFAULT_MS 5000
+/* One lock file per pin path, named after it: it outlives the instance. */
+#define XLB_LOCK_DIR "/run/xlb"
 
-/* Waits up to timeout_ms; -EAGAIN naming the holder when it stays taken. */
+/*
+ * Waits up to timeout_ms; -EAGAIN naming the holder when it stays taken.
+ * Once held, checks the open maps are still the pinned ones (xlb_verify).
+ */
 int xlb_lock(struct xlb *xlb, int timeout_ms);
 void xlb_unlock(struct xlb *xlb);
+/* The lock file of a pin directory: XLB_LOCK_DIR/<escaped path>.lock */
+int xlb_lock_path(const char *pin_dir, char *out, size_t len);
+/*
+ * 0 when the maps this handle holds are still the ones pinned at its pin
+ * directory; when the instance was removed and created again, the handle
+ * takes the new one's maps and returns 0; -ESTALE when there is no valid
+ * instance there any more, or when this handle has uncommitted changes to
+ * the old one. A long-lived writer calls it at the start of each
+ * transaction, with the lock held.
+ */
+int xlb_verify(struct xlb *xlb);
 
 /* --- Attachments --- */
 
@@ -73,9 +106,16 @@ struct xlb_attach_opts {
 	bool force; /* replace another program attached to the interface */
 };
 
+/*
+ * An attachment is identified by (network namespace, ifindex): a pin whose
+ * link attaches in another namespace is listed with elsewhere set, and no
+ * call from this namespace replaces, detaches or removes it.
+ */
 struct xlb_attachment {
 	char ifname[IF_NAMESIZE];
-	int ifindex;
+	int ifindex;		/* 0: the device is gone (a stale pin) */
+	bool elsewhere;		/* attached in another network namespace */
+	char pin[NAME_MAX + 1]; /* its link pin's name in the pin directory */
 	enum xlb_xdp_mode mode;
 	__u32 prog_id;
 	__u32 link_id;

@@ -118,6 +118,22 @@ static int apply_option(int id, const char *arg, struct cli *cli, char *err,
 	case OPT_FORCE:
 		cli->force = true;
 		break;
+	case OPT_HASH_SEED: {
+		unsigned long long seed;
+		char *end;
+
+		errno = 0;
+		seed = strtoull(arg, &end, 0);
+		if (!*arg || *end || arg[0] == '-' || arg[0] == '+' || errno ||
+		    seed > 0xffffffffull)
+			return fail(err, len,
+				    "--hash-seed '%s' is not a number in [0, "
+				    "0xffffffff]",
+				    arg);
+		cli->hash_seed = seed;
+		cli->has_hash_seed = true;
+		break;
+	}
 	case OPT_ALL:
 		cli->all = true;
 		break;

@@ -54,6 +54,8 @@ struct cli {
 	bool all;	       /* detach --all, sync --all */
 	__u32 conn_table_size; /* 0: not given */
 	__u32 udp_timeout_s;   /* 0: not given */
+	__u32 hash_seed;
+	bool has_hash_seed;
 
 	/* vip, backend */
 	struct xlb_vip_key vip;

@@ -28,13 +28,14 @@ const struct option cli_long_options[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "hash-seed", required_argument, NULL, OPT_HASH_SEED },
 	{},
 };
 
 const struct command_spec cli_commands[] = {
 	{ CLI_ATTACH, "attach", "DEV", 1, 1,
 	  BIT(OPT_MODE) | BIT(OPT_FORWARD) | BIT(OPT_CONN_TABLE_SIZE) |
-		  BIT(OPT_UDP_TIMEOUT) | BIT(OPT_FORCE),
+		  BIT(OPT_UDP_TIMEOUT) | BIT(OPT_FORCE) | BIT(OPT_HASH_SEED),
 	  "attach xlb to interface DEV (the first attach creates the instance)",
 	  "  --mode native|generic   XDP mode (default native)\n"
 	  "  --forward l2dsr         forwarding mode (the only one so far)\n"
@@ -42,7 +43,11 @@ const struct command_spec cli_commands[] = {
 	  "                          instance is created (default 524288)\n"
 	  "  --udp-timeout S         UDP flow idle timeout, 1-86400 s "
 	  "(default 30)\n"
-	  "  --force                 replace another XDP program on DEV\n" },
+	  "  --force                 replace another XDP program on DEV\n"
+	  "  --hash-seed N           flow hash seed, 0-0xffffffff: the same "
+	  "on\n"
+	  "                          every LB host of one ECMP group (default\n"
+	  "                          random at creation)\n" },
 	{ CLI_DETACH, "detach", "DEV | --all", 0, 1, BIT(OPT_ALL),
 	  "detach from DEV; --all detaches everywhere and removes every pin",
 	  "" },

@@ -35,6 +35,7 @@ enum option_id {
 	OPT_COUNT,
 	OPT_DURATION,
 	OPT_DRY_RUN,
+	OPT_HASH_SEED,
 };
 
 #define BIT(opt) (1ul << ((opt)-OPT_PIN_PATH))

@@ -3,8 +3,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,10 +19,6 @@
 #include "report.h"
 #include "session.h"
 
-/*
- * A new pin directory must land on a BPF filesystem: check the nearest
- * existing ancestor before anything is created there.
- */
 /* Undoes a creation this command made when its attach failed. */
 static void undo_create(struct xlb *xlb, const struct stat *dir_before)
 {
@@ -44,11 +46,18 @@ static int open_or_create(const struct cli *cli, struct xlb **xlb,
 	struct xlb_create_opts opts = {
 		.conn_table_size = cli->conn_table_size,
 		.udp_timeout_s = cli->udp_timeout_s,
+		.hash_seed = cli->hash_seed,
 		.lock_timeout_ms = cli->lock_timeout_ms,
 	};
 	__u32 size;
 	int err, rc;
 
+	/* A random seed unless told: placement must not be predictable. */
+	if (!cli->has_hash_seed &&
+	    getrandom(&opts.hash_seed, sizeof(opts.hash_seed), 0) !=
+		    sizeof(opts.hash_seed))
+		return report(cli, -errno, "read a random hash seed: %s",
+			      strerror(errno));
 	*created = false;
 	*dir_existed = !stat(cli->pin_path, dir_before);
 	err = xlb_open(cli->pin_path, xlb);
@@ -77,6 +86,38 @@ static int open_or_create(const struct cli *cli, struct xlb **xlb,
 	return 0;
 }
 
+/*
+ * With VLAN offload on, the driver strips the 802.1Q tag before XDP sees the
+ * frame and XDP_TX sends it untagged: a warning with the fix, not a refusal
+ * (untagged VIP traffic is fine, and veth turns offload on by default).
+ */
+static void warn_vlan_offload(const char *ifname)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_GFLAGS };
+	struct ifreq ifr = { .ifr_data = (void *)&ev };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool rx, tx;
+
+	if (fd < 0)
+		return;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	rx = ev.data & ETH_FLAG_RXVLAN;
+	tx = ev.data & ETH_FLAG_TXVLAN;
+	if (!rx && !tx)
+		return;
+	fprintf(stderr,
+		"xlbctl: warning: %s has VLAN offload on (rxvlan %s, txvlan "
+		"%s): XDP does not see 802.1Q tags and XDP_TX sends tagged "
+		"VIP traffic untagged; if VIP traffic arrives tagged, run: "
+		"ethtool -K %s rxvlan off txvlan off\n",
+		ifname, rx ? "on" : "off", tx ? "on" : "off", ifname);
+}
+
 int cmd_attach(const struct cli *cli)
 {
 	struct xlb_attach_opts opts = { .mode = cli->mode,
@@ -94,16 +135,21 @@ int cmd_attach(const struct cli *cli)
 		return rc;
 	/* A new instance got its timeout at creation; an old one gets it now. */
 	err = xlb_config_get(xlb, &before);
-	if (!err && cli->udp_timeout_s && !created) {
-		cfg = before;
+	cfg = before;
+	if (cli->udp_timeout_s)
 		cfg.udp_timeout_ns = cli->udp_timeout_s * 1000000000ull;
+	if (cli->has_hash_seed)
+		cfg.hash_seed = cli->hash_seed;
+	if (!err && !created && memcmp(&cfg, &before, sizeof(cfg))) {
 		err = xlb_config_set(xlb, &cfg);
 		config_changed = !err;
 	}
 	if (!err)
 		err = xlb_attach(xlb, cli->ifname, &opts);
-	if (!err)
+	if (!err) {
+		warn_vlan_offload(cli->ifname);
 		return session_finish(cli, xlb, 0);
+	}
 
 	rc = report_lib(cli, err);
 	if (config_changed)
@@ -118,8 +164,17 @@ int cmd_attach(const struct cli *cli)
 int cmd_detach(const struct cli *cli)
 {
 	struct xlb *xlb;
-	int rc;
+	int rc, err;
 
+	/* A creation killed part-way left pins without xlb_meta: remove them. */
+	if (cli->all) {
+		err = xlb_remove_unfinished(cli->pin_path,
+					    cli->lock_timeout_ms);
+		if (!err)
+			return EXIT_OK;
+		if (err != -EEXIST && err != -ENOENT)
+			return report_lib(cli, err);
+	}
 	rc = session_open_writer(cli, &xlb);
 	if (rc)
 		return rc;
@@ -213,6 +268,8 @@ static const char *mode_name(const struct xlb_attachment *a)
 {
 	if (!a->ifindex)
 		return "gone"; /* a link pin whose interface was removed */
+	if (a->elsewhere)
+		return "other-netns"; /* another namespace's interface */
 	return a->mode == XLB_MODE_GENERIC ? "generic" : "native";
 }
 
@@ -257,8 +314,13 @@ static json_object *status_json(const struct cli *cli, const struct status *s)
 {
 	json_object *doc = json_object_new_object(), *o, *list;
 
+	char lock[PATH_MAX];
+
 	json_object_object_add(doc, "pin_path",
 			       json_object_new_string(cli->pin_path));
+	if (!xlb_lock_path(cli->pin_path, lock, sizeof(lock)))
+		json_object_object_add(doc, "lock",
+				       json_object_new_string(lock));
 	json_object_object_add(doc, "layout_version",
 			       json_object_new_int(s->meta->layout_version));
 	o = json_object_new_object();
@@ -296,6 +358,9 @@ static json_object *status_json(const struct cli *cli, const struct status *s)
 			json_object_new_string(s->att[i].ifname));
 		json_object_object_add(o, "ifindex",
 				       json_object_new_int(s->att[i].ifindex));
+		json_object_object_add(
+			o, "elsewhere",
+			json_object_new_boolean(s->att[i].elsewhere));
 		json_object_object_add(
 			o, "mode",
 			json_object_new_string(mode_name(&s->att[i])));
