@@ -97,3 +97,23 @@ void xlb_stats_free(struct xlb_stats *stats)
 	free(stats->scratch);
 	memset(stats, 0, sizeof(*stats));
 }
+
+int xlb_conn_capacity(struct xlb *xlb, struct xlb_conn_capacity *out)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(xlb->fds[MAP_CONNS], &info, &len))
+		return xlb_errno(errno, "inspect %s", XLB_MAP_CONNS);
+	memset(out, 0, sizeof(*out));
+	out->entries = info.max_entries;
+	out->cpus = xlb->ncpus > 0 ? xlb->ncpus : 1;
+	out->per_cpu_lru = info.map_flags & BPF_F_NO_COMMON_LRU;
+	/*
+	 * A per-CPU LRU gives each CPU its own share of the entries and never
+	 * lends them: flows that arrive on one CPU fit in that share.
+	 */
+	out->per_cpu = out->per_cpu_lru ? out->entries / out->cpus
+					: out->entries;
+	return 0;
+}

@@ -251,6 +251,22 @@ int xlb_txn_set_brain(struct xlb_txn *txn, const struct xlb_vip_key *vip,
 int xlb_txn_commit(struct xlb_txn *txn);
 void xlb_txn_free(struct xlb_txn *txn);
 
+/*
+ * What the connection table can hold. With BPF_F_NO_COMMON_LRU each CPU
+ * owns entries / cpus of it and never lends them, so flows whose packets
+ * all arrive on one CPU (skewed RX: one queue, or RSS on few CPUs) fit in
+ * per_cpu entries; beyond that, each insert on that CPU evicts one of its
+ * flows, established or not.
+ */
+struct xlb_conn_capacity {
+	__u32 entries; /* the map's size (the kernel rounds it to the CPUs) */
+	__u32 cpus;    /* possible CPUs */
+	__u32 per_cpu; /* what flows arriving on one CPU can hold */
+	bool per_cpu_lru;
+};
+
+int xlb_conn_capacity(struct xlb *xlb, struct xlb_conn_capacity *out);
+
 /* --- Counters, summed over CPUs --- */
 
 struct xlb_stats {

@@ -198,6 +198,7 @@ struct status {
 	size_t n_pairs, by_state[3]; /* down, active, draining */
 	char **pins;
 	size_t n_pins;
+	struct xlb_conn_capacity cap;
 };
 
 static int pin_cmp(const void *a, const void *b)
@@ -235,6 +236,8 @@ static int status_read(struct xlb *xlb, struct status *s)
 
 	s->meta = xlb_meta(xlb);
 	err = xlb_config_get(xlb, &s->config);
+	if (!err)
+		err = xlb_conn_capacity(xlb, &s->cap);
 	if (!err)
 		err = xlb_attachments(xlb, &s->att, &s->n_att);
 	if (!err)
@@ -282,6 +285,10 @@ static void status_text(const struct cli *cli, const struct status *s)
 	printf("limits    %u VIPs, %u backends, %u connections\n",
 	       s->meta->max_vips, s->meta->max_backends,
 	       s->meta->conn_table_size);
+	if (s->cap.per_cpu_lru)
+		printf("conns     %u per CPU on %u CPUs: flows arriving on one "
+		       "CPU fit in %u\n",
+		       s->cap.per_cpu, s->cap.cpus, s->cap.per_cpu);
 	printf("settings  UDP timeout %llu s, hash seed 0x%08x\n",
 	       (unsigned long long)(s->config.udp_timeout_ns / 1000000000ull),
 	       s->config.hash_seed);
@@ -330,6 +337,8 @@ static json_object *status_json(const struct cli *cli, const struct status *s)
 			       json_object_new_int(s->meta->max_backends));
 	json_object_object_add(o, "conn_table_size",
 			       json_object_new_int(s->meta->conn_table_size));
+	json_object_object_add(o, "conn_table_per_cpu",
+			       json_object_new_int64(s->cap.per_cpu));
 	json_object_object_add(doc, "limits", o);
 	json_object_object_add(
 		doc, "udp_timeout_s",
