@@ -7,7 +7,10 @@
 #include <linux/bpf.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -385,4 +388,310 @@ TEST(sync_refuses_a_weight_out_of_range_written_by_hand)
 		      strstr(xlb_errmsg(), "10.0.1.1"),
 	      "message: %s", xlb_errmsg());
 	CHECK(table_map_id(f, vip.id) == before, "a table was replaced");
+}
+
+/* --- issue 15: races, hostile pins and partial failures --- */
+
+static void close_handle(void *xlb)
+{
+	xlb_close(xlb);
+}
+
+/* For the fixture's teardown: its handle follows a re-created instance. */
+static void relock(void *f)
+{
+	xlb_lock(((struct fixture *)f)->xlb, 1000);
+}
+
+/* Destroys the instance at dir through a handle of its own. */
+static int destroy_at(const char *dir)
+{
+	struct xlb *x;
+	int err;
+
+	err = xlb_open(dir, &x);
+	if (!err)
+		err = xlb_lock(x, 1000);
+	if (!err)
+		err = xlb_destroy(x);
+	xlb_close(x);
+	return err;
+}
+
+TEST(a_writer_that_waited_through_a_recreation_writes_into_the_new_one)
+{
+	struct xlb_create_opts opts = { .conn_table_size = 65536 };
+	struct xlb_vip_entry *vips;
+	struct xlb_vip_key key;
+	struct fixture *f;
+	struct xlb *waiter, *again, *check;
+	size_t n;
+
+	FIXTURE(f, NULL);
+	test_defer(relock, f);
+	CHECK(!xlb_parse_vip("10.0.0.1:80/tcp", &key), "parse");
+	/* The waiter opened the maps, then waited for the lock... */
+	CHECK(!xlb_open(f->pin_dir, &waiter), "%s", xlb_errmsg());
+	test_defer(close_handle, waiter);
+	/* ...while the instance was destroyed and created anew. */
+	xlb_unlock(f->xlb);
+	CHECK(!destroy_at(f->pin_dir), "destroy: %s", xlb_errmsg());
+	CHECK(!xlb_create(f->pin_dir, &opts, &again), "%s", xlb_errmsg());
+	xlb_close(again);
+	CHECK(!xlb_lock(waiter, 1000), "%s", xlb_errmsg());
+	CHECK(!xlb_vip_add(waiter, &key, 0), "%s", xlb_errmsg());
+	CHECK(!xlb_commit(waiter), "%s", xlb_errmsg());
+	CHECK(!xlb_open(f->pin_dir, &check), "%s", xlb_errmsg());
+	test_defer(close_handle, check);
+	CHECK(!xlb_vip_list(check, &vips, &n), "%s", xlb_errmsg());
+	free(vips);
+	CHECK(n == 1,
+	      "the pinned instance has %zu VIPs, not 1: the write went "
+	      "to the removed one",
+	      n);
+}
+
+TEST(two_writers_never_hold_the_lock_of_one_pin_path_at_once)
+{
+	struct xlb_create_opts opts = { .conn_table_size = 65536 };
+	struct fixture *f;
+	struct xlb *old, *again, *fresh;
+	int err;
+
+	FIXTURE(f, NULL);
+	test_defer(relock, f);
+	CHECK(!xlb_open(f->pin_dir, &old), "%s", xlb_errmsg());
+	test_defer(close_handle, old);
+	xlb_unlock(f->xlb);
+	CHECK(!destroy_at(f->pin_dir), "destroy: %s", xlb_errmsg());
+	CHECK(!xlb_create(f->pin_dir, &opts, &again), "%s", xlb_errmsg());
+	test_defer(close_handle, again); /* holds the lock of the new one */
+	err = xlb_lock(old, 200);
+	CHECK(err == -EAGAIN,
+	      "a handle of the removed instance took the lock "
+	      "while the new one's creator holds it (%d)",
+	      err);
+	CHECK(!xlb_open(f->pin_dir, &fresh), "%s", xlb_errmsg());
+	test_defer(close_handle, fresh);
+	CHECK(xlb_lock(fresh, 200) == -EAGAIN, "second writer got the lock");
+}
+
+TEST(verify_follows_a_recreated_instance_and_reports_a_removed_one)
+{
+	struct xlb_create_opts opts = { .conn_table_size = 65536 };
+	struct fixture *f;
+	struct xlb *h, *again;
+	int before, err;
+
+	FIXTURE(f, NULL);
+	test_defer(relock, f);
+	CHECK(!xlb_open(f->pin_dir, &h), "%s", xlb_errmsg());
+	test_defer(close_handle, h);
+	CHECK(!xlb_verify(h), "fresh handle: %s", xlb_errmsg());
+	before = xlb_map_fd(h, XLB_MAP_VIPS);
+	xlb_unlock(f->xlb);
+	CHECK(!destroy_at(f->pin_dir), "destroy: %s", xlb_errmsg());
+	err = xlb_verify(h);
+	CHECK(err == -ESTALE, "verify of a removed instance returned %d", err);
+	CHECK(strstr(xlb_errmsg(), "no longer pinned"), "message: %s",
+	      xlb_errmsg());
+	CHECK(!xlb_create(f->pin_dir, &opts, &again), "%s", xlb_errmsg());
+	xlb_close(again);
+	CHECK(!xlb_verify(h), "verify after re-creation: %s", xlb_errmsg());
+	CHECK(xlb_map_fd(h, XLB_MAP_VIPS) >= 0, "no map after reopen");
+	(void)before;
+}
+
+/* Replaces the pin of map name by a map of the given shape. */
+static int pin_impostor(struct fixture *f, const char *name,
+			enum bpf_map_type type, __u32 key, __u32 value,
+			__u32 entries, __u32 flags)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags);
+	char path[160];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", f->pin_dir, name);
+	if (unlink(path))
+		return -errno;
+	fd = bpf_map_create(type, "impostor", key, value, entries, &o);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_pin(fd, path))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void restore_pin(struct fixture *f, const char *name)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", f->pin_dir, name);
+	unlink(path);
+	bpf_obj_pin(xlb_map_fd(f->xlb, name), path);
+}
+
+TEST(an_oversized_meta_value_is_refused_before_it_is_read)
+{
+	static __u8 big[4096];
+	struct xlb_meta meta;
+	struct fixture *f;
+	struct xlb *other;
+	__u32 zero = 0;
+	char path[160];
+	int fd, err;
+
+	FIXTURE(f, NULL);
+	CHECK(!bpf_map_lookup_elem(xlb_map_fd(f->xlb, XLB_MAP_META), &zero,
+				   &meta),
+	      "read meta");
+	memcpy(big, &meta, sizeof(meta)); /* a valid header, then more */
+	memset(big + sizeof(meta), 0x5a, sizeof(big) - sizeof(meta));
+	CHECK(!pin_impostor(f, XLB_MAP_META, BPF_MAP_TYPE_ARRAY, 4, sizeof(big),
+			    1, 0),
+	      "pin impostor");
+	snprintf(path, sizeof(path), "%s/%s", f->pin_dir, XLB_MAP_META);
+	fd = bpf_obj_get(path);
+	bpf_map_update_elem(fd, &zero, big, BPF_ANY);
+	close(fd);
+	err = xlb_open(f->pin_dir, &other);
+	restore_pin(f, XLB_MAP_META);
+	if (!err)
+		xlb_close(other);
+	CHECK(err == -EPROTO, "a 4096-byte meta was adopted (%d)", err);
+	CHECK(strstr(xlb_errmsg(), "value 4096 bytes"), "message: %s",
+	      xlb_errmsg());
+}
+
+TEST(a_conn_table_of_other_flags_or_size_is_refused)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct fixture *f;
+	struct xlb *other;
+	int err;
+
+	FIXTURE(f, NULL);
+	CHECK(!bpf_obj_get_info_by_fd(xlb_map_fd(f->xlb, XLB_MAP_CONNS), &info,
+				      &len),
+	      "inspect");
+	CHECK(!pin_impostor(f, XLB_MAP_CONNS, info.type, info.key_size,
+			    info.value_size, info.max_entries,
+			    info.map_flags ^ BPF_F_NO_COMMON_LRU),
+	      "pin impostor");
+	err = xlb_open(f->pin_dir, &other);
+	if (!err)
+		xlb_close(other);
+	CHECK(err == -EPROTO, "a conn table of other flags was adopted (%d)",
+	      err);
+	CHECK(strstr(xlb_errmsg(), XLB_MAP_CONNS), "%s", xlb_errmsg());
+	CHECK(!pin_impostor(f, XLB_MAP_CONNS, info.type, info.key_size,
+			    info.value_size, info.max_entries * 2,
+			    info.map_flags),
+	      "pin impostor");
+	err = xlb_open(f->pin_dir, &other);
+	restore_pin(f, XLB_MAP_CONNS);
+	if (!err)
+		xlb_close(other);
+	CHECK(err == -EPROTO, "a conn table of another size was adopted (%d)",
+	      err);
+}
+
+TEST(an_interrupted_creation_is_recognised_and_cleaned_up)
+{
+	struct xlb_create_opts opts = { .conn_table_size = 65536 };
+	static const struct xlb_meta blank;
+	struct fixture *f;
+	struct xlb *other;
+	__u32 zero = 0;
+	int err, status;
+	pid_t pid;
+
+	FIXTURE(f, NULL);
+	test_defer(relock, f);
+	/* What a creator killed between pinning and writing used to leave. */
+	CHECK(!bpf_map_update_elem(xlb_map_fd(f->xlb, XLB_MAP_META), &zero,
+				   &blank, BPF_ANY),
+	      "zero meta");
+	xlb_unlock(f->xlb);
+	err = xlb_open(f->pin_dir, &other);
+	CHECK(err == -ENOENT, "open of an unfinished instance returned %d",
+	      err);
+	CHECK(strstr(xlb_errmsg(), "unfinished"), "message: %s", xlb_errmsg());
+	CHECK(!xlb_remove_unfinished(f->pin_dir, 1000), "remove: %s",
+	      xlb_errmsg());
+	CHECK(access(f->pin_dir, F_OK), "the directory is still there");
+
+	/* A creator killed before its xlb_meta is pinned. */
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (!pid) {
+		struct xlb *x;
+
+		setenv("XLB_FAILPOINT", "create-before-meta", 1);
+		_exit(xlb_create(f->pin_dir, &opts, &x) ? 2 : 3);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid, "wait");
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	      "the creator was not killed at the failpoint (status %d)",
+	      status);
+	err = xlb_open(f->pin_dir, &other);
+	CHECK(err == -ENOENT && strstr(xlb_errmsg(), "unfinished"),
+	      "open after the kill: %d %s", err, xlb_errmsg());
+	/* The next creation cleans up and completes, under the lock. */
+	CHECK(!xlb_create(f->pin_dir, &opts, &other), "%s", xlb_errmsg());
+	xlb_close(other);
+	CHECK(!xlb_open(f->pin_dir, &other), "%s", xlb_errmsg());
+	xlb_close(other);
+}
+
+TEST(a_pin_directory_others_control_is_refused)
+{
+	struct xlb_create_opts opts = { .conn_table_size = 65536 };
+	char dir[96], child[128];
+	struct xlb *x;
+	int err;
+
+	if (geteuid() != 0)
+		SKIP("needs root");
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xlbtest-bpf-%d-own", getpid());
+	rmdir(dir);
+	CHECK(!mkdir(dir, 0700) && !chown(dir, 65534, 65534), "mkdir %s", dir);
+	err = xlb_create(dir, &opts, &x);
+	if (!err) {
+		xlb_destroy(x);
+		xlb_close(x);
+	}
+	CHECK(err == -EPERM, "a directory of uid 65534 was used (%d)", err);
+	CHECK(strstr(xlb_errmsg(), "owned by uid 65534"), "%s", xlb_errmsg());
+	CHECK(!chown(dir, 0, 0) && !chmod(dir, 0777), "chmod");
+	err = xlb_create(dir, &opts, &x);
+	if (!err) {
+		xlb_destroy(x);
+		xlb_close(x);
+	}
+	CHECK(err == -EPERM, "a world-writable directory was used (%d)", err);
+	CHECK(strstr(xlb_errmsg(), "0777"), "%s", xlb_errmsg());
+	/* A parent others may write, not sticky: they could swap the child. */
+	snprintf(child, sizeof(child), "%s/xlb", dir);
+	err = xlb_create(child, &opts, &x);
+	if (!err) {
+		xlb_destroy(x);
+		xlb_close(x);
+	}
+	rmdir(child);
+	rmdir(dir);
+	CHECK(err == -EPERM, "a pin dir under a 0777 parent was used (%d)",
+	      err);
+}
+
+TEST(a_new_pin_directory_is_private_to_its_owner)
+{
+	struct stat st;
+	struct fixture *f;
+
+	FIXTURE(f, NULL);
+	CHECK(!stat(f->pin_dir, &st), "stat");
+	CHECK((st.st_mode & 07777) == 0700, "mode %04o", st.st_mode & 07777);
 }

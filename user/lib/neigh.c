@@ -3,6 +3,8 @@
  * Backend MACs from the kernel's neighbour table (netlink, through libnl).
  * An address the table does not know yet is resolved the way the kernel
  * would for its own traffic: a NTF_USE request makes it send ARP or ND.
+ * When nobody answers, the entry that request made is removed again, so a
+ * failed lookup leaves the table as it was.
  */
 #include <errno.h>
 #include <linux/neighbour.h>
@@ -36,6 +38,22 @@ static bool cached_mac(struct nl_cache *cache, int ifindex, struct nl_addr *dst,
 	}
 	rtnl_neigh_put(neigh);
 	return found;
+}
+
+/* Deletes the unresolved entry for dst that our request added. */
+static void remove_unresolved(struct nl_sock *sock, struct nl_cache *cache,
+			      int ifindex, struct nl_addr *dst)
+{
+	struct rtnl_neigh *neigh;
+
+	if (nl_cache_refill(sock, cache))
+		return;
+	neigh = rtnl_neigh_get(cache, ifindex, dst);
+	if (!neigh)
+		return;
+	if (!(rtnl_neigh_get_state(neigh) & NUD_HAS_LLADDR))
+		rtnl_neigh_delete(sock, neigh, 0);
+	rtnl_neigh_put(neigh);
 }
 
 static int request_resolution(struct nl_sock *sock, int ifindex,
@@ -94,6 +112,13 @@ int xlb_neigh_lookup(int ifindex, const union xlb_addr *addr, __u8 family,
 			break;
 		found = cached_mac(cache, ifindex, dst, mac);
 	}
+	/*
+	 * A zero timeout only sends the request (the caller waits later, on
+	 * another call): the entry stays for that call to find. An entry that
+	 * never resolved (INCOMPLETE, FAILED) is what our request made.
+	 */
+	if (!found && timeout_ms > 0)
+		remove_unresolved(sock, cache, ifindex, dst);
 	if (!found)
 		err = xlb_err(EHOSTUNREACH,
 			      "no MAC for %s on %s: it did not answer %s "
