@@ -70,7 +70,8 @@ xlbctl_setup() {
 maps_snapshot() {
 	local dir=$TOPO_PIN_DIR m
 	for m in xlb_meta xlb_config xlb_prefilter xlb_vips xlb_vip_addrs \
-		xlb_tables xlb_backends xlb_be_state xlb_be_weight; do
+		xlb_tables xlb_backends xlb_be_state xlb_be_weight xlb_pair_intent \
+		xlb_vip_digest; do
 		echo "== $m"
 		bpftool -j map dump pinned "$dir/$m" 2>&1
 		echo
