@@ -168,14 +168,65 @@ void xlb_close(struct xlb *xlb)
 	free(xlb);
 }
 
-/* Whether this process sees the mounts PID 1 sees; true when unknown. */
-static bool mount_ns_of_init(void)
+static bool mount_ns_of(pid_t pid, struct stat *st)
 {
-	struct stat self, init;
+	char path[64];
 
-	if (stat("/proc/self/ns/mnt", &self) || stat("/proc/1/ns/mnt", &init))
-		return true;
-	return self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	return !stat(path, st);
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], line[128];
+	pid_t ppid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "PPid: %d", &ppid) == 1)
+			break;
+	fclose(f);
+	return ppid;
+}
+
+/*
+ * The nearest ancestor in another mount namespace than ours (ip netns exec
+ * makes one for the command it runs): 0 when there is none or it cannot be
+ * told, and then this process sees the mounts everyone sees.
+ */
+static pid_t outside_ancestor(void)
+{
+	struct stat self, other;
+	pid_t pid = getppid();
+
+	if (!mount_ns_of(getpid(), &self))
+		return 0;
+	for (int depth = 0; pid > 0 && depth < 64; depth++) {
+		if (mount_ns_of(pid, &other) && (other.st_ino != self.st_ino ||
+						 other.st_dev != self.st_dev))
+			return pid;
+		if (pid == 1)
+			break;
+		pid = parent_of(pid);
+	}
+	return 0;
+}
+
+/*
+ * Whether /sys/fs/bpf is hidden from us though our callers have it: what
+ * ip netns exec does when it remounts /sys.
+ */
+static bool bpffs_hidden(void)
+{
+	struct statfs fs;
+
+	if (!statfs("/sys/fs/bpf", &fs) && fs.f_type == BPF_FS_MAGIC)
+		return false;
+	return outside_ancestor() != 0;
 }
 
 #define BPFFS_HINT_PRIVATE                                                   \
@@ -186,7 +237,7 @@ static bool mount_ns_of_init(void)
 
 static int not_bpffs(const char *path)
 {
-	if (!mount_ns_of_init())
+	if (bpffs_hidden())
 		return xlb_err(ENOTSUP, "%s is not on a BPF filesystem: %s",
 			       path, BPFFS_HINT_PRIVATE);
 	return xlb_err(ENOTSUP,
@@ -202,16 +253,18 @@ static int not_bpffs(const char *path)
  */
 static int check_bpffs_shared(const char *path)
 {
-	char line[1024], want[32];
+	char line[1024], want[32], mountinfo[64];
+	pid_t outside = outside_ancestor();
 	bool shared = false;
 	struct stat st;
 	FILE *f;
 
-	if (mount_ns_of_init())
+	if (!outside)
 		return 0;
 	if (stat(path, &st))
 		return xlb_errno(errno, "%s", path);
-	f = fopen("/proc/1/mountinfo", "r");
+	snprintf(mountinfo, sizeof(mountinfo), "/proc/%d/mountinfo", outside);
+	f = fopen(mountinfo, "r");
 	if (!f)
 		return 0; /* cannot tell: do not refuse */
 	snprintf(want, sizeof(want), " %u:%u ", major(st.st_dev),
