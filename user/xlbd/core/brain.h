@@ -75,6 +75,12 @@ struct xlb_brain_config {
 	unsigned int capacity_ticks; /* 10 ticks above/below before acting */
 	double capacity_dwell_s;     /* 60 between capacity changes */
 	bool dry_run;		     /* decide and log, apply nothing */
+	/* anomaly gate (added after the first cut of this header) */
+	double anomaly_min_z;	  /* 4: forest score counts only with a
+				    deviation this large on a gated feature */
+	double anomaly_strong_z;  /* 8: anomalous whatever the forest says */
+	double hot_min_latency_s; /* 0.02: latency above the median by this */
+	double hot_min_in_flight; /* 8: in flight above the median by this */
 };
 
 void xlb_brain_config_default(struct xlb_brain_config *cfg);

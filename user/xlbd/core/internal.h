@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The brain core's private state, shared by its stage files (features.c,
+ * models.c, policy.c, guardrails.c, probe_health.c, persist.c, brain.c).
+ * Nothing here is seen by the shell: it speaks brain.h only.
+ */
+#ifndef XLB_BRAIN_INTERNAL_H
+#define XLB_BRAIN_INTERNAL_H
+
+#include <math.h>
+
+#include "brain.h"
+#include "forecast.h"
+#include "iforest.h"
+
+/* The pair's signals, each carried forward and normalised on its own. */
+enum brain_signal {
+	SIG_CPU = 0,   /* agent cpu_util, 0..1 of its quota */
+	SIG_LATENCY,   /* service latency, else probe latency */
+	SIG_IN_FLIGHT, /* new - ended flows, integrated */
+	SIG_FAIL,      /* probe and service failure ratio */
+	SIG_COST,      /* load per request: the regression's b + c */
+	SIG_MEM,       /* agent mem_util */
+	SIG_REQ,       /* new flows (or packets) per second */
+	SIG_N,
+};
+
+/* The Isolation Forest's row: fleet-relative, so shared changes cancel. */
+enum brain_feature {
+	FEAT_CPU_Z = 0,	    /* robust z of cpu vs the VIP's fleet */
+	FEAT_LATENCY_Z,	    /* robust z of latency vs the fleet */
+	FEAT_IN_FLIGHT_Z,   /* robust z of in flight vs the fleet */
+	FEAT_FAIL_Z,	    /* robust z of the failure ratio */
+	FEAT_COST_CHANGE_Z, /* own cost / own mean, vs the fleet's ratio */
+	FEAT_MEM_Z,	    /* robust z of memory */
+	FEAT_N,
+};
+
+/* Rows of healthy periods kept for retraining the forest. */
+#define BRAIN_TRAIN_ROWS 4096u
+/* z values are clamped so that one wild reading cannot dominate a row. */
+#define BRAIN_Z_CLAMP 50.0
+
+struct brain_signal_state {
+	double value;	  /* carried-forward level, NAN when unknown */
+	double seen;	  /* time of the last real value */
+	double prev;	  /* previous tick's level, NAN */
+	double diff;	  /* first difference, NAN */
+	double mean, std; /* rolling over cfg.window, NAN until 2 values */
+	/* running normalisation over the whole life (Welford) */
+	double run_n, run_mean, run_m2;
+	/* ring of the last window levels (NAN: unknown) */
+	double *ring;
+	unsigned int ring_pos, ring_n;
+	double ring_sum, ring_sum2;
+	unsigned int ring_known;
+};
+
+struct brain_pair {
+	char key[XLB_BRAIN_KEY_MAX];
+	size_t slot; /* index into brain.pairs */
+	size_t vip;  /* index into brain.vips */
+	double last_seen;
+	bool adopted;  /* factor/health taken from the maps once */
+	bool loaded;   /* state from a saved blob */
+	bool eligible; /* operator-active this tick: capacity */
+
+	/* health, as the brain holds it */
+	__u32 health;
+	unsigned int fail_run, ok_run;
+
+	/* factors: policy (before slow start) and what the maps hold */
+	double policy_factor;
+	__u32 factor;
+	double target_smooth; /* smoothed equalising target, NAN */
+
+	/* slow start: since when, NAN when not ramping */
+	double slow_start_since;
+
+	/* guardrails */
+	double eject_until; /* NAN when not ejected on anomaly */
+	unsigned int ejections;
+	double healthy_since;
+	bool refusal_logged;
+
+	/* features */
+	struct brain_signal_state sig[SIG_N];
+	double in_flight; /* integrated new - ended, NAN when unknown */
+	double z[FEAT_N]; /* this tick's features */
+	bool z_known[FEAT_N];
+	double fleet_median[SIG_N];
+	double cost_change; /* cost / own mean cost */
+
+	/* models: the per-pair load regression over a sliding window */
+	double *reg_load, *reg_req; /* rings of regression_window */
+	unsigned int reg_pos, reg_n;
+	double req_prev1, req_prev2; /* Req(t-1), Req(t-2) */
+	double cost;		     /* b + c, NAN until fitted */
+	double intercept;
+	double cost_ratio; /* mean load / mean req, the fallback */
+
+	/* anomaly */
+	double score;		   /* NAN when not scored */
+	unsigned int anomaly_bits; /* last m ticks, bit 0 the newest */
+	bool anomalous;		   /* k of m */
+	double max_z;
+	int max_z_feature;
+
+	double predicted_util;
+};
+
+struct brain_vip {
+	char key[XLB_BRAIN_KEY_MAX];
+	double last_seen;
+	struct xlb_forecaster *forecaster;
+	double forecast, forecast_error;
+	const char *forecast_model;
+	bool panic;
+	double predicted_util;
+	unsigned int active, desired;
+};
+
+struct xlb_brain {
+	struct xlb_brain_config cfg;
+	double now;
+	double saved_now; /* a loaded blob's clock, NAN once shifted */
+
+	struct brain_pair **pairs;
+	size_t n_pairs, cap_pairs;
+	size_t *index; /* open addressing, pair index + 1, 0 empty */
+	size_t index_cap;
+
+	struct brain_vip *vips;
+	size_t n_vips, cap_vips;
+
+	/* per tick: snapshot pair -> brain pair, snapshot vip -> brain vip */
+	size_t *slot_of;
+	size_t *vip_of;
+	size_t cap_snap_pairs, cap_snap_vips;
+
+	/* plan arrays, reused each tick */
+	struct xlb_brain_pair_out *out_pairs;
+	struct xlb_brain_vip_out *out_vips;
+	struct xlb_brain_decision *decisions;
+
+	/* scratch for medians, sized cap_snap_pairs */
+	double *scratch;
+
+	/* Isolation Forest */
+	struct xlb_iforest *forest;
+	bool forest_fitted;
+	double forest_trained_at;
+	double *train; /* BRAIN_TRAIN_ROWS x FEAT_N ring */
+	size_t train_pos, train_n;
+	double *fit_rows; /* contiguous copy for the fit */
+};
+
+/* brain.c */
+struct brain_pair *brain_pair_get(struct xlb_brain *brain, const char *key,
+				  bool create);
+double brain_now_s(void);
+
+/* features.c */
+int brain_features_alloc(struct xlb_brain *brain, struct brain_pair *p);
+void brain_features_free(struct brain_pair *p);
+void brain_features(struct xlb_brain *brain,
+		    const struct xlb_brain_snapshot *snap, double dt);
+const char *brain_feature_name(int feature);
+double brain_median(double *v, size_t n);
+
+/* models.c */
+int brain_models_alloc(struct xlb_brain *brain, struct brain_pair *p);
+void brain_models_free(struct brain_pair *p);
+int brain_models_init(struct xlb_brain *brain);
+void brain_models_fini(struct xlb_brain *brain);
+int brain_vip_models_init(struct xlb_brain *brain, struct brain_vip *v);
+void brain_models(struct xlb_brain *brain,
+		  const struct xlb_brain_snapshot *snap);
+
+/* policy.c: the equalising and hot targets, into policy_factor */
+void brain_policy(struct xlb_brain *brain,
+		  const struct xlb_brain_snapshot *snap,
+		  struct xlb_brain_plan *plan);
+
+/* guardrails.c: health transitions, caps, panic, slow start, decisions */
+void brain_guardrails(struct xlb_brain *brain,
+		      const struct xlb_brain_snapshot *snap,
+		      struct xlb_brain_plan *plan);
+double brain_slow_start_mult(const struct xlb_brain_config *cfg, double since,
+			     double now);
+__u32 brain_factor_fixed(double f);
+void brain_explain(const struct xlb_brain *brain, const struct brain_pair *p,
+		   struct xlb_brain_decision *d);
+
+#endif

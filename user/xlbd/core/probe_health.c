@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hard failures, outside the tick: fall consecutive failed probes take a
+ * pair down at once (never capped: a backend that refuses connections is
+ * down), rise consecutive successes bring it back through slow start.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+int xlb_brain_probe_result(struct xlb_brain *brain, const char *pair_key,
+			   double now, bool ok, double latency_s,
+			   struct xlb_brain_decision *decision)
+{
+	const struct xlb_brain_config *cfg = &brain->cfg;
+	struct brain_pair *p = brain_pair_get(brain, pair_key, true);
+	__u32 old, old_factor;
+
+	if (!p)
+		return 0; /* out of memory: the next tick retries */
+	if (ok) {
+		p->ok_run++;
+		p->fail_run = 0;
+	} else {
+		p->fail_run++;
+		p->ok_run = 0;
+	}
+	old = p->health;
+	old_factor = p->factor;
+	if (!ok && p->fail_run >= cfg->probe_fall && old != XLB_HEALTH_DOWN) {
+		p->health = XLB_HEALTH_DOWN;
+		p->slow_start_since = NAN;
+	} else if (ok && old == XLB_HEALTH_DOWN &&
+		   p->ok_run >= cfg->probe_rise) {
+		/* an anomaly ejection still running keeps it draining */
+		p->health = isfinite(p->eject_until) && now < p->eject_until
+				    ? XLB_HEALTH_DRAINING
+				    : XLB_HEALTH_OK;
+		p->slow_start_since = now;
+		p->factor = brain_factor_fixed(
+			p->policy_factor *
+			brain_slow_start_mult(cfg, p->slow_start_since, now));
+	} else {
+		return 0;
+	}
+
+	memset(decision, 0, sizeof(*decision));
+	decision->pair = 0;
+	decision->old_health = old;
+	decision->new_health = p->health;
+	decision->old_factor = old_factor;
+	decision->new_factor = p->factor;
+	decision->old_op_state = decision->new_op_state = XLB_OP_ACTIVE;
+	decision->anomaly_score = p->score;
+	decision->predicted_util = p->predicted_util;
+	if (p->health == XLB_HEALTH_DOWN) {
+		decision->rule = XLB_RULE_PROBE_DOWN;
+		snprintf(decision->reason, sizeof(decision->reason),
+			 "%u consecutive probe failures (fall %u): down",
+			 p->fail_run, cfg->probe_fall);
+	} else {
+		decision->rule = XLB_RULE_PROBE_UP;
+		snprintf(decision->reason, sizeof(decision->reason),
+			 "%u consecutive probe successes (rise %u, last %.1f "
+			 "ms): back through slow start from %.0f%%",
+			 p->ok_run, cfg->probe_rise, latency_s * 1e3,
+			 cfg->slow_start_from * 100);
+	}
+	return 1;
+}
