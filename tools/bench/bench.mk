@@ -12,3 +12,10 @@ $(BUILD)/bench/dataplane_bench: tools/bench/dataplane_bench.c $(BUILD)/tools/ben
 
 .SECONDARY: $(BUILD)/tools/bench/floors.bpf.o
 BENCH_BINS += $(BUILD)/bench/dataplane_bench
+
+# Table rebuilds of 100 VIPs: batched against one swap per VIP.
+$(BUILD)/bench/tables_bench: tools/bench/tables_bench.c $(LIBXLB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< $(LIBXLB_LIBS) -o $@
+
+BENCH_BINS += $(BUILD)/bench/tables_bench

@@ -102,5 +102,8 @@ int pair_release(struct xlb *xlb, __u32 pair, const struct xlb_backend *old);
 /* -ERANGE/-EINVAL naming the entry when a VIP's table could not be built. */
 int table_check_pairs(const struct pair_snapshot *snap,
 		      const struct xlb_vip_key *key, __u32 vip_id);
+/* xlb_commit from a snapshot the caller keeps up to date with its writes. */
+int table_commit_from(struct xlb *xlb, struct pair_snapshot *snap,
+		      const struct xlb_vip_entry *vips, size_t n);
 
 #endif

@@ -47,6 +47,12 @@ static int backend_cmp(const void *a, const void *b)
 	return memcmp(x->addr.bytes, y->addr.bytes, sizeof(x->addr.bytes));
 }
 
+static inline __u32 step(__u32 next, __u32 skip, __u32 size)
+{
+	next += skip; /* below 2 * size < 2^21: no overflow */
+	return next >= size ? next - size : next;
+}
+
 struct cursor {
 	__u32 next; /* the backend's next preferred slot */
 	__u32 skip;
@@ -99,10 +105,11 @@ int xlb_maglev_build(const struct xlb_vip_key *vip,
 			if (c->credit < max_weight)
 				continue;
 			c->credit -= max_weight;
+			/* next, skip < size: a subtraction, not a division. */
 			while (table[c->next] != XLB_PAIR_NONE)
-				c->next = (c->next + c->skip) % size;
+				c->next = step(c->next, c->skip, size);
 			table[c->next] = backends[i].pair;
-			c->next = (c->next + c->skip) % size;
+			c->next = step(c->next, c->skip, size);
 			filled++;
 		}
 	}

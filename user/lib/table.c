@@ -301,35 +301,26 @@ static int reconcile(struct xlb *xlb, struct pair_snapshot *snap,
 }
 
 /*
- * Rebuilds the VIPs selected by the dirty mask, all stale ones, or all.
- * Every selected VIP is checked first: a bad entry changes no table.
+ * Rebuilds the VIPs selected by the dirty mask, all stale ones, or all, from
+ * snap. Every selected VIP is checked first: a bad entry changes no table.
  */
-static int rebuild_many(struct xlb *xlb, bool dirty_only, bool force,
-			int *rebuilt)
+static int rebuild_from(struct xlb *xlb, struct pair_snapshot *snap,
+			const struct xlb_vip_entry *vips, size_t n,
+			bool dirty_only, bool force, int *rebuilt)
 {
-	struct xlb_vip_entry *vips;
-	struct pair_snapshot snap;
 	__u32 *digests = NULL;
-	bool *want = NULL;
-	size_t n;
-	int err;
+	bool *want;
+	int err = 0;
 
 	*rebuilt = 0;
-	err = pair_snapshot_read(xlb, &snap);
-	if (err)
-		return err;
-	err = vips_read(xlb, &vips, &n);
-	if (err) {
-		pair_snapshot_free(&snap);
-		return err;
-	}
 	want = calloc(n + 1, sizeof(*want));
-	digests = calloc(xlb->meta.max_vips, sizeof(*digests));
-	if (!want || !digests)
+	if (!dirty_only && !force)
+		digests = calloc(xlb->meta.max_vips, sizeof(*digests));
+	if (!want || (!dirty_only && !force && !digests))
 		err = xlb_err(ENOMEM, "out of memory");
 	if (!err && !dirty_only)
-		err = reconcile(xlb, &snap, vips, n);
-	if (!err)
+		err = reconcile(xlb, snap, vips, n);
+	if (!err && digests)
 		err = array_read_all(xlb->fds[MAP_VIP_DIGEST],
 				     xlb->meta.max_vips, sizeof(*digests),
 				     digests);
@@ -342,16 +333,47 @@ static int rebuild_many(struct xlb *xlb, bool dirty_only, bool force,
 			want[i] = xlb->dirty[id / 64] & (1ull << (id % 64));
 		else
 			want[i] = force ||
-				  table_digest(&snap, id) != digests[id];
+				  table_digest(snap, id) != digests[id];
 		if (want[i])
-			err = table_check_pairs(&snap, &vips[i].key, id);
+			err = table_check_pairs(snap, &vips[i].key, id);
 	}
 	if (!err)
-		err = rebuild_batch(xlb, vips, n, want, &snap, rebuilt);
+		err = rebuild_batch(xlb, vips, n, want, snap, rebuilt);
 	free(want);
 	free(digests);
-	free(vips);
+	return err;
+}
+
+static int rebuild_many(struct xlb *xlb, bool dirty_only, bool force,
+			int *rebuilt)
+{
+	struct xlb_vip_entry *vips;
+	struct pair_snapshot snap;
+	size_t n;
+	int err;
+
+	*rebuilt = 0;
+	err = pair_snapshot_read(xlb, &snap);
+	if (err)
+		return err;
+	err = vips_read(xlb, &vips, &n);
+	if (!err) {
+		err = rebuild_from(xlb, &snap, vips, n, dirty_only, force,
+				   rebuilt);
+		free(vips);
+	}
 	pair_snapshot_free(&snap);
+	return err;
+}
+
+int table_commit_from(struct xlb *xlb, struct pair_snapshot *snap,
+		      const struct xlb_vip_entry *vips, size_t n)
+{
+	int err, rebuilt;
+
+	err = rebuild_from(xlb, snap, vips, n, true, false, &rebuilt);
+	if (!err)
+		memset(xlb->dirty, 0, sizeof(xlb->dirty));
 	return err;
 }
 

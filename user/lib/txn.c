@@ -144,51 +144,73 @@ int xlb_txn_set_brain(struct xlb_txn *t, const struct xlb_vip_key *vip,
 	return 0;
 }
 
+/* What a pair was before the transaction wrote it. */
+struct undo {
+	__u32 pair, weight, state;
+	struct xlb_pair_intent in;
+};
+
+static void roll_back(struct xlb_txn *t, const struct undo *undo, size_t n)
+{
+	struct pair_snapshot *s = &t->snap;
+
+	for (size_t k = 0; k < n; k++) {
+		struct xlb_pair_intent in = undo[k].in;
+		__u32 i = undo[k].pair;
+
+		pair_publish(t->xlb, i, &in, true, true);
+		s->intent[i] = undo[k].in;
+		s->weight[i] = undo[k].weight;
+		s->state[i] = undo[k].state;
+	}
+	table_commit_from(t->xlb, s, t->vips, t->n_vips);
+}
+
 int xlb_txn_commit(struct xlb_txn *t)
 {
-	struct xlb *xlb = t->xlb;
+	struct pair_snapshot *s = &t->snap;
+	struct undo *undo;
+	size_t n_undo = 0;
 	char msg[512];
-	__u32 written = 0;
 	int err = 0;
 
 	/* Everything checked before the first write. */
-	for (__u32 i = 0; i < t->snap.n && !err; i++)
+	for (__u32 i = 0; i < s->n && !err; i++)
 		if (t->changed[i])
 			err = intent_check(&t->staged[i], i);
 	for (size_t v = 0; v < t->n_vips && !err; v++)
-		err = table_check_pairs(&t->snap, &t->vips[v].key,
-					t->vips[v].vip.id);
+		err = table_check_pairs(s, &t->vips[v].key, t->vips[v].vip.id);
 	if (err)
 		return err;
-	for (__u32 i = 0; i < t->snap.n && !err; i++) {
+	undo = calloc(s->n + 1, sizeof(*undo));
+	if (!undo)
+		return xlb_err(ENOMEM, "out of memory");
+	for (__u32 i = 0; i < s->n && !err; i++) {
 		struct xlb_pair_intent in = t->staged[i];
 
-		if (!t->changed[i] ||
-		    !memcmp(&in, &t->snap.intent[i], sizeof(in)))
+		if (!t->changed[i] || !memcmp(&in, &s->intent[i], sizeof(in)))
 			continue;
-		err = pair_publish(xlb, i, &in, true, true);
-		if (!err) {
-			vip_mark_dirty(xlb, t->snap.be[i].vip_id);
-			written = i + 1;
-		}
+		err = pair_publish(t->xlb, i, &in, true, true);
+		if (err)
+			break;
+		/* The snapshot follows the maps: the tables need no read. */
+		undo[n_undo++] = (struct undo){ i, s->weight[i], s->state[i],
+						s->intent[i] };
+		t->staged[i] = s->intent[i] = in;
+		s->weight[i] = in.pub_weight;
+		s->state[i] = in.pub_state;
+		vip_mark_dirty(t->xlb, s->be[i].vip_id);
 	}
 	if (!err)
-		err = xlb_commit(xlb);
+		err = table_commit_from(t->xlb, s, t->vips, t->n_vips);
 	if (err) {
-		/* Put back what begin read, for the pairs touched so far. */
 		snprintf(msg, sizeof(msg), "%s", xlb_errmsg());
-		for (__u32 i = 0; i < written; i++) {
-			struct xlb_pair_intent in = t->snap.intent[i];
-
-			if (t->changed[i])
-				pair_publish(xlb, i, &in, true, true);
-		}
-		xlb_commit(xlb);
+		roll_back(t, undo, n_undo);
+		free(undo);
 		return xlb_err(-err, "%s (the transaction was rolled back)",
 			       msg);
 	}
-	/* The staged state is now the read state: commit may go on. */
-	memcpy(t->snap.intent, t->staged, t->snap.n * sizeof(*t->staged));
-	memset(t->changed, 0, t->snap.n * sizeof(*t->changed));
+	free(undo);
+	memset(t->changed, 0, s->n * sizeof(*t->changed));
 	return 0;
 }
