@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The probe scheduler: every pair's probe on its own jittered interval
+ * (default 100 ms), independent of the tick, on one timerfd armed for the
+ * earliest due time. A probe only reports (ok, latency) to the core
+ * through xlb_brain_probe_result(); a health transition it returns is
+ * written at once (a state write, no table rebuild: the data plane skips
+ * slots that are not active), and the tick rebuilds the table later.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+
+#include "xlbd.h"
+
+int xlbd_probe_init(struct xlbd *d)
+{
+	(void)d;
+	return 0;
+}
+
+void xlbd_probe_fini(struct xlbd *d)
+{
+	for (size_t i = 0; i < d->n_pairs; i++)
+		xlbd_probe_stop(d, d->pairs[i]);
+}
+
+const struct xlbd_probe_config *xlbd_probe_conf(const struct xlbd *d,
+						const struct xlbd_pair *p)
+{
+	const struct xlbd_probe_config *c =
+		xlbd_config_probe(&d->cfg, p->vip_text);
+	static struct xlbd_probe_config none;
+
+	/* A UDP VIP has no connect to probe: counters and agents only. */
+	if (p->info.vip.proto == IPPROTO_UDP && c == &d->cfg.probe) {
+		none = *c;
+		none.kind = XLBD_PROBE_NONE;
+		return &none;
+	}
+	return c;
+}
+
+static double jittered(const struct xlbd_probe_config *c)
+{
+	double j = c->jitter * (2.0 * rand() / RAND_MAX - 1.0);
+
+	return c->interval_s * (1.0 + j);
+}
+
+void xlbd_probe_stop(struct xlbd *d, struct xlbd_pair *p)
+{
+	if (p->probe.kind == XLBD_PROBE_HTTP || p->probe.curl)
+		xlbd_probe_http_done(d, p, -1, 0); /* cancels */
+	xlbd_probe_tcp_cancel(d, p);
+	p->probe.started = 0;
+}
+
+void xlbd_probe_done(struct xlbd *d, struct xlbd_pair *p, bool ok,
+		     const char *error)
+{
+	struct xlbd_probe *pr = &p->probe;
+	struct xlb_brain_decision dec;
+	double now = xlbd_now(), latency = now - pr->started;
+
+	pr->started = 0;
+	if (ok) {
+		pr->tick_ok++;
+		pr->total_ok++;
+		pr->tick_latency_sum += latency;
+		pr->last_latency_s = latency;
+		pr->last_error[0] = 0;
+	} else {
+		pr->tick_failed++;
+		pr->total_failed++;
+		snprintf(pr->last_error, sizeof(pr->last_error), "%s", error);
+	}
+	memset(&dec, 0, sizeof(dec));
+	if (xlb_brain_probe_result(d->brain, p->key, now, ok,
+				   ok ? latency : NAN, &dec) == 1) {
+		for (size_t i = 0; i < d->n_pairs; i++)
+			if (d->pairs[i] == p)
+				dec.pair = i;
+		if (!ok && !dec.reason[0])
+			snprintf(dec.reason, sizeof(dec.reason),
+				 "probe failed: %s", error);
+		d->probe_transitions++;
+		xlbd_apply_probe(d, p, &dec);
+	}
+}
+
+static void arm(struct xlbd *d, double now)
+{
+	struct itimerspec its = { 0 };
+	double next = INFINITY, in;
+
+	for (size_t i = 0; i < d->n_pairs; i++) {
+		const struct xlbd_probe *pr = &d->pairs[i]->probe;
+
+		if (pr->kind == XLBD_PROBE_NONE)
+			continue;
+		next = fmin(next, pr->started ? pr->deadline : pr->next_due);
+	}
+	if (d->cfg.scrape_enabled && !d->cfg.prometheus_url[0])
+		for (size_t i = 0; i < d->n_pairs; i++)
+			next = fmin(next, d->pairs[i]->scrape.next_due);
+	if (!isfinite(next))
+		next = now + 1.0;
+	in = fmax(next - now, 0.001); /* 0 would disarm */
+	its.it_value.tv_sec = (time_t)in;
+	its.it_value.tv_nsec = (long)((in - floor(in)) * 1e9);
+	timerfd_settime(d->probe_timer.fd, 0, &its, NULL);
+}
+
+void xlbd_probe_run(struct xlbd *d, double now, double until)
+{
+	for (size_t i = 0; i < d->n_pairs; i++) {
+		struct xlbd_pair *p = d->pairs[i];
+		struct xlbd_probe *pr = &p->probe;
+		const struct xlbd_probe_config *c;
+		int ret;
+
+		if (pr->kind == XLBD_PROBE_NONE)
+			continue;
+		if (pr->started) {
+			/* A target that accepts and never answers. */
+			if (now >= pr->deadline) {
+				xlbd_probe_stop(d, p);
+				pr->started =
+					now - xlbd_probe_conf(d, p)->timeout_s;
+				xlbd_probe_done(d, p, false, "timed out");
+			}
+			continue;
+		}
+		if (pr->next_due > until)
+			continue;
+		c = xlbd_probe_conf(d, p);
+		pr->kind = c->kind;
+		pr->started = now;
+		pr->deadline = now + c->timeout_s;
+		/* From the due time, so the schedule does not drift. */
+		pr->next_due = fmax(pr->next_due + jittered(c), now + 0.001);
+		ret = pr->kind == XLBD_PROBE_HTTP ? xlbd_probe_http_start(d, p)
+						  : xlbd_probe_tcp_start(d, p);
+		if (ret < 0) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "%s", strerror(-ret));
+			xlbd_probe_stop(d, p);
+			pr->started = now;
+			xlbd_probe_done(d, p, false, why);
+		}
+	}
+	arm(d, now);
+}

@@ -1,0 +1,25 @@
+# xlbd, the brain's shell (user/xlbd/*.c; the pure core is user/xlbd/core/,
+# $(BUILD)/libxlbbrain.a). Its objects but main.o also go into the unit
+# tests of tests/unit/xlbd/ (config parsing, /metrics text, decision lines).
+# This fragment is read before core.mk and prom.mk: prerequisites name their
+# libraries by path, recipes may use their variables.
+XLBD          := $(BUILD)/xlbd
+XLBD_SRCS     := $(wildcard user/xlbd/*.c)
+XLBD_OBJS     := $(patsubst user/xlbd/%.c,$(BUILD)/user/xlbd/%.o,$(XLBD_SRCS))
+XLBD_LIB_OBJS := $(filter-out $(BUILD)/user/xlbd/main.o,$(XLBD_OBJS))
+XLBD_DEPLIBS  := $(BUILD)/libxlbbrain.a $(BUILD)/libxlbmodels.a
+XLBD_CFLAGS    = $(CFLAGS) -Iuser/xlbd -Iuser/prom -MMD -MP \
+                 $(shell pkg-config --cflags json-c libsystemd 2>/dev/null)
+XLBD_LIBS      = $(XLBD_DEPLIBS) $(LIBXLB_LIBS) -ljson-c -lcurl -lmicrohttpd \
+                 -lsqlite3 -lsystemd -lm
+
+$(BUILD)/user/xlbd/%.o: user/xlbd/%.c $(wildcard user/xlbd/*.h user/xlbd/core/brain.h) $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(XLBD_CFLAGS) -c $< -o $@
+
+$(XLBD): $(XLBD_OBJS) $(LIBXLB) $(XLBD_DEPLIBS)
+	$(CC) $(XLBD_CFLAGS) $(XLBD_OBJS) $(XLBD_LIBS) -o $@
+
+BINS += $(XLBD)
+
+-include $(XLBD_OBJS:.o=.d)
