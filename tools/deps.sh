@@ -16,6 +16,8 @@ packages=(
 	iproute2 ethtool iputils-ping tcpdump util-linux procps
 	# model parity tests and benchmarks (Debian's Python, not PyPI)
 	python3-sklearn python3-numpy python3-scipy
+	# xlb-agent tests: a real Prometheus server, promtool, node_exporter
+	prometheus prometheus-node-exporter
 	# side-by-side benchmarks (make bench): peers, client, plots
 	nginx-light wrk haproxy nftables gnuplot-nox
 )
