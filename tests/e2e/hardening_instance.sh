@@ -85,10 +85,11 @@ netns_with_eth0() { # NAME [INDEX]
 }
 if tcase netns; then
 	if netns_with_eth0 "$NS_B" && netns_with_eth0 "$NS_C" "$A_IFINDEX"; then
-		b_out=$(xlbctl_in "$NS_B" attach eth0 2>&1)
-		b_rc=$?
+		# C first: its eth0 has A's ifindex, which once read "attached".
 		c_out=$(xlbctl_in "$NS_C" attach eth0 2>&1)
 		c_rc=$?
+		b_out=$(xlbctl_in "$NS_B" attach eth0 2>&1)
+		b_rc=$?
 		a_now=$(xdp_prog "$TOPO_NS_LB" eth0)
 		if tcase attach_in_another_netns_leaves_the_first_attached; then
 			if ((b_rc == 0)) && [[ $a_now == "$A_PROG" ]] && [[ -n $(xdp_prog "$NS_B" eth0) ]]; then
@@ -105,8 +106,8 @@ if tcase netns; then
 			fi
 		fi
 		if tcase status_tells_attachments_of_other_namespaces; then
-			why=$(status_of '"" if sorted((a["interface"], a["elsewhere"]) for a in j["attachments"]) == [("eth0", False), ("eth0", True), ("eth0", True)] else j["attachments"]')
-			if [[ -z $why ]]; then
+			if why=$(status_of '"" if sorted((a["interface"], a["elsewhere"]) for a in j["attachments"]) == [("eth0", False), ("eth0", True), ("eth0", True)] else j["attachments"]' 2>&1) &&
+				[[ -z $why ]]; then
 				pass status_tells_attachments_of_other_namespaces
 			else
 				fail status_tells_attachments_of_other_namespaces "$why"
@@ -165,12 +166,12 @@ if tcase force_with_a_failed_load_keeps_the_old_program; then
 	fi
 fi
 if tcase force_on_its_own_attachment_swaps_the_program_in_place; then
-	link=$(status_of 'next(a["link_id"] for a in j["attachments"] if not a["elsewhere"])')
+	link=$(status_of 'next(a["link_id"] for a in j["attachments"] if not a.get("elsewhere"))')
 	out=$(xlbctl attach eth0 --force 2>&1)
 	rc=$?
-	link2=$(status_of 'next(a["link_id"] for a in j["attachments"] if not a["elsewhere"])')
+	link2=$(status_of 'next(a["link_id"] for a in j["attachments"] if not a.get("elsewhere"))')
 	now=$(xdp_prog "$TOPO_NS_LB" eth0)
-	if ((rc == 0)) && [[ $link2 == "$link" && -n $now && $now != "$A_PROG" ]]; then
+	if ((rc == 0)) && [[ -n $link && $link2 == "$link" && -n $now && $now != "$A_PROG" ]]; then
 		pass force_on_its_own_attachment_swaps_the_program_in_place
 	else
 		fail force_on_its_own_attachment_swaps_the_program_in_place "exit $rc ($out); link $link -> $link2, program $A_PROG -> $now"
