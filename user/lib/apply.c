@@ -144,6 +144,8 @@ int xlb_changes_apply(struct xlb *xlb, const struct xlb_change *changes,
 
 	err = xlb_require_lock(xlb, "apply");
 	if (!err)
+		err = xlb_verify(xlb); /* the maps are still the pinned ones */
+	if (!err)
 		err = xlb_desired_read(xlb, &before);
 	if (err)
 		return err;

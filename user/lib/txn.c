@@ -15,9 +15,6 @@
 
 #include "internal.h"
 
-/* From the lock's half of libxlb: are the maps still the pinned ones? */
-extern int xlb_verify(struct xlb *xlb) __attribute__((weak));
-
 struct xlb_txn {
 	struct xlb *xlb;
 	struct pair_snapshot snap;	/* as read at begin */
@@ -33,8 +30,8 @@ int xlb_txn_begin(struct xlb *xlb, struct xlb_txn **out)
 	int err;
 
 	err = xlb_require_lock(xlb, "begin a transaction");
-	if (!err && xlb_verify)
-		err = xlb_verify(xlb);
+	if (!err)
+		err = xlb_verify(xlb); /* the maps are still the pinned ones */
 	if (err)
 		return err;
 	t = calloc(1, sizeof(*t));
