@@ -489,7 +489,7 @@ void xlbd_config_default(struct xlbd_config *cfg)
 	cfg->scrape_max_bytes = 4u << 20;
 	cfg->store_enabled = true;
 	cfg->retention_s = 86400;
-	cfg->save_every = 5;
+	cfg->save_every = 1;
 	cfg->log_format = XLBD_LOG_TEXT;
 }
 

@@ -73,7 +73,7 @@ struct xlbd_config {
 	/* history */
 	bool store_enabled;	 /* true */
 	double retention_s;	 /* 86400 */
-	unsigned int save_every; /* 5 ticks between brain state saves */
+	unsigned int save_every; /* 1: ticks between brain state saves */
 	/* log */
 	enum xlbd_log_format log_format; /* text */
 };
