@@ -1,0 +1,525 @@
+#!/usr/bin/env bash
+# The side-by-side benchmark (issue 10): xlb against the floor XDP forwarder,
+# an nftables DNAT balancer, HAProxy (TCP mode) and no balancer at all, on
+# one topology (tools/topo.sh, XDP switch segment: no bridge in the path),
+# interleaved round by round so that the ratios survive the machine's drift.
+#
+#   packet rate  UDP, 60-byte frames (64 on a wire with FCS), 1,024 flows,
+#                live-frames sender (build/bench/pktbench send) pinned to one
+#                CPU in the client namespace, XDP sinks counting on the
+#                backends; delivered Mpps, loss, LB CPU per million packets
+#   tcp          nginx-light backends (one worker each, pinned) and wrk:
+#                keep-alive req/s, new connections/s, p50/p99/max
+#   failover     kill a backend under load (xlb-load http, open loop):
+#                time until no more client errors, failed requests
+#
+# Writes results/bench-<UTC time>/ (report.md, samples.csv, *.png) and prints
+# report.md. QUICK=1: shorter runs (~2 min). Needs root; cleans up however it
+# ends. Benchmarks report, they do not pass or fail.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+REPO=$PWD
+BUILD=${BUILD:-build}
+
+if ((EUID != 0)); then
+	echo "bench-side-by-side: SKIP: needs root for namespaces and XDP"
+	exit 0
+fi
+for bin in "$BUILD/bench/pktbench" "$BUILD/xlbctl" "$BUILD/xlb-load" \
+	"$BUILD/xdp-switch"; do
+	if [[ ! -x $bin ]]; then
+		echo "bench-side-by-side: SKIP: $bin not built (make all)"
+		exit 0
+	fi
+done
+for tool in nginx wrk haproxy nft gnuplot; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "bench-side-by-side: SKIP: $tool not installed (make deps)"
+		exit 0
+	fi
+done
+
+QUICK=${QUICK:-0}
+[[ $QUICK == 0 || -z $QUICK ]] && QUICK=0 || QUICK=1
+if ((QUICK)); then
+	ROUNDS=3 PKT_SECONDS=2 TCP_SECONDS=3 FAIL_SECONDS=6
+else
+	ROUNDS=5 PKT_SECONDS=5 TCP_SECONDS=8 FAIL_SECONDS=12
+fi
+# Sections to run (space-separated); all by default.
+BENCH_SECTIONS=${BENCH_SECTIONS:-packet tcp failover}
+FLOWS=1024
+FRAME=60
+UDP_PORT=9
+TCP_PORT=80
+CONNS=50
+SENDER_CPU=1
+CLIENT_CPU=0
+BACKEND_CPU=1
+LB_CPU=0
+
+STAMP=$(date -u +%Y%m%d-%H%M%S)
+OUT=${BENCH_RESULTS:-results/bench-$STAMP}
+mkdir -p "$OUT"
+OUT=$(readlink -f "$OUT")
+CSV=$OUT/samples.csv
+echo "section,system,round,metric,value" >"$CSV"
+PB=$REPO/$BUILD/bench/pktbench
+XLBCTL=$REPO/$BUILD/xlbctl
+
+# shellcheck source=tools/topo.sh
+. tools/topo.sh
+
+BPF_STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
+cleanup() {
+	sysctl -q -w kernel.bpf_stats_enabled="$BPF_STATS_WAS" >/dev/null
+	if [[ -n ${TOPO_PREFIX:-} ]]; then
+		lbx "$XLBCTL" --pin-path "$TOPO_PIN_DIR" detach --all \
+			>/dev/null 2>&1
+		topo_down
+	fi
+	rm -rf "/sys/fs/bpf/xlbbench-$$-"*
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+nsx() {
+	local node=$1
+	shift
+	nsenter --net="/run/netns/$(topo_ns "$node")" -- "$@"
+}
+lbx() { nsx lb "$@"; }
+xlbctl() { lbx "$XLBCTL" --pin-path "$TOPO_PIN_DIR" "$@"; }
+sample() { echo "$1,$2,$3,$4,$5" >>"$CSV"; }
+log() { echo "bench-side-by-side: $*" >&2; }
+
+topo_up --backends 3 --segment xdp --results "$OUT/topo" >/dev/null || {
+	log "topology did not come up"
+	exit 1
+}
+BACKENDS=(b1 b2 b3)
+BIPS=()
+for i in 1 2 3; do
+	ip=TOPO_B${i}_IP4
+	BIPS+=("${!ip}")
+done
+VIP=$TOPO_VIP4
+
+# Sinks on every backend for the whole run: count the UDP benchmark port,
+# pass the rest (TCP rows); the same on every row.
+for b in "${BACKENDS[@]}"; do
+	nsx "$b" "$PB" sink attach eth0 --port "$UDP_PORT" \
+		--pin "/sys/fs/bpf/xlbbench-$$-$b" >/dev/null || {
+		log "sink on $b failed"
+		exit 1
+	}
+done
+sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null
+
+# ------------------------------------------------------- the systems
+
+lb_forwarding() {
+	_topo_sysctl "$(topo_ns lb)" net.ipv4.ip_forward="$1" \
+		net.ipv4.conf.all.send_redirects=0 \
+		net.ipv4.conf.eth0.send_redirects=0
+}
+
+# nftables: DNAT by a hash of the source (jhash mod N, per new conntrack
+# entry), masquerade so that TCP replies come back through the LB.
+nft_rules() {
+	local map="{ 0 : ${BIPS[0]}, 1 : ${BIPS[1]}, 2 : ${BIPS[2]} }"
+	cat <<EOF
+table ip xlbbench {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr $VIP udp dport $UDP_PORT dnat to jhash ip saddr . udp sport mod 3 map $map
+		ip daddr $VIP tcp dport $TCP_PORT dnat to jhash ip saddr . tcp sport mod 3 map $map
+	}
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		ip daddr { ${BIPS[0]}, ${BIPS[1]}, ${BIPS[2]} } tcp dport $TCP_PORT masquerade
+	}
+}
+EOF
+}
+
+# haproxy.cfg for health-check interval INTER and FALL (failover rows).
+haproxy_cfg() {
+	local inter=${1:-2s} fall=${2:-3} i
+	cat <<EOF
+global
+	nbthread 1
+	cpu-map 1/1 $LB_CPU
+	maxconn 20000
+	log stderr format short local0 notice
+defaults
+	mode tcp
+	timeout connect 1s
+	timeout client 30s
+	timeout server 30s
+	retries 2
+	option redispatch
+frontend fe
+	bind $VIP:$TCP_PORT
+	default_backend be
+backend be
+	balance roundrobin
+EOF
+	for i in 0 1 2; do
+		echo "	server b$((i + 1)) ${BIPS[i]}:$TCP_PORT check inter $inter fall $fall rise 2"
+	done
+}
+
+wait_listen() {
+	local node=$1 port=$2 i
+	for ((i = 0; i < 50; i++)); do
+		nsx "$node" ss -Hltn "sport = :$port" | grep -q . && return 0
+		sleep 0.1
+	done
+	log "nothing listens on port $port in $node"
+	return 1
+}
+
+# system_up SYSTEM PROTO [haproxy inter fall]: the LB becomes SYSTEM.
+system_up() {
+	local sys=$1 proto=$2 port i
+	[[ $proto == udp ]] && port=$UDP_PORT || port=$TCP_PORT
+	case $sys in
+	xlb)
+		xlbctl attach eth0 --mode native --conn-table-size 262144 \
+			>/dev/null || return 1
+		xlbctl vip add "$VIP:$port/$proto" >/dev/null || return 1
+		for i in 1 2 3; do
+			mac=TOPO_B${i}_MAC
+			xlbctl backend add "$VIP:$port/$proto" "${BIPS[i - 1]}" \
+				--mac "${!mac}" >/dev/null || return 1
+		done
+		;;
+	floor)
+		# shellcheck disable=SC2086 # the MAC list splits on purpose
+		lbx "$PB" floor attach eth0 --vip "$VIP:$port/$proto" \
+			--mac "$TOPO_LB_MAC" $TOPO_BACKEND_MACS >/dev/null ||
+			return 1
+		;;
+	nftables)
+		lb_forwarding 1
+		nft_rules | lbx nft -f - || return 1
+		;;
+	haproxy)
+		ip -n "$(topo_ns lb)" addr add "$VIP/32" dev lo
+		haproxy_cfg "${3:-2s}" "${4:-3}" >"$OUT/haproxy.cfg"
+		topo_start haproxy lb haproxy -db -f "$OUT/haproxy.cfg" ||
+			return 1
+		wait_listen lb "$TCP_PORT" || return 1
+		;;
+	direct) ;;
+	esac
+}
+
+system_down() {
+	case $1 in
+	xlb) xlbctl detach --all >/dev/null ;;
+	floor) lbx "$PB" detach eth0 ;;
+	nftables)
+		lbx nft delete table ip xlbbench
+		lbx conntrack -F >/dev/null 2>&1
+		lb_forwarding 0
+		;;
+	haproxy)
+		topo_stop haproxy
+		ip -n "$(topo_ns lb)" addr del "$VIP/32" dev lo
+		;;
+	direct) ;;
+	esac
+}
+
+# The id of the XDP program on the LB's eth0, empty if none.
+lb_prog_id() {
+	lbx ip -j link show eth0 | /usr/bin/python3 -c '
+import json, sys
+l = json.load(sys.stdin)[0]
+print(l.get("xdp", {}).get("prog", {}).get("id", ""))'
+}
+
+prog_run_ns() {
+	[[ -n $1 ]] || {
+		echo 0
+		return
+	}
+	bpftool prog show id "$1" -j | /usr/bin/python3 -c '
+import json, sys
+print(json.load(sys.stdin).get("run_time_ns", 0))'
+}
+
+# Busy time of the sender's CPU, where the whole chain runs (the veth NAPI
+# of every hop is scheduled on the sending CPU), in USER_HZ ticks: "softirq
+# system+irq+softirq". Here the chain shows up as system time: the sender's
+# syscall runs the pending softirqs itself when it re-enables them.
+cpu_ticks() {
+	awk -v cpu="cpu$SENDER_CPU" '$1 == cpu { print $8 + 0, $4 + $7 + $8 }' /proc/stat
+}
+
+delivered() {
+	local b total=0 n
+	for b in "${BACKENDS[@]}"; do
+		n=$("$PB" sink read "/sys/fs/bpf/xlbbench-$$-$b" | awk '{print $2}')
+		total=$((total + n))
+	done
+	echo "$total"
+}
+
+# ------------------------------------------------------- packet rate
+
+packet_round() {
+	local sys=$1 round=$2 dst_mac=$TOPO_LB_MAC id run0 run1 d0 d1 t0 t1
+	local out sent secs hz
+	[[ $sys == direct ]] && dst_mac=$TOPO_B1_MAC
+	system_up "$sys" udp || {
+		log "packet: $sys did not come up"
+		system_down "$sys"
+		return 1
+	}
+	id=$(lb_prog_id)
+	sleep 0.2
+	run0=$(prog_run_ns "$id")
+	d0=$(delivered)
+	read -r t0 s0 < <(cpu_ticks)
+	out=$(nsx cl taskset -c "$SENDER_CPU" "$PB" send eth0 \
+		--src-mac "$TOPO_CL_MAC" --dst-mac "$dst_mac" \
+		--src-ip "$TOPO_CL_IP4" --dst-ip "$VIP" --port "$UDP_PORT" \
+		--flows "$FLOWS" --size "$FRAME" --seconds "$PKT_SECONDS" \
+		--count 50000000)
+	sleep 0.2
+	read -r t1 s1 < <(cpu_ticks)
+	d1=$(delivered)
+	run1=$(prog_run_ns "$id")
+	system_down "$sys"
+	read -r _ sent _ secs <<<"$out"
+	hz=$(getconf CLK_TCK)
+	/usr/bin/python3 - "$sys" "$round" "$sent" "$secs" "$((d1 - d0))" \
+		"$((run1 - run0))" "$((t1 - t0))" "$((s1 - s0))" "$hz" <<'EOF' >>"$CSV"
+import sys
+sys_, rnd, sent, secs, dlv, run_ns, si, st, hz = sys.argv[1:]
+sent, secs, dlv, run_ns = int(sent), float(secs), int(dlv), int(run_ns)
+si, st, hz = int(si), int(st), int(hz)
+mpkt = max(dlv, 1) / 1e6
+rows = {
+    "sent_mpps": sent / secs / 1e6,
+    "delivered_mpps": dlv / secs / 1e6,
+    "loss_pct": 100.0 * (sent - dlv) / max(sent, 1),
+    "lb_bpf_cpu_s_per_mpkt": run_ns / 1e9 / mpkt,
+    "softirq_cpu_s_per_mpkt": si / hz / mpkt,
+    "chain_cpu_s_per_mpkt": st / hz / mpkt,
+}
+for k, v in rows.items():
+    print(f"packet,{sys_},{rnd},{k},{v:.6f}")
+EOF
+	log "packet round $round $sys: sent $sent delivered $((d1 - d0)) in $secs s"
+}
+
+# ------------------------------------------------------- tcp (nginx, wrk)
+
+nginx_up() {
+	local b dir
+	for b in "${BACKENDS[@]}"; do
+		dir=$OUT/nginx-$b
+		mkdir -p "$dir/www"
+		echo "$b" >"$dir/www/index.html"
+		cat >"$dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	client_body_temp_path $dir/tmp;
+	proxy_temp_path $dir/tmp;
+	fastcgi_temp_path $dir/tmp;
+	uwsgi_temp_path $dir/tmp;
+	scgi_temp_path $dir/tmp;
+	server {
+		listen $TCP_PORT reuseport;
+		root $dir/www;
+	}
+}
+EOF
+		topo_start "nginx-$b" "$b" taskset -c "$BACKEND_CPU" \
+			nginx -c "$dir/nginx.conf" || return 1
+	done
+	for b in "${BACKENDS[@]}"; do
+		wait_listen "$b" "$TCP_PORT" || return 1
+	done
+}
+
+# wrk's summary -> metric,value lines (latency in ms).
+wrk_parse() {
+	/usr/bin/python3 -c '
+import re, sys
+text = sys.stdin.read()
+unit = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
+def ms(v):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", v)
+    return float(m.group(1)) * unit[m.group(2)]
+prefix = sys.argv[1]
+m = re.search(r"Requests/sec:\s+([\d.]+)", text)
+print(f"{prefix}_rps,{float(m.group(1)) if m else 0.0}")
+m = re.search(r"^\s+Latency\s+(\S+)\s+(\S+)\s+(\S+)", text, re.M)
+if m:
+    print(f"{prefix}_max_ms,{ms(m.group(3)):.4f}")
+for p in ("50", "75", "90", "99"):
+    m = re.search(r"^\s+" + p + r"%\s+(\S+)", text, re.M)
+    if m:
+        print(f"{prefix}_p{p}_ms,{ms(m.group(1)):.4f}")
+errs = 0
+m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+if m:
+    errs += sum(int(x) for x in m.groups())
+m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+if m:
+    errs += int(m.group(1))
+print(f"{prefix}_errors,{errs}")
+' "$1"
+}
+
+tcp_round() {
+	local sys=$1 round=$2 url="http://$VIP:$TCP_PORT/" line
+	[[ $sys == direct ]] && url="http://${BIPS[0]}:$TCP_PORT/"
+	system_up "$sys" tcp || {
+		log "tcp: $sys did not come up"
+		system_down "$sys"
+		return 1
+	}
+	nsx cl taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${TCP_SECONDS}s" \
+		--latency "$url" >"$OUT/wrk-$sys-$round-ka.txt" 2>&1
+	nsx cl taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${TCP_SECONDS}s" \
+		--latency -H "Connection: close" "$url" \
+		>"$OUT/wrk-$sys-$round-close.txt" 2>&1
+	system_down "$sys"
+	for kind in ka close; do
+		wrk_parse "$kind" <"$OUT/wrk-$sys-$round-$kind.txt" |
+			while IFS=, read -r metric value; do
+				sample tcp "$sys" "$round" "$metric" "$value"
+			done
+	done
+	line=$(grep Requests/sec "$OUT/wrk-$sys-$round-ka.txt")
+	log "tcp round $round $sys: keep-alive $line"
+}
+
+# ------------------------------------------------------- failover
+
+# Open-loop HTTP load (xlb-load, new connection per request so that every
+# request is placed afresh), kill nginx on b2 after a third of the run, and
+# record errors per 100 ms interval.
+FAIL_RATE=2000
+failover_round() {
+	local sys=$1 round=$2 label=$1 inter fall pid
+	case $sys in
+	haproxy-2s) inter=2s fall=3 ;;
+	haproxy-100ms) inter=100ms fall=2 ;;
+	esac
+	case $sys in
+	haproxy-*) system_up haproxy tcp "$inter" "$fall" ;;
+	xlb-static) system_up xlb tcp ;;
+	esac || {
+		log "failover: $sys did not come up"
+		return 1
+	}
+	nginx_b2_restart_if_needed
+	sleep 1
+	date +%s.%N >"$OUT/failover-$label-$round.start"
+	nsx cl taskset -c "$CLIENT_CPU" "$REPO/$BUILD/xlb-load" http \
+		--rate "$FAIL_RATE" --duration "$FAIL_SECONDS" --new-conn \
+		--timeout 1000 --interval-report 0.1 "http://$VIP:$TCP_PORT/" \
+		>"$OUT/failover-$label-$round.txt" \
+		2>"$OUT/failover-$label-$round.progress" &
+	pid=$!
+	sleep "$(awk -v s="$FAIL_SECONDS" 'BEGIN { print s / 3 }')"
+	date +%s.%N >"$OUT/failover-$label-$round.kill"
+	topo_stop nginx-b2 KILL
+	wait "$pid"
+	case $sys in
+	haproxy-*) system_down haproxy ;;
+	xlb-static) system_down xlb ;;
+	esac
+	FAIL_LABEL=$label FAIL_ROUND=$round /usr/bin/python3 \
+		tools/bench/failover_parse.py "$OUT/failover-$label-$round" \
+		"$FAIL_SECONDS" >>"$CSV"
+}
+
+nginx_b2_restart_if_needed() {
+	local dir=$OUT/nginx-b2
+	if ! topo_pid nginx-b2 >/dev/null 2>&1 ||
+		! kill -0 "$(topo_pid nginx-b2)" 2>/dev/null; then
+		rm -f "$dir/nginx.pid"
+		topo_start nginx-b2 b2 taskset -c "$BACKEND_CPU" \
+			nginx -c "$dir/nginx.conf"
+		wait_listen b2 "$TCP_PORT"
+	fi
+}
+
+# ------------------------------------------------------- run
+
+{
+	echo "date $(date -u +%FT%TZ)"
+	echo "nproc $(nproc)"
+	echo "kernel $(uname -r)"
+	echo "cpu $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "quick $QUICK"
+	echo "rounds $ROUNDS"
+	echo "packet_seconds $PKT_SECONDS"
+	echo "tcp_seconds $TCP_SECONDS"
+	echo "failover_seconds $FAIL_SECONDS"
+	echo "flows $FLOWS"
+	echo "frame $FRAME"
+	echo "conns $CONNS"
+	echo "sender_cpu $SENDER_CPU"
+	echo "client_cpu $CLIENT_CPU"
+	echo "backend_cpu $BACKEND_CPU"
+	echo "lb_cpu $LB_CPU"
+	echo "wrk $(wrk --version 2>&1 | head -1 | awk '{ print $2 }')"
+	echo "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///')"
+	echo "haproxy $(haproxy -v | head -1 | awk '{ print $3 }')"
+	echo "nftables $(nft --version | awk '{ print $2 }')"
+	echo "xlbd $([[ -x $BUILD/xlbd ]] && echo present || echo absent)"
+	echo "git $(git rev-parse --short HEAD)"
+} >"$OUT/env.txt"
+
+SYSTEMS_PKT=(xlb floor nftables direct)
+SYSTEMS_TCP=(xlb floor nftables haproxy direct)
+# xlb with xlbd running: a row of its own once build/xlbd exists (hook:
+# start xlbd on the LB in system_up for "xlb-xlbd" and add it here).
+SYSTEMS_FAIL=(xlb-static haproxy-2s haproxy-100ms)
+
+if [[ " $BENCH_SECTIONS " == *" packet "* ]]; then
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for sys in "${SYSTEMS_PKT[@]}"; do
+			packet_round "$sys" "$r"
+		done
+	done
+fi
+if [[ " $BENCH_SECTIONS " == *" tcp "* || " $BENCH_SECTIONS " == *" failover "* ]]; then
+	nginx_up || {
+		log "nginx did not come up"
+		exit 1
+	}
+fi
+if [[ " $BENCH_SECTIONS " == *" tcp "* ]]; then
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for sys in "${SYSTEMS_TCP[@]}"; do
+			tcp_round "$sys" "$r"
+		done
+	done
+fi
+if [[ " $BENCH_SECTIONS " == *" failover "* ]]; then
+	for ((r = 1; r <= 3; r++)); do
+		for sys in "${SYSTEMS_FAIL[@]}"; do
+			failover_round "$sys" "$r"
+		done
+	done
+fi
+
+/usr/bin/python3 tools/bench/report.py "$OUT" || log "report failed"
+cat "$OUT/report.md"
+echo "bench-side-by-side: results in $OUT"

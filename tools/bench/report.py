@@ -1,0 +1,298 @@
+#!/usr/bin/python3
+"""The report of one side-by-side benchmark run (tools/bench/bench-side-by-side.sh).
+
+Reads DIR/samples.csv (section,system,round,metric,value) and DIR/env.txt;
+writes DIR/report.md (every figure a median of the rounds with min-max, each
+target beside its measured ratio) and the gnuplot PNGs.
+"""
+import csv
+import os
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+
+out = sys.argv[1]
+env = {}
+for line in open(os.path.join(out, "env.txt")):
+    k, _, v = line.rstrip("\n").partition(" ")
+    env[k] = v
+
+# samples[(section, system, metric)][round] = value
+samples = defaultdict(dict)
+for row in csv.DictReader(open(os.path.join(out, "samples.csv"))):
+    samples[(row["section"], row["system"], row["metric"])][int(row["round"])] = float(
+        row["value"]
+    )
+
+
+def systems(section):
+    seen = []
+    for s, sys_, _ in samples:
+        if s == section and sys_ not in seen:
+            seen.append(sys_)
+    return seen
+
+
+def stat(section, system, metric):
+    vals = list(samples.get((section, system, metric), {}).values())
+    if not vals:
+        return None
+    return statistics.median(vals), min(vals), max(vals), len(vals)
+
+
+def fmt(st, digits=3):
+    if st is None:
+        return "n/a"
+    med, lo, hi, _ = st
+    return f"{med:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def spread(st):
+    if st is None or st[0] == 0:
+        return 0.0
+    return (st[2] - st[1]) / abs(st[0])
+
+
+def ratio(section, a, b, metric):
+    """Median and min-max of the per-round ratios a/b (same round, same
+    machine state: what survives drift)."""
+    ra = samples.get((section, a, metric), {})
+    rb = samples.get((section, b, metric), {})
+    rs = [ra[r] / rb[r] for r in ra if r in rb and rb[r]]
+    if not rs:
+        return None
+    return statistics.median(rs), min(rs), max(rs), len(rs)
+
+
+lines = []
+w = lines.append
+w(f"# Side-by-side benchmark, {env.get('date', '?')}")
+w("")
+w(
+    f"On: nproc {env.get('nproc')}, kernel {env.get('kernel')}, CPU {env.get('cpu')}; "
+    f"git {env.get('git')}; {'QUICK' if env.get('quick') == '1' else 'full'} run, "
+    f"{env.get('rounds')} rounds, systems interleaved round by round on one topology "
+    "(tools/topo.sh, 3 backends, XDP switch segment: direct veth pairs, no bridge). "
+    "Every figure: median (min–max) over the rounds; a ratio is the median of the "
+    "per-round ratios (min–max)."
+)
+w("")
+
+targets = []  # (section, what, target text, st, ok)
+
+
+def target(section, what, st, op, bound):
+    if st is None:
+        targets.append((section, what, f"{op} {bound}", "n/a", "not measured"))
+        return
+    ok = st[0] >= bound if op == "≥" else st[0] <= bound
+    targets.append(
+        (section, what, f"{op} {bound}", fmt(st, 2), "met" if ok else "MISSED")
+    )
+
+
+sections_wide = []
+
+# ---------------------------------------------------------------- packet
+if systems("packet"):
+    w("## 1. Packet rate (UDP)")
+    w("")
+    w(
+        f"Sender: build/bench/pktbench send (live-frames XDP, BPF_PROG_TEST_RUN with "
+        f"BPF_F_TEST_XDP_LIVE_FRAMES) in the client namespace pinned to CPU "
+        f"{env.get('sender_cpu')}, {env.get('frame')}-byte frames (64 with FCS), "
+        f"{env.get('flows')} flows (source ports), {env.get('packet_seconds')} s per "
+        "round, as fast as it goes; the whole chain (switch, LB, backend) runs on that "
+        "CPU. Delivered: XDP sinks on the backends. LB BPF CPU: bpf_stats run time of "
+        "the LB's XDP program (kernel.bpf_stats_enabled=1 during the run, restored "
+        "after). Chain CPU: system+irq+softirq time of the sender's CPU (here the "
+        "chain runs as softirqs inside the sender's syscall and is accounted as "
+        "system time); chain − direct estimates the LB's whole cost, nftables "
+        "included."
+    )
+    w("")
+    w(
+        "| system | delivered Mpps | sent Mpps | loss % | LB BPF CPU-s / Mpkt | "
+        "chain CPU-s / Mpkt | LB CPU-s / Mpkt (chain − direct) |"
+    )
+    w("|---|---|---|---|---|---|---|")
+    direct_chain = stat("packet", "direct", "chain_cpu_s_per_mpkt")
+    for s in systems("packet"):
+        d = stat("packet", s, "delivered_mpps")
+        if spread(d) > 0.10:
+            sections_wide.append(f"packet rate: {s} delivered Mpps spread {spread(d):.0%}")
+        chain = stat("packet", s, "chain_cpu_s_per_mpkt")
+        est = "n/a"
+        if chain and direct_chain and s != "direct":
+            est = f"{chain[0] - direct_chain[0]:.3f}"
+        bpf = stat("packet", s, "lb_bpf_cpu_s_per_mpkt")
+        w(
+            f"| {s} | {fmt(d)} | {fmt(stat('packet', s, 'sent_mpps'))} | "
+            f"{fmt(stat('packet', s, 'loss_pct'), 2)} | "
+            f"{fmt(bpf) if bpf and bpf[0] > 0 else 'n/a (no XDP)'} | {fmt(chain)} | {est} |"
+        )
+    w("")
+    target("packet", "xlb / floor delivered Mpps", ratio("packet", "xlb", "floor", "delivered_mpps"), "≥", 0.95)
+    target("packet", "xlb / nftables delivered Mpps", ratio("packet", "xlb", "nftables", "delivered_mpps"), "≥", 1.8)
+    target("packet", "xlb / floor LB BPF CPU per Mpkt", ratio("packet", "xlb", "floor", "lb_bpf_cpu_s_per_mpkt"), "≤", 1.1)
+
+# ---------------------------------------------------------------- tcp
+if systems("tcp"):
+    w("## 2. TCP requests (nginx backends, wrk)")
+    w("")
+    w(
+        f"Client: wrk {env.get('wrk')} -t1 -c{env.get('conns')} --latency, "
+        f"{env.get('tcp_seconds')} s per run, pinned to CPU {env.get('client_cpu')}, "
+        f"in the client namespace; keep-alive, then `Connection: close` (one new "
+        f"connection per request). Backends: nginx-light {env.get('nginx')}, one worker "
+        f"each, all three pinned to CPU {env.get('backend_cpu')}, serving a 3-byte "
+        f"file. HAProxy {env.get('haproxy')} in TCP mode, one thread pinned to CPU "
+        f"{env.get('lb_cpu')}, roundrobin; nftables {env.get('nftables')} DNAT "
+        "(jhash of source address and port mod 3) + masquerade; xlb and floor l2dsr "
+        "(replies straight from the backends); direct: wrk to one backend's address. "
+        "Latency: wrk's distribution (ms)."
+    )
+    w("")
+    w(
+        "| system | keep-alive req/s | p50 ms | p99 ms | max ms | new conn/s "
+        "(Connection: close) | close p99 ms | errors (ka / close) |"
+    )
+    w("|---|---|---|---|---|---|---|---|")
+    for s in systems("tcp"):
+        ka = stat("tcp", s, "ka_rps")
+        if spread(ka) > 0.10:
+            sections_wide.append(f"tcp: {s} keep-alive req/s spread {spread(ka):.0%}")
+        e1 = stat("tcp", s, "ka_errors")
+        e2 = stat("tcp", s, "close_errors")
+        w(
+            f"| {s} | {fmt(ka, 0)} | {fmt(stat('tcp', s, 'ka_p50_ms'), 2)} | "
+            f"{fmt(stat('tcp', s, 'ka_p99_ms'), 2)} | {fmt(stat('tcp', s, 'ka_max_ms'), 1)} | "
+            f"{fmt(stat('tcp', s, 'close_rps'), 0)} | {fmt(stat('tcp', s, 'close_p99_ms'), 2)} | "
+            f"{e1[0] if e1 else -1:.0f} / {e2[0] if e2 else -1:.0f} |"
+        )
+    w("")
+    target("tcp", "xlb / nftables keep-alive req/s", ratio("tcp", "xlb", "nftables", "ka_rps"), "≥", 1.2)
+    target("tcp", "xlb / HAProxy keep-alive req/s", ratio("tcp", "xlb", "haproxy", "ka_rps"), "≥", 2.0)
+    target("tcp", "xlb / floor new connections/s", ratio("tcp", "xlb", "floor", "close_rps"), "≥", 1.0)
+    target("tcp", "xlb / floor keep-alive p99", ratio("tcp", "xlb", "floor", "ka_p99_ms"), "≤", 1.1)
+
+# ---------------------------------------------------------------- failover
+if systems("failover"):
+    w("## 3. Failover (kill -9 of one backend's nginx under load)")
+    w("")
+    w(
+        f"Load: xlb-load http, open loop, 2,000 requests/s, a new connection per "
+        f"request, 1 s timeout, {env.get('failover_seconds')} s per run, pinned to CPU "
+        f"{env.get('client_cpu')}; nginx on b2 is killed (SIGKILL) a third of the way "
+        "in and restarted before the next run. Recovery: from the kill to the end of "
+        "the last 100 ms interval with client errors. HAProxy retries (2) and "
+        "redispatches; xlb's l2dsr cannot (the SYN reaches the dead backend, which "
+        "answers with a reset while its address lives). xlb-static: xlb with fixed "
+        "weights and no health checking: it never recovers by itself, so its "
+        "recovery time is the rest of the run."
+    )
+    w("")
+    w("| system | time to recovery s | failed requests | ok requests |")
+    w("|---|---|---|---|")
+    for s in systems("failover"):
+        w(
+            f"| {s} | {fmt(stat('failover', s, 'recovery_s'), 2)} | "
+            f"{fmt(stat('failover', s, 'failed_requests'), 0)} | "
+            f"{fmt(stat('failover', s, 'ok_requests'), 0)} |"
+        )
+    w("")
+    if env.get("xlbd") != "present":
+        w(
+            "xlb with xlbd: not measured (build/xlbd absent in this tree); the target "
+            "(xlb with xlbd recovers faster than HAProxy at inter 100ms fall 2) is open."
+        )
+        w("")
+    targets.append(
+        ("failover", "xlb+xlbd recovery < HAProxy inter 100ms fall 2",
+         "<", fmt(stat("failover", "haproxy-100ms", "recovery_s"), 2) + " (HAProxy 100ms)",
+         "not measured (no xlbd)" if env.get("xlbd") != "present" else "see table")
+    )
+
+w("## Targets")
+w("")
+w("| section | figure | target | measured (median, min–max of rounds) | |")
+w("|---|---|---|---|---|")
+for t in targets:
+    w("| " + " | ".join(str(x) for x in t) + " |")
+w("")
+if sections_wide:
+    w("Spread wider than 10% (the machine is shared; ratios within a round are what count):")
+    for s in sections_wide:
+        w(f"- {s}")
+    w("")
+w("Sections 4 (gray failure) and 5 (scale) of issue 10 are not measured yet.")
+w("")
+
+# ---------------------------------------------------------------- plots
+plots = []
+
+
+def gnuplot(name, script):
+    path = os.path.join(out, name + ".gp")
+    with open(path, "w") as f:
+        f.write(f"set terminal pngcairo size 800,480\nset output '{name}.png'\n")
+        f.write(script)
+    r = subprocess.run(["gnuplot", name + ".gp"], cwd=out, capture_output=True, text=True)
+    if r.returncode == 0:
+        plots.append(name + ".png")
+    else:
+        print(f"report: gnuplot {name}: {r.stderr.strip()}", file=sys.stderr)
+
+
+if systems("packet"):
+    with open(os.path.join(out, "packet.dat"), "w") as f:
+        for i, s in enumerate(systems("packet")):
+            st = stat("packet", s, "delivered_mpps")
+            f.write(f"{i} {s} {st[0]} {st[1]} {st[2]}\n")
+    gnuplot(
+        "packet_rate",
+        "set title 'Delivered packet rate (UDP, 60 B frames, 1024 flows)'\n"
+        "set ylabel 'Mpps (median, min-max)'\nset yrange [0:*]\nset boxwidth 0.6\n"
+        "set style fill solid 0.5\nunset key\n"
+        "plot 'packet.dat' using 1:3:xtic(2) with boxes, '' using 1:3:4:5 with yerrorbars lc black\n",
+    )
+if systems("tcp"):
+    with open(os.path.join(out, "latency.dat"), "w") as f:
+        for s in systems("tcp"):
+            f.write(f'"{s}"\n')
+            for p, m in ((50, "ka_p50_ms"), (75, "ka_p75_ms"), (90, "ka_p90_ms"), (99, "ka_p99_ms"), (100, "ka_max_ms")):
+                st = stat("tcp", s, m)
+                if st:
+                    f.write(f"{st[0]} {p / 100}\n")
+            f.write("\n\n")
+    gnuplot(
+        "latency_cdf",
+        "set title 'Keep-alive latency distribution (wrk percentiles, medians of rounds)'\n"
+        "set xlabel 'latency ms (log)'\nset ylabel 'fraction of requests'\nset logscale x\n"
+        "set key bottom right\nset yrange [0.4:1.01]\n"
+        "plot for [i=0:%d] 'latency.dat' index i using 1:2 with linespoints title columnheader(1)\n"
+        % (len(systems("tcp")) - 1),
+    )
+if systems("failover"):
+    files = []
+    for s in systems("failover"):
+        path = f"failover-{s}-1.dat"
+        if os.path.exists(os.path.join(out, path)):
+            files.append(f"'{path}' using 1:2 with steps title '{s}'")
+    if files:
+        gnuplot(
+            "failover_timeline",
+            "set title 'Client errors per second around the kill (round 1)'\n"
+            "set xlabel 'seconds from the kill'\nset ylabel 'errors/s'\n"
+            "plot " + ", ".join(files) + "\n",
+        )
+if plots:
+    w("## Plots")
+    w("")
+    for p in plots:
+        w(f"![{p}]({p})")
+    w("")
+
+with open(os.path.join(out, "report.md"), "w") as f:
+    f.write("\n".join(lines))
