@@ -76,6 +76,28 @@ if tcase pin_directory_of_another_user_is_refused; then
 	rm -rf "$EVIL"
 fi
 
+# --- 2: optional read-only monitoring by a group (here nobody's, with CAP_BPF)
+if tcase a_monitor_group_reads_and_cannot_write; then
+	xlbctl_at "$P2" attach xlbh2 >/dev/null 2>&1
+	chgrp -R 65534 "$P2" && chmod 0750 "$P2" && chmod 0640 "$P2"/xlb_*
+	as_monitor() {
+		nsenter --net="/run/netns/$TOPO_NS_LB" setpriv --reuid 65534 --regid 65534 --clear-groups \
+			--inh-caps +bpf,+perfmon --ambient-caps +bpf,+perfmon \
+			"$TMP/xlbctl" --pin-path "$P2" "$@"
+	}
+	cp "$XLBCTL_BIN" "$TMP/xlbctl" && chmod 755 "$TMP" "$TMP/xlbctl"
+	r_out=$(as_monitor vip list 2>&1)
+	r_rc=$?
+	w_out=$(as_monitor vip add "$TOPO_VIP4:90/tcp" 2>&1)
+	w_rc=$?
+	if ((r_rc == 0 && w_rc != 0)) && [[ $w_out == *"refusing to write to $P2"* ]]; then
+		pass a_monitor_group_reads_and_cannot_write
+	else
+		fail a_monitor_group_reads_and_cannot_write "read exit $r_rc ($r_out); write exit $w_rc ($w_out)"
+	fi
+	xlbctl_at "$P2" detach --all >/dev/null 2>&1
+fi
+
 # --- 4: attachments are (netns, ifindex)
 netns_with_eth0() { # NAME [INDEX]
 	ip netns add "$1" || return 1

@@ -391,6 +391,9 @@ static int open_dir(struct xlb *xlb)
 		err = check_ownership(xlb->dir_fd, xlb->pin_dir);
 	if (!err && fstat(xlb->dir_fd, &st))
 		err = xlb_errno(errno, "%s", xlb->pin_dir);
+	/* Not ours (root's, for a monitor): read-only opens, never a write. */
+	if (!err)
+		xlb->readonly = st.st_uid != geteuid();
 	return err;
 }
 
@@ -407,6 +410,8 @@ static int pin_path(const struct xlb *xlb, const char *name, char *buf,
 static int open_checked(struct xlb *xlb, enum xlb_map_id id,
 			const struct map_shape *want)
 {
+	LIBBPF_OPTS(bpf_obj_get_opts, get_opts,
+		    .file_flags = xlb->readonly ? BPF_F_RDONLY : 0);
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	char path[PATH_MAX];
@@ -415,7 +420,7 @@ static int open_checked(struct xlb *xlb, enum xlb_map_id id,
 	err = pin_path(xlb, xlb_map_names[id], path, sizeof(path));
 	if (err)
 		return err;
-	fd = bpf_obj_get(path);
+	fd = bpf_obj_get_opts(path, &get_opts);
 	if (fd < 0) {
 		if (errno == ENOENT && id == MAP_META)
 			return -ENOENT;
@@ -543,9 +548,10 @@ int xlb_open(const char *pin_dir, struct xlb **out)
 /* The id of the map pinned at path, 0 when there is none. */
 static __u32 pinned_id(const char *path)
 {
+	LIBBPF_OPTS(bpf_obj_get_opts, get_opts, .file_flags = BPF_F_RDONLY);
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	int fd = bpf_obj_get(path);
+	int fd = bpf_obj_get_opts(path, &get_opts);
 
 	if (fd < 0)
 		return 0;

@@ -31,6 +31,7 @@ struct xlb {
 	int dir_fd;  /* the pin directory, as checked when it was opened */
 	int lock_fd; /* the lock file under XLB_LOCK_DIR while locked */
 	bool locked;
+	bool readonly; /* a reader of a directory it does not own */
 	int fds[MAP_COUNT];
 	__u32 map_ids[MAP_COUNT]; /* of the maps opened: xlb_verify compares */
 	struct xlb_meta meta;

@@ -228,7 +228,10 @@ int xlb_lock(struct xlb *xlb, int timeout_ms)
 
 	if (xlb->locked)
 		return 0;
-	err = xlb_lock_acquire(xlb, timeout_ms);
+	/* Only the owner of the pin directory writes: say so before waiting. */
+	err = xlb_check_writer(xlb);
+	if (!err)
+		err = xlb_lock_acquire(xlb, timeout_ms);
 	if (err)
 		return err;
 	/* What we opened before waiting may have been removed meanwhile. */

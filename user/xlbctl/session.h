@@ -2,7 +2,11 @@
 /*
  * Opening the instance a command works on. Readers just open it: the pins
  * are the truth, nothing is cached. Writers also take the writer lock, make
- * their change, commit (rebuild the tables it touched) and let go.
+ * their change, commit (rebuild the tables it touched) and let go. Taking
+ * the lock checks that the maps opened before the wait are still the pinned
+ * ones (xlb_lock, xlb_verify): a writer that waited while the instance was
+ * removed and made again writes into the new one, or fails, never into the
+ * removed one.
  */
 #ifndef XLBCTL_SESSION_H
 #define XLBCTL_SESSION_H
