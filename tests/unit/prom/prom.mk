@@ -1,6 +1,6 @@
 # Unit tests of libxlbprom: the text parser, the signal tracker, the
 # Prometheus API reader. Fixtures live beside them in tests/unit/prom/.
-PROM_TESTS     := prom_text
+PROM_TESTS     := prom_text signals promql
 PROM_TEST_BINS := $(addprefix $(BUILD)/tests/unit/prom_,$(PROM_TESTS))
 
 $(BUILD)/tests/unit/prom_%: tests/unit/prom/test_%.c $(TEST_LIB_OBJ) $(LIBXLBPROM)
