@@ -25,8 +25,7 @@ static void pair_free(struct xlbd *d, struct xlbd_pair *p)
 {
 	xlbd_probe_stop(d, p);
 	xlbd_scrape_stop(d, p);
-	free(p->scrape.body);
-	free(p->scrape.signals);
+	xlbd_scrape_release(p);
 	free(p);
 }
 

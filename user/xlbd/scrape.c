@@ -20,7 +20,49 @@
 
 #ifdef XLBD_HAVE_NODE_SIGNALS
 #include "node_signals.h"
+
+/* The body into the pair's tracker: rates against its last good scrape. */
+static int feed(struct xlbd_pair *p, char *why, size_t whylen)
+{
+	struct xlbd_scrape *s = &p->scrape;
+	struct xlb_node_signals sig;
+	int ret;
+
+	if (!s->signals)
+		s->signals = xlb_signal_tracker_create();
+	if (!s->signals) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = xlb_signal_tracker_feed(s->signals, s->body ? s->body : "",
+				      s->len, xlbd_now(), &sig, why, whylen);
+	if (ret)
+		return ret;
+	if (sig.source == XLB_SIGNAL_SOURCE_UNKNOWN) {
+		snprintf(why, whylen,
+			 "neither xlb-agent nor node_exporter series in %zu "
+			 "bytes",
+			 s->len);
+		return -EINVAL;
+	}
+	s->cpu_util = sig.cpu_util;
+	s->mem_util = sig.mem_util;
+	s->load1 = sig.load1;
+	s->service_latency_s = sig.service_latency_s;
+	s->service_fail_ratio = sig.service_fail_ratio;
+	return 0;
+}
 #endif
+
+void xlbd_scrape_release(struct xlbd_pair *p)
+{
+#ifdef XLBD_HAVE_NODE_SIGNALS
+	xlb_signal_tracker_destroy(p->scrape.signals);
+#endif
+	p->scrape.signals = NULL;
+	free(p->scrape.body);
+	p->scrape.body = NULL;
+}
 
 static size_t on_body(char *ptr, size_t size, size_t n, void *arg)
 {
@@ -173,7 +215,7 @@ void xlbd_scrape_done(struct xlbd *d, struct xlbd_pair *p, int curl_code,
 		return;
 	}
 #ifdef XLBD_HAVE_NODE_SIGNALS
-	ret = xlbd_node_signals_update(d, p, why, sizeof(why));
+	ret = feed(p, why, sizeof(why));
 #else
 	snprintf(why, sizeof(why), "no Prometheus text parser built in");
 	ret = -ENOTSUP;

@@ -195,6 +195,7 @@ void xlbd_curl_remove(struct xlbd *d, void *easy);
 /* scrape.c: agents' metrics */
 void xlbd_scrape_run(struct xlbd *d, double now);
 void xlbd_scrape_stop(struct xlbd *d, struct xlbd_pair *p);
+void xlbd_scrape_release(struct xlbd_pair *p);
 void xlbd_scrape_done(struct xlbd *d, struct xlbd_pair *p, int curl_code,
 		      long status);
 /* Fills the agent's fields of obs from the last good scrape. */

@@ -13,6 +13,13 @@ XLBD_CFLAGS    = $(CFLAGS) -Iuser/xlbd -Iuser/prom -MMD -MP \
 XLBD_LIBS      = $(XLBD_DEPLIBS) $(LIBXLB_LIBS) -ljson-c -lcurl -lmicrohttpd \
                  -lsqlite3 -lsystemd -lm
 
+# The node-signal tracker (user/prom/, H2's) when the tree has it: without
+# it scrapes are fetched and refused as unparsed.
+ifneq ($(wildcard user/prom/node_signals.c),)
+XLBD_DEPLIBS  += $(BUILD)/libxlbprom.a
+XLBD_CFLAGS   += -DXLBD_HAVE_NODE_SIGNALS
+endif
+
 $(BUILD)/user/xlbd/%.o: user/xlbd/%.c $(wildcard user/xlbd/*.h user/xlbd/core/brain.h) $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(XLBD_CFLAGS) -c $< -o $@
