@@ -88,6 +88,305 @@ TEST(save_load_round_trip_and_refuses_other_versions)
 	xlb_brain_destroy(b);
 }
 
+/*
+ * A tiny simulated fleet: one VIP, n backends with a capacity each
+ * (requests per second at 100% CPU of their quota). The demand splits by
+ * effective weight over the pairs the data plane would use; CPU follows
+ * load / capacity, latency an M/M/1 curve, in flight Little's law; a
+ * seeded noise keeps it honest. The brain's plan is applied as xlbd would.
+ */
+#define SIM_MAX 8
+
+struct sim {
+	struct xlb_brain_config cfg;
+	struct xlb_brain *brain;
+	struct xlb_brain_snapshot snap;
+	struct xlb_brain_vip_in vip;
+	struct xlb_brain_pair_in pairs[SIM_MAX];
+	struct xlb_brain_plan plan;
+	size_t n;
+	double now, demand;
+	double capacity[SIM_MAX];
+	double extra_latency[SIM_MAX];
+	double in_flight[SIM_MAX];
+	uint64_t rng;
+	/* counted over the run */
+	unsigned int drains, writes, last_writes;
+	unsigned int drained_now;
+};
+
+static double sim_noise(struct sim *s) /* uniform in [-1, 1) */
+{
+	s->rng = s->rng * 6364136223846793005ull + 1442695040888963407ull;
+	return (double)(s->rng >> 11) / (double)(1ull << 52) - 1.0;
+}
+
+static int sim_init(struct sim *s, size_t n, double demand)
+{
+	memset(s, 0, sizeof(*s));
+	xlb_brain_config_default(&s->cfg);
+	s->n = n;
+	s->demand = demand;
+	s->now = 1000;
+	s->rng = 42;
+	snprintf(s->vip.key, sizeof(s->vip.key), "10.0.0.1:80/tcp");
+	for (size_t i = 0; i < n; i++) {
+		struct xlb_brain_pair_in *p = &s->pairs[i];
+
+		snprintf(p->key, sizeof(p->key), "10.0.0.1:80/tcp 10.0.1.%zu",
+			 i + 1);
+		p->vip = 0;
+		p->base_weight = 100;
+		p->op_state = XLB_OP_ACTIVE;
+		p->factor = XLB_FACTOR_ONE;
+		p->health = XLB_HEALTH_OK;
+		s->capacity[i] = 1000;
+	}
+	s->snap.vips = &s->vip;
+	s->snap.n_vips = 1;
+	s->snap.pairs = s->pairs;
+	s->snap.n_pairs = n;
+	return xlb_brain_create(&s->cfg, &s->brain);
+}
+
+static void sim_fini(void *arg)
+{
+	struct sim *s = arg;
+
+	xlb_brain_destroy(s->brain);
+	s->brain = NULL;
+}
+
+static bool takes_new(const struct xlb_brain_pair_in *p)
+{
+	return xlb_effective_state(p->op_state, p->health) == 1;
+}
+
+/* One second: observations from the current weights, a tick, apply. */
+static int sim_step(struct sim *s)
+{
+	double total = 0;
+
+	s->now += 1.0;
+	for (size_t i = 0; i < s->n; i++)
+		if (takes_new(&s->pairs[i]))
+			total += xlb_effective_weight(s->pairs[i].base_weight,
+						      s->pairs[i].factor);
+	s->vip.demand_per_s = s->demand * (1 + 0.02 * sim_noise(s));
+	for (size_t i = 0; i < s->n; i++) {
+		struct xlb_brain_pair_in *p = &s->pairs[i];
+		struct xlb_brain_obs *o = &p->obs;
+		double share = takes_new(p) && total > 0
+				       ? xlb_effective_weight(p->base_weight,
+							      p->factor) /
+						 total
+				       : 0;
+		double req = s->vip.demand_per_s * share;
+		double util = 0.02 + req / s->capacity[i];
+		double busy = util < 0.98 ? util : 0.98;
+		double latency = 0.002 / (1 - busy) + s->extra_latency[i];
+		double flight = req * latency, before = s->in_flight[i];
+
+		s->in_flight[i] = flight;
+		memset(o, 0, sizeof(*o));
+		o->new_flows_per_s = req;
+		o->ended_flows_per_s = req - (flight - before);
+		o->packets_per_s = req * 10;
+		o->bytes_per_s = req * 10000;
+		o->probes_ok = 10;
+		o->probe_latency_s = 0.0002;
+		o->metrics_age_s = 0.5;
+		o->cpu_util = (util < 1 ? util : 1) * (1 + 0.03 * sim_noise(s));
+		o->mem_util = 0.3 + 0.01 * sim_noise(s);
+		o->load1 = util;
+		o->service_latency_s = latency * (1 + 0.1 * sim_noise(s));
+		o->service_fail_ratio = 0;
+	}
+	s->snap.now = s->now;
+	int ret = xlb_brain_tick(s->brain, &s->snap, &s->plan);
+
+	if (ret)
+		return ret;
+	s->last_writes = 0;
+	for (size_t d = 0; d < s->plan.n_decisions; d++) {
+		const struct xlb_brain_decision *dec = &s->plan.decisions[d];
+		struct xlb_brain_pair_in *p = &s->pairs[dec->pair];
+
+		if (dec->rule == XLB_RULE_ANOMALY_DRAIN)
+			s->drains++;
+		if (dec->new_factor != p->factor ||
+		    dec->new_health != p->health) {
+			s->writes++;
+			s->last_writes++;
+		}
+		p->factor = dec->new_factor;
+		p->health = dec->new_health;
+	}
+	s->drained_now = 0;
+	for (size_t i = 0; i < s->n; i++)
+		s->drained_now += s->pairs[i].health == XLB_HEALTH_DRAINING;
+	return 0;
+}
+
+static const struct xlb_brain_decision *sim_decision(const struct sim *s,
+						     size_t pair)
+{
+	for (size_t d = 0; d < s->plan.n_decisions; d++)
+		if (s->plan.decisions[d].pair == pair)
+			return &s->plan.decisions[d];
+	return NULL;
+}
+
+#define SIM_STEPS(s, n)                                   \
+	do {                                              \
+		for (int step_ = 0; step_ < (n); step_++) \
+			CHECK_EQ(sim_step(s), 0);         \
+	} while (0)
+
+TEST(steady_fleet_converges_then_stops_writing)
+{
+	static struct sim s;
+	unsigned int late = 0;
+
+	CHECK_EQ(sim_init(&s, 4, 1200), 0);
+	test_defer(sim_fini, &s);
+	SIM_STEPS(&s, 120);
+	for (int t = 0; t < 60; t++) {
+		CHECK_EQ(sim_step(&s), 0);
+		late += s.last_writes;
+	}
+	CHECK_EQ(s.drains, 0);
+	CHECK(late < 3, "%u writes in the last minute", late);
+}
+
+TEST(shared_5x_step_is_no_anomaly)
+{
+	static struct sim s;
+	unsigned int late = 0;
+
+	CHECK_EQ(sim_init(&s, 4, 400), 0);
+	test_defer(sim_fini, &s);
+	SIM_STEPS(&s, 60);
+	s.demand *= 5;
+	SIM_STEPS(&s, 60);
+	for (int t = 0; t < 60; t++) {
+		CHECK_EQ(sim_step(&s), 0);
+		late += s.last_writes;
+	}
+	CHECK_EQ(s.drains, 0);
+	CHECK(late < 3, "%u writes in the last minute", late);
+}
+
+TEST(unequal_capacity_weights_follow_capacity)
+{
+	static struct sim s;
+	double total = 0, cap = 0;
+
+	CHECK_EQ(sim_init(&s, 3, 1500), 0);
+	test_defer(sim_fini, &s);
+	s.capacity[0] = s.capacity[1] = 1000;
+	s.capacity[2] = 3000;
+	SIM_STEPS(&s, 30);
+	for (size_t i = 0; i < 3; i++) {
+		total += xlb_effective_weight(100, s.pairs[i].factor);
+		cap += s.capacity[i];
+	}
+	for (size_t i = 0; i < 3; i++) {
+		double share =
+			xlb_effective_weight(100, s.pairs[i].factor) / total;
+		double want = s.capacity[i] / cap;
+
+		CHECK(fabs(share - want) <= 0.15 * want,
+		      "backend %zu share %.3f, capacity share %.3f", i, share,
+		      want);
+	}
+	CHECK_EQ(s.drains, 0);
+}
+
+static void gray_failure(struct sim *s, bool latency)
+{
+	const struct xlb_brain_decision *named = NULL;
+
+	if (sim_init(s, 4, 1600)) {
+		test_fail(__FILE__, __LINE__, "create");
+		return;
+	}
+	test_defer(sim_fini, s);
+	SIM_STEPS(s, 90);
+	CHECK_EQ(s->drains, 0);
+	if (latency)
+		s->extra_latency[3] = 0.200;
+	else
+		s->capacity[3] *= 0.10;
+	for (int t = 0; t < 5; t++) {
+		CHECK_EQ(sim_step(s), 0);
+		if (!named)
+			named = sim_decision(s, 3);
+		if (named)
+			CHECK(named->n_top > 0 && strstr(named->reason, "_"),
+			      "reason without a feature: %s", named->reason);
+	}
+	CHECK(s->pairs[3].health != XLB_HEALTH_OK ||
+		      s->pairs[3].factor <= XLB_FACTOR_ONE / 2,
+	      "after 5 s: health %u factor %u", s->pairs[3].health,
+	      s->pairs[3].factor);
+	CHECK(named, "no decision for the failing backend");
+	CHECK(!strcmp(named->top[0].name,
+		      latency ? "latency_s" : "cost_change") ||
+		      !strcmp(named->top[0].name, "latency_s") ||
+		      !strcmp(named->top[0].name, "cpu_util"),
+	      "top feature %s", named->top[0].name);
+	for (size_t i = 0; i < 3; i++)
+		CHECK_EQ(s->pairs[i].health, XLB_HEALTH_OK);
+}
+
+TEST(gray_failure_cpu_throttled_to_10_percent)
+{
+	static struct sim s;
+
+	gray_failure(&s, false);
+}
+
+TEST(gray_failure_200ms_latency)
+{
+	static struct sim s;
+
+	gray_failure(&s, true);
+}
+
+TEST(guardrails_three_of_four_misbehaving_drains_at_most_the_share)
+{
+	static struct sim s;
+
+	CHECK_EQ(sim_init(&s, 4, 1600), 0);
+	test_defer(sim_fini, &s);
+	SIM_STEPS(&s, 90);
+	s.extra_latency[1] = s.extra_latency[2] = s.extra_latency[3] = 0.2;
+	for (int t = 0; t < 30; t++) {
+		CHECK_EQ(sim_step(&s), 0);
+		CHECK(s.drained_now <= 1, "%u drained at once (34%% of 4 is 1)",
+		      s.drained_now);
+		CHECK_EQ(s.pairs[0].health, XLB_HEALTH_OK);
+	}
+}
+
+TEST(last_active_backend_is_never_drained)
+{
+	static struct sim s;
+
+	CHECK_EQ(sim_init(&s, 2, 800), 0);
+	test_defer(sim_fini, &s);
+	s.pairs[0].op_state = XLB_OP_DRAINING; /* the operator's */
+	SIM_STEPS(&s, 60);
+	s.extra_latency[1] = 0.3;
+	for (int t = 0; t < 20; t++) {
+		CHECK_EQ(sim_step(&s), 0);
+		CHECK_EQ(s.pairs[1].health, XLB_HEALTH_OK);
+		CHECK(!sim_decision(&s, 0), "a decision for an "
+					    "operator-drained pair");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	return test_main(argc, argv);

@@ -1,25 +1,299 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Features: each pair's signals carried forward up to staleness_limit_s
+ * (then unknown, NAN, never a silent zero), their level, rolling mean and
+ * standard deviation over cfg.window ticks, first difference and a running
+ * (whole-life) normalisation; then each relative to the VIP's fleet (ratio
+ * to the median, robust z-score with a floor on the spread) so that a
+ * change shared by the whole fleet is nobody's anomaly.
+ */
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
+static const char *const feature_names[FEAT_N] = {
+	[FEAT_CPU_Z] = "cpu_util",
+	[FEAT_LATENCY_Z] = "latency_s",
+	[FEAT_IN_FLIGHT_Z] = "in_flight",
+	[FEAT_FAIL_Z] = "fail_ratio",
+	[FEAT_COST_CHANGE_Z] = "cost_change",
+	[FEAT_MEM_Z] = "mem_util",
+};
+
+/* The signal behind each feature (cost change is a ratio of its own). */
+static const int feature_signal[FEAT_N] = {
+	[FEAT_CPU_Z] = SIG_CPU,
+	[FEAT_LATENCY_Z] = SIG_LATENCY,
+	[FEAT_IN_FLIGHT_Z] = SIG_IN_FLIGHT,
+	[FEAT_FAIL_Z] = SIG_FAIL,
+	[FEAT_COST_CHANGE_Z] = SIG_COST,
+	[FEAT_MEM_Z] = SIG_MEM,
+};
+
+/*
+ * The smallest spread a robust z divides by, in the signal's units: below
+ * it, differences are noise (5 ms of latency, 5 flows, 5% of a CPU).
+ */
+static const double spread_floor[FEAT_N] = {
+	[FEAT_CPU_Z] = 0.05,	    [FEAT_LATENCY_Z] = 0.005,
+	[FEAT_IN_FLIGHT_Z] = 5.0,   [FEAT_FAIL_Z] = 0.05,
+	[FEAT_COST_CHANGE_Z] = 0.1, [FEAT_MEM_Z] = 0.05,
+};
+/* ... and as a share of the median, so that big signals scale too. */
+#define SPREAD_FLOOR_REL 0.10
+
+const char *brain_feature_name(int feature)
+{
+	return feature >= 0 && feature < FEAT_N ? feature_names[feature] : "?";
+}
+
+int brain_feature_signal(int feature)
+{
+	return feature_signal[feature];
+}
+
 int brain_features_alloc(struct xlb_brain *brain, struct brain_pair *p)
 {
-	(void)brain;
-	for (int s = 0; s < SIG_N; s++)
-		p->sig[s].value = NAN;
+	unsigned int w = brain->cfg.window;
+
+	for (int s = 0; s < SIG_N; s++) {
+		struct brain_signal_state *g = &p->sig[s];
+
+		memset(g, 0, sizeof(*g));
+		g->value = g->prev = g->diff = NAN;
+		g->mean = g->std = NAN;
+		g->seen = -INFINITY;
+		g->ring = malloc(w * sizeof(double));
+		if (!g->ring)
+			return -1;
+	}
+	p->in_flight = NAN;
+	p->cost_change = NAN;
+	for (int f = 0; f < FEAT_N; f++)
+		p->z[f] = NAN;
 	return 0;
 }
 
 void brain_features_free(struct brain_pair *p)
 {
-	(void)p;
+	for (int s = 0; s < SIG_N; s++) {
+		free(p->sig[s].ring);
+		p->sig[s].ring = NULL;
+	}
+}
+
+/* Wirth's selection: the k-th smallest of v[0..n), v reordered. */
+static double kth(double *v, size_t n, size_t k)
+{
+	ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+
+	while (lo < hi) {
+		double pivot = v[kk];
+		ptrdiff_t i = lo, j = hi;
+
+		do {
+			while (v[i] < pivot)
+				i++;
+			while (pivot < v[j])
+				j--;
+			if (i <= j) {
+				double t = v[i];
+
+				v[i++] = v[j];
+				v[j--] = t;
+			}
+		} while (i <= j);
+		if (j < kk)
+			lo = i;
+		if (kk < i)
+			hi = j;
+	}
+	return v[kk];
+}
+
+double brain_median(double *v, size_t n)
+{
+	double a, b;
+
+	if (!n)
+		return NAN;
+	a = kth(v, n, n / 2);
+	if (n % 2)
+		return a;
+	b = kth(v, n, n / 2 - 1);
+	return (a + b) / 2;
+}
+
+/* A new observation, or the carried-forward one, or unknown. */
+static void signal_update(const struct xlb_brain_config *cfg,
+			  struct brain_signal_state *g, double raw, double now)
+{
+	double level;
+
+	if (isfinite(raw)) {
+		g->value = raw;
+		g->seen = now;
+	} else if (now - g->seen > cfg->staleness_limit_s) {
+		g->value = NAN;
+	}
+	level = g->value;
+	g->diff = level - g->prev; /* NAN when either is unknown */
+	g->prev = level;
+
+	/* own history before this tick: what "own mean" is compared with */
+	if (g->ring_known >= 2) {
+		double m = g->ring_sum / g->ring_known;
+		double var = g->ring_sum2 / g->ring_known - m * m;
+
+		g->mean = m;
+		g->std = var > 0 ? sqrt(var) : 0;
+	} else {
+		g->mean = g->ring_known ? g->ring_sum : NAN;
+		g->std = NAN;
+	}
+	if (g->ring_n == cfg->window) {
+		double old = g->ring[g->ring_pos];
+
+		if (isfinite(old)) {
+			g->ring_sum -= old;
+			g->ring_sum2 -= old * old;
+			g->ring_known--;
+		}
+	} else {
+		g->ring_n++;
+	}
+	g->ring[g->ring_pos] = level;
+	g->ring_pos = (g->ring_pos + 1) % cfg->window;
+	if (isfinite(level)) {
+		g->ring_sum += level;
+		g->ring_sum2 += level * level;
+		g->ring_known++;
+		/* running normalisation (Welford), the pair's whole life */
+		g->run_n++;
+		double d = level - g->run_mean;
+
+		g->run_mean += d / g->run_n;
+		g->run_m2 += d * (level - g->run_mean);
+	}
+	/* shed the sums' rounding drift once per window */
+	if (g->ring_pos == 0) {
+		g->ring_sum = g->ring_sum2 = 0;
+		g->ring_known = 0;
+		for (unsigned int i = 0; i < g->ring_n; i++)
+			if (isfinite(g->ring[i])) {
+				g->ring_sum += g->ring[i];
+				g->ring_sum2 += g->ring[i] * g->ring[i];
+				g->ring_known++;
+			}
+	}
+}
+
+static double ratio(double a, double b)
+{
+	return b > 0 ? a / b : NAN;
+}
+
+static void pair_signals(struct xlb_brain *brain, struct brain_pair *p,
+			 const struct xlb_brain_obs *o, double dt)
+{
+	const struct xlb_brain_config *cfg = &brain->cfg;
+	bool agent = o->metrics_age_s <= cfg->staleness_limit_s;
+	double cpu = agent ? o->cpu_util : NAN;
+	double mem = agent ? o->mem_util : NAN;
+	double svc = agent ? o->service_latency_s : NAN;
+	double latency = isfinite(svc) ? svc : o->probe_latency_s;
+	double req = isfinite(o->new_flows_per_s) ? o->new_flows_per_s
+						  : o->packets_per_s;
+	unsigned int probes = o->probes_ok + o->probes_failed;
+	double fail = probes ? (double)o->probes_failed / probes : NAN;
+	double svc_fail = agent ? o->service_fail_ratio : NAN;
+	double cost = NAN;
+
+	if (isfinite(svc_fail) && !(fail >= svc_fail))
+		fail = svc_fail;
+	/* connections in flight: new minus ended, integrated (Prequal) */
+	if (isfinite(o->new_flows_per_s) && isfinite(o->ended_flows_per_s)) {
+		double f = isfinite(p->in_flight) ? p->in_flight : 0;
+
+		f += (o->new_flows_per_s - o->ended_flows_per_s) * dt;
+		p->in_flight = f > 0 ? f : 0;
+	} else {
+		p->in_flight = NAN;
+	}
+	/* this tick's load per request: the quick view of its cost */
+	if (req >= 1.0 && isfinite(cpu))
+		cost = cpu / req;
+
+	signal_update(cfg, &p->sig[SIG_CPU], cpu, brain->now);
+	signal_update(cfg, &p->sig[SIG_LATENCY], latency, brain->now);
+	signal_update(cfg, &p->sig[SIG_IN_FLIGHT], p->in_flight, brain->now);
+	signal_update(cfg, &p->sig[SIG_FAIL], fail, brain->now);
+	signal_update(cfg, &p->sig[SIG_COST], cost, brain->now);
+	signal_update(cfg, &p->sig[SIG_MEM], mem, brain->now);
+	signal_update(cfg, &p->sig[SIG_REQ], req, brain->now);
+	p->cost_change = ratio(p->sig[SIG_COST].value, p->sig[SIG_COST].mean);
+}
+
+static double feature_value(const struct brain_pair *p, int f)
+{
+	if (f == FEAT_COST_CHANGE_Z)
+		return p->cost_change;
+	return p->sig[feature_signal[f]].value;
+}
+
+/* Fleet medians and robust z-scores of one VIP's eligible pairs. */
+static void fleet_relative(struct xlb_brain *brain,
+			   const struct xlb_brain_snapshot *snap, size_t vip)
+{
+	double *v = brain->scratch;
+
+	for (int f = 0; f < FEAT_N; f++) {
+		size_t n = 0;
+		double median, mad, scale;
+
+		for (size_t i = 0; i < snap->n_pairs; i++) {
+			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+			double x = feature_value(p, f);
+
+			if (snap->pairs[i].vip == vip && p->eligible &&
+			    isfinite(x))
+				v[n++] = x;
+		}
+		median = brain_median(v, n);
+		for (size_t i = 0; i < n; i++)
+			v[i] = fabs(v[i] - median);
+		mad = brain_median(v, n);
+		scale = 1.4826 * mad;
+		if (scale < SPREAD_FLOOR_REL * fabs(median))
+			scale = SPREAD_FLOOR_REL * fabs(median);
+		if (scale < spread_floor[f])
+			scale = spread_floor[f];
+		for (size_t i = 0; i < snap->n_pairs; i++) {
+			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+			double x = feature_value(p, f), z;
+
+			if (snap->pairs[i].vip != vip)
+				continue;
+			p->fleet_median[f] = median;
+			z = (x - median) / scale;
+			if (z > BRAIN_Z_CLAMP)
+				z = BRAIN_Z_CLAMP;
+			if (z < -BRAIN_Z_CLAMP)
+				z = -BRAIN_Z_CLAMP;
+			p->z_known[f] = isfinite(z) && n >= 2;
+			p->z[f] = p->z_known[f] ? z : NAN;
+		}
+	}
 }
 
 void brain_features(struct xlb_brain *brain,
 		    const struct xlb_brain_snapshot *snap, double dt)
 {
-	(void)brain;
-	(void)snap;
-	(void)dt;
+	for (size_t i = 0; i < snap->n_pairs; i++)
+		pair_signals(brain, brain->pairs[brain->slot_of[i]],
+			     &snap->pairs[i].obs, dt);
+	for (size_t vip = 0; vip < snap->n_vips; vip++)
+		fleet_relative(brain, snap, vip);
 }

@@ -88,22 +88,25 @@ struct brain_pair {
 	double in_flight; /* integrated new - ended, NAN when unknown */
 	double z[FEAT_N]; /* this tick's features */
 	bool z_known[FEAT_N];
-	double fleet_median[SIG_N];
-	double cost_change; /* cost / own mean cost */
+	double fleet_median[FEAT_N]; /* of each feature's value */
+	double cost_change;	     /* cost / own mean cost */
 
 	/* models: the per-pair load regression over a sliding window */
-	double *reg_load, *reg_req; /* rings of regression_window */
+	double *reg_rows; /* ring of (load, req t-1, req t-2) rows */
+	double reg_sum[3], reg_cross[3][3]; /* sliding sums */
 	unsigned int reg_pos, reg_n;
 	double req_prev1, req_prev2; /* Req(t-1), Req(t-2) */
 	double cost;		     /* b + c, NAN until fitted */
 	double intercept;
+	double regression_r2;
 	double cost_ratio; /* mean load / mean req, the fallback */
 
 	/* anomaly */
 	double score;		   /* NAN when not scored */
 	unsigned int anomaly_bits; /* last m ticks, bit 0 the newest */
 	bool anomalous;		   /* k of m */
-	double max_z;
+	double max_z;		   /* largest gated deviation this tick */
+	bool hot;		   /* Prequal's hot rule fired this tick */
 	int max_z_feature;
 
 	double predicted_util;
@@ -152,7 +155,7 @@ struct xlb_brain {
 	double forest_trained_at;
 	double *train; /* BRAIN_TRAIN_ROWS x FEAT_N ring */
 	size_t train_pos, train_n;
-	double *fit_rows; /* contiguous copy for the fit */
+	uint64_t ticks;
 };
 
 /* brain.c */
@@ -166,6 +169,7 @@ void brain_features_free(struct brain_pair *p);
 void brain_features(struct xlb_brain *brain,
 		    const struct xlb_brain_snapshot *snap, double dt);
 const char *brain_feature_name(int feature);
+int brain_feature_signal(int feature);
 double brain_median(double *v, size_t n);
 
 /* models.c */

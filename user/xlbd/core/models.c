@@ -1,43 +1,298 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Models: per pair, the load regression Load_i(t) = a + b Req_i(t-1) +
+ * c Req_i(t-2) on a sliding window (b + c its cost per request); per VIP,
+ * the demand forecaster (AR, SES, last value, with the online selector)
+ * from libxlbmodels; over every pair, an Isolation Forest on the
+ * fleet-relative feature row, retrained on rows of healthy periods only,
+ * and the k-of-m persistence of its verdicts.
+ */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
+/* Features whose deviation upward counts as a backend doing badly. */
+static const bool gated[FEAT_N] = {
+	[FEAT_LATENCY_Z] = true,
+	[FEAT_IN_FLIGHT_Z] = true,
+	[FEAT_FAIL_Z] = true,
+	[FEAT_COST_CHANGE_Z] = true,
+};
+
+/* The share of the load's variance a fit must explain to be used. */
+#define REGRESSION_MIN_R2 0.5
+
 int brain_models_alloc(struct xlb_brain *brain, struct brain_pair *p)
 {
-	(void)brain;
+	p->reg_rows = calloc(3 * (size_t)brain->cfg.regression_window,
+			     sizeof(double));
+	p->req_prev1 = p->req_prev2 = NAN;
 	p->cost = NAN;
+	p->intercept = NAN;
 	p->cost_ratio = NAN;
 	p->predicted_util = NAN;
-	return 0;
+	p->max_z = 0;
+	p->max_z_feature = -1;
+	return p->reg_rows ? 0 : -ENOMEM;
 }
 
 void brain_models_free(struct brain_pair *p)
 {
-	(void)p;
+	free(p->reg_rows);
+	p->reg_rows = NULL;
 }
 
 int brain_models_init(struct xlb_brain *brain)
 {
+	const struct xlb_brain_config *cfg = &brain->cfg;
+	struct xlb_iforest_config icfg = {
+		.n_trees = cfg->iforest_trees,
+		.max_samples = cfg->iforest_samples,
+		.seed = cfg->seed,
+	};
+	int ret;
+
 	brain->train = calloc(BRAIN_TRAIN_ROWS * FEAT_N, sizeof(double));
-	return brain->train ? 0 : -12;
+	if (!brain->train)
+		return -ENOMEM;
+	ret = xlb_iforest_create(&icfg, FEAT_N, &brain->forest);
+	if (ret)
+		return ret < 0 ? ret : -EINVAL;
+	brain->forest_trained_at = NAN;
+	return 0;
 }
 
 void brain_models_fini(struct xlb_brain *brain)
 {
 	free(brain->train);
+	xlb_iforest_destroy(brain->forest);
 }
 
 int brain_vip_models_init(struct xlb_brain *brain, struct brain_vip *v)
 {
-	(void)brain;
-	(void)v;
-	return 0;
+	struct xlb_forecast_config fcfg;
+	int ret;
+
+	xlb_forecast_config_default(&fcfg);
+	fcfg.window = brain->cfg.forecast_window;
+	if (fcfg.refit_every > fcfg.window)
+		fcfg.refit_every = fcfg.window;
+	ret = xlb_forecaster_create(&fcfg, &v->forecaster);
+	return ret ? -ENOMEM : 0;
+}
+
+static void reg_add(struct brain_pair *p, const double *row, double sign)
+{
+	for (int i = 0; i < 3; i++) {
+		p->reg_sum[i] += sign * row[i];
+		for (int j = 0; j < 3; j++)
+			p->reg_cross[i][j] += sign * row[i] * row[j];
+	}
+}
+
+/* Slide the window one row and re-solve b, c from its co-moments: O(1). */
+static void regression_update(struct xlb_brain *brain, struct brain_pair *p)
+{
+	unsigned int w = brain->cfg.regression_window;
+	double load = isfinite(p->sig[SIG_CPU].value)
+			      ? p->sig[SIG_CPU].value
+			      : p->sig[SIG_LATENCY].value;
+	double req = p->sig[SIG_REQ].value;
+	double row[3] = { load, p->req_prev1, p->req_prev2 };
+
+	p->req_prev2 = p->req_prev1;
+	p->req_prev1 = req;
+	if (!isfinite(row[0]) || !isfinite(row[1]) || !isfinite(row[2]))
+		return;
+	if (row[1] >= 1.0) {
+		/* the plain ratio, smoothed: the fallback cost */
+		double r = row[0] / row[1];
+
+		p->cost_ratio = isfinite(p->cost_ratio)
+					? 0.8 * p->cost_ratio + 0.2 * r
+					: r;
+	}
+	if (p->reg_n == w)
+		reg_add(p, &p->reg_rows[3 * p->reg_pos], -1);
+	else
+		p->reg_n++;
+	memcpy(&p->reg_rows[3 * p->reg_pos], row, sizeof(row));
+	reg_add(p, row, 1);
+	p->reg_pos = (p->reg_pos + 1) % w;
+	if (p->reg_pos == 0) { /* shed rounding drift once per window */
+		memset(p->reg_sum, 0, sizeof(p->reg_sum));
+		memset(p->reg_cross, 0, sizeof(p->reg_cross));
+		for (unsigned int i = 0; i < p->reg_n; i++)
+			reg_add(p, &p->reg_rows[3 * i], 1);
+	}
+	if (p->reg_n < 8)
+		return;
+
+	double n = p->reg_n, m[3], s[3][3];
+
+	for (int i = 0; i < 3; i++)
+		m[i] = p->reg_sum[i] / n;
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			s[i][j] = p->reg_cross[i][j] / n - m[i] * m[j];
+	/* a small ridge keeps b + c defined when Req(t-1) ~ Req(t-2) */
+	double ridge = 1e-6 * (s[1][1] + s[2][2]) + 1e-12;
+	double a11 = s[1][1] + ridge, a22 = s[2][2] + ridge, a12 = s[1][2];
+	double det = a11 * a22 - a12 * a12;
+
+	/* too little variation in the requests: the slope is not known */
+	if (!(s[1][1] > 1e-9 * (m[1] * m[1] + 1)) || !(det > 0))
+		return;
+	double b = (s[0][1] * a22 - s[0][2] * a12) / det;
+	double c = (s[0][2] * a11 - s[0][1] * a12) / det;
+
+	/*
+	 * Only a fit that explains the load is a cost: with steady requests
+	 * the slope is noise, and the plain ratio is the better estimate.
+	 */
+	double r2 = s[0][0] > 0 ? (b * s[0][1] + c * s[0][2]) / s[0][0] : 0;
+
+	p->regression_r2 = r2;
+	if (r2 < REGRESSION_MIN_R2) {
+		p->cost = NAN;
+		return;
+	}
+	p->cost = b + c;
+	p->intercept = m[0] - b * m[1] - c * m[2];
+}
+
+static void forecast_update(struct xlb_brain *brain, struct brain_vip *v,
+			    double demand)
+{
+	struct xlb_forecast_status st;
+	unsigned int h = brain->cfg.forecast_horizon;
+	double out[64];
+
+	if (isfinite(demand))
+		xlb_forecaster_update(v->forecaster, demand, NULL);
+	if (h > 64)
+		h = 64;
+	if (!xlb_forecaster_forecast(v->forecaster, XLB_FORECAST_SELECTED, h,
+				     NULL, out))
+		v->forecast = out[h - 1];
+	xlb_forecaster_status(v->forecaster, &st);
+	v->forecast_model = xlb_forecast_model_name(st.selected);
+	v->forecast_error = st.model[st.selected].n_errors
+				    ? st.model[st.selected].mae
+				    : NAN;
+}
+
+/* This tick's feature row; unknown features read as typical (z = 0). */
+static void feature_row(const struct brain_pair *p, double *row)
+{
+	for (int f = 0; f < FEAT_N; f++)
+		row[f] = p->z_known[f] ? p->z[f] : 0;
+}
+
+/* A VIP is healthy when no eligible pair is drained, down or anomalous. */
+static bool vip_healthy(struct xlb_brain *brain,
+			const struct xlb_brain_snapshot *snap, size_t vip)
+{
+	for (size_t i = 0; i < snap->n_pairs; i++) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+
+		if (snap->pairs[i].vip == vip && p->eligible &&
+		    (p->health != XLB_HEALTH_OK || p->anomaly_bits))
+			return false;
+	}
+	return true;
+}
+
+static void forest_train(struct xlb_brain *brain,
+			 const struct xlb_brain_snapshot *snap)
+{
+	const struct xlb_brain_config *cfg = &brain->cfg;
+	/* at most ~64 rows a tick, so that the ring spans time, not pairs */
+	size_t stride = snap->n_pairs / 64 + 1;
+
+	for (size_t vip = 0; vip < snap->n_vips; vip++) {
+		if (!vip_healthy(brain, snap, vip))
+			continue;
+		for (size_t i = 0; i < snap->n_pairs; i++) {
+			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+
+			if (snap->pairs[i].vip != vip || !p->eligible ||
+			    (i + brain->ticks) % stride)
+				continue;
+			feature_row(p,
+				    &brain->train[brain->train_pos * FEAT_N]);
+			brain->train_pos =
+				(brain->train_pos + 1) % BRAIN_TRAIN_ROWS;
+			if (brain->train_n < BRAIN_TRAIN_ROWS)
+				brain->train_n++;
+		}
+	}
+	if (brain->train_n < cfg->iforest_min_rows)
+		return;
+	if (brain->forest_fitted &&
+	    brain->now - brain->forest_trained_at < cfg->iforest_retrain_s)
+		return;
+	if (!xlb_iforest_fit(brain->forest, brain->train, brain->train_n)) {
+		brain->forest_fitted = true;
+		brain->forest_trained_at = brain->now;
+	}
+}
+
+static void anomaly_update(struct xlb_brain *brain, struct brain_pair *p)
+{
+	const struct xlb_brain_config *cfg = &brain->cfg;
+	double row[FEAT_N];
+	bool now_anomalous;
+
+	p->max_z = 0;
+	p->max_z_feature = -1;
+	for (int f = 0; f < FEAT_N; f++)
+		if (gated[f] && p->z_known[f] && p->z[f] > p->max_z) {
+			p->max_z = p->z[f];
+			p->max_z_feature = f;
+		}
+	p->score = NAN;
+	if (brain->forest_fitted) {
+		feature_row(p, row);
+		if (xlb_iforest_score(brain->forest, row, 1, &p->score))
+			p->score = NAN;
+	}
+	/*
+	 * The forest says how unusual the row is; the gate says it is
+	 * unusual in a bad direction (a backend idle beside a busy fleet is
+	 * unusual too). A huge deviation counts without the forest, which
+	 * cannot isolate anything when its training rows were constant.
+	 */
+	now_anomalous = (p->score >= cfg->anomaly_threshold &&
+			 p->max_z >= cfg->anomaly_min_z) ||
+			p->max_z >= cfg->anomaly_strong_z;
+	p->anomaly_bits = ((p->anomaly_bits << 1) | now_anomalous) &
+			  ((1u << cfg->anomaly_m) - 1);
+	p->anomalous = (unsigned int)__builtin_popcount(p->anomaly_bits) >=
+		       cfg->anomaly_k;
 }
 
 void brain_models(struct xlb_brain *brain,
 		  const struct xlb_brain_snapshot *snap)
 {
-	(void)brain;
-	(void)snap;
+	for (size_t i = 0; i < snap->n_vips; i++)
+		forecast_update(brain, &brain->vips[brain->vip_of[i]],
+				snap->vips[i].demand_per_s);
+	for (size_t i = 0; i < snap->n_pairs; i++)
+		regression_update(brain, brain->pairs[brain->slot_of[i]]);
+	forest_train(brain, snap);
+	for (size_t i = 0; i < snap->n_pairs; i++) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+
+		if (p->eligible) {
+			anomaly_update(brain, p);
+		} else {
+			p->anomaly_bits = 0;
+			p->anomalous = false;
+			p->score = NAN;
+		}
+	}
+	brain->ticks++;
 }

@@ -1,11 +1,143 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Policy: each eligible pair's factor moves toward the weight that
+ * equalises predicted utilisation across its VIP (utilisation_i =
+ * demand x share_i x cost_i is equal when share_i is proportional to
+ * 1 / cost_i, Unimog's rule; gRPC WRR's weight = rate / utilisation is the
+ * same estimate). A pair whose in-flight count or latency stands far above
+ * the fleet's (Prequal's hot rule) drops to the minimum factor at once.
+ * Otherwise the change per tick is bounded and changes under the
+ * hysteresis are not made, so a steady fleet converges and stops.
+ */
 #include "internal.h"
+
+/* Smoothing of the equalising target, so that noise does not steer. */
+#define TARGET_SMOOTHING 0.3
+/* Regression costs further than this from the plain ratio are not used. */
+#define COST_AGREEMENT 4.0
+
+static double pair_cost(const struct brain_pair *p)
+{
+	double r = p->cost_ratio, c = p->cost;
+
+	if (isfinite(c) && c > 0 && isfinite(r) && c < r * COST_AGREEMENT &&
+	    c > r / COST_AGREEMENT)
+		return c;
+	return r > 0 ? r : NAN;
+}
+
+static bool is_hot(const struct xlb_brain_config *cfg,
+		   const struct brain_pair *p)
+{
+	double lat = p->sig[SIG_LATENCY].value;
+	double lat_med = p->fleet_median[FEAT_LATENCY_Z];
+	double fl = p->in_flight, fl_med = p->fleet_median[FEAT_IN_FLIGHT_Z];
+
+	if (isfinite(lat) && isfinite(lat_med) &&
+	    lat - lat_med >= cfg->hot_min_latency_s &&
+	    lat >= cfg->hot_ratio * lat_med)
+		return true;
+	return isfinite(fl) && isfinite(fl_med) &&
+	       fl - fl_med >= cfg->hot_min_in_flight &&
+	       fl >= cfg->hot_ratio * fl_med;
+}
+
+static double clamp(double x, double lo, double hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
+}
+
+static void vip_policy(struct xlb_brain *brain,
+		       const struct xlb_brain_snapshot *snap, size_t vip)
+{
+	const struct xlb_brain_config *cfg = &brain->cfg;
+	struct brain_vip *v = &brain->vips[brain->vip_of[vip]];
+	double base_sum = 0, cap_sum = 0, weight_sum = 0, util_sum = 0;
+	unsigned int n_util = 0;
+
+	/* the pairs that take traffic, and what their capacities sum to */
+	for (size_t i = 0; i < snap->n_pairs; i++) {
+		const struct xlb_brain_pair_in *in = &snap->pairs[i];
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+		double cost;
+
+		if (in->vip != vip || !p->eligible ||
+		    p->health != XLB_HEALTH_OK)
+			continue;
+		p->hot = is_hot(cfg, p);
+		cost = pair_cost(p);
+		if (p->hot || !isfinite(cost) || !in->base_weight)
+			continue;
+		base_sum += in->base_weight;
+		cap_sum += 1.0 / cost;
+	}
+	for (size_t i = 0; i < snap->n_pairs; i++) {
+		const struct xlb_brain_pair_in *in = &snap->pairs[i];
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+		double cost, target, f = p->policy_factor, next;
+
+		if (in->vip != vip)
+			continue;
+		if (!p->eligible || p->health != XLB_HEALTH_OK) {
+			p->hot = false;
+			continue;
+		}
+		if (p->hot) {
+			p->policy_factor = cfg->min_factor;
+			p->target_smooth = cfg->min_factor;
+			continue;
+		}
+		cost = pair_cost(p);
+		if (!isfinite(cost) || !in->base_weight || cap_sum <= 0)
+			continue; /* nothing known: keep the factor */
+		/* share proportional to capacity, total base weight kept */
+		target = (1.0 / cost) / cap_sum * base_sum / in->base_weight;
+		target = clamp(target, cfg->min_factor,
+			       XLB_FACTOR_MAX / (double)XLB_FACTOR_ONE);
+		p->target_smooth =
+			isfinite(p->target_smooth)
+				? (1 - TARGET_SMOOTHING) * p->target_smooth +
+					  TARGET_SMOOTHING * target
+				: target;
+		next = clamp(p->target_smooth, f * (1 - cfg->max_step),
+			     f * (1 + cfg->max_step));
+		next = clamp(next, cfg->min_factor,
+			     XLB_FACTOR_MAX / (double)XLB_FACTOR_ONE);
+		if (fabs(next - f) >= cfg->hysteresis * f)
+			p->policy_factor = next;
+	}
+	/* predicted utilisation: forecast demand x share x cost */
+	for (size_t i = 0; i < snap->n_pairs; i++) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+
+		if (snap->pairs[i].vip == vip && p->eligible &&
+		    p->health == XLB_HEALTH_OK)
+			weight_sum +=
+				snap->pairs[i].base_weight * p->policy_factor;
+	}
+	for (size_t i = 0; i < snap->n_pairs; i++) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+		double cost = pair_cost(p);
+
+		p->predicted_util = NAN;
+		if (snap->pairs[i].vip != vip || !p->eligible ||
+		    p->health != XLB_HEALTH_OK || !(weight_sum > 0) ||
+		    !isfinite(v->forecast) || !isfinite(cost))
+			continue;
+		p->predicted_util = v->forecast * cost *
+				    snap->pairs[i].base_weight *
+				    p->policy_factor / weight_sum;
+		util_sum += p->predicted_util;
+		n_util++;
+	}
+	v->predicted_util = n_util ? util_sum / n_util : NAN;
+}
 
 void brain_policy(struct xlb_brain *brain,
 		  const struct xlb_brain_snapshot *snap,
 		  struct xlb_brain_plan *plan)
 {
-	(void)brain;
-	(void)snap;
 	(void)plan;
+	for (size_t vip = 0; vip < snap->n_vips; vip++)
+		vip_policy(brain, snap, vip);
 }
