@@ -12,10 +12,12 @@
 #                               backend node (of the only VIP)
 #   xlbd_wait_pair NODE FIELD VALUE TIMEOUT_S   polls every 20 ms
 #   xlbd_decisions NAME         the decision log's path
+#   xlbd_metric TEXT NAME       one unlabelled sample's value from /metrics text
 
 XLBD_BIN=${XLBD:-$E2E_REPO/$E2E_BUILD/xlbd}
 XLBD_PID=
 XLBD_METRICS_PORT=9469
+XLBD_ENV=() # NAME=VALUE for xlbd's environment (NOTIFY_SOCKET)
 
 xlbd_need() {
 	if [[ ! -x $XLBD_BIN ]]; then
@@ -33,7 +35,7 @@ xlbd_start() {
 	local name=$1 i
 	shift
 	mkdir -p "$E2E_CASE_DIR/$name-state"
-	XLBD_PID=$(topo_start "$name" lb "$XLBD_BIN" --pin-dir "$TOPO_PIN_DIR" \
+	XLBD_PID=$(topo_start "$name" lb env "${XLBD_ENV[@]}" "$XLBD_BIN" --pin-dir "$TOPO_PIN_DIR" \
 		--state-dir "$E2E_CASE_DIR/$name-state" \
 		--metrics-listen "127.0.0.1:$XLBD_METRICS_PORT" --foreground "$@")
 	for ((i = 0; i < 100; i++)); do
@@ -73,3 +75,5 @@ xlbd_wait_pair() {
 	done
 	return 1
 }
+
+xlbd_metric() { awk -v n="$2" '$1 == n { print $2 }' <<<"$1"; }

@@ -388,6 +388,7 @@ static void tick(struct xlbd *d)
 	d->stage_s[XLBD_STAGE_STORE] = t - t0;
 
 	t0 = t;
+	d->ticks++;
 	free(d->metrics_text);
 	d->metrics_text = xlbd_metrics_render(d, &d->metrics_len);
 	t = xlbd_now();
@@ -398,7 +399,6 @@ static void tick(struct xlbd *d)
 		d->tick_s += d->stage_s[s];
 		d->stage_total_s[s] += d->stage_s[s];
 	}
-	d->ticks++;
 	if (d->opt.once)
 		print_once(d);
 }
