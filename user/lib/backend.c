@@ -90,23 +90,28 @@ static int write_intent(struct xlb *xlb, __u32 pair,
 
 /*
  * Writes a pair's new intent and the effective values it composes to: the
- * weight when weight is set, the state when state is. Intent first, state
- * last: the data plane acts on the state alone.
+ * weight when weight is set, the state when state is. Three steps, so that
+ * a writer killed at any point leaves what sync can finish: the intent with
+ * the old published values (it now composes to something else, which sync
+ * recomputes), the maps (the state last: the data plane acts on it alone),
+ * then the intent with the new published values.
  */
 int pair_publish(struct xlb *xlb, __u32 pair, struct xlb_pair_intent *in,
 		 bool weight, bool state)
 {
 	int err;
 
+	err = write_intent(xlb, pair, in);
 	if (weight)
 		in->pub_weight = intent_weight(in);
 	if (state)
 		in->pub_state = intent_state(in);
-	err = write_intent(xlb, pair, in);
 	if (!err && weight)
 		err = write_scalar(xlb, MAP_BE_WEIGHT, pair, in->pub_weight);
 	if (!err && state)
 		err = write_scalar(xlb, MAP_BE_STATE, pair, in->pub_state);
+	if (!err)
+		err = write_intent(xlb, pair, in);
 	return err;
 }
 
@@ -162,24 +167,23 @@ int xlb_backend_add(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 		.flags = XLB_BACKEND_F_IN_USE,
 	};
 	memcpy(be.mac, spec->mac, sizeof(be.mac));
+	/* What a free slot holds: published as weight 0, down. */
 	in = (struct xlb_pair_intent){
 		.base_weight = spec->weight,
 		.op_state = spec->state,
 		.factor = XLB_FACTOR_ONE,
 		.health = XLB_HEALTH_OK,
+		.pub_state = XLB_STATE_DOWN,
 	};
-	in.pub_weight = intent_weight(&in);
-	in.pub_state = intent_state(&in);
 	/*
-	 * Publish order: the slot's state is down (it is free), then intent,
-	 * weight, counters, the pair entry, and the state last: the state is
-	 * the publish bit, so no packet acts on a half-written pair.
+	 * Publish order: the slot's state is down (it is free), then counters
+	 * and the pair entry, then weight and state (the state last: it is the
+	 * publish bit, so no packet acts on a half-written pair). A writer
+	 * killed part-way leaves an intent that sync carries out.
 	 */
 	err = write_scalar(xlb, MAP_BE_STATE, pair, XLB_STATE_DOWN);
 	if (!err)
 		err = write_intent(xlb, pair, &in);
-	if (!err)
-		err = write_scalar(xlb, MAP_BE_WEIGHT, pair, in.pub_weight);
 	if (!err)
 		err = percpu_zero(xlb, xlb->fds[MAP_BE_STATS], pair,
 				  sizeof(struct xlb_pair_counters));
@@ -187,7 +191,7 @@ int xlb_backend_add(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 	    bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &pair, &be, BPF_ANY))
 		err = xlb_errno(errno, "add backend %s to VIP %s", a, v);
 	if (!err)
-		err = write_scalar(xlb, MAP_BE_STATE, pair, in.pub_state);
+		err = pair_publish(xlb, pair, &in, true, true);
 	if (!err)
 		vip_mark_dirty(xlb, vip.id);
 out:
