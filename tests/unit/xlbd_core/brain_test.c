@@ -387,6 +387,192 @@ TEST(last_active_backend_is_never_drained)
 	}
 }
 
+TEST(ejection_cap_binds_when_more_than_the_share_misbehave)
+{
+	static struct sim s;
+	unsigned int refused = 0, max_drained = 0;
+
+	CHECK_EQ(sim_init(&s, 8, 3200), 0);
+	test_defer(sim_fini, &s);
+	SIM_STEPS(&s, 90);
+	s.extra_latency[5] = s.extra_latency[6] = s.extra_latency[7] = 0.2;
+	for (int t = 0; t < 20; t++) {
+		CHECK_EQ(sim_step(&s), 0);
+		for (size_t d = 0; d < s.plan.n_decisions; d++)
+			refused += s.plan.decisions[d].rule ==
+				   XLB_RULE_GUARDRAIL;
+		if (s.drained_now > max_drained)
+			max_drained = s.drained_now;
+	}
+	/* 34% of 8 is 2: two drained, the third refused and logged once */
+	CHECK_EQ(max_drained, 2);
+	CHECK_EQ(refused, 1);
+	for (size_t i = 0; i < 5; i++)
+		CHECK_EQ(s.pairs[i].health, XLB_HEALTH_OK);
+}
+
+TEST(ejection_ends_through_slow_start_and_repeats_double)
+{
+	static struct sim s;
+	double first_end = NAN, second_start = NAN, second_end = NAN;
+	bool ramped = false;
+
+	CHECK_EQ(sim_init(&s, 4, 1600), 0);
+	test_defer(sim_fini, &s);
+	SIM_STEPS(&s, 90);
+	s.extra_latency[3] = 0.2;
+	double start = s.now;
+
+	for (int t = 0; t < 200 && !isfinite(second_end); t++) {
+		__u32 was = s.pairs[3].health;
+
+		CHECK_EQ(sim_step(&s), 0);
+		__u32 is = s.pairs[3].health;
+
+		if (was == XLB_HEALTH_DRAINING && is == XLB_HEALTH_OK) {
+			if (!isfinite(first_end)) {
+				first_end = s.now;
+				CHECK(s.pairs[3].factor <= XLB_FACTOR_ONE / 5,
+				      "back at factor %u, not slow start",
+				      s.pairs[3].factor);
+				ramped = true;
+			} else {
+				second_end = s.now;
+			}
+		}
+		if (was == XLB_HEALTH_OK && is == XLB_HEALTH_DRAINING &&
+		    isfinite(first_end))
+			second_start = s.now;
+		if (was == XLB_HEALTH_OK && is == XLB_HEALTH_DRAINING &&
+		    !isfinite(first_end))
+			start = s.now;
+	}
+	CHECK(ramped, "never came back");
+	CHECK(fabs(first_end - start - 30) <= 1, "first ejection %.0f s",
+	      first_end - start);
+	CHECK(isfinite(second_end), "no second ejection");
+	CHECK(fabs(second_end - second_start - 60) <= 1,
+	      "second ejection %.0f s, want 60", second_end - second_start);
+}
+
+TEST(panic_lifts_anomaly_drains)
+{
+	static struct sim s;
+	struct xlb_brain_decision d;
+	bool panicked = false;
+
+	CHECK_EQ(sim_init(&s, 4, 1600), 0);
+	test_defer(sim_fini, &s);
+	SIM_STEPS(&s, 90);
+	s.extra_latency[3] = 0.2;
+	for (int t = 0; t < 10 && s.pairs[3].health == XLB_HEALTH_OK; t++)
+		CHECK_EQ(sim_step(&s), 0);
+	CHECK_EQ(s.pairs[3].health, XLB_HEALTH_DRAINING);
+	/* two more fail their probes: 1 of 4 healthy, under half */
+	for (size_t i = 1; i <= 2; i++) {
+		xlb_brain_probe_result(s.brain, s.pairs[i].key, s.now, false, 0,
+				       &d);
+		CHECK_EQ(xlb_brain_probe_result(s.brain, s.pairs[i].key, s.now,
+						false, 0, &d),
+			 1);
+		CHECK_EQ(d.rule, XLB_RULE_PROBE_DOWN);
+		s.pairs[i].health = d.new_health;
+	}
+	CHECK_EQ(sim_step(&s), 0);
+	for (size_t k = 0; k < s.plan.n_decisions; k++)
+		panicked |= s.plan.decisions[k].rule == XLB_RULE_PANIC &&
+			    s.plan.decisions[k].pair == 3;
+	CHECK(panicked, "no panic decision");
+	CHECK(s.plan.vips[0].panic, "vip not in panic");
+	CHECK_EQ(s.pairs[3].health, XLB_HEALTH_OK);
+	CHECK_EQ(s.pairs[1].health,
+		 XLB_HEALTH_DOWN); /* probes are not lifted */
+}
+
+TEST(restart_from_saved_state_changes_nothing)
+{
+	static struct sim s;
+	struct xlb_brain *fresh;
+	void *blob;
+	size_t len;
+	__u32 before[SIM_MAX];
+
+	CHECK_EQ(sim_init(&s, 3, 1500), 0);
+	test_defer(sim_fini, &s);
+	s.capacity[2] = 3000;
+	SIM_STEPS(&s, 60);
+	for (size_t i = 0; i < 3; i++)
+		before[i] = s.pairs[i].factor;
+	CHECK_EQ(xlb_brain_save(s.brain, &blob, &len), 0);
+	CHECK_EQ(xlb_brain_create(&s.cfg, &fresh), 0);
+	CHECK_EQ(xlb_brain_load(fresh, blob, len), 0);
+	free(blob);
+	xlb_brain_destroy(s.brain);
+	s.brain = fresh;
+	s.now += 5; /* the restart took a while */
+	for (int t = 0; t < 10; t++) {
+		CHECK_EQ(sim_step(&s), 0);
+		for (size_t i = 0; i < 3; i++)
+			CHECK(abs((int)s.pairs[i].factor - (int)before[i]) <=
+				      (int)before[i] / 10,
+			      "pair %zu factor %u -> %u after restart", i,
+			      before[i], s.pairs[i].factor);
+	}
+}
+
+TEST(missing_values_carry_forward_then_become_unknown)
+{
+	static struct sim s;
+	const struct xlb_brain_decision *d;
+
+	CHECK_EQ(sim_init(&s, 4, 1600), 0);
+	test_defer(sim_fini, &s);
+	SIM_STEPS(&s, 60);
+	/* the agent of one backend stops answering: no silent zero */
+	for (int t = 0; t < 20; t++) {
+		s.now += 1.0;
+		s.snap.now = s.now;
+		for (size_t i = 0; i < 4; i++)
+			s.pairs[i].obs.metrics_age_s = i == 3 ? 1.0 + t : 0.5;
+		s.pairs[3].obs.cpu_util = NAN;
+		s.pairs[3].obs.service_latency_s = NAN;
+		CHECK_EQ(xlb_brain_tick(s.brain, &s.snap, &s.plan), 0);
+		d = sim_decision(&s, 3);
+		CHECK(!d || d->rule != XLB_RULE_ANOMALY_DRAIN,
+		      "drained for missing data: %s", d->reason);
+		/* a zero CPU would make it look idle: its factor would rise */
+		CHECK(s.plan.pairs[3].factor <= s.pairs[3].factor * 1.06,
+		      "factor rose to %u on missing data",
+		      s.plan.pairs[3].factor);
+	}
+}
+
+TEST(forest_scores_the_failing_backend_above_the_healthy_ones)
+{
+	static struct sim s;
+
+	CHECK_EQ(sim_init(&s, 4, 1600), 0);
+	test_defer(sim_fini, &s);
+	SIM_STEPS(&s, 90);
+	for (size_t i = 0; i < 4; i++)
+		CHECK(s.plan.pairs[i].anomaly_score < s.cfg.anomaly_threshold,
+		      "healthy pair %zu scored %.3f", i,
+		      s.plan.pairs[i].anomaly_score);
+	/*
+	 * A forest saturates at the edge of its training range (a point
+	 * beyond it follows the extreme branch), so it ranks the failing
+	 * pair first; the size of the deviation is the robust z's to judge.
+	 */
+	s.extra_latency[2] = 0.05;
+	CHECK_EQ(sim_step(&s), 0);
+	for (size_t i = 0; i < 4; i++)
+		CHECK(i == 2 || s.plan.pairs[i].anomaly_score <
+					s.plan.pairs[2].anomaly_score,
+		      "healthy %zu %.3f vs failing %.3f", i,
+		      s.plan.pairs[i].anomaly_score,
+		      s.plan.pairs[2].anomaly_score);
+}
+
 int main(int argc, char **argv)
 {
 	return test_main(argc, argv);

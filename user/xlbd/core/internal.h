@@ -41,6 +41,13 @@ enum brain_feature {
 /* z values are clamped so that one wild reading cannot dominate a row. */
 #define BRAIN_Z_CLAMP 50.0
 
+/* What the load regression's Load is measured in. */
+enum brain_load_source {
+	LOAD_NONE = 0,
+	LOAD_CPU,     /* the agent's CPU utilisation */
+	LOAD_LATENCY, /* probe latency, for pairs without an agent */
+};
+
 struct brain_signal_state {
 	double value;	  /* carried-forward level, NAN when unknown */
 	double seen;	  /* time of the last real value */
@@ -99,6 +106,7 @@ struct brain_pair {
 	double cost;		     /* b + c, NAN until fitted */
 	double intercept;
 	double regression_r2;
+	int load_source;   /* enum brain_load_source of the window */
 	double cost_ratio; /* mean load / mean req, the fallback */
 
 	/* anomaly */

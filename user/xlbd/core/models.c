@@ -96,11 +96,31 @@ static void reg_add(struct brain_pair *p, const double *row, double sign)
 static void regression_update(struct xlb_brain *brain, struct brain_pair *p)
 {
 	unsigned int w = brain->cfg.regression_window;
-	double load = isfinite(p->sig[SIG_CPU].value)
-			      ? p->sig[SIG_CPU].value
-			      : p->sig[SIG_LATENCY].value;
+	double cpu = p->sig[SIG_CPU].value, lat = p->sig[SIG_LATENCY].value;
 	double req = p->sig[SIG_REQ].value;
-	double row[3] = { load, p->req_prev1, p->req_prev2 };
+	/*
+	 * Load is the agent's CPU; probe latency only for a pair that never
+	 * had an agent. Costs in different units are never mixed: a switch
+	 * of source starts the window again.
+	 */
+	int source = LOAD_NONE;
+
+	if (isfinite(cpu))
+		source = LOAD_CPU;
+	else if (p->load_source != LOAD_CPU && isfinite(lat))
+		source = LOAD_LATENCY;
+	double row[3] = { source == LOAD_CPU ? cpu : lat, p->req_prev1,
+			  p->req_prev2 };
+
+	if (source != LOAD_NONE && source != p->load_source) {
+		p->load_source = source;
+		p->reg_n = p->reg_pos = 0;
+		memset(p->reg_sum, 0, sizeof(p->reg_sum));
+		memset(p->reg_cross, 0, sizeof(p->reg_cross));
+		p->cost = p->cost_ratio = NAN;
+	}
+	if (source == LOAD_NONE)
+		row[0] = NAN;
 
 	p->req_prev2 = p->req_prev1;
 	p->req_prev1 = req;

@@ -27,6 +27,7 @@ struct blob_pair {
 	char key[XLB_BRAIN_KEY_MAX];
 	uint32_t health, factor;
 	uint32_t ejections, anomaly_bits;
+	int32_t load_source, pad;
 	double policy_factor, target_smooth;
 	double slow_start_since, eject_until, healthy_since;
 	double cost, intercept, cost_ratio;
@@ -60,6 +61,7 @@ int xlb_brain_save(const struct xlb_brain *brain, void **blob, size_t *len)
 			.factor = p->factor,
 			.ejections = p->ejections,
 			.anomaly_bits = p->anomaly_bits,
+			.load_source = p->load_source,
 			.policy_factor = p->policy_factor,
 			.target_smooth = p->target_smooth,
 			.slow_start_since = p->slow_start_since,
@@ -117,6 +119,10 @@ int xlb_brain_load(struct xlb_brain *brain, const void *blob, size_t len)
 		p->factor = b.factor;
 		p->ejections = b.ejections;
 		p->anomaly_bits = b.anomaly_bits;
+		p->load_source = b.load_source >= LOAD_NONE &&
+						 b.load_source <= LOAD_LATENCY
+					 ? b.load_source
+					 : LOAD_NONE;
 		p->policy_factor = b.policy_factor;
 		p->target_smooth = b.target_smooth;
 		p->slow_start_since = b.slow_start_since;

@@ -55,6 +55,19 @@ static void vip_policy(struct xlb_brain *brain,
 	double base_sum = 0, cap_sum = 0, weight_sum = 0, util_sum = 0;
 	unsigned int n_util = 0;
 
+	int source = LOAD_NONE;
+
+	/* costs compare in one unit: CPU when any pair has an agent */
+	for (size_t i = 0; i < snap->n_pairs; i++) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+
+		if (snap->pairs[i].vip != vip || !p->eligible)
+			continue;
+		if (p->load_source == LOAD_CPU)
+			source = LOAD_CPU;
+		else if (p->load_source == LOAD_LATENCY && source == LOAD_NONE)
+			source = LOAD_LATENCY;
+	}
 	/* the pairs that take traffic, and what their capacities sum to */
 	for (size_t i = 0; i < snap->n_pairs; i++) {
 		const struct xlb_brain_pair_in *in = &snap->pairs[i];
@@ -65,7 +78,7 @@ static void vip_policy(struct xlb_brain *brain,
 		    p->health != XLB_HEALTH_OK)
 			continue;
 		p->hot = is_hot(cfg, p);
-		cost = pair_cost(p);
+		cost = p->load_source == source ? pair_cost(p) : NAN;
 		if (p->hot || !isfinite(cost) || !in->base_weight)
 			continue;
 		base_sum += in->base_weight;
@@ -87,7 +100,7 @@ static void vip_policy(struct xlb_brain *brain,
 			p->target_smooth = cfg->min_factor;
 			continue;
 		}
-		cost = pair_cost(p);
+		cost = p->load_source == source ? pair_cost(p) : NAN;
 		if (!isfinite(cost) || !in->base_weight || cap_sum <= 0)
 			continue; /* nothing known: keep the factor */
 		/* share proportional to capacity, total base weight kept */
