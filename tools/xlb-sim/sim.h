@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xlb-sim: a fleet simulator that runs the brain's own core (libxlbbrain)
+ * and libxlb's Maglev builder against simulated backends. The world is a
+ * fluid model stepped every probe interval (100 ms): each backend a
+ * multi-core queue with a fault schedule, fed by a demand trace split by
+ * the shares of the Maglev table of the current effective weights.
+ */
+#ifndef XLB_SIM_H
+#define XLB_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "xlb_intent.h"
+
+#define SIM_HIST_BINS 1000 /* log bins, 10 us .. 1000 s */
+#define SIM_MAX_BACKENDS 1000
+
+enum sim_fault_kind {
+	FAULT_KILL = 0, /* process dead: probes and requests fail */
+	FAULT_THROTTLE, /* CPU quota cut to param (0..1) */
+	FAULT_LATENCY,	/* param seconds added to every request */
+	FAULT_DEGRADE,	/* capacity falls linearly to param over the window */
+	FAULT_FLAP,	/* dead param s, alive param s, ... */
+	FAULT_N,
+};
+
+static inline bool sim_fault_is_hard(enum sim_fault_kind k)
+{
+	return k == FAULT_KILL || k == FAULT_FLAP;
+}
+
+struct sim_fault {
+	unsigned int backend;
+	enum sim_fault_kind kind;
+	double start, duration, param;
+};
+
+struct sim_config {
+	uint64_t seed;
+	unsigned int n_backends;
+	double duration_s;	/* simulated seconds */
+	double step_s;		/* model step = probe interval, 0.1 */
+	double rate_per_core;	/* requests/s one core serves */
+	unsigned int max_cores; /* cores drawn from 1..max_cores */
+	double peak_util;	/* trace scaled: its peak = this x capacity */
+	double timeout_s;	/* a request waiting longer fails */
+	double probe_timeout_s;
+	double scrape_s;	  /* agent scrape period */
+	double slo_s;		  /* per-minute p99 target */
+	const char *service_dist; /* "exp" or "lognormal" */
+	const char *trace;	  /* NULL: generated diurnal + bursts */
+	long trace_offset;	  /* seconds skipped at the trace's start */
+	unsigned int table_size;  /* 0: smallest prime >= 100 x backends */
+	unsigned int n_gray, n_hard;
+	const char *faults_file; /* NULL: generated schedule */
+	const char *xlb_base; /* "equal" or "capacity" base weights for xlb */
+	bool quiet;
+};
+
+struct sim_backend {
+	unsigned int cores;
+	double backlog; /* requests queued beyond what a step serves */
+	/* this tick, for the agent and the reports */
+	double tick_arrived, tick_served, tick_failed, tick_busy;
+	double tick_lat_sum, tick_lat_n;
+	/* what the agent last reported (the scrape) */
+	double scraped_at, scraped_cpu, scraped_latency, scraped_fail;
+	double scraped_load;
+	bool alive_now;
+	double cap_now, added_now; /* req/s capacity and extra latency */
+};
+
+/* The "maps": what the data plane uses, per pair. */
+struct sim_pair_state {
+	__u32 base_weight, op_state, factor, health;
+};
+
+struct sim_hist {
+	double w[SIM_HIST_BINS];
+	double total;
+};
+
+void sim_hist_add(struct sim_hist *h, double latency_s, double weight);
+double sim_hist_quantile(const struct sim_hist *h, double q);
+
+/* splitmix64: small, seedable, the same everywhere */
+static inline uint64_t sim_rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static inline double sim_rng_uniform(uint64_t *s)
+{
+	return ((sim_rng_next(s) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+double sim_rng_normal(uint64_t *s);
+
+/* demand.c */
+int sim_demand_load(const struct sim_config *cfg, double **out, size_t *n,
+		    char *err, size_t errlen);
+void sim_demand_scale(double *d, size_t n, double target_peak);
+
+/* faults.c */
+const char *sim_fault_name(enum sim_fault_kind k);
+int sim_faults_generate(const struct sim_config *cfg, struct sim_fault **out,
+			size_t *n);
+int sim_faults_load(const char *path, unsigned int n_backends,
+		    struct sim_fault **out, size_t *n, char *err,
+		    size_t errlen);
+/* The fault state of a backend at time t: alive, capacity multiplier,
+ * added latency; and whether any fault window covers t. */
+bool sim_fault_state(const struct sim_fault *f, size_t n, unsigned int be,
+		     double t, bool *alive, double *cap_mult, double *added);
+
+/* policies */
+enum sim_policy {
+	POLICY_STATIC_EQUAL = 0,
+	POLICY_STATIC_CAPACITY,
+	POLICY_REACTIVE,
+	POLICY_XLB,
+	POLICY_N,
+};
+
+const char *sim_policy_name(enum sim_policy p);
+
+struct sim_fault_result {
+	double detected_at; /* NAN: never */
+};
+
+struct sim_result {
+	enum sim_policy policy;
+	double requests, served, failed, failed_dead, failed_timeout,
+		failed_none;
+	double queued_end;	      /* still waiting when the run ended */
+	double failed_outside_faults; /* at backends with no fault window */
+	double p50, p99, mean_latency;
+	unsigned int drains_true, drains_false;
+	double weight_writes;
+	double capacity_core_hours;
+	unsigned int minutes, minutes_in_slo;
+	struct sim_fault_result *faults; /* as the schedule */
+	double gray_detect_max_ticks;	 /* NAN when one was never detected */
+	unsigned int gray_detected, hard_detected;
+	double wall_s;
+};
+
+struct sim_world {
+	const struct sim_config *cfg;
+	struct sim_backend *be;
+	const double *demand;
+	size_t n_demand;
+	const struct sim_fault *faults;
+	size_t n_faults;
+	FILE *timeline;	     /* per-minute rows, may be NULL */
+	unsigned int *watch; /* backends the timeline shows */
+	size_t n_watch;
+};
+
+int sim_run(struct sim_world *w, enum sim_policy policy, struct sim_result *res,
+	    char *err, size_t errlen);
+
+#endif
