@@ -46,6 +46,7 @@ static void vip_rows(struct table *t, const struct stats_vip *v, bool rates)
 	table_cell(t, "%s", "");
 	rate_cells(t, &v->rate, rates, true);
 	table_cell(t, "%s", format_si(v->total.packets, n, NUM));
+	table_cell(t, "%s", "");
 	for (size_t i = 0; i < v->n_pairs; i++) {
 		const struct stats_pair *p = &v->pairs[i];
 
@@ -60,6 +61,8 @@ static void vip_rows(struct table *t, const struct stats_vip *v, bool rates)
 		table_cell(t, "%s", format_share(p->flow_share, share, NUM));
 		rate_cells(t, &p->rate, rates, false);
 		table_cell(t, "%s", format_si(p->total.packets, n, NUM));
+		table_cell(t, "%s",
+			   format_si(p->total.fins + p->total.rsts, n, NUM));
 	}
 }
 
@@ -69,9 +72,9 @@ void stats_print_text(const struct stats_report *r, FILE *out)
 	struct table *t;
 	char a[NUM], b[NUM];
 
-	t = table_new("llrrrrrrrr", "VIP / BACKEND", "STATE", "WEIGHT",
+	t = table_new("llrrrrrrrrr", "VIP / BACKEND", "STATE", "WEIGHT",
 		      "WEIGHT%", "NEW%", "PKT/S", "BIT/S", "NEW/S", "DROP/S",
-		      "PACKETS", NULL);
+		      "PACKETS", "FIN+RST", NULL);
 	for (size_t v = 0; v < r->n_vips; v++)
 		vip_rows(t, &r->vips[v], rates);
 	table_print(t, out);
