@@ -29,85 +29,6 @@
 #define XLB_PIN_DIR_DEFAULT "/sys/fs/bpf/xlb"
 #endif
 
-static const char *const stage_names[XLBD_STAGE_N] = {
-	"collect", "features", "models", "policy",
-	"apply",   "log",      "store",	 "metrics",
-};
-
-const char *xlbd_stage_name(enum xlbd_stage s)
-{
-	return stage_names[s];
-}
-
-double xlbd_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-double xlbd_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static enum xlbd_log_format log_format = XLBD_LOG_TEXT;
-
-bool xlbd_log_json(void)
-{
-	return log_format == XLBD_LOG_JSON;
-}
-
-void xlbd_log(struct xlbd *d, const char *level, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	(void)d;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (log_format == XLBD_LOG_JSON) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "time",
-				       json_object_new_double(xlbd_wall()));
-		json_object_object_add(o, "level",
-				       json_object_new_string(level));
-		json_object_object_add(o, "msg", json_object_new_string(msg));
-		fprintf(stderr, "%s\n",
-			json_object_to_json_string_ext(o,
-						       JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
-	} else {
-		fprintf(stderr, "xlbd: %s: %s\n", level, msg);
-	}
-}
-
-int xlbd_watch_add(struct xlbd *d, struct xlbd_watch *w, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = w };
-
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, w->fd, &ev) ? -errno : 0;
-}
-
-int xlbd_watch_mod(struct xlbd *d, struct xlbd_watch *w, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = w };
-
-	return epoll_ctl(d->epfd, EPOLL_CTL_MOD, w->fd, &ev) ? -errno : 0;
-}
-
-void xlbd_watch_del(struct xlbd *d, struct xlbd_watch *w)
-{
-	if (w->fd >= 0)
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-}
-
 /* ---------------------------------------------------------------- options */
 
 enum {
@@ -284,7 +205,7 @@ static void reload(struct xlbd *d)
 	}
 	xlbd_config_move(&d->cfg, &cfg);
 	if (!d->opt.log_format_given)
-		log_format = d->cfg.log_format;
+		xlbd_log_format = d->cfg.log_format;
 	/* Probe settings may have changed: every pair takes its new ones. */
 	for (size_t i = 0; i < d->n_pairs; i++) {
 		xlbd_probe_stop(d, d->pairs[i]);
@@ -530,11 +451,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (d.opt.log_format_given)
-		log_format = d.opt.log_format;
+		xlbd_log_format = d.opt.log_format;
 	if (load_config(&d.opt, &d.cfg, &defaults))
 		return 1;
 	if (!d.opt.log_format_given)
-		log_format = d.cfg.log_format;
+		xlbd_log_format = d.cfg.log_format;
 	ret = xlb_brain_create(&d.cfg.brain, &d.brain);
 	if (ret) {
 		xlbd_log(&d, "error", "brain: %s", strerror(-ret));

@@ -11,8 +11,6 @@
 
 #include "xlbd.h"
 
-const char *xlbd_stage_name(enum xlbd_stage s);
-
 static void family(FILE *f, const char *name, const char *type,
 		   const char *help)
 {

@@ -154,7 +154,9 @@ struct xlbd {
 	FILE *decision_log;
 };
 
-/* main.c */
+/* loop.c */
+extern enum xlbd_log_format xlbd_log_format;
+const char *xlbd_stage_name(enum xlbd_stage s);
 double xlbd_now(void);	  /* CLOCK_MONOTONIC seconds */
 double xlbd_wall(void);	  /* CLOCK_REALTIME seconds */
 bool xlbd_log_json(void); /* stderr in JSON lines */

@@ -1,0 +1,12 @@
+# Unit tests of xlbd's shell (no root, no maps): config parsing, the
+# /metrics text and the decision log's lines, over the daemon's objects
+# without main.o.
+XLBD_UNIT_BIN := $(BUILD)/tests/unit/xlbd_test
+
+$(XLBD_UNIT_BIN): tests/unit/xlbd/xlbd_test.c $(TEST_LIB_OBJ) $(XLBD_LIB_OBJS) $(LIBXLB) $(XLBD_DEPLIBS)
+	@mkdir -p $(@D)
+	$(CC) $(XLBD_CFLAGS) -Itests/lib $< $(TEST_LIB_OBJ) $(XLBD_LIB_OBJS) $(XLBD_LIBS) -o $@
+
+TEST_BINS += $(XLBD_UNIT_BIN)
+
+-include $(XLBD_UNIT_BIN).d
