@@ -347,6 +347,8 @@ void xlb_brain_destroy(struct xlb_brain *brain)
 	free(brain->out_vips);
 	free(brain->decisions);
 	free(brain->scratch);
+	free(brain->rows);
+	free(brain->row_pair);
 	free(brain);
 }
 
@@ -430,6 +432,14 @@ static int size_for(struct xlb_brain *brain,
 		c = np;
 		if (grow((void **)&brain->scratch, &c, need_p,
 			 sizeof(*brain->scratch)))
+			return -ENOMEM;
+		c = np;
+		if (grow((void **)&brain->row_pair, &c, need_p,
+			 sizeof(*brain->row_pair)))
+			return -ENOMEM;
+		c = np;
+		if (grow((void **)&brain->rows, &c, need_p,
+			 FEAT_N * sizeof(*brain->rows)))
 			return -ENOMEM;
 		brain->cap_snap_pairs = need_p;
 	}

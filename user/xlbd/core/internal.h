@@ -154,8 +154,10 @@ struct xlb_brain {
 	struct xlb_brain_vip_out *out_vips;
 	struct xlb_brain_decision *decisions;
 
-	/* scratch for medians, sized cap_snap_pairs */
+	/* scratch for medians and scores, sized cap_snap_pairs */
 	double *scratch;
+	double *rows;	  /* cap_snap_pairs x FEAT_N rows to score */
+	size_t *row_pair; /* the brain pair of each row */
 
 	/* Isolation Forest */
 	struct xlb_iforest *forest;

@@ -263,27 +263,14 @@ static void forest_train(struct xlb_brain *brain,
 static void anomaly_update(struct xlb_brain *brain, struct brain_pair *p)
 {
 	const struct xlb_brain_config *cfg = &brain->cfg;
-	double row[FEAT_N];
 	bool now_anomalous;
 
-	p->max_z = 0;
-	p->max_z_feature = -1;
-	for (int f = 0; f < FEAT_N; f++)
-		if (gated[f] && p->z_known[f] && p->z[f] > p->max_z) {
-			p->max_z = p->z[f];
-			p->max_z_feature = f;
-		}
-	p->score = NAN;
-	if (brain->forest_fitted) {
-		feature_row(p, row);
-		if (xlb_iforest_score(brain->forest, row, 1, &p->score))
-			p->score = NAN;
-	}
 	/*
 	 * The forest says how unusual the row is; the gate says it is
 	 * unusual in a bad direction (a backend idle beside a busy fleet is
 	 * unusual too). A huge deviation counts without the forest, which
-	 * cannot isolate anything when its training rows were constant.
+	 * saturates at the edge of its training range and cannot isolate
+	 * anything when its training rows were constant.
 	 */
 	now_anomalous = (p->score >= cfg->anomaly_threshold &&
 			 p->max_z >= cfg->anomaly_min_z) ||
@@ -292,6 +279,39 @@ static void anomaly_update(struct xlb_brain *brain, struct brain_pair *p)
 			  ((1u << cfg->anomaly_m) - 1);
 	p->anomalous = (unsigned int)__builtin_popcount(p->anomaly_bits) >=
 		       cfg->anomaly_k;
+}
+
+static void gate(struct brain_pair *p)
+{
+	p->max_z = 0;
+	p->max_z_feature = -1;
+	for (int f = 0; f < FEAT_N; f++)
+		if (gated[f] && p->z_known[f] && p->z[f] > p->max_z) {
+			p->max_z = p->z[f];
+			p->max_z_feature = f;
+		}
+}
+
+/* Every eligible pair's row scored in one call: one pass per tree. */
+static void forest_score(struct xlb_brain *brain,
+			 const struct xlb_brain_snapshot *snap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < snap->n_pairs; i++) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+
+		p->score = NAN;
+		if (!p->eligible)
+			continue;
+		feature_row(p, &brain->rows[n * FEAT_N]);
+		brain->row_pair[n++] = p->slot;
+	}
+	if (!brain->forest_fitted || !n ||
+	    xlb_iforest_score(brain->forest, brain->rows, n, brain->scratch))
+		return;
+	for (size_t r = 0; r < n; r++)
+		brain->pairs[brain->row_pair[r]]->score = brain->scratch[r];
 }
 
 void brain_models(struct xlb_brain *brain,
@@ -303,9 +323,11 @@ void brain_models(struct xlb_brain *brain,
 	for (size_t i = 0; i < snap->n_pairs; i++)
 		regression_update(brain, brain->pairs[brain->slot_of[i]]);
 	forest_train(brain, snap);
+	forest_score(brain, snap);
 	for (size_t i = 0; i < snap->n_pairs; i++) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
+		gate(p);
 		if (p->eligible) {
 			anomaly_update(brain, p);
 		} else {
