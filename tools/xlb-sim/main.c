@@ -431,6 +431,7 @@ int main(int argc, char **argv)
 					       POLICY_REACTIVE, POLICY_XLB };
 	size_t n_policies = POLICY_N, n_demand, n_faults, n_watch = 0;
 	const char *out = "xlb-sim-out";
+	FILE *drain_log = NULL;
 	bool plot = true, have_xlb = false;
 	struct sim_result res[POLICY_N] = { 0 };
 	struct sim_fault *faults = NULL;
@@ -622,6 +623,18 @@ int main(int argc, char **argv)
 			strerror(errno));
 		goto out;
 	}
+	{
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/drains.csv", out);
+		drain_log = fopen(path, "w");
+		if (!drain_log) {
+			fprintf(stderr, "xlb-sim: %s: %s\n", path,
+				strerror(errno));
+			goto out;
+		}
+		fprintf(drain_log, "policy,t,backend,kind,true,rule\n");
+	}
 	for (size_t p = 0; p < n_policies; p++) {
 		struct sim_world w = {
 			.cfg = &cfg,
@@ -632,6 +645,7 @@ int main(int argc, char **argv)
 			.n_faults = n_faults,
 			.watch = watch,
 			.n_watch = n_watch,
+			.log = drain_log,
 		};
 		char path[4096];
 
@@ -674,6 +688,8 @@ int main(int argc, char **argv)
 oom:
 	fprintf(stderr, "xlb-sim: out of memory\n");
 out:
+	if (drain_log)
+		fclose(drain_log);
 	for (size_t p = 0; p < POLICY_N; p++)
 		free(res[p].faults);
 	free(faults);

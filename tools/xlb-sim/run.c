@@ -112,6 +112,7 @@ struct run {
 	struct sim_hist all, minute;
 	double minute_demand, *minute_busy;
 	double writes;
+	const char *why; /* the rule behind the change being applied */
 };
 
 static unsigned int eff_weight(const struct sim_pair_state *p)
@@ -176,10 +177,17 @@ static void note_change(struct run *r, unsigned int be,
 	r->writes++;
 	r->dirty = true;
 	if (eff_state(old) == 1 && eff_state(p) != 1) {
-		if (fault_covers(r, be, t))
+		bool covered = fault_covers(r, be, t);
+
+		if (covered)
 			r->res->drains_true++;
 		else
 			r->res->drains_false++;
+		if (r->w->log)
+			fprintf(r->w->log, "%s,%.1f,%u,%s,%s,%s\n",
+				sim_policy_name(r->policy), t, be,
+				p->health == XLB_HEALTH_DOWN ? "down" : "drain",
+				covered ? "true" : "false", r->why);
 	}
 }
 
@@ -216,11 +224,18 @@ static void probe_all(struct run *r, double t)
 
 			pair_key(key, sizeof(key), i);
 			if (xlb_brain_probe_result(r->brain, key, t, ok,
-						   r->last_lat[i], &d) == 1)
-				set_health(r, i, d.new_health, t);
+						   r->last_lat[i], &d) == 1) {
+				struct sim_pair_state before = r->pairs[i];
+
+				r->why = xlb_brain_rule_name(d.rule);
+				r->pairs[i].health = d.new_health;
+				r->pairs[i].factor = d.new_factor;
+				note_change(r, i, &before, t);
+			}
 			continue;
 		}
 		/* the baselines: a plain fall/rise health check */
+		r->why = "probe";
 		if (ok) {
 			r->fail_run[i] = 0;
 			if (++r->ok_run[i] >= r->probe_rise &&
@@ -387,6 +402,12 @@ static int xlb_tick(struct run *r, double now, double demand)
 			note_change(r, x->pair, &old, now);
 		}
 	}
+	r->why = "tick";
+	for (size_t d = 0; d < plan.n_decisions; d++)
+		if (plan.decisions[d].pair < r->n &&
+		    plan.decisions[d].new_health !=
+			    plan.decisions[d].old_health)
+			r->why = xlb_brain_rule_name(plan.decisions[d].rule);
 	for (unsigned int i = 0; i < r->n; i++) {
 		struct sim_pair_state old = r->pairs[i];
 

@@ -160,7 +160,8 @@ struct sim_world {
 	size_t n_demand;
 	const struct sim_fault *faults;
 	size_t n_faults;
-	FILE *timeline;	     /* per-minute rows, may be NULL */
+	FILE *timeline; /* per-minute rows, may be NULL */
+	FILE *log;	/* drains: policy,t,backend,kind,true,rule; or NULL */
 	unsigned int *watch; /* backends the timeline shows */
 	size_t n_watch;
 };
