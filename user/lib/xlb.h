@@ -219,9 +219,19 @@ int xlb_backend_list(struct xlb *xlb, const struct xlb_vip_key *vip,
 
 /* --- Tables --- */
 
-/* Rebuilds the tables of every VIP changed through this handle. */
+/*
+ * Rebuilds the tables of every VIP changed through this handle: all built
+ * first, then swapped in with one batched update of xlb_tables (each VIP's
+ * packets see its whole old or whole new table). Test hook:
+ * XLB_FAILPOINT_TABLES=1 fails every rebuild right before the swap.
+ */
 int xlb_commit(struct xlb *xlb);
-/* Rebuilds every stale table (all of them when force); *rebuilt counts. */
+/*
+ * First brings xlb_be_weight/xlb_be_state and xlb_pair_intent together (an
+ * intent edited by hand is recomputed into them; with no brain opinion, a
+ * hand edit of them becomes the intent), then rebuilds every stale table
+ * (all of them when force); *rebuilt counts.
+ */
 int xlb_sync(struct xlb *xlb, bool force, int *rebuilt);
 /* Reads back a VIP's table: size slots of pair ids (XLB_PAIR_NONE: empty). */
 int xlb_table_read(struct xlb *xlb, const struct xlb_vip_key *key,
