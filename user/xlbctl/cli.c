@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli_table.h"
+#include "since.h"
 
 static int fail(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -184,6 +185,22 @@ static int apply_option(int id, const char *arg, struct cli *cli, char *err,
 		break;
 	case OPT_DRY_RUN:
 		cli->dry_run = true;
+		break;
+	case OPT_STATE_DIR:
+		cli->state_dir = arg;
+		break;
+	case OPT_FOLLOW:
+		cli->follow = true;
+		break;
+	case OPT_SINCE:
+		if (cli_parse_since(arg, &cli->since))
+			return fail(err, len,
+				    "--since '%s' is not 90s, 10m, 2h, 1d, "
+				    "epoch seconds or YYYY-MM-DDTHH:MM:SS",
+				    arg);
+		break;
+	case OPT_CSV:
+		cli->csv = true;
 		break;
 	}
 	return rc;
@@ -383,6 +400,12 @@ static int finish(const struct command_spec *spec, int n, char **operands,
 	case CLI_CONFIG_APPLY:
 		cli->file = operands[0];
 		break;
+	case CLI_HISTORY_EXPORT:
+		if (!cli->csv)
+			return fail(err, len,
+				    "history export: give --csv (the only "
+				    "format)");
+		break;
 	default:
 		break;
 	}
@@ -399,6 +422,7 @@ static void defaults(struct cli *cli)
 	cli->mode = XLB_MODE_NATIVE;
 	cli->neigh_timeout_ms = CLI_NEIGH_TIMEOUT_DEFAULT_MS;
 	cli->interval_ms = CLI_INTERVAL_DEFAULT_MS;
+	cli->state_dir = CLI_STATE_DIR_DEFAULT;
 }
 
 /* "xlbctl help [COMMAND...]": the topic is kept in cli->object. */

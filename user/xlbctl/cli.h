@@ -29,6 +29,8 @@ enum cli_command {
 	CLI_CONFIG_APPLY,
 	CLI_CONFIG_DUMP,
 	CLI_SYNC,
+	CLI_DECISIONS,
+	CLI_HISTORY_EXPORT,
 	CLI_COMMANDS,
 };
 
@@ -74,7 +76,15 @@ struct cli {
 	/* config */
 	const char *file;
 	bool dry_run;
+
+	/* decisions, history export: xlbd's state directory */
+	const char *state_dir;
+	bool follow;
+	bool csv;
+	double since; /* CLOCK_REALTIME seconds; 0: everything */
 };
+
+#define CLI_STATE_DIR_DEFAULT "/var/lib/xlb"
 
 /*
  * Fills cli from argv (which getopt may reorder). Returns 0, or -EINVAL

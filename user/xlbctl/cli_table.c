@@ -28,6 +28,10 @@ const struct option cli_long_options[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "follow", no_argument, NULL, OPT_FOLLOW },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "csv", no_argument, NULL, OPT_CSV },
 	{ "hash-seed", required_argument, NULL, OPT_HASH_SEED },
 	{},
 };
@@ -111,6 +115,24 @@ const struct command_spec cli_commands[] = {
 	{ CLI_SYNC, "sync", "", 0, 0, BIT(OPT_ALL),
 	  "rebuild stale tables from the weights and states in the maps",
 	  "  --all                   rebuild every table, stale or not\n" },
+	{ CLI_DECISIONS, "decisions", "", 0, 0,
+	  BIT(OPT_STATE_DIR) | BIT(OPT_FOLLOW) | BIT(OPT_SINCE),
+	  "xlbd's decisions, from its decision log (--json: the log's lines)",
+	  "  --since T               from T: seconds ago with a unit (90s, "
+	  "10m, 2h,\n"
+	  "                          1d), epoch seconds, or "
+	  "YYYY-MM-DDTHH:MM:SS (UTC)\n"
+	  "  --follow                then wait for new ones until "
+	  "interrupted\n"
+	  "  --state-dir DIR         xlbd's state directory (default "
+	  "/var/lib/xlb)\n" },
+	{ CLI_HISTORY_EXPORT, "history export", "", 0, 0,
+	  BIT(OPT_STATE_DIR) | BIT(OPT_SINCE) | BIT(OPT_CSV),
+	  "xlbd's per-tick samples of every pair, from its SQLite history",
+	  "  --csv                   CSV with a header line (the only format)\n"
+	  "  --since T               from T (as for decisions)\n"
+	  "  --state-dir DIR         xlbd's state directory (default "
+	  "/var/lib/xlb)\n" },
 	{ CLI_VERSION, "version", "", 0, 0, 0, "print the version", "" },
 };
 

@@ -36,6 +36,10 @@ enum option_id {
 	OPT_DURATION,
 	OPT_DRY_RUN,
 	OPT_HASH_SEED,
+	OPT_STATE_DIR,
+	OPT_FOLLOW,
+	OPT_SINCE,
+	OPT_CSV,
 };
 
 #define BIT(opt) (1ul << ((opt)-OPT_PIN_PATH))

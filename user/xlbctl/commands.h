@@ -27,5 +27,9 @@ int cmd_config_apply(const struct cli *cli);
 int cmd_config_dump(const struct cli *cli);
 /* cmd_sync.c */
 int cmd_sync(const struct cli *cli);
+/* cmd_decisions.c */
+int cmd_decisions(const struct cli *cli);
+/* cmd_history.c */
+int cmd_history_export(const struct cli *cli);
 
 #endif

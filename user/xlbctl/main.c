@@ -64,6 +64,8 @@ static int (*const handlers[CLI_COMMANDS])(const struct cli *) = {
 	[CLI_CONFIG_APPLY] = cmd_config_apply,
 	[CLI_CONFIG_DUMP] = cmd_config_dump,
 	[CLI_SYNC] = cmd_sync,
+	[CLI_DECISIONS] = cmd_decisions,
+	[CLI_HISTORY_EXPORT] = cmd_history_export,
 };
 
 int main(int argc, char **argv)

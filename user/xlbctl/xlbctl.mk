@@ -7,7 +7,8 @@ XLBCTL_OBJS   := $(patsubst user/xlbctl/%.c,$(BUILD)/user/xlbctl/%.o,$(XLBCTL_SR
 XLBCTL_LIB_OBJS := $(filter-out $(BUILD)/user/xlbctl/main.o,$(XLBCTL_OBJS))
 XLBCTL_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 XLBCTL_CFLAGS  = $(CFLAGS) -Iuser/xlbctl -MMD -MP
-XLBCTL_LIBS   := $(LIBXLB_LIBS) -ljson-c $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncurses) -lm
+XLBCTL_LIBS   := $(LIBXLB_LIBS) -ljson-c $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncurses) -lm \
+                 -lsqlite3 -lcsv
 
 $(BUILD)/user/xlbctl/%.o: user/xlbctl/%.c $(BPF_SKELS)
 	@mkdir -p $(@D)
