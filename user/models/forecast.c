@@ -50,6 +50,18 @@ struct xlb_forecaster {
 	bool ready[XLB_FORECAST_N_MODELS];
 	struct error_ring errors[XLB_FORECAST_N_MODELS];
 	enum xlb_forecast_model selected;
+	/*
+	 * The selection is itself a strategy, scored like the models: its
+	 * recent-error pick (window_pick) competes with every single model
+	 * on squared error since the start, and the lowest mean wins. So
+	 * over a trace the result tracks the best of the candidates and of
+	 * switching, whichever that trace favours.
+	 */
+	enum xlb_forecast_model window_pick;
+	bool window_ready;
+	double window_next;
+	double cum_sq[XLB_FORECAST_N_MODELS + 1]; /* the last: window_pick */
+	uint64_t cum_n[XLB_FORECAST_N_MODELS + 1];
 
 	uint64_t n_refits;
 	unsigned int since_refit;
@@ -279,15 +291,36 @@ static void predict_next(struct xlb_forecaster *f)
 		f->next[XLB_FORECAST_AR] = y;
 	}
 
-	/* Lowest recent MAE wins; ties go to the simpler model. */
+	/*
+	 * Lowest recent squared error (the metric forecasts are judged by,
+	 * RMSE) wins; ties go to the simpler model.
+	 */
 	for (int m = 0; m < XLB_FORECAST_N_MODELS; m++) {
 		if (!f->ready[m] || f->errors[m].n < min_errors)
 			continue;
-		if (best < 0 ||
-		    error_mae(&f->errors[m]) < error_mae(&f->errors[best]))
+		if (best < 0 || f->errors[m].sum_sq < f->errors[best].sum_sq)
 			best = m;
 	}
-	f->selected = best < 0 ? XLB_FORECAST_LAST : best;
+	f->window_pick = best < 0 ? XLB_FORECAST_LAST : best;
+	f->window_ready = f->ready[f->window_pick];
+	f->window_next = f->next[f->window_pick];
+
+	/* then the recent pick against each model over the whole history */
+	double best_mse = INFINITY;
+
+	f->selected = f->window_pick;
+	if (f->cum_n[XLB_FORECAST_N_MODELS] >= min_errors)
+		best_mse = f->cum_sq[XLB_FORECAST_N_MODELS] /
+			   f->cum_n[XLB_FORECAST_N_MODELS];
+	for (int m = 0; m < XLB_FORECAST_N_MODELS; m++) {
+		if (!f->ready[m] || f->cum_n[m] < min_errors ||
+		    f->cum_n[XLB_FORECAST_N_MODELS] < min_errors)
+			continue;
+		if (f->cum_sq[m] / f->cum_n[m] < best_mse) {
+			best_mse = f->cum_sq[m] / f->cum_n[m];
+			f->selected = m;
+		}
+	}
 }
 
 static void refit_ses(struct xlb_forecaster *f)
@@ -423,10 +456,22 @@ int xlb_forecaster_update(struct xlb_forecaster *f, double y,
 		if (!isfinite(exog[j]))
 			return XLB_MODEL_ENONFINITE;
 
-	for (int m = 0; m < XLB_FORECAST_N_MODELS; m++)
+	bool all_ready = f->window_ready;
+
+	for (int m = 0; m < XLB_FORECAST_N_MODELS; m++) {
+		all_ready &= f->ready[m];
 		if (f->ready[m])
 			error_push(&f->errors[m], f->cfg.error_window,
 				   y - f->next[m]);
+	}
+	/* scored on common steps only, so that the means compare */
+	for (int m = 0; all_ready && m <= XLB_FORECAST_N_MODELS; m++) {
+		double e = y - (m < XLB_FORECAST_N_MODELS ? f->next[m]
+							  : f->window_next);
+
+		f->cum_sq[m] += e * e;
+		f->cum_n[m]++;
+	}
 
 	t = f->n_obs++;
 	p = slot(f, t);
