@@ -26,6 +26,10 @@ xlbctl_setup "$NAME" --backends 1
 
 TMP=$(mktemp -d /tmp/hardening-faults.XXXXXX)
 XLBCTL_CLEANUPS+=("rm -rf '$TMP'")
+# A copy of xlbctl: a rebuild of the shared tree mid-run must not show up as
+# exit 126 (binary busy or half-written).
+cp "$XLBCTL_BIN" "$TMP/xlbctl" || xlbctl_abort "$NAME" "copy $XLBCTL_BIN"
+XLBCTL_BIN=$TMP/xlbctl
 if ! xlbctl attach eth0 >/dev/null 2>&1; then
 	xlbctl_abort "$NAME" "attach failed"
 fi
@@ -68,7 +72,7 @@ writer() {
 }
 
 # With the writers paused: the checks every kill is followed by.
-check() {
+maps_consistent() {
 	local why st pairs
 	st=$(xlbctl status --json 2>&1) || {
 		echo "status failed: $st"
@@ -126,7 +130,7 @@ while [[ ! -e $TMP/done.1 || ! -e $TMP/done.2 || ! -e $TMP/done.3 ]]; do
 	[[ -n $victim ]] || continue
 	kill -KILL "$victim" 2>/dev/null && kills=$((kills + 1))
 	pause_writers
-	if ! why=$(check); then
+	if ! why=$(maps_consistent); then
 		failure="after kill $kills: $why"
 		break
 	fi
@@ -142,7 +146,7 @@ done
 ops=$(cat "$TMP"/ops.* 2>/dev/null | wc -c)
 
 # The restart: new commands on what the killed ones left.
-if [[ -z $failure ]] && ! why=$(check); then
+if [[ -z $failure ]] && ! why=$(maps_consistent); then
 	failure="after the restart: $why"
 fi
 if [[ -z $failure ]] && ! xlbctl vip add "$TOPO_VIP4:99/tcp" >/dev/null 2>&1; then

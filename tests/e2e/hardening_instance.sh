@@ -40,10 +40,13 @@ xdp_prog() { ip -n "$1" -d link show "$2" | grep -o 'prog/xdp id [0-9]*' | grep 
 status_of() { json "$1" "$(xlbctl status --json)"; }
 
 # Spare veth pairs in the LB namespace: xlbh0 (a foreign program), xlbh2.
-ip -n "$TOPO_NS_LB" link add xlbh0 type veth peer name xlbh1 &&
-	ip -n "$TOPO_NS_LB" link add xlbh2 type veth peer name xlbh3 &&
-	for d in xlbh0 xlbh1 xlbh2 xlbh3; do ip -n "$TOPO_NS_LB" link set "$d" up || exit 1; done ||
+if ! ip -n "$TOPO_NS_LB" link add xlbh0 type veth peer name xlbh1 ||
+	! ip -n "$TOPO_NS_LB" link add xlbh2 type veth peer name xlbh3; then
 	xlbctl_abort hardening_setup "veth pairs in the LB namespace"
+fi
+for d in xlbh0 xlbh1 xlbh2 xlbh3; do
+	ip -n "$TOPO_NS_LB" link set "$d" up || xlbctl_abort hardening_setup "link $d up"
+done
 if ! xlbctl attach eth0 >/dev/null 2>&1 || ! xlbctl vip add "$VIP" >/dev/null; then
 	xlbctl_abort hardening_setup "attach or vip add failed"
 fi
@@ -274,11 +277,11 @@ if tcase a_failed_mac_lookup_leaves_no_neighbour_entry; then
 	nobody=${TOPO_LB_IP4%.*}.250
 	out=$(xlbctl backend add "$VIP" "$nobody" --neigh-timeout 0.3 2>&1)
 	rc=$?
-	left=$(ip -n "$TOPO_NS_LB" neigh show "$nobody")
-	if ((rc != 0)) && [[ -z $left ]]; then
+	leftover=$(ip -n "$TOPO_NS_LB" neigh show "$nobody")
+	if ((rc != 0)) && [[ -z $leftover ]]; then
 		pass a_failed_mac_lookup_leaves_no_neighbour_entry
 	else
-		fail a_failed_mac_lookup_leaves_no_neighbour_entry "exit $rc ($out); left: $left"
+		fail a_failed_mac_lookup_leaves_no_neighbour_entry "exit $rc ($out); left: $leftover"
 	fi
 fi
 
