@@ -32,7 +32,11 @@ if e2e_attach native && e2e_vip_up "$vip" b1=100 b2=100 b3=100 b4=100 &&
 	sleep 2
 	e2e_load_bg during http "$url" --new-conn --rate 200 --duration 4
 	sleep 1
+	# The kill's time taken right at the signal (topo_stop's checks of the
+	# PID's ownership take a while on a loaded machine); topo_stop reaps.
+	srv_pid=$(topo_pid srv-b1)
 	kill_t=$(date +%s.%N)
+	kill -KILL "$srv_pid"
 	topo_stop srv-b1 KILL 2>/dev/null
 	xlbd_wait_pair b1 health down 3 || e2e_problem "b1 not down 3 s after the kill"
 	wait "$E2E_BG_PID"
@@ -48,6 +52,15 @@ if e2e_attach native && e2e_vip_up "$vip" b1=100 b2=100 b3=100 b4=100 &&
 	later_factor=$(xlbd_pair b1 factor)
 	xlbd_metrics >"$E2E_CASE_DIR/metrics.txt" 2>&1
 	xlbctl --json backend list >"$E2E_CASE_DIR/backends.json" 2>&1
+	# The operator's view of the same: xlbctl decisions and history export.
+	xlbctl decisions --state-dir "$E2E_CASE_DIR/xlbd-state" --since 1h \
+		>"$E2E_CASE_DIR/decisions.txt" 2>&1 || e2e_problem "xlbctl decisions failed"
+	grep -q "$TOPO_B1_IP4 probe_down: factor .* health ok -> down" "$E2E_CASE_DIR/decisions.txt" ||
+		e2e_problem "xlbctl decisions does not show the probe_down of b1"
+	xlbctl history export --csv --state-dir "$E2E_CASE_DIR/xlbd-state" \
+		>"$E2E_CASE_DIR/history.csv" 2>&1 || e2e_problem "xlbctl history export failed"
+	grep -q "\"$TOPO_B1_IP4\",.*\"down\"" "$E2E_CASE_DIR/history.csv" ||
+		e2e_problem "the history has no sample of b1 down"
 	e2e_check '
 kill_t, bound = float(sys.argv[1]), float(sys.argv[2])
 during, after = report(sys.argv[4]), report(sys.argv[5])
