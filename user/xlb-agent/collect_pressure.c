@@ -57,9 +57,10 @@ void pressure_families(struct agent *a, const char *dir, const char *file_fmt,
 			out_family(o, name, "counter", help);
 			out_sample(o, name, NULL, some);
 		}
-		/* "full" of cpu is always 0 at the host level; skip it there
+		/* "full" of cpu is always 0 at the host level: skipped there
 		 * as node_exporter does */
-		if (full >= 0 && strcmp(res[i], "cpu")) {
+		if (full >= 0 &&
+		    (strcmp(res[i], "cpu") || strcmp(prefix, "node"))) {
 			snprintf(name, sizeof(name),
 				 "%s_pressure_%s_stalled_seconds_total", prefix,
 				 res[i]);
