@@ -89,8 +89,10 @@ static const struct key brain_keys[] = {
 	BRAIN(seed, K_U64, 0, 1.8446744073709552e19, "random seed"),
 	BRAIN(anomaly_threshold, K_DOUBLE, 0, 1,
 	      "score at or above is anomalous"),
-	BRAIN(anomaly_k, K_UINT, 1, 1000, "anomalous ticks (k of m) ..."),
-	BRAIN(anomaly_m, K_UINT, 1, 1000, "... of m ticks, to drain"),
+	BRAIN(anomaly_k, K_UINT, 1, 1000,
+	      "anomalous ticks out of anomaly_m that drain"),
+	BRAIN(anomaly_m, K_UINT, 1, 1000,
+	      "the window of ticks anomaly_k counts in"),
 	BRAIN(max_step, K_DOUBLE, 0.001, 10,
 	      "factor change per tick, relative"),
 	BRAIN(hysteresis, K_DOUBLE, 0, 1,
@@ -607,7 +609,8 @@ int xlbd_config_parse(const char *name, const char *text, size_t len,
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -ENOMEM;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	/* Not strict: C and C++ comments are allowed (the example has them). */
+	json_tokener_set_flags(tok, 0);
 	root = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (!root || jerr != json_tokener_success ||

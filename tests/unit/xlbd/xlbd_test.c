@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -170,6 +171,23 @@ TEST(config_missing_file_is_enoent)
 				  sizeof(err)),
 		 -ENOENT);
 	CHECK(strstr(err, "/nonexistent/xlbd.conf"), "err %s", err);
+}
+
+TEST(config_example_in_the_tree_parses)
+{
+	struct xlbd_config cfg;
+	char err[512];
+
+	/* tests/run.sh runs from the top of the tree. */
+	if (access("user/xlbd/xlbd.conf.example", R_OK))
+		SKIP("not run from the top of the tree");
+	CHECK(xlbd_config_load("user/xlbd/xlbd.conf.example", &cfg, err,
+			       sizeof(err)) == 0,
+	      "%s", err);
+	CHECK(xlbd_config_probe(&cfg, "10.0.0.1:80/tcp")->kind ==
+		      XLBD_PROBE_HTTP,
+	      "per-VIP probe");
+	xlbd_config_free(&cfg);
 }
 
 /* A daemon with one VIP and one pair, as the tick leaves it. */
