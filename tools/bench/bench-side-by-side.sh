@@ -42,10 +42,13 @@ done
 QUICK=${QUICK:-0}
 [[ $QUICK == 0 || -z $QUICK ]] && QUICK=0 || QUICK=1
 if ((QUICK)); then
-	ROUNDS=3 PKT_SECONDS=2 TCP_SECONDS=3 FAIL_SECONDS=6
+	ROUNDS=3 PKT_SECONDS=2 TCP_SECONDS=2 FAIL_SECONDS=5
 else
-	ROUNDS=5 PKT_SECONDS=5 TCP_SECONDS=8 FAIL_SECONDS=12
+	ROUNDS=3 PKT_SECONDS=5 TCP_SECONDS=6 FAIL_SECONDS=10
 fi
+XLBD=$REPO/$BUILD/xlbd
+HAVE_XLBD=0
+[[ -x $XLBD ]] && HAVE_XLBD=1
 # Sections to run (space-separated); all by default.
 BENCH_SECTIONS=${BENCH_SECTIONS:-packet tcp failover}
 FLOWS=1024
@@ -104,6 +107,9 @@ for i in 1 2 3; do
 	BIPS+=("${!ip}")
 done
 VIP=$TOPO_VIP4
+# HAProxy and masquerade open a connection per request from the LB.
+_topo_sysctl "$(topo_ns lb)" net.ipv4.tcp_tw_reuse=1 \
+	"net.ipv4.ip_local_port_range=1024 65535"
 
 # Sinks on every backend for the whole run: count the UDP benchmark port,
 # pass the rest (TCP rows); the same on every row.
@@ -150,7 +156,7 @@ haproxy_cfg() {
 global
 	nbthread 1
 	cpu-map 1/1 $LB_CPU
-	maxconn 20000
+	maxconn 4000
 	log stderr format short local0 notice
 defaults
 	mode tcp
@@ -185,7 +191,7 @@ system_up() {
 	local sys=$1 proto=$2 port i
 	[[ $proto == udp ]] && port=$UDP_PORT || port=$TCP_PORT
 	case $sys in
-	xlb)
+	xlb | xlb-xlbd)
 		xlbctl attach eth0 --mode native --conn-table-size 262144 \
 			>/dev/null || return 1
 		xlbctl vip add "$VIP:$port/$proto" >/dev/null || return 1
@@ -194,6 +200,9 @@ system_up() {
 			xlbctl backend add "$VIP:$port/$proto" "${BIPS[i - 1]}" \
 				--mac "${!mac}" >/dev/null || return 1
 		done
+		if [[ $sys == xlb-xlbd ]]; then
+			xlbd_up || return 1
+		fi
 		;;
 	floor)
 		# shellcheck disable=SC2086 # the MAC list splits on purpose
@@ -208,7 +217,7 @@ system_up() {
 	haproxy)
 		ip -n "$(topo_ns lb)" addr add "$VIP/32" dev lo
 		haproxy_cfg "${3:-2s}" "${4:-3}" >"$OUT/haproxy.cfg"
-		topo_start haproxy lb haproxy -db -f "$OUT/haproxy.cfg" ||
+		topo_start haproxy lb haproxy -db -f "$OUT/haproxy.cfg" >/dev/null ||
 			return 1
 		wait_listen lb "$TCP_PORT" || return 1
 		;;
@@ -216,9 +225,32 @@ system_up() {
 	esac
 }
 
+# xlbd on the LB: TCP probes every 100 ms (fall 2), no agents to scrape.
+xlbd_up() {
+	local i log
+	mkdir -p "$OUT/xlbd-state"
+	echo '{ "scrape": { "enabled": false }, "store": { "enabled": false } }' \
+		>"$OUT/xlbd.conf"
+	topo_start xlbd lb "$XLBD" --pin-dir "$TOPO_PIN_DIR" \
+		--state-dir "$OUT/xlbd-state" --metrics-listen off \
+		--config "$OUT/xlbd.conf" --foreground >/dev/null || return 1
+	log="$TOPO_RESULTS/proc/xlbd.log"
+	for ((i = 0; i < 100; i++)); do
+		grep -qs started "$log" && return 0
+		sleep 0.05
+	done
+	log "xlbd did not start: $(tail -n 2 "$log")"
+	return 1
+}
+
 system_down() {
 	case $1 in
 	xlb) xlbctl detach --all >/dev/null ;;
+	xlb-xlbd)
+		cp "$TOPO_RESULTS/proc/xlbd.log" "$OUT/xlbd-last.log" 2>/dev/null
+		topo_stop xlbd
+		xlbctl detach --all >/dev/null
+		;;
 	floor) lbx "$PB" detach eth0 ;;
 	nftables)
 		lbx nft delete table ip xlbbench
@@ -226,6 +258,7 @@ system_down() {
 		lb_forwarding 0
 		;;
 	haproxy)
+		cp "$TOPO_RESULTS/proc/haproxy.log" "$OUT/haproxy-last.log" 2>/dev/null
 		topo_stop haproxy
 		ip -n "$(topo_ns lb)" addr del "$VIP/32" dev lo
 		;;
@@ -346,7 +379,7 @@ http {
 }
 EOF
 		topo_start "nginx-$b" "$b" taskset -c "$BACKEND_CPU" \
-			nginx -c "$dir/nginx.conf" || return 1
+			nginx -c "$dir/nginx.conf" >/dev/null || return 1
 	done
 	for b in "${BACKENDS[@]}"; do
 		wait_listen "$b" "$TCP_PORT" || return 1
@@ -414,16 +447,16 @@ tcp_round() {
 # record errors per 100 ms interval.
 FAIL_RATE=2000
 failover_round() {
-	local sys=$1 round=$2 label=$1 inter fall pid
+	local sys=$1 round=$2 label=$1 inter fall pid lbsys
 	case $sys in
-	haproxy-2s) inter=2s fall=3 ;;
-	haproxy-100ms) inter=100ms fall=2 ;;
+	haproxy-2s) lbsys=haproxy inter=2s fall=3 ;;
+	haproxy-100ms) lbsys=haproxy inter=100ms fall=2 ;;
+	xlb-static) lbsys=xlb ;;
+	*) lbsys=$sys ;;
 	esac
-	case $sys in
-	haproxy-*) system_up haproxy tcp "$inter" "$fall" ;;
-	xlb-static) system_up xlb tcp ;;
-	esac || {
+	system_up "$lbsys" tcp "${inter:-}" "${fall:-}" || {
 		log "failover: $sys did not come up"
+		system_down "$lbsys"
 		return 1
 	}
 	nginx_b2_restart_if_needed
@@ -437,15 +470,21 @@ failover_round() {
 	pid=$!
 	sleep "$(awk -v s="$FAIL_SECONDS" 'BEGIN { print s / 3 }')"
 	date +%s.%N >"$OUT/failover-$label-$round.kill"
-	topo_stop nginx-b2 KILL
+	kill_backend_b2
 	wait "$pid"
-	case $sys in
-	haproxy-*) system_down haproxy ;;
-	xlb-static) system_down xlb ;;
-	esac
+	system_down "$lbsys"
 	FAIL_LABEL=$label FAIL_ROUND=$round /usr/bin/python3 \
 		tools/bench/failover_parse.py "$OUT/failover-$label-$round" \
 		"$FAIL_SECONDS" >>"$CSV"
+}
+
+# SIGKILL to b2's nginx master and its worker (a worker outlives its master
+# and would go on serving), by PID.
+kill_backend_b2() {
+	local master
+	master=$(topo_pid nginx-b2) || return 0
+	# shellcheck disable=SC2046 # the PID list splits on purpose
+	kill -KILL "$master" $(ps -o pid= --ppid "$master") 2>/dev/null
 }
 
 nginx_b2_restart_if_needed() {
@@ -454,7 +493,7 @@ nginx_b2_restart_if_needed() {
 		! kill -0 "$(topo_pid nginx-b2)" 2>/dev/null; then
 		rm -f "$dir/nginx.pid"
 		topo_start nginx-b2 b2 taskset -c "$BACKEND_CPU" \
-			nginx -c "$dir/nginx.conf"
+			nginx -c "$dir/nginx.conf" >/dev/null
 		wait_listen b2 "$TCP_PORT"
 	fi
 }
@@ -482,15 +521,19 @@ nginx_b2_restart_if_needed() {
 	echo "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///')"
 	echo "haproxy $(haproxy -v | head -1 | awk '{ print $3 }')"
 	echo "nftables $(nft --version | awk '{ print $2 }')"
-	echo "xlbd $([[ -x $BUILD/xlbd ]] && echo present || echo absent)"
+	echo "xlbd $( ((HAVE_XLBD)) && echo present || echo absent)"
 	echo "git $(git rev-parse --short HEAD)"
 } >"$OUT/env.txt"
 
 SYSTEMS_PKT=(xlb floor nftables direct)
 SYSTEMS_TCP=(xlb floor nftables haproxy direct)
-# xlb with xlbd running: a row of its own once build/xlbd exists (hook:
-# start xlbd on the LB in system_up for "xlb-xlbd" and add it here).
 SYSTEMS_FAIL=(xlb-static haproxy-2s haproxy-100ms)
+# xlb with xlbd running: a row of its own when build/xlbd exists.
+if ((HAVE_XLBD)); then
+	SYSTEMS_PKT=(xlb xlb-xlbd floor nftables direct)
+	SYSTEMS_TCP=(xlb xlb-xlbd floor nftables haproxy direct)
+	SYSTEMS_FAIL=(xlb-xlbd xlb-static haproxy-2s haproxy-100ms)
+fi
 
 if [[ " $BENCH_SECTIONS " == *" packet "* ]]; then
 	for ((r = 1; r <= ROUNDS; r++)); do
@@ -513,7 +556,7 @@ if [[ " $BENCH_SECTIONS " == *" tcp "* ]]; then
 	done
 fi
 if [[ " $BENCH_SECTIONS " == *" failover "* ]]; then
-	for ((r = 1; r <= 3; r++)); do
+	for ((r = 1; r <= ROUNDS; r++)); do
 		for sys in "${SYSTEMS_FAIL[@]}"; do
 			failover_round "$sys" "$r"
 		done
