@@ -100,6 +100,8 @@ int agent_init(struct agent *a, const struct agent_config *cfg)
 		return -1;
 	if (a->cfg.probe_url && probe_start(a))
 		return -1;
+	if (tcp_walker_start(a))
+		return -1;
 	/* a first reading, so the first scrape already has an interval */
 	if (agent_scrape(a)) {
 		snprintf(a->err, sizeof(a->err), "out of memory");
@@ -112,6 +114,7 @@ void agent_fini(struct agent *a)
 {
 	if (a->probe)
 		probe_stop(a);
+	tcp_walker_stop();
 	free(a->file);
 	free(a->out.data);
 	pthread_mutex_destroy(&a->lock);

@@ -113,6 +113,10 @@ int cgroup_init(struct agent *a);
 void pressure_families(struct agent *a, const char *dir, const char *file_fmt,
 		       const char *prefix, const char *what);
 
+/* The TCP state walker thread (collect_tcp.c); a no-op under --proc-root. */
+int tcp_walker_start(struct agent *a);
+void tcp_walker_stop(void);
+
 /* The probe thread (collect_probe.c). */
 int probe_start(struct agent *a);
 void probe_stop(struct agent *a);
