@@ -463,8 +463,15 @@ static void reactive_tick(struct run *r, double now)
 	}
 }
 
-/* A fault counts as detected once the policy has cut its pair's share of
- * the table to half what it was at the onset, or taken it out. */
+/*
+ * A fault counts as detected once the policy has cut its pair's share of
+ * the table by 30% from what it was when the fault began, or taken it
+ * out; timed from the onset, which for a slow degradation is when its
+ * capacity is down by that same 30% (a policy tracking capacity exactly
+ * detects it at once; before that there is little to detect).
+ */
+#define DETECT_CUT 0.30
+
 static void check_detection(struct run *r, double t)
 {
 	for (size_t k = 0; k < r->w->n_faults; k++) {
@@ -472,15 +479,21 @@ static void check_detection(struct run *r, double t)
 		struct sim_fault_result *fr = &r->res->faults[k];
 		double onset = f->start;
 
-		if (f->kind == FAULT_DEGRADE)
-			onset += f->duration * 0.25 / (1 - f->param);
-		if (isfinite(fr->detected_at) || t < onset ||
+		if (isfinite(fr->detected_at) || t < f->start ||
 		    t > f->start + f->duration)
 			continue;
 		if (isnan(r->fault_share0[k]))
 			r->fault_share0[k] = r->share[f->backend];
+		if (f->kind == FAULT_DEGRADE)
+			onset += 1 - f->param >= DETECT_CUT
+					 ? f->duration * DETECT_CUT /
+						   (1 - f->param)
+					 : f->duration;
+		if (t < onset)
+			continue;
 		if (eff_state(&r->pairs[f->backend]) != 1 ||
-		    r->share[f->backend] <= 0.5 * r->fault_share0[k])
+		    r->share[f->backend] <=
+			    (1 - DETECT_CUT) * r->fault_share0[k])
 			fr->detected_at = t - onset;
 	}
 }
