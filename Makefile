@@ -29,7 +29,7 @@ TEST_BINS   :=
 BENCH_BINS  :=
 CLEAN_EXTRA :=
 
-.PHONY: all deps test bench demo clean install format format-check
+.PHONY: all deps test bench demo clean programs install uninstall deb format format-check
 .DEFAULT_GOAL := all
 
 # Order matters: later fragments use the variables of earlier ones.
@@ -56,10 +56,42 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@tools/demo.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0755 $(filter $(BUILD)/xlbctl $(BUILD)/xlbd $(BUILD)/xlb-agent,$(BINS)) $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 user/xlbctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+# What an installed xlb is: the programs, their man pages, systemd units,
+# an example configuration and the BPF objects (for bpftool and inspection;
+# the programs carry their own copy in the skeleton).
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+LIBDIR_XLB ?= $(PREFIX)/lib/xlb
+UNITDIR    ?= /lib/systemd/system
+SYSCONFDIR ?= /etc
+INSTALL_PROGS := $(BUILD)/xlbctl $(BUILD)/xlbd $(BUILD)/xlb-agent
+INSTALL_MANS  := user/xlbctl.8 user/xlbd/xlbd.8 user/xlb-agent/xlb-agent.8
+INSTALL_UNITS := user/xlbd/xlbd.service user/xlb-agent/xlb-agent.service
+INSTALL_BPF   := $(BUILD)/bpf/xlb.bpf.o
+
+programs: $(INSTALL_PROGS) $(INSTALL_BPF)
+
+install: programs
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(LIBDIR_XLB) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/xlb
+	install -m 0755 $(INSTALL_PROGS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(INSTALL_MANS) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(INSTALL_UNITS) $(DESTDIR)$(UNITDIR)/
+	install -m 0644 $(INSTALL_BPF) $(DESTDIR)$(LIBDIR_XLB)/
+	install -m 0644 user/xlbd/xlbd.conf.example $(DESTDIR)$(SYSCONFDIR)/xlb/xlbd.conf.example
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(INSTALL_PROGS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(INSTALL_MANS)))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(INSTALL_UNITS)))
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR_XLB)/,$(notdir $(INSTALL_BPF)))
+	rm -f $(DESTDIR)$(SYSCONFDIR)/xlb/xlbd.conf.example
+	-rmdir $(DESTDIR)$(LIBDIR_XLB) $(DESTDIR)$(SYSCONFDIR)/xlb 2>/dev/null
+
+# A Debian package built from the tree (tools/deb.sh: a copy of the tree,
+# dpkg-buildpackage -us -uc -b, lintian); the .deb lands in $(BUILD)/deb/.
+deb:
+	@tools/deb.sh
 
 C_SOURCES = $(shell git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
 

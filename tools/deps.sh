@@ -20,6 +20,8 @@ packages=(
 	prometheus prometheus-node-exporter
 	# side-by-side benchmarks (make bench): peers, client, plots
 	nginx-light wrk haproxy nftables gnuplot-nox
+	# the Debian package (make deb) and its test
+	dpkg-dev debhelper fakeroot lintian
 )
 
 missing=()
@@ -40,5 +42,14 @@ fi
 
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# nginx, haproxy, prometheus and node_exporter are peers that the tests and
+# benchmarks start themselves: keep their packages from starting services on
+# the host (exit 101 of policy-rc.d), unless the machine already has a policy.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
