@@ -8,3 +8,10 @@ $(BUILD)/tests/unit/prom_%: tests/unit/prom/test_%.c $(TEST_LIB_OBJ) $(LIBXLBPRO
 	$(CC) $(CFLAGS) -Iuser/prom -Itests/lib -DPROM_FIXTURES='"tests/unit/prom"' $< $(TEST_LIB_OBJ) $(LIBXLBPROM_LIBS) -o $@
 
 TEST_BINS += $(PROM_TEST_BINS)
+
+# The end-to-end tests' window on the library (not a test itself).
+$(BUILD)/tests/helpers/xlb-signals: tests/unit/prom/signals_tool.c $(LIBXLBPROM)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iuser/prom $< $(LIBXLBPROM_LIBS) -o $@
+
+TEST_BINS += $(BUILD)/tests/helpers/xlb-signals
