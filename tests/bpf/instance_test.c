@@ -695,3 +695,22 @@ TEST(a_new_pin_directory_is_private_to_its_owner)
 	CHECK(!stat(f->pin_dir, &st), "stat");
 	CHECK((st.st_mode & 07777) == 0700, "mode %04o", st.st_mode & 07777);
 }
+
+TEST(the_lock_file_goes_with_the_instance)
+{
+	struct xlb_create_opts opts = { .conn_table_size = 65536 };
+	char dir[96], lock[PATH_MAX];
+	struct xlb *x;
+	int err;
+
+	if (geteuid() != 0)
+		SKIP("needs root");
+	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xlbtest-bpf-%d-lock", getpid());
+	CHECK(!xlb_lock_path(dir, lock, sizeof(lock)), "%s", xlb_errmsg());
+	CHECK(!xlb_create(dir, &opts, &x), "%s", xlb_errmsg());
+	err = access(lock, F_OK);
+	CHECK(!xlb_destroy(x), "destroy: %s", xlb_errmsg());
+	xlb_close(x);
+	CHECK(!err, "no lock file %s while locked", lock);
+	CHECK(access(lock, F_OK), "%s outlived its instance", lock);
+}

@@ -822,8 +822,9 @@ int xlb_create(const char *pin_dir, const struct xlb_create_opts *opts,
 		}
 	}
 	if (err) {
-		if (made_dir)
-			rmdir(pin_dir); /* leave no trace of a failed creation */
+		/* Leave no trace of a failed creation. */
+		if (made_dir && !rmdir(pin_dir))
+			xlb_lock_remove(xlb);
 		xlb_close(xlb);
 		return err;
 	}
@@ -857,6 +858,8 @@ int xlb_remove_unfinished(const char *pin_dir, int lock_timeout_ms)
 	}
 	if (!err && rmdir(pin_dir) && errno != ENOENT)
 		err = xlb_errno(errno, "remove %s", pin_dir);
+	if (!err)
+		xlb_lock_remove(xlb);
 	xlb_close(xlb);
 	return err;
 }
@@ -893,6 +896,7 @@ int xlb_destroy(struct xlb *xlb)
 		unlink(path);
 	if (rmdir(xlb->pin_dir) && errno != ENOENT)
 		return xlb_errno(errno, "remove %s", xlb->pin_dir);
+	xlb_lock_remove(xlb);
 	return 0;
 }
 

@@ -56,6 +56,8 @@ const char *xlb_libbpf_last_message(void);
 int xlb_require_lock(struct xlb *xlb, const char *what);
 /* Takes the lock file of xlb->pin_dir without checking any open maps. */
 int xlb_lock_acquire(struct xlb *xlb, int timeout_ms);
+/* Removes the lock file, still held, of an instance that is gone. */
+void xlb_lock_remove(struct xlb *xlb);
 /* -EPERM unless the caller's euid owns the pin directory. */
 int xlb_check_writer(struct xlb *xlb);
 /* Test hook: raises SIGKILL when $XLB_FAILPOINT is name. */

@@ -5,8 +5,10 @@
  * writer that waited while the instance was removed and created again locks
  * the same thing as everyone else and then finds (xlb_verify) that its maps
  * are no longer the pinned ones. The kernel drops the lock when the holder
- * exits, so a killed writer never leaves it behind. Lock files are never
- * removed: unlinking one while others wait on it would split the lock.
+ * exits, so a killed writer never leaves it behind. Whoever removes the
+ * instance removes its lock file while holding it; a waiter that then gets
+ * the lock of the removed file sees the path name another file (or none)
+ * and starts over, so the lock never splits.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -168,6 +170,23 @@ static int open_lock_file(const char *path)
 	return fd;
 }
 
+static bool same_file(int fd, const char *path)
+{
+	struct stat held, named;
+
+	return !fstat(fd, &held) && !stat(path, &named) &&
+	       held.st_ino == named.st_ino && held.st_dev == named.st_dev;
+}
+
+void xlb_lock_remove(struct xlb *xlb)
+{
+	char path[PATH_MAX];
+
+	if (xlb->locked && !xlb_lock_path(xlb->pin_dir, path, sizeof(path)) &&
+	    same_file(xlb->lock_fd, path))
+		unlink(path);
+}
+
 static int lock_busy(struct xlb *xlb, int fd, int timeout_ms)
 {
 	char comm[32];
@@ -200,6 +219,7 @@ int xlb_lock_acquire(struct xlb *xlb, int timeout_ms)
 		err = xlb_lock_path(xlb->pin_dir, path, sizeof(path));
 	if (err)
 		return err;
+again:
 	fd = open_lock_file(path);
 	if (fd < 0)
 		return fd;
@@ -216,6 +236,10 @@ int xlb_lock_acquire(struct xlb *xlb, int timeout_ms)
 		}
 		nanosleep(&pause, NULL);
 		waited += 10;
+	}
+	if (!same_file(fd, path)) {
+		close(fd); /* removed by the last holder: lock the new one */
+		goto again;
 	}
 	xlb->lock_fd = fd;
 	xlb->locked = true;
