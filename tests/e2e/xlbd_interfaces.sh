@@ -4,7 +4,8 @@
 # lists; under systemd's Type=notify protocol (a NOTIFY_SOCKET listener
 # standing in for PID 1) it says READY=1 once it runs, READY=1 again after a
 # SIGHUP reload, and STOPPING=1 on SIGTERM; --once prints its decisions as
-# a JSON array and --dry-run writes nothing.
+# a JSON array and --dry-run writes nothing; with prometheus.url its
+# instant queries feed the backends their instance labels name.
 #
 #   tests/e2e/xlbd_interfaces.sh [FILTER]
 set -uo pipefail
@@ -16,9 +17,10 @@ set -uo pipefail
 METRICS_CASE=xlbd_metrics_pass_promtool_check_metrics
 NOTIFY_CASE=xlbd_type_notify_ready_reload_stopping
 ONCE_CASE=xlbd_once_prints_decisions_and_dry_run_writes_nothing
+PROM_CASE=xlbd_prometheus_server_queries_feed_every_backend
 LISTENER=$E2E_REPO/tests/e2e/xlbd_notify_listener.py
 
-e2e_want xlbd_ || {
+e2e_want "$METRICS_CASE" || e2e_want "$NOTIFY_CASE" || e2e_want "$ONCE_CASE" || e2e_want "$PROM_CASE" || {
 	summary
 	exit 0
 }
@@ -95,6 +97,31 @@ if e2e_want "$ONCE_CASE"; then
 	"$E2E_PY" -c 'import json, sys; d = json.loads(sys.argv[1]); assert isinstance(d, list)' "$out" 2>/dev/null ||
 		e2e_problem "--once did not print a JSON array: $(head -c 200 <<<"$out")"
 	[[ $before == "$(xlbctl --json backend list)" ]] || e2e_problem "--dry-run changed the maps"
+	e2e_case_end
+fi
+if e2e_want "$PROM_CASE"; then
+	e2e_case_begin "$PROM_CASE"
+	cfg="$E2E_CASE_DIR/xlbd.conf"
+	xlbd_config "$cfg" '{ "prometheus": { "url": "http://127.0.0.1:9091",
+	  "queries": { "cpu_util": "1 - avg by (instance) (rate(node_cpu_seconds_total{mode=\"idle\"}[30s]))" } } }'
+	topo_start fakeprom lb "$E2E_PY" "$E2E_REPO/tests/e2e/xlbd_fake_prometheus.py" 9091 \
+		"$TOPO_B1_IP4:9100=0.25" >/dev/null
+	sleep 0.5
+	if xlbd_start xlbd --config "$cfg"; then
+		sleep 2.5
+		m=$(xlbd_metrics)
+		printf '%s\n' "$m" >"$E2E_CASE_DIR/metrics.txt"
+		age1=$(awk -v b="$TOPO_B1_IP4" '$1 ~ "^xlbd_pair_scrape_age_seconds" && $1 ~ "\"" b "\"" { print $2 }' <<<"$m")
+		age2=$(awk -v b="$TOPO_B2_IP4" '$1 ~ "^xlbd_pair_scrape_age_seconds" && $1 ~ "\"" b "\"" { print $2 }' <<<"$m")
+		awk "BEGIN { exit !(${age1:-9} < 2) }" ||
+			e2e_problem "b1's signals are ${age1:-missing} s old: the query did not feed it"
+		[[ $age2 == +Inf ]] || e2e_problem "b2 (not in the result) has age $age2, want +Inf"
+		grep -q "prometheus query for cpu_util" <<<"$(xlbd_log xlbd)" &&
+			e2e_problem "a query failed: $(grep 'prometheus query' <<<"$(xlbd_log xlbd)" | head -n 1)"
+		e2e_note "b1 fed by the Prometheus server (age ${age1}s), b2 not named (age $age2)"
+	fi
+	xlbd_stop xlbd
+	topo_stop fakeprom 2>/dev/null
 	e2e_case_end
 fi
 xlbctl vip del "$vip" >/dev/null 2>&1

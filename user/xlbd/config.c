@@ -582,6 +582,18 @@ static int check_whole(struct ctx *c, struct xlbd_config *cfg)
 		push(c, "url");
 		return fail(c, "\"%s\" is not a URL", cfg->prometheus_url);
 	}
+	if (cfg->prometheus_url[0]) {
+		int n = 0;
+
+		for (int i = 0; i < XLBD_SIG_N; i++)
+			n += cfg->promql[i] != NULL;
+		if (!n) {
+			push(c, "prometheus");
+			push(c, "queries");
+			return fail(c, "prometheus.url needs at least one "
+				       "query");
+		}
+	}
 	if (!strstr(cfg->scrape_url, "://")) {
 		push(c, "scrape");
 		push(c, "url");
@@ -754,7 +766,7 @@ void xlbd_config_print_keys(FILE *out)
 	fprintf(out, "  %-32s %s  %s\n", "prometheus.queries.SIGNAL", "(none)",
 		"PromQL per signal: cpu_util, mem_util, load1,");
 	fprintf(out, "  %-32s %s  %s\n", "", "",
-		"service_latency_s, service_fail_ratio; BACKEND is replaced");
+		"service_latency_s, service_fail_ratio; matched by instance");
 	print_keys(out, "store", store_keys, N(store_keys), &d);
 	print_keys(out, "log", log_keys, N(log_keys), &d);
 	xlbd_config_free(&d);

@@ -36,6 +36,10 @@ static void check_done(struct xlbd *d)
 			continue;
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&p);
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+		if (!p) {
+			xlbd_promql_done(d, easy, msg->data.result, status);
+			continue;
+		}
 		if (p && p->probe.curl == easy)
 			xlbd_probe_http_done(d, p, msg->data.result, status);
 		else if (p && p->scrape.curl == easy)

@@ -351,6 +351,7 @@ static void on_probe_timer(struct xlbd_watch *w, uint32_t events)
 	now = xlbd_now();
 	xlbd_probe_run(d, now, now);
 	xlbd_scrape_run(d, now);
+	xlbd_promql_run(d, now);
 }
 
 static void on_signal(struct xlbd_watch *w, uint32_t events)
@@ -533,6 +534,7 @@ out:
 	xlbd_http_stop(&d);
 	xlbd_decision_log_close(&d);
 	xlbd_probe_fini(&d);
+	xlbd_promql_free(&d);
 	xlbd_pairs_free(&d);
 	xlbd_curl_fini(&d);
 	xlb_stats_free(&d.stats);

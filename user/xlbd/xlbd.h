@@ -146,6 +146,7 @@ struct xlbd {
 
 	/* the modules' */
 	void *curl_multi;
+	void *promql; /* scrape_prom.c */
 	struct xlbd_watch curl_timer;
 	void *http;
 	char *metrics_text;
@@ -203,6 +204,12 @@ void xlbd_scrape_done(struct xlbd *d, struct xlbd_pair *p, int curl_code,
 /* Fills the agent's fields of obs from the last good scrape. */
 void xlbd_scrape_obs(struct xlbd *d, struct xlbd_pair *p, double now,
 		     struct xlb_brain_obs *obs);
+
+/* scrape_prom.c: a Prometheus server's instant queries instead of agents */
+bool xlbd_promql_enabled(const struct xlbd *d);
+void xlbd_promql_run(struct xlbd *d, double now);
+int xlbd_promql_done(struct xlbd *d, void *easy, int code, long status);
+void xlbd_promql_free(struct xlbd *d);
 
 /* apply.c */
 int xlbd_apply_plan(struct xlbd *d);
