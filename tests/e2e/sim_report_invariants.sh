@@ -110,4 +110,5 @@ expect_refusal sim_refuses_short_trace "needed" --duration 5000 --trace "$T/trac
 printf 'requests\n12\nabc\n' >"$T/badtrace.txt"
 expect_refusal sim_refuses_bad_trace_line "line 3" --duration 2 --trace "$T/badtrace.txt"
 expect_refusal sim_refuses_unknown_policy "unknown policy" --policies static-equal,magic
+expect_refusal sim_refuses_standby_of_whole_fleet "at least one" --backends 10 --standby 10
 summary

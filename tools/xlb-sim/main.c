@@ -41,6 +41,8 @@ static void usage(FILE *fp)
 		"  --timeout S        a request waiting longer fails (2)\n"
 		"  --slo S            per-minute p99 objective (0.25)\n"
 		"  --gray N --hard N  generated faults (5, 5)\n"
+		"  --standby N        xlb only: the last N backends start in\n"
+		"                     operator state standby (0)\n"
 		"  --faults FILE      CSV "
 		"backend,kind,start_s,duration_s,param\n"
 		"                     (kind: kill throttle latency degrade "
@@ -120,11 +122,13 @@ static void target(FILE *fp, const char *what, const char *figure,
 }
 
 static void write_targets(FILE *fp, const struct sim_result *res, size_t n,
-			  const struct sim_fault *faults, size_t n_faults)
+			  const struct sim_fault *faults, size_t n_faults,
+			  unsigned int standby)
 {
 	const struct sim_result *x = find(res, n, POLICY_XLB),
 				*eq = find(res, n, POLICY_STATIC_EQUAL),
-				*re = find(res, n, POLICY_REACTIVE);
+				*re = find(res, n, POLICY_REACTIVE),
+				*sc = find(res, n, POLICY_STATIC_CAPACITY);
 	char fig[128];
 	unsigned int gray = 0;
 
@@ -150,6 +154,18 @@ static void write_targets(FILE *fp, const struct sim_result *res, size_t n,
 			 re->failed);
 		target(fp, "failed requests vs reactive", fig, "fewer",
 		       x->failed < re->failed);
+	}
+	if (sc && standby) {
+		snprintf(fig, sizeof(fig), "%.0f vs %.0f core-h (static pool)",
+			 x->capacity_core_hours, sc->capacity_core_hours);
+		target(fp, "capacity used (standby pool)", fig,
+		       "fewer than static-capacity",
+		       x->capacity_core_hours < sc->capacity_core_hours);
+		snprintf(fig, sizeof(fig), "%.1f%%",
+			 x->minutes ? 100.0 * x->minutes_in_slo / x->minutes
+				    : 0);
+		target(fp, "minutes with p99 within the SLO", fig, ">= 99%",
+		       x->minutes_in_slo >= 0.99 * x->minutes);
 	}
 	snprintf(fig, sizeof(fig), "%u", x->drains_false);
 	target(fp, "false drains", fig, "0", x->drains_false == 0);
@@ -201,14 +217,16 @@ static int write_reports(const char *out, const struct sim_config *cfg,
 			"# xlb-sim: %u backends (%u cores, 1x-%ux), %.0f s, "
 			"seed %llu\n\n"
 			"Demand: %s%s, peak 60 s mean = %.2f x capacity "
-			"(%.0f req/s); %zu faults; service %s, %.0f req/s "
+			"(%.0f req/s); %zu faults; xlb standby pool %u; "
+			"service %s, %.0f req/s "
 			"per core; timeout %.1f s; Maglev table %u slots.\n\n",
 			cfg->n_backends, cores, cfg->max_cores, cfg->duration_s,
 			(unsigned long long)cfg->seed,
 			cfg->trace ? "trace " : "generated diurnal + bursts",
 			cfg->trace ? cfg->trace : "", cfg->peak_util,
-			cores * cfg->rate_per_core, n_faults, cfg->service_dist,
-			cfg->rate_per_core, cfg->timeout_s, cfg->table_size);
+			cores * cfg->rate_per_core, n_faults, cfg->n_standby,
+			cfg->service_dist, cfg->rate_per_core, cfg->timeout_s,
+			cfg->table_size);
 		fprintf(fp, "| policy | p50 ms | p99 ms | failed | drains "
 			    "true | drains false | gray detected | hard "
 			    "detected | weight writes/h | capacity core-h | "
@@ -216,7 +234,7 @@ static int write_reports(const char *out, const struct sim_config *cfg,
 			    "|---|---|---|---|---|---|---|---|---|---|---|\n");
 		for (size_t i = 0; i < n; i++)
 			print_result_row(fp, &res[i]);
-		write_targets(fp, res, n, faults, n_faults);
+		write_targets(fp, res, n, faults, n_faults, cfg->n_standby);
 		fprintf(fp, "\n## Faults (detection: seconds from onset)\n\n"
 			    "| backend | cores | kind | start s | duration s "
 			    "| param |");
@@ -397,17 +415,29 @@ static int parse_policies(const char *s, enum sim_policy *out, size_t *n)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "backends", 1, 0, 'n' },	{ "duration", 1, 0, 'd' },
-		{ "seed", 1, 0, 's' },		{ "trace", 1, 0, 't' },
-		{ "trace-offset", 1, 0, 'O' },	{ "peak-util", 1, 0, 'u' },
-		{ "rate-per-core", 1, 0, 'r' }, { "max-cores", 1, 0, 'c' },
-		{ "service", 1, 0, 'S' },	{ "timeout", 1, 0, 'T' },
-		{ "slo", 1, 0, 'L' },		{ "gray", 1, 0, 'g' },
-		{ "hard", 1, 0, 'H' },		{ "faults", 1, 0, 'f' },
-		{ "policies", 1, 0, 'p' },	{ "xlb-base", 1, 0, 'b' },
-		{ "table-size", 1, 0, 'm' },	{ "out", 1, 0, 'o' },
-		{ "no-plot", 0, 0, 'P' },	{ "quiet", 0, 0, 'q' },
-		{ "help", 0, 0, 'h' },		{ 0 },
+		{ "backends", 1, 0, 'n' },
+		{ "duration", 1, 0, 'd' },
+		{ "seed", 1, 0, 's' },
+		{ "trace", 1, 0, 't' },
+		{ "trace-offset", 1, 0, 'O' },
+		{ "peak-util", 1, 0, 'u' },
+		{ "rate-per-core", 1, 0, 'r' },
+		{ "max-cores", 1, 0, 'c' },
+		{ "service", 1, 0, 'S' },
+		{ "timeout", 1, 0, 'T' },
+		{ "slo", 1, 0, 'L' },
+		{ "gray", 1, 0, 'g' },
+		{ "hard", 1, 0, 'H' },
+		{ "faults", 1, 0, 'f' },
+		{ "policies", 1, 0, 'p' },
+		{ "xlb-base", 1, 0, 'b' },
+		{ "table-size", 1, 0, 'm' },
+		{ "out", 1, 0, 'o' },
+		{ "no-plot", 0, 0, 'P' },
+		{ "quiet", 0, 0, 'q' },
+		{ "standby", 1, 0, 'Y' },
+		{ "help", 0, 0, 'h' },
+		{ 0 },
 	};
 	struct sim_config cfg = {
 		.seed = 1,
@@ -514,6 +544,12 @@ int main(int argc, char **argv)
 				return 2;
 			cfg.n_hard = (unsigned int)v;
 			break;
+		case 'Y':
+			if (parse_num("standby", optarg, 0,
+				      SIM_MAX_BACKENDS - 1, &v))
+				return 2;
+			cfg.n_standby = (unsigned int)v;
+			break;
 		case 'f':
 			cfg.faults_file = optarg;
 			break;
@@ -565,6 +601,13 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "xlb-sim: unexpected argument \"%s\"\n",
 			argv[optind]);
+		return 2;
+	}
+	if (cfg.n_standby >= cfg.n_backends) {
+		fprintf(stderr,
+			"xlb-sim: --standby %u: must leave at least "
+			"one of %u backends active\n",
+			cfg.n_standby, cfg.n_backends);
 		return 2;
 	}
 	if (!cfg.table_size) {

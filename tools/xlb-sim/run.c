@@ -588,7 +588,12 @@ static int run_init(struct run *r, char *err, size_t errlen)
 
 		r->pairs[i] = (struct sim_pair_state){
 			.base_weight = cap_base ? 100 * b->cores : 100,
-			.op_state = XLB_OP_ACTIVE,
+			/* the standby pool is xlb's to use; the baselines are
+			 * a static pool sized for the peak */
+			.op_state = r->policy == POLICY_XLB &&
+						    i >= n - cfg->n_standby
+					    ? XLB_OP_STANDBY
+					    : XLB_OP_ACTIVE,
 			.factor = XLB_FACTOR_ONE,
 			.health = XLB_HEALTH_OK,
 		};

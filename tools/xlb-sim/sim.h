@@ -56,6 +56,7 @@ struct sim_config {
 	long trace_offset;	  /* seconds skipped at the trace's start */
 	unsigned int table_size;  /* 0: smallest prime >= 100 x backends */
 	unsigned int n_gray, n_hard;
+	unsigned int n_standby;	 /* xlb: the last N backends start as standby */
 	const char *faults_file; /* NULL: generated schedule */
 	const char *xlb_base; /* "equal" or "capacity" base weights for xlb */
 	bool quiet;
