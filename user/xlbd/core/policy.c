@@ -13,6 +13,11 @@
 
 /* Smoothing of the equalising target, so that noise does not steer. */
 #define TARGET_SMOOTHING 0.3
+/*
+ * Under this fleet median CPU there is nothing to equalise, and the cost
+ * estimates are mostly noise: factors stay where they are.
+ */
+#define EQUALISE_MIN_UTIL 0.05
 /* Regression costs further than this from the plain ratio are not used. */
 #define COST_AGREEMENT 4.0
 
@@ -101,6 +106,9 @@ static void vip_policy(struct xlb_brain *brain,
 			continue;
 		}
 		cost = p->load_source == source ? pair_cost(p) : NAN;
+		if (source == LOAD_CPU &&
+		    !(p->fleet_median[FEAT_CPU_Z] >= EQUALISE_MIN_UTIL))
+			continue;
 		if (!isfinite(cost) || !in->base_weight || cap_sum <= 0)
 			continue; /* nothing known: keep the factor */
 		/* share proportional to capacity, total base weight kept */
