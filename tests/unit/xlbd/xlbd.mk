@@ -10,3 +10,14 @@ $(XLBD_UNIT_BIN): tests/unit/xlbd/xlbd_test.c $(TEST_LIB_OBJ) $(XLBD_LIB_OBJS) $
 TEST_BINS += $(XLBD_UNIT_BIN)
 
 -include $(XLBD_UNIT_BIN).d
+
+# xlbctl's decisions and history export, as parsed (xlbctl's parser objects).
+XLBD_CLI_UNIT_BIN := $(BUILD)/tests/unit/xlbctl_brain_cli_test
+
+$(XLBD_CLI_UNIT_BIN): tests/unit/xlbd/xlbctl_brain_cli_test.c $(TEST_LIB_OBJ) $(BUILD)/user/xlbctl/cli.o $(BUILD)/user/xlbctl/cli_table.o $(LIBXLB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/lib -Iuser/xlbctl -MMD -MP $< $(TEST_LIB_OBJ) $(BUILD)/user/xlbctl/cli.o $(BUILD)/user/xlbctl/cli_table.o $(LIBXLB_LIBS) -ljson-c -lm -o $@
+
+TEST_BINS += $(XLBD_CLI_UNIT_BIN)
+
+-include $(XLBD_CLI_UNIT_BIN).d
