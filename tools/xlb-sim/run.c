@@ -51,7 +51,7 @@ void sim_hist_add(struct sim_hist *h, double latency_s, double weight)
 	h->total += weight;
 }
 
-/* The upper edge of the bin holding quantile q: within 1.9% above it. */
+/* The upper edge of the bin holding quantile q: within 0.5% above it. */
 double sim_hist_quantile(const struct sim_hist *h, double q)
 {
 	double want = q * h->total, run = 0;
@@ -220,10 +220,9 @@ static void probe_all(struct run *r, double t)
 		}
 		if (r->policy == POLICY_XLB) {
 			struct xlb_brain_decision d;
-			char key[XLB_BRAIN_KEY_MAX];
 
-			pair_key(key, sizeof(key), i);
-			if (xlb_brain_probe_result(r->brain, key, t, ok,
+			if (xlb_brain_probe_result(r->brain,
+						   r->snap.pairs[i].key, t, ok,
 						   r->last_lat[i], &d) == 1) {
 				struct sim_pair_state before = r->pairs[i];
 
