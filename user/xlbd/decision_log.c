@@ -16,6 +16,27 @@
 #include "xlbd.h"
 
 #define DECISION_LOG "decisions.jsonl"
+/*
+ * Past this size the log becomes decisions.jsonl.1 (one old file kept):
+ * bounded like the history. xlbctl decisions --follow reopens on rename.
+ */
+#define DECISION_LOG_MAX_BYTES (64u << 20)
+
+static void rotate(struct xlbd *d)
+{
+	char path[4096], old[4200];
+
+	if (ftell(d->decision_log) < (long)DECISION_LOG_MAX_BYTES)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", d->opt.state_dir, DECISION_LOG);
+	snprintf(old, sizeof(old), "%s.1", path);
+	fclose(d->decision_log);
+	d->decision_log = NULL;
+	if (rename(path, old))
+		xlbd_log(d, "warn", "decision log %s: rotate: %s", path,
+			 strerror(errno));
+	xlbd_decision_log_open(d);
+}
 
 static json_object *number(double x)
 {
@@ -134,6 +155,7 @@ void xlbd_decision_log(struct xlbd *d, const struct xlbd_pair *p,
 	if (d->decision_log) {
 		fprintf(d->decision_log, "%s\n", line);
 		fflush(d->decision_log);
+		rotate(d);
 	}
 	if (d->store)
 		xlbd_store_decision(d, wall, line, p, dec);
