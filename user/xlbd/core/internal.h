@@ -115,6 +115,7 @@ struct brain_pair {
 	bool anomalous;		   /* k of m */
 	double max_z;		   /* largest gated deviation this tick */
 	bool hot;		   /* Prequal's hot rule fired this tick */
+	double hotness; /* latency or in flight over the fleet median, 0 */
 	int max_z_feature;
 
 	double predicted_util;

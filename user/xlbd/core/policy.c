@@ -18,6 +18,8 @@
  * estimates are mostly noise: factors stay where they are.
  */
 #define EQUALISE_MIN_UTIL 0.05
+/* What a hot tick leaves of a pair's factor. */
+#define HOT_CUT 0.5
 /* Regression costs further than this from the plain ratio are not used. */
 #define COST_AGREEMENT 4.0
 
@@ -31,20 +33,73 @@ static double pair_cost(const struct brain_pair *p)
 	return r > 0 ? r : NAN;
 }
 
-static bool is_hot(const struct xlb_brain_config *cfg,
-		   const struct brain_pair *p)
+/*
+ * How hot a pair runs: its latency or in-flight count over the fleet
+ * median's, when both the ratio and the margin are past their bounds; 0
+ * when it is not hot.
+ */
+static double hotness(const struct xlb_brain_config *cfg,
+		      const struct brain_pair *p)
 {
 	double lat = p->sig[SIG_LATENCY].value;
 	double lat_med = p->fleet_median[FEAT_LATENCY_Z];
 	double fl = p->in_flight, fl_med = p->fleet_median[FEAT_IN_FLIGHT_Z];
+	double h = 0;
 
 	if (isfinite(lat) && isfinite(lat_med) &&
 	    lat - lat_med >= cfg->hot_min_latency_s &&
 	    lat >= cfg->hot_ratio * lat_med)
-		return true;
-	return isfinite(fl) && isfinite(fl_med) &&
-	       fl - fl_med >= cfg->hot_min_in_flight &&
-	       fl >= cfg->hot_ratio * fl_med;
+		h = lat / fmax(lat_med, 1e-6);
+	if (isfinite(fl) && isfinite(fl_med) &&
+	    fl - fl_med >= cfg->hot_min_in_flight &&
+	    fl >= cfg->hot_ratio * fl_med)
+		h = fmax(h, fl / fmax(fl_med, 0.5));
+	return h;
+}
+
+/*
+ * The hot rule on a VIP: the hottest pairs, no more of them than the
+ * ejection cap allows (Prequal avoids the hot ones among its candidates; it
+ * never avoids them all), so that a cut cannot cascade over the fleet as
+ * the traffic it sheds heats the rest.
+ */
+static void mark_hot(struct xlb_brain *brain,
+		     const struct xlb_brain_snapshot *snap, size_t vip)
+{
+	const struct xlb_brain_config *cfg = &brain->cfg;
+	unsigned int eligible = 0, cap, n_hot = 0;
+
+	for (size_t i = 0; i < snap->n_pairs; i++) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+
+		if (snap->pairs[i].vip != vip)
+			continue;
+		p->hot = false;
+		p->hotness = 0;
+		if (!p->eligible || p->health != XLB_HEALTH_OK)
+			continue;
+		eligible++;
+		p->hotness = hotness(cfg, p);
+	}
+	cap = (unsigned int)(eligible * cfg->max_ejection_percent / 100);
+	if (cap < 1)
+		cap = 1;
+	while (n_hot < cap) {
+		struct brain_pair *hottest = NULL;
+
+		for (size_t i = 0; i < snap->n_pairs; i++) {
+			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+
+			if (snap->pairs[i].vip == vip && !p->hot &&
+			    p->hotness > 0 &&
+			    (!hottest || p->hotness > hottest->hotness))
+				hottest = p;
+		}
+		if (!hottest)
+			break;
+		hottest->hot = true;
+		n_hot++;
+	}
 }
 
 static double clamp(double x, double lo, double hi)
@@ -62,6 +117,7 @@ static void vip_policy(struct xlb_brain *brain,
 
 	int source = LOAD_NONE;
 
+	mark_hot(brain, snap, vip);
 	/* costs compare in one unit: CPU when any pair has an agent */
 	for (size_t i = 0; i < snap->n_pairs; i++) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
@@ -82,7 +138,6 @@ static void vip_policy(struct xlb_brain *brain,
 		if (in->vip != vip || !p->eligible ||
 		    p->health != XLB_HEALTH_OK)
 			continue;
-		p->hot = is_hot(cfg, p);
 		cost = p->load_source == source ? pair_cost(p) : NAN;
 		if (p->hot || !isfinite(cost) || !in->base_weight)
 			continue;
@@ -101,8 +156,9 @@ static void vip_policy(struct xlb_brain *brain,
 			continue;
 		}
 		if (p->hot) {
-			p->policy_factor = cfg->min_factor;
-			p->target_smooth = cfg->min_factor;
+			/* halved each hot tick: little new traffic at once */
+			p->policy_factor = fmax(cfg->min_factor, f * HOT_CUT);
+			p->target_smooth = p->policy_factor;
 			continue;
 		}
 		cost = p->load_source == source ? pair_cost(p) : NAN;
