@@ -46,9 +46,8 @@ if ((QUICK)); then
 else
 	ROUNDS=3 PKT_SECONDS=5 TCP_SECONDS=6 FAIL_SECONDS=10
 fi
-XLBD=$REPO/$BUILD/xlbd
 HAVE_XLBD=0
-[[ -x $XLBD ]] && HAVE_XLBD=1
+[[ -x $BUILD/xlbd ]] && HAVE_XLBD=1
 # Sections to run (space-separated); all by default.
 BENCH_SECTIONS=${BENCH_SECTIONS:-packet tcp failover}
 FLOWS=1024
@@ -77,8 +76,13 @@ mkdir -p "$OUT"
 OUT=$(readlink -f "$OUT")
 CSV=$OUT/samples.csv
 echo "section,system,round,metric,value" >"$CSV"
-PB=$REPO/$BUILD/bench/pktbench
-XLBCTL=$REPO/$BUILD/xlbctl
+# Private copies: the tree is shared, and a rebuild of a binary in the
+# middle of a run must not break a row.
+BIN=$(mktemp -d /tmp/xlbbench-$$-XXXXXX)
+cp "$BUILD/bench/pktbench" "$BUILD/xlbctl" "$BUILD/xlb-load" "$BIN/"
+[[ -x $BUILD/xlbd ]] && cp "$BUILD/xlbd" "$BIN/"
+PB=$BIN/pktbench
+XLBCTL=$BIN/xlbctl
 
 # shellcheck source=tools/topo.sh
 . tools/topo.sh
@@ -91,7 +95,7 @@ cleanup() {
 			>/dev/null 2>&1
 		topo_down
 	fi
-	rm -rf "/sys/fs/bpf/xlbbench-$$-"*
+	rm -rf "/sys/fs/bpf/xlbbench-$$-"* "$BIN"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -214,9 +218,11 @@ system_up() {
 			xlbd_up || return 1
 		fi
 		;;
-	floor)
-		# shellcheck disable=SC2086 # the MAC list splits on purpose
-		lbx "$PB" floor attach eth0 --vip "$VIP:$port/$proto" \
+	floor | floor-conn)
+		local conn=
+		[[ $sys == floor-conn ]] && conn=--conn-table
+		# shellcheck disable=SC2086 # the lists split on purpose
+		lbx "$PB" floor attach eth0 $conn --vip "$VIP:$port/$proto" \
 			--mac "$TOPO_LB_MAC" $TOPO_BACKEND_MACS >/dev/null ||
 			return 1
 		;;
@@ -241,7 +247,7 @@ xlbd_up() {
 	mkdir -p "$OUT/xlbd-state"
 	echo '{ "scrape": { "enabled": false }, "store": { "enabled": false } }' \
 		>"$OUT/xlbd.conf"
-	topo_start xlbd lb "$XLBD" --pin-dir "$TOPO_PIN_DIR" \
+	topo_start xlbd lb "$BIN/xlbd" --pin-dir "$TOPO_PIN_DIR" \
 		--state-dir "$OUT/xlbd-state" --metrics-listen off \
 		--config "$OUT/xlbd.conf" --foreground >/dev/null || return 1
 	log="$TOPO_RESULTS/proc/xlbd.log"
@@ -253,7 +259,21 @@ xlbd_up() {
 	return 1
 }
 
+# Nothing of a previous row left on the LB's eth0, whatever failed before.
+lb_clean() {
+	if [[ -n $(lb_prog_id) ]]; then
+		log "the LB's eth0 still has an XDP program: removing it"
+		xlbctl detach --all >/dev/null 2>&1
+		lbx "$PB" detach eth0 2>/dev/null
+	fi
+}
+
 system_down() {
+	_system_down "$@"
+	lb_clean
+}
+
+_system_down() {
 	case $1 in
 	xlb) xlbctl detach --all >/dev/null ;;
 	xlb-xlbd)
@@ -261,7 +281,7 @@ system_down() {
 		topo_stop xlbd
 		xlbctl detach --all >/dev/null
 		;;
-	floor) lbx "$PB" detach eth0 ;;
+	floor | floor-conn) lbx "$PB" detach eth0 ;;
 	nftables)
 		lbx nft delete table ip xlbbench
 		lbx conntrack -F >/dev/null 2>&1
@@ -473,7 +493,7 @@ failover_round() {
 	nginx_b2_restart_if_needed
 	sleep 1
 	date +%s.%N >"$OUT/failover-$label-$round.start"
-	nsx cl taskset -c "$CLIENT_CPU" "$REPO/$BUILD/xlb-load" http \
+	nsx cl taskset -c "$CLIENT_CPU" "$BIN/xlb-load" http \
 		--rate "$FAIL_RATE" --duration "$FAIL_SECONDS" --new-conn \
 		--timeout 1000 --interval-report 0.1 "http://$VIP:$TCP_PORT/" \
 		>"$OUT/failover-$label-$round.txt" \
@@ -537,12 +557,12 @@ nginx_b2_restart_if_needed() {
 	echo "git $(git rev-parse --short HEAD)"
 } >"$OUT/env.txt"
 
-SYSTEMS_PKT=(xlb floor nftables direct)
+SYSTEMS_PKT=(xlb floor floor-conn nftables direct)
 SYSTEMS_TCP=(xlb floor nftables haproxy direct)
 SYSTEMS_FAIL=(xlb-static haproxy-2s haproxy-100ms)
 # xlb with xlbd running: a row of its own when build/xlbd exists.
 if ((HAVE_XLBD)); then
-	SYSTEMS_PKT=(xlb xlb-xlbd floor nftables direct)
+	SYSTEMS_PKT=(xlb xlb-xlbd floor floor-conn nftables direct)
 	SYSTEMS_TCP=(xlb xlb-xlbd floor nftables haproxy direct)
 	SYSTEMS_FAIL=(xlb-xlbd xlb-static haproxy-2s haproxy-100ms)
 fi

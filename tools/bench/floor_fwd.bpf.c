@@ -6,12 +6,17 @@
  * backend MAC by hash, rewrite the MACs, XDP_TX. No connection table, no
  * weights, no counters: a flow stays on its backend only because the hash of
  * its 5-tuple does not change.
+ *
+ * floor_fwd_conn is the stateful floor: the same plus one lookup in a table
+ * of exactly xlb's connection-table kind (insert on a miss), the least any
+ * balancer that keeps flows on their backend pays.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #include "xlb_hash.h"
+#include "conn_table.h"
 #include "pktbench.h"
 
 /* Set by the loader before load. */
@@ -23,13 +28,17 @@ const volatile __u32 n_backends = 1;
 struct pktbench_mac own_mac;
 struct pktbench_mac backend_macs[PKTBENCH_MAX_BACKENDS];
 
-SEC("xdp")
-int floor_fwd(struct xdp_md *ctx)
+struct {
+	XLB_CONN_TABLE_DEFINITION;
+} floor_conns SEC(".maps");
+
+static __always_inline int forward(struct xdp_md *ctx, bool stateful)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	struct ethhdr *eth = data;
 	struct xlb_flow_key key = {};
+	struct xlb_conn *conn;
 	struct iphdr *ip;
 	__u16 *ports;
 	__u32 slot;
@@ -52,11 +61,34 @@ int floor_fwd(struct xdp_md *ctx)
 	key.proto = ip->protocol;
 	key.family = XLB_FAMILY_V4;
 	slot = xlb_hash_to_slot(xlb_flow_hash(&key, 0), n_backends);
+	if (stateful) {
+		conn = bpf_map_lookup_elem(&floor_conns, &key);
+		if (conn) {
+			slot = conn->pair;
+		} else {
+			struct xlb_conn fresh = { .pair = slot };
+
+			bpf_map_update_elem(&floor_conns, &key, &fresh,
+					    BPF_ANY);
+		}
+	}
 	if (slot >= PKTBENCH_MAX_BACKENDS)
 		return XDP_DROP;
 	__builtin_memcpy(eth->h_dest, backend_macs[slot].addr, 6);
 	__builtin_memcpy(eth->h_source, own_mac.addr, 6);
 	return XDP_TX;
+}
+
+SEC("xdp")
+int floor_fwd(struct xdp_md *ctx)
+{
+	return forward(ctx, false);
+}
+
+SEC("xdp")
+int floor_fwd_conn(struct xdp_md *ctx)
+{
+	return forward(ctx, true);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -4,7 +4,8 @@
  * (tools/bench/bench-side-by-side.sh). Run inside a namespace with
  * nsenter --net=... so that interface names are the namespace's.
  *
- *   pktbench floor attach DEV --vip ADDR:PORT/udp|tcp --mac OWN_MAC MAC...
+ *   pktbench floor attach DEV [--conn-table] --vip ADDR:PORT/udp|tcp
+ *                 --mac OWN_MAC MAC...
  *   pktbench sink attach DEV --port PORT --pin DIR
  *   pktbench sink read DIR
  *   pktbench detach DEV
@@ -20,6 +21,7 @@
 #include <getopt.h>
 #include <linux/if_link.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: pktbench floor attach DEV --vip "
+	fprintf(stderr, "usage: pktbench floor attach DEV [--conn-table] --vip "
 			"ADDR:PORT/udp|tcp --mac OWN_MAC BACKEND_MAC...\n"
 			"       pktbench sink attach DEV --port PORT --pin "
 			"DIR\n"
@@ -130,6 +132,7 @@ static int cmd_floor(int argc, char **argv)
 	unsigned int port;
 	__be32 vip_addr;
 	int ifindex, n = 0, err = 1;
+	bool stateful = false;
 
 	if (argc < 3 || strcmp(argv[1], "attach"))
 		return usage();
@@ -139,6 +142,8 @@ static int cmd_floor(int argc, char **argv)
 			vip = argv[++i];
 		else if (!strcmp(argv[i], "--mac") && i + 1 < argc)
 			own = argv[++i];
+		else if (!strcmp(argv[i], "--conn-table"))
+			stateful = true;
 		else if (argv[i][0] == '-')
 			return usage();
 	}
@@ -172,6 +177,8 @@ static int cmd_floor(int argc, char **argv)
 			i++;
 			continue;
 		}
+		if (!strcmp(argv[i], "--conn-table"))
+			continue;
 		if (n == PKTBENCH_MAX_BACKENDS) {
 			fprintf(stderr, "pktbench: more than %d backends\n",
 				PKTBENCH_MAX_BACKENDS);
@@ -187,12 +194,20 @@ static int cmd_floor(int argc, char **argv)
 		goto cleanup;
 	}
 	skel->rodata->n_backends = n;
+	/* Only the chosen program is loaded; the table only when it is used. */
+	bpf_program__set_autoload(stateful ? skel->progs.floor_fwd
+					   : skel->progs.floor_fwd_conn,
+				  false);
+	if (!stateful)
+		bpf_map__set_max_entries(skel->maps.floor_conns, 1);
 	if (floor_fwd_bpf__load(skel)) {
 		fprintf(stderr, "pktbench: Failed to load the floor "
 				"forwarder\n");
 		goto cleanup;
 	}
-	if (attach_prog(ifindex, dev, skel->progs.floor_fwd))
+	if (attach_prog(ifindex, dev,
+			stateful ? skel->progs.floor_fwd_conn
+				 : skel->progs.floor_fwd))
 		goto cleanup;
 	err = 0;
 cleanup:

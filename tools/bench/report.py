@@ -109,7 +109,9 @@ if systems("packet"):
         "after). Chain CPU: system+irq+softirq time of the sender's CPU (here the "
         "chain runs as softirqs inside the sender's syscall and is accounted as "
         "system time); chain − direct estimates the LB's whole cost, nftables "
-        "included."
+        "included. floor-conn: the floor plus one lookup (insert on a miss) in a "
+        "table of exactly xlb's connection-table kind, the least a balancer that "
+        "keeps flows on their backend pays."
     )
     w("")
     w(
@@ -136,6 +138,15 @@ if systems("packet"):
     target("packet", "xlb / floor delivered Mpps", ratio("packet", "xlb", "floor", "delivered_mpps"), "≥", 0.95)
     target("packet", "xlb / nftables delivered Mpps", ratio("packet", "xlb", "nftables", "delivered_mpps"), "≥", 1.8)
     target("packet", "xlb / floor LB BPF CPU per Mpkt", ratio("packet", "xlb", "floor", "lb_bpf_cpu_s_per_mpkt"), "≤", 1.1)
+    if systems("packet").count("floor-conn"):
+        targets.append(
+            ("packet", "(for scale) xlb / stateful floor (floor-conn) LB BPF CPU per Mpkt", "",
+             fmt(ratio("packet", "xlb", "floor-conn", "lb_bpf_cpu_s_per_mpkt"), 2), "")
+        )
+        targets.append(
+            ("packet", "(for scale) xlb / stateful floor (floor-conn) delivered Mpps", "",
+             fmt(ratio("packet", "xlb", "floor-conn", "delivered_mpps"), 2), "")
+        )
 
 # ---------------------------------------------------------------- tcp
 backend_pin = (
