@@ -104,10 +104,13 @@ for i in 1 2; do
 		--port "$SRV_PORT" --threads 2 --cpu-us 2000 >/dev/null
 	topo_start "agent-b$i" "b$i" "$AGENT" --listen "${!ip_var}:9470" \
 		--cgroup "${!cg_var}" --probe "http://127.0.0.1:$SRV_PORT/" \
-		--probe-interval 0.5 >/dev/null
+		--probe-interval 0.5 --probe-timeout $((i == 2 ? 5 : 2)) >/dev/null
 done
-# On b2 also a host-wide agent and node_exporter, to compare the two.
+# On b2 also a host-wide agent and node_exporter, to compare the two, and an
+# agent probing a closed port.
 topo_start agent-host-b2 b2 "$AGENT" --listen "$B2:9471" >/dev/null
+topo_start agent-closed-b2 b2 "$AGENT" --listen "$B2:9472" \
+	--probe tcp://127.0.0.1:1 --probe-interval 0.2 >/dev/null
 if command -v prometheus-node-exporter >/dev/null; then
 	topo_start node-exporter-b2 b2 prometheus-node-exporter \
 		--web.listen-address="$B2:9100" >/dev/null
@@ -125,7 +128,7 @@ wait_up() {
 
 agents_start() {
 	wait_up "http://$B1:9470/healthz" && wait_up "http://$B2:9470/healthz" &&
-		wait_up "http://$B2:9471/healthz"
+		wait_up "http://$B2:9471/healthz" && wait_up "http://$B2:9472/healthz"
 }
 check agents_start_in_each_backend_namespace agents_start
 
@@ -141,6 +144,53 @@ agent_http_paths() {
 	[[ $st == 404 ]] || { echo "/nope: $st, expected 404"; return 1; }
 }
 tcheck agent_http_paths_metrics_healthz_and_404 agent_http_paths
+
+# value NAME FILE: the value of an unlabelled series in a scrape.
+value() { awk -v n="$1" '$1 == n { print $2 }' "$2"; }
+
+# The probe's results: successes in the histogram, the tracker's latency, and
+# a closed port's failures.
+probe_results() {
+	local s0 s1 out lat
+	s0=$(scrape cl "http://$B1:9470/metrics" "$TMP/p0") || return 1
+	sleep 1.2
+	s1=$(scrape cl "http://$B1:9470/metrics" "$TMP/p1") || return 1
+	out=$("$SIGNALS" "$s0" "$s1" | tail -n 1) || { echo "$out"; return 1; }
+	lat=$(field latency_s "$out")
+	[[ $lat != nan ]] && awk -v l="$lat" 'BEGIN { exit !(l > 0 && l < 1) }' ||
+		{ echo "b1 latency through the tracker: $out"; return 1; }
+	[[ $(field fail "$out") == 0.0000 ]] || { echo "b1 failures: $out"; return 1; }
+	(($(value xlb_agent_service_probe_duration_seconds_count "$TMP/p1") >= 2)) ||
+		{ echo "fewer than 2 successful probes"; return 1; }
+	[[ $(value xlb_agent_service_probe_up "$TMP/p1") == 1 ]] || { echo "b1 probe not up"; return 1; }
+	[[ $(fetch cl "http://$B2:9472/metrics" "$TMP/c") == 200 ]] || return 1
+	(($(value xlb_agent_service_probe_failures_total "$TMP/c") >= 2)) ||
+		{ echo "closed port: $(grep '^xlb_agent_service_probe' "$TMP/c" | tr '\n' ' ')"; return 1; }
+	[[ $(value xlb_agent_service_probe_up "$TMP/c") == 0 ]] || { echo "closed port reads up"; return 1; }
+	echo "b1 probe latency $lat s" >>"$TMP/figures"
+}
+tcheck service_probe_latency_and_failures probe_results
+
+# A hung service (xlb-backend's SIGUSR1): b2's probe (5 s timeout) is stuck
+# on its thread 2.5 s in; a scrape answers at once with the last result, whose
+# age shows how stale it is.
+hung_service() {
+	local pid t0 t1 age
+	pid=$(topo_pid srv-b2) || return 1
+	kill -USR1 "$pid" || return 1
+	sleep 2.5
+	t0=$(now)
+	[[ $(fetch cl "http://$B2:9470/metrics" "$TMP/hung") == 200 ]] || { kill -USR1 "$pid"; return 1; }
+	t1=$(now)
+	kill -USR1 "$pid"
+	age=$(value xlb_agent_service_probe_age_seconds "$TMP/hung")
+	awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 0.9) }' ||
+		{ echo "scrape took $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }') s while the probe hangs"; return 1; }
+	awk -v a="$age" 'BEGIN { exit !(a >= 1.5) }' ||
+		{ echo "probe age $age s while the probe hangs"; return 1; }
+	echo "hung service: scrape $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') s, probe age $age s" >>"$TMP/figures"
+}
+tcheck scrape_never_waits_for_a_hung_probe hung_service
 
 # promtool lints node_exporter's own meminfo names (node_memory_MemTotal_bytes)
 # as camelCase; the agent keeps them on purpose (same names as node_exporter),
@@ -241,7 +291,7 @@ prometheus_start() {
 		scrape_configs:
 		  - job_name: xlb-agent
 		    static_configs:
-		      - targets: ['$B1:9470', '$B2:9470', '$B2:9471']
+		      - targets: ['$B1:9470', '$B2:9470', '$B2:9471', '$B2:9472']
 		  - job_name: node
 		    static_configs:
 		      - targets: ['$B2:9100']
@@ -254,10 +304,10 @@ prometheus_start() {
 	# every target up, and a few scrapes in, so rate() has two points
 	local i
 	for ((i = 0; i < 30; i++)); do
-		promql up 'sum(up)' && [[ $(awk '{ print $NF }' "$TMP/up.txt") == 4 ]] && break
+		promql up 'sum(up)' && [[ $(awk '{ print $NF }' "$TMP/up.txt") == 5 ]] && break
 		sleep 0.5
 	done
-	[[ $(awk '{ print $NF }' "$TMP/up.txt") == 4 ]] ||
+	[[ $(awk '{ print $NF }' "$TMP/up.txt") == 5 ]] ||
 		{ echo "targets up: $(cat "$TMP/up.txt")"; return 1; }
 	sleep 4
 }
@@ -279,7 +329,7 @@ prometheus_has_each_series() {
 	[[ -z $missing ]] || { echo "missing:$missing"; return 1; }
 	# the Prometheus source in xlbd's form: one PromQL per signal, by instance
 	promql util 'xlb_agent_cpu_utilisation_ratio' || return 1
-	[[ $(grep -c 'job=xlb-agent' "$TMP/util.txt") == 3 ]] ||
+	[[ $(grep -c 'job=xlb-agent' "$TMP/util.txt") == 4 ]] ||
 		{ echo "utilisation vector: $(cat "$TMP/util.txt")"; return 1; }
 }
 tcheck prometheus_api_has_each_agent_series prometheus_has_each_series
