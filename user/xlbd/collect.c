@@ -97,6 +97,10 @@ int xlbd_collect_pairs(struct xlbd *d)
 				break;
 			}
 		}
+		/* A VIP deleted and added again gets a new id: no rate. */
+		if (nv[i].id != vips[i].vip.id)
+			nv[i].have_prev = false;
+		nv[i].id = vips[i].vip.id;
 	}
 	for (size_t i = 0; i < d->n_pairs; i++)
 		d->pairs[i]->seen = false;
@@ -171,14 +175,12 @@ int xlbd_collect(struct xlbd *d, double now)
 	for (size_t i = 0; i < d->n_vips; i++) {
 		struct xlbd_vip *v = &d->vips[i];
 		const struct xlb_vip_counters *c = NULL;
-		struct xlb_vip vip;
 
-		if (!xlb_vip_get(d->xlb, &v->vip, &vip) &&
-		    vip.id < d->stats.max_vips)
-			c = &d->stats.vips[vip.id];
+		if (v->id < d->stats.max_vips)
+			c = &d->stats.vips[v->id];
 		v->demand_per_s = NAN;
-		if (c && v->have_prev && d->ticks > 0) {
-			double dt = d->cfg.brain.tick_s;
+		if (c && v->have_prev && now > v->prev_t) {
+			double dt = now - v->prev_t;
 
 			/* TCP demand is new flows; UDP's is packets. */
 			v->demand_per_s =
@@ -189,6 +191,7 @@ int xlbd_collect(struct xlbd *d, double now)
 		}
 		if (c) {
 			v->prev = *c;
+			v->prev_t = now;
 			v->have_prev = true;
 		}
 		snprintf(d->snap_vips[i].key, sizeof(d->snap_vips[i].key), "%s",

@@ -80,7 +80,9 @@ struct xlbd_pair {
 struct xlbd_vip {
 	char key[XLB_VIP_STRLEN];
 	struct xlb_vip_key vip;
+	__u32 id; /* index into xlb_vip_stats, from the last list */
 	struct xlb_vip_counters prev;
+	double prev_t;
 	bool have_prev;
 	double demand_per_s;
 	struct xlb_brain_vip_out out;
