@@ -255,7 +255,7 @@ static int write_reports(const char *out, const struct sim_config *cfg,
 				double d = res[i].faults[k].detected_at;
 
 				if (isfinite(d))
-					fprintf(fp, " %.0f |", d);
+					fprintf(fp, " %.1f |", d);
 				else
 					fprintf(fp, " never |");
 			}
@@ -296,7 +296,7 @@ static int write_reports(const char *out, const struct sim_config *cfg,
 		for (size_t i = 0; i < n; i++) {
 			double d = res[i].faults[k].detected_at;
 
-			fprintf(fc, ",%.0f", isfinite(d) ? d : -1);
+			fprintf(fc, ",%.1f", isfinite(d) ? d : -1);
 		}
 		fputc('\n', fc);
 	}

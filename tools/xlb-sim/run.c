@@ -692,6 +692,7 @@ int sim_run(struct sim_world *w, enum sim_policy policy, struct sim_result *res,
 				if (ret)
 					goto out;
 			}
+			check_detection(r, t);
 			step(r, t, rate);
 		}
 		for (unsigned int i = 0; i < r->n; i++)
