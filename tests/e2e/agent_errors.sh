@@ -51,6 +51,9 @@ tcheck flag_without_value_is_refused refuses 2 "option '--cgroup' needs a value"
 tcheck stray_argument_is_refused refuses 2 "unexpected argument 'metrics'" metrics
 tcheck bad_listen_is_refused refuses 2 "--listen '1.2.3:80'" --listen 1.2.3:80 --once
 tcheck bad_listen_port_is_refused refuses 2 "--listen '0.0.0.0:99999'" --listen 0.0.0.0:99999 --once
+# TEST-NET-1 is never a local address: the bind fails, nothing listens.
+tcheck unbindable_listen_address_is_refused refuses 1 \
+	"cannot listen on 192.0.2.1:9470: Cannot assign requested address" --listen 192.0.2.1:9470
 tcheck nonexistent_cgroup_is_refused_at_start refuses 1 \
 	"--cgroup /nonexistent/xlb-cgroup: No such file or directory" --cgroup /nonexistent/xlb-cgroup --once
 tcheck non_cgroup_directory_is_refused refuses 1 "neither a cgroup v2 directory" --cgroup "$TMP" --once
