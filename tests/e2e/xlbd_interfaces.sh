@@ -97,6 +97,12 @@ if e2e_want "$ONCE_CASE"; then
 	"$E2E_PY" -c 'import json, sys; d = json.loads(sys.argv[1]); assert isinstance(d, list)' "$out" 2>/dev/null ||
 		e2e_problem "--once did not print a JSON array: $(head -c 200 <<<"$out")"
 	[[ $before == "$(xlbctl --json backend list)" ]] || e2e_problem "--dry-run changed the maps"
+	# No file at the default path (/etc/xlb/xlbd.conf): the defaults.
+	if [[ ! -e /etc/xlb/xlbd.conf ]]; then
+		out=$(topo_exec lb "$XLBD_BIN" --pin-dir "$TOPO_PIN_DIR" --once --dry-run 2>&1 >/dev/null)
+		rc=$?
+		((rc == 0)) || e2e_problem "--once on the defaults exited $rc: $out"
+	fi
 	e2e_case_end
 fi
 if e2e_want "$PROM_CASE"; then

@@ -146,7 +146,7 @@ void xlbd_decision_log_close(struct xlbd *d)
 void xlbd_decision_log(struct xlbd *d, const struct xlbd_pair *p,
 		       const struct xlb_brain_decision *dec, bool applied)
 {
-	double wall = xlbd_wall();
+	double wall = xlbd_wall(), t0 = xlbd_now();
 	char *line = xlbd_decision_json(wall, p->vip_text, p->addr_text, dec,
 					d->cfg.brain.dry_run, applied);
 
@@ -176,4 +176,5 @@ void xlbd_decision_log(struct xlbd *d, const struct xlbd_pair *p,
 					      : " (NOT written)",
 			 dec->reason);
 	free(line);
+	d->log_s += xlbd_now() - t0;
 }

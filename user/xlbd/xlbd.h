@@ -141,6 +141,7 @@ struct xlbd {
 	double stage_s[XLBD_STAGE_N];
 	double stage_total_s[XLBD_STAGE_N];
 	double tick_s, tick_lateness_s, tick_lateness_max_s;
+	double log_s; /* decision logging this tick, apart from apply's */
 	uint64_t ticks_late; /* later than half a period */
 	uint64_t decisions_by_rule[XLB_RULE_N];
 	uint64_t probe_transitions;
