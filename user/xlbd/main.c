@@ -315,6 +315,7 @@ static void tick(struct xlbd *d)
 	d->metrics_text = xlbd_metrics_render(d, &d->metrics_len);
 	t = xlbd_now();
 	d->stage_s[XLBD_STAGE_METRICS] = t - t0;
+	xlbd_http_run(d); /* idle /metrics connections time out */
 
 	d->tick_s = 0;
 	for (int s = 0; s < XLBD_STAGE_N; s++) {
