@@ -7,7 +7,7 @@
 #
 #   tests/e2e/agent_errors.sh [FILTER]
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib/testing.sh
 . tests/lib/testing.sh
 

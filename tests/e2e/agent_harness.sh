@@ -9,8 +9,10 @@
 # finds data (xlbd's panels only when build/xlbd exists).
 #
 #   tests/e2e/agent_harness.sh [FILTER]   run the checks whose name has FILTER
+# shellcheck disable=SC2119 # topo_down takes an optional prefix, unused here
+# shellcheck disable=SC2016 # the Python and awk programs are single-quoted
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib/testing.sh
 . tests/lib/testing.sh
 # shellcheck source=tools/topo.sh
@@ -158,8 +160,10 @@ probe_results() {
 	s1=$(scrape cl "http://$B1:9470/metrics" "$TMP/p1") || return 1
 	out=$("$SIGNALS" "$s0" "$s1" | tail -n 1) || { echo "$out"; return 1; }
 	lat=$(field latency_s "$out")
-	[[ $lat != nan ]] && awk -v l="$lat" 'BEGIN { exit !(l > 0 && l < 1) }' ||
-		{ echo "b1 latency through the tracker: $out"; return 1; }
+	if [[ $lat == nan ]] || ! awk -v l="$lat" 'BEGIN { exit !(l > 0 && l < 1) }'; then
+		echo "b1 latency through the tracker: $out"
+		return 1
+	fi
 	[[ $(field fail "$out") == 0.0000 ]] || { echo "b1 failures: $out"; return 1; }
 	(($(value xlb_agent_service_probe_duration_seconds_count "$TMP/p1") >= 2)) ||
 		{ echo "fewer than 2 successful probes"; return 1; }
