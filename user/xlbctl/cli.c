@@ -447,6 +447,15 @@ int cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 
 	defaults(cli);
 	err[0] = '\0';
+	/* "xlbctl --version" is "xlbctl version", as packaging tools expect. */
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		static char *version_argv[] = { "version" };
+
+		argc = 1;
+		argv = version_argv;
+		first = 0;
+		goto lookup;
+	}
 	first = parse_options(argc, argv, NULL, cli, err, errlen);
 	if (first < 0)
 		return first;
@@ -459,6 +468,7 @@ int cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	if (!strcmp(argv[first], "help"))
 		return help_command(argc - first - 1, argv + first + 1, cli);
 
+lookup:
 	spec = find_command(argc - first, argv + first, &words, &is_group);
 	if (!spec) {
 		const char *next = first + 1 < argc ? argv[first + 1] : NULL;

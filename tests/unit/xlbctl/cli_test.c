@@ -182,6 +182,8 @@ TEST(stats_top_config_sync_detach_version_parse)
 	CHECK(c.command == CLI_STATUS && c.json, "status");
 	PARSE_OK(&c, "version");
 	CHECK_EQ(c.command, CLI_VERSION);
+	PARSE_OK(&c, "--version");
+	CHECK_EQ(c.command, CLI_VERSION);
 }
 
 TEST(help_is_accepted_everywhere)
