@@ -59,11 +59,11 @@ fi
 
 version=$(dpkg-parsechangelog -l debian/changelog -SVersion)
 check installed_xlbctl_reports_the_package_version \
-	bash -c "/usr/sbin/xlbctl version | grep -F 'xlbctl $version'"
+	bash -c "/usr/sbin/xlbctl --version | grep -F 'xlbctl $version'"
 check installed_xlbd_prints_its_help bash -c '/usr/sbin/xlbd --help | grep -q -- --config'
 check installed_agent_prints_its_help bash -c '/usr/sbin/xlb-agent --help | grep -q -- --listen'
 check units_do_not_start_on_install \
-	bash -c '! pgrep -x xlbd >/dev/null && ! pgrep -x xlb-agent >/dev/null'
+	bash -c '! pgrep -f "^/usr/sbin/xlb(d|-agent)" >/dev/null'
 
 dpkg --purge xlb >/dev/null 2>&1
 left=()
