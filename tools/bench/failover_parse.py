@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Failover figures of one run of tools/bench/bench-side-by-side.sh.
 
-Reads BASE.txt (xlb-load's progress lines and summary), BASE.start and
-BASE.kill (wall-clock seconds); prints CSV sample lines (time to recovery:
+Reads BASE.txt (xlb-load's progress lines and summary), BASE.start,
+BASE.end and BASE.kill (wall-clock seconds); prints CSV sample lines (time to recovery:
 from the kill to the end of the last progress interval with errors; failed
 requests: the summary's error total) and writes BASE.dat, the timeline
 (seconds from the kill, errors per second) for the plot.
@@ -15,6 +15,12 @@ base = sys.argv[1]
 label, rnd = os.environ["FAIL_LABEL"], os.environ["FAIL_ROUND"]
 text = open(base + ".txt").read()
 start = float(open(base + ".start").read())
+# xlb-load's clock starts after its own setup, which can take a good part of
+# a second on a loaded machine: anchor it at its end instead (the wall time
+# after it exited, minus the elapsed time it reports).
+m = re.search(r"^scheduled .* in ([\d.]+) s$", text, re.M)
+if m and os.path.exists(base + ".end"):
+    start = float(open(base + ".end").read()) - float(m.group(1))
 kill = float(open(base + ".kill").read()) - start
 prev_t, last_err_end, timeline = 0.0, None, []
 for m in re.finditer(r"^progress\s+([\d.]+) s: sent \d+ .*? errors (\d+)", text, re.M):

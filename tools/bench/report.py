@@ -234,6 +234,47 @@ if systems("failover"):
          + f" (xlb+xlbd {fmt(stat('failover', 'xlb-xlbd', 'recovery_s'), 2)})")
     )
 
+# ---------------------------------------------------------------- gray
+if systems("gray"):
+    w("## 4. Gray failure (one backend throttled to 10% CPU)")
+    w("")
+    w(
+        f"Load: xlb-load http, open loop, 1,500 requests/s, a new connection per "
+        f"request, {env.get('gray_seconds')} s per run, pinned to CPU "
+        f"{env.get('client_cpu')}; a quarter of the way in, b2's cgroup gets a CPU "
+        "quota of 10% (cpu.cfs_quota_us), cleared after the run. Fleet p99: the p99 "
+        "of each 1 s interval. Recovery: from the throttle until every later "
+        "interval's p99 stays under twice the p99 before it (the rest of the run if "
+        "never). p99 after: the median interval p99 of the run's last third. "
+        "HAProxy: balance leastconn, check inter 2s fall 3; xlb-static: fixed weights."
+    )
+    w("")
+    w("| system | p99 before ms | time to recovery s | p99 after ms | failed requests |")
+    w("|---|---|---|---|---|")
+    for s in systems("gray"):
+        w(
+            f"| {s} | {fmt(stat('gray', s, 'baseline_p99_ms'), 2)} | "
+            f"{fmt(stat('gray', s, 'recovery_s'), 1)} | "
+            f"{fmt(stat('gray', s, 'p99_after_ms'), 2)} | "
+            f"{fmt(stat('gray', s, 'failed_requests'), 0)} |"
+        )
+    w("")
+    gx = stat("gray", "xlb-xlbd", "recovery_s")
+    gh = stat("gray", "haproxy-leastconn", "recovery_s")
+    px = stat("gray", "xlb-xlbd", "p99_after_ms")
+    ph = stat("gray", "haproxy-leastconn", "p99_after_ms")
+    if gx and gh and px and ph:
+        targets.append(
+            ("gray", "xlb+xlbd recovers faster than HAProxy leastconn", "<",
+             f"{gx[0]:.1f} s vs {gh[0]:.1f} s", "met" if gx[0] < gh[0] else "MISSED")
+        )
+        targets.append(
+            ("gray", "xlb+xlbd p99 after recovery lower than HAProxy leastconn", "<",
+             f"{px[0]:.2f} ms vs {ph[0]:.2f} ms", "met" if px[0] < ph[0] else "MISSED")
+        )
+    else:
+        targets.append(("gray", "xlb+xlbd against HAProxy leastconn", "<", "n/a", "not measured"))
+
 w("## Targets")
 w("")
 w("| section | figure | target | measured (median, min–max of rounds) | |")
@@ -246,7 +287,7 @@ if sections_wide:
     for s in sections_wide:
         w(f"- {s}")
     w("")
-w("Sections 4 (gray failure) and 5 (scale) of issue 10 are not measured yet.")
+w("Section 5 (scale) of issue 10 is not measured yet.")
 w("")
 
 # ---------------------------------------------------------------- plots
@@ -299,12 +340,25 @@ if systems("failover"):
     for s in systems("failover"):
         path = f"failover-{s}-1.dat"
         if os.path.exists(os.path.join(out, path)):
-            files.append(f"'{path}' using 1:2 with steps title '{s}'")
+            files.append(f"'{path}' using 1:2 with fsteps title '{s}'")
     if files:
         gnuplot(
             "failover_timeline",
             "set title 'Client errors per second around the kill (round 1)'\n"
             "set xlabel 'seconds from the kill'\nset ylabel 'errors/s'\n"
+            "plot " + ", ".join(files) + "\n",
+        )
+if systems("gray"):
+    files = []
+    for s in systems("gray"):
+        path = f"gray-{s}-1.dat"
+        if os.path.exists(os.path.join(out, path)):
+            files.append(f"'{path}' using 1:2 with linespoints title '{s}'")
+    if files:
+        gnuplot(
+            "gray_p99",
+            "set title 'Fleet p99 per second, b2 throttled to 10% CPU at 0 (round 1)'\n"
+            "set xlabel 'seconds from the throttle'\nset ylabel 'p99 ms'\nset logscale y\n"
             "plot " + ", ".join(files) + "\n",
         )
 if plots:
