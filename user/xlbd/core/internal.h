@@ -116,6 +116,7 @@ struct brain_pair {
 	double max_z;		   /* largest gated deviation this tick */
 	bool hot;		   /* Prequal's hot rule fired this tick */
 	double hotness; /* latency or in flight over the fleet median, 0 */
+	bool settled;	/* the factor did not move last tick */
 	int max_z_feature;
 
 	double predicted_util;

@@ -196,7 +196,8 @@ static void forecast_update(struct xlb_brain *brain, struct brain_vip *v,
 		h = 64;
 	if (!xlb_forecaster_forecast(v->forecaster, XLB_FORECAST_SELECTED, h,
 				     NULL, out))
-		v->forecast = out[h - 1];
+		v->forecast = out[h - 1] > 0 ? out[h - 1]
+					     : 0; /* no negative demand */
 	xlb_forecaster_status(v->forecaster, &st);
 	v->forecast_model = xlb_forecast_model_name(st.selected);
 	v->forecast_error = st.model[st.selected].n_errors

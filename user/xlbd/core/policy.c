@@ -180,8 +180,18 @@ static void vip_policy(struct xlb_brain *brain,
 			     f * (1 + cfg->max_step));
 		next = clamp(next, cfg->min_factor,
 			     XLB_FACTOR_MAX / (double)XLB_FACTOR_ONE);
-		if (fabs(next - f) >= cfg->hysteresis * f)
+		/*
+		 * Two thresholds: a settled factor moves again only for twice
+		 * the hysteresis; once moving, it goes on down to it. Noise
+		 * around a converged fleet then writes nothing.
+		 */
+		if (fabs(next - f) >=
+		    cfg->hysteresis * f * (p->settled ? 2 : 1)) {
 			p->policy_factor = next;
+			p->settled = false;
+		} else {
+			p->settled = true;
+		}
 	}
 	/* predicted utilisation: forecast demand x share x cost */
 	for (size_t i = 0; i < snap->n_pairs; i++) {
