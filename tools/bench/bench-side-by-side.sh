@@ -12,13 +12,14 @@
 #                keep-alive req/s, new connections/s, p50/p99/max
 #   failover     kill a backend under load (xlb-load http, open loop):
 #                time until no more client errors, failed requests
+#   gray         throttle one backend's cgroup to 10% CPU under load: fleet
+#                p99 over time, time until it recovers, p99 after
 #
 # Writes results/bench-<UTC time>/ (report.md, samples.csv, *.png) and prints
 # report.md. QUICK=1: shorter runs (~2 min). Needs root; cleans up however it
 # ends. Benchmarks report, they do not pass or fail.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-REPO=$PWD
 BUILD=${BUILD:-build}
 
 if ((EUID != 0)); then
@@ -42,15 +43,18 @@ done
 QUICK=${QUICK:-0}
 [[ $QUICK == 0 || -z $QUICK ]] && QUICK=0 || QUICK=1
 if ((QUICK)); then
-	ROUNDS=3 PKT_SECONDS=2 TCP_SECONDS=2 FAIL_SECONDS=5
+	ROUNDS=3 PKT_SECONDS=2 TCP_SECONDS=2 FAIL_SECONDS=5 GRAY_SECONDS=12
 else
-	ROUNDS=3 PKT_SECONDS=5 TCP_SECONDS=6 FAIL_SECONDS=10
+	ROUNDS=3 PKT_SECONDS=5 TCP_SECONDS=6 FAIL_SECONDS=10 GRAY_SECONDS=20
 fi
 HAVE_XLBD=0
 [[ -x $BUILD/xlbd ]] && HAVE_XLBD=1
 # Sections to run (space-separated); all by default.
-BENCH_SECTIONS=${BENCH_SECTIONS:-packet tcp failover}
+BENCH_SECTIONS=${BENCH_SECTIONS:-packet tcp failover gray}
 FLOWS=1024
+# Gray failure load, requests/s: b2's share must need more than 10% of a
+# core for the throttle to bite, and the client must keep up.
+GRAY_RATE=${GRAY_RATE:-2000}
 FRAME=60
 UDP_PORT=9
 TCP_PORT=80
@@ -93,6 +97,7 @@ cleanup() {
 	if [[ -n ${TOPO_PREFIX:-} ]]; then
 		lbx "$XLBCTL" --pin-path "$TOPO_PIN_DIR" detach --all \
 			>/dev/null 2>&1
+		# shellcheck disable=SC2119 # no prefix: this run's topology
 		topo_down
 	fi
 	rm -rf "/sys/fs/bpf/xlbbench-$$-"* "$BIN"
@@ -165,7 +170,7 @@ EOF
 
 # haproxy.cfg for health-check interval INTER and FALL (failover rows).
 haproxy_cfg() {
-	local inter=${1:-2s} fall=${2:-3} i
+	local inter=${1:-2s} fall=${2:-3} balance=${3:-roundrobin} i
 	cat <<EOF
 global
 	nbthread 1
@@ -183,7 +188,7 @@ frontend fe
 	bind $VIP:$TCP_PORT
 	default_backend be
 backend be
-	balance roundrobin
+	balance $balance
 EOF
 	for i in 0 1 2; do
 		echo "	server b$((i + 1)) ${BIPS[i]}:$TCP_PORT check inter $inter fall $fall rise 2"
@@ -232,7 +237,7 @@ system_up() {
 		;;
 	haproxy)
 		ip -n "$(topo_ns lb)" addr add "$VIP/32" dev lo
-		haproxy_cfg "${3:-2s}" "${4:-3}" >"$OUT/haproxy.cfg"
+		haproxy_cfg "${3:-2s}" "${4:-3}" "${5:-roundrobin}" >"$OUT/haproxy.cfg"
 		topo_start haproxy lb haproxy -db -f "$OUT/haproxy.cfg" >/dev/null ||
 			return 1
 		wait_listen lb "$TCP_PORT" || return 1
@@ -409,7 +414,7 @@ http {
 }
 EOF
 		# shellcheck disable=SC2086 # empty or "taskset -c N"
-		topo_start "nginx-$b" "$b" $BACKEND_PIN \
+		topo_start --cgroup "nginx-$b" "$b" $BACKEND_PIN \
 			nginx -c "$dir/nginx.conf" >/dev/null || return 1
 	done
 	for b in "${BACKENDS[@]}"; do
@@ -503,6 +508,7 @@ failover_round() {
 	date +%s.%N >"$OUT/failover-$label-$round.kill"
 	kill_backend_b2
 	wait "$pid"
+	date +%s.%N >"$OUT/failover-$label-$round.end"
 	system_down "$lbsys"
 	FAIL_LABEL=$label FAIL_ROUND=$round /usr/bin/python3 \
 		tools/bench/failover_parse.py "$OUT/failover-$label-$round" \
@@ -524,10 +530,46 @@ nginx_b2_restart_if_needed() {
 		! kill -0 "$(topo_pid nginx-b2)" 2>/dev/null; then
 		rm -f "$dir/nginx.pid"
 		# shellcheck disable=SC2086 # empty or "taskset -c N"
-		topo_start nginx-b2 b2 $BACKEND_PIN \
+		topo_start --cgroup nginx-b2 b2 $BACKEND_PIN \
 			nginx -c "$dir/nginx.conf" >/dev/null
 		wait_listen b2 "$TCP_PORT"
 	fi
+}
+
+# ------------------------------------------------------- gray failure
+
+# Open-loop HTTP load, a new connection per request (so a weight change
+# moves new requests), b2's cgroup throttled to 10% CPU a quarter of the way
+# in; the p99 of every 1 s interval.
+gray_round() {
+	local sys=$1 round=$2 label=$1 pid lbsys balance=
+	case $sys in
+	haproxy-leastconn) lbsys=haproxy balance=leastconn ;;
+	xlb-static) lbsys=xlb ;;
+	*) lbsys=$sys ;;
+	esac
+	system_up "$lbsys" tcp 2s 3 "$balance" || {
+		log "gray: $sys did not come up"
+		system_down "$lbsys"
+		return 1
+	}
+	nginx_b2_restart_if_needed
+	sleep 2
+	date +%s.%N >"$OUT/gray-$label-$round.start"
+	nsx cl taskset -c "$CLIENT_CPU" "$BIN/xlb-load" http \
+		--rate "$GRAY_RATE" --duration "$GRAY_SECONDS" --new-conn \
+		--timeout 2000 --interval-report 1 "http://$VIP:$TCP_PORT/" \
+		>"$OUT/gray-$label-$round.txt" 2>/dev/null &
+	pid=$!
+	sleep "$(awk -v s="$GRAY_SECONDS" 'BEGIN { print s / 4 }')"
+	date +%s.%N >"$OUT/gray-$label-$round.throttle"
+	topo_cgroup_quota b2 10%
+	wait "$pid"
+	date +%s.%N >"$OUT/gray-$label-$round.end"
+	topo_cgroup_quota_clear b2
+	system_down "$lbsys"
+	GRAY_LABEL=$label GRAY_ROUND=$round /usr/bin/python3 \
+		tools/bench/gray_parse.py "$OUT/gray-$label-$round" >>"$CSV"
 }
 
 # ------------------------------------------------------- run
@@ -542,6 +584,8 @@ nginx_b2_restart_if_needed() {
 	echo "packet_seconds $PKT_SECONDS"
 	echo "tcp_seconds $TCP_SECONDS"
 	echo "failover_seconds $FAIL_SECONDS"
+	echo "gray_seconds $GRAY_SECONDS"
+	echo "gray_rate $GRAY_RATE"
 	echo "flows $FLOWS"
 	echo "frame $FRAME"
 	echo "conns $CONNS"
@@ -560,11 +604,13 @@ nginx_b2_restart_if_needed() {
 SYSTEMS_PKT=(xlb floor floor-conn nftables direct)
 SYSTEMS_TCP=(xlb floor nftables haproxy direct)
 SYSTEMS_FAIL=(xlb-static haproxy-2s haproxy-100ms)
+SYSTEMS_GRAY=(xlb-static haproxy-leastconn)
 # xlb with xlbd running: a row of its own when build/xlbd exists.
 if ((HAVE_XLBD)); then
 	SYSTEMS_PKT=(xlb xlb-xlbd floor floor-conn nftables direct)
 	SYSTEMS_TCP=(xlb xlb-xlbd floor nftables haproxy direct)
 	SYSTEMS_FAIL=(xlb-xlbd xlb-static haproxy-2s haproxy-100ms)
+	SYSTEMS_GRAY=(xlb-xlbd xlb-static haproxy-leastconn)
 fi
 
 want() { [[ -z $BENCH_SYSTEMS || " $BENCH_SYSTEMS " == *" $1 "* ]]; }
@@ -576,7 +622,7 @@ if [[ " $BENCH_SECTIONS " == *" packet "* ]]; then
 		done
 	done
 fi
-if [[ " $BENCH_SECTIONS " == *" tcp "* || " $BENCH_SECTIONS " == *" failover "* ]]; then
+if [[ " $BENCH_SECTIONS " == *" "@(tcp|failover|gray)" "* ]]; then
 	nginx_up || {
 		log "nginx did not come up"
 		exit 1
@@ -595,6 +641,15 @@ if [[ " $BENCH_SECTIONS " == *" failover "* ]]; then
 		for sys in "${SYSTEMS_FAIL[@]}"; do
 			want "$sys" || continue
 			failover_round "$sys" "$r"
+		done
+	done
+fi
+
+if [[ " $BENCH_SECTIONS " == *" gray "* ]]; then
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for sys in "${SYSTEMS_GRAY[@]}"; do
+			want "$sys" || continue
+			gray_round "$sys" "$r"
 		done
 	done
 fi

@@ -239,7 +239,7 @@ if systems("gray"):
     w("## 4. Gray failure (one backend throttled to 10% CPU)")
     w("")
     w(
-        f"Load: xlb-load http, open loop, 1,500 requests/s, a new connection per "
+        f"Load: xlb-load http, open loop, {env.get('gray_rate')} requests/s, a new connection per "
         f"request, {env.get('gray_seconds')} s per run, pinned to CPU "
         f"{env.get('client_cpu')}; a quarter of the way in, b2's cgroup gets a CPU "
         "quota of 10% (cpu.cfs_quota_us), cleared after the run. Fleet p99: the p99 "
