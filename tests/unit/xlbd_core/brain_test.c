@@ -573,6 +573,32 @@ TEST(forest_scores_the_failing_backend_above_the_healthy_ones)
 		      s.plan.pairs[2].anomaly_score);
 }
 
+TEST(reconfigure_keeps_the_learned_factors)
+{
+	static struct sim s;
+	struct xlb_brain_config cfg;
+	__u32 before[SIM_MAX];
+
+	CHECK_EQ(sim_init(&s, 3, 1500), 0);
+	test_defer(sim_fini, &s);
+	s.capacity[2] = 3000;
+	SIM_STEPS(&s, 60);
+	for (size_t i = 0; i < 3; i++)
+		before[i] = s.pairs[i].factor;
+	cfg = s.cfg;
+	cfg.window = 20;
+	cfg.anomaly_k = 6; /* refused: the old config stays */
+	CHECK_EQ(xlb_brain_reconfigure(s.brain, &cfg), -EINVAL);
+	cfg.anomaly_k = 2;
+	CHECK_EQ(xlb_brain_reconfigure(s.brain, &cfg), 0);
+	SIM_STEPS(&s, 5);
+	for (size_t i = 0; i < 3; i++)
+		CHECK(abs((int)s.pairs[i].factor - (int)before[i]) <=
+			      (int)before[i] / 10,
+		      "pair %zu factor %u -> %u after reconfigure", i,
+		      before[i], s.pairs[i].factor);
+}
+
 int main(int argc, char **argv)
 {
 	return test_main(argc, argv);
