@@ -64,14 +64,53 @@ conn_lookup(const struct packet *pkt, struct xlb_global_counters *global,
 	return be;
 }
 
+/*
+ * May this CPU insert one more flow? A token bucket in time units on the
+ * coarse clock: an insert costs 1 s / budget of credit, credit accrues with
+ * time up to one second's worth (a burst of one second's budget). Per-CPU
+ * state, so no atomics. False counts a bypass: the flow is forwarded by the
+ * table but not remembered, and its next packet tries again.
+ */
+static __always_inline bool insert_allowed(struct xlb_global_counters *global)
+{
+	struct xlb_config *cfg = runtime_config();
+	struct xlb_budget_state *st;
+	__u64 now, credit, cost;
+	__u32 zero = 0;
+
+	if (!cfg || !cfg->new_flow_budget)
+		return true;
+	st = bpf_map_lookup_elem(&xlb_budget, &zero);
+	if (!st)
+		return true;
+	now = bpf_ktime_get_coarse_ns();
+	cost = 1000000000ull / cfg->new_flow_budget;
+	credit = st->credit_ns;
+	if (now > st->last_ns)
+		credit += now - st->last_ns;
+	st->last_ns = now;
+	if (credit > 1000000000ull)
+		credit = 1000000000ull;
+	if (credit < cost) {
+		st->credit_ns = credit;
+		global->lru_bypass++;
+		return false;
+	}
+	st->credit_ns = credit - cost;
+	return true;
+}
+
 static __always_inline void conn_insert(const struct packet *pkt, __u32 pair,
-					const struct xlb_backend *be)
+					const struct xlb_backend *be,
+					struct xlb_global_counters *global)
 {
 	struct xlb_conn conn = {
 		.pair = pair,
 		.gen = be->gen,
 	};
 
+	if (!insert_allowed(global))
+		return;
 	if (pkt->key.proto == IPPROTO_UDP)
 		conn.last_seen_ns = bpf_ktime_get_coarse_ns();
 	/* A full LRU evicts its oldest entry: this cannot fail for lack of room. */

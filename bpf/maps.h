@@ -20,7 +20,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_meta SEC(".maps");
 
-/* Run-time settings: UDP idle timeout and flow-hash seed. */
+/* Run-time settings: UDP idle timeout, flow-hash seed, insert budget. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -150,6 +150,15 @@ struct {
 	__type(value, struct xlb_global_counters);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_global SEC(".maps");
+
+/* Per CPU: the token bucket of connection-table inserts (conn.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_budget_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_budget SEC(".maps");
 
 /*
  * User space only, never read by the program: created and pinned with the

@@ -71,7 +71,7 @@ static __always_inline int balance(struct xdp_md *ctx, struct packet *pkt,
 		count_vip_drop(vip->id);
 		return drop(global, reason);
 	}
-	conn_insert(pkt, pair, be);
+	conn_insert(pkt, pair, be, global);
 	global->forwarded++;
 	count_forwarded(pair, vip->id, pkt->frame_len, true, pkt->tcp_flags);
 	return forward_l2dsr(data, data_end, be);

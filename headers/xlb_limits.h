@@ -8,7 +8,7 @@
  * any change that would make an older xlb misread the pins; adopting pins of
  * another version is refused.
  */
-#define XLB_LAYOUT_VERSION 2
+#define XLB_LAYOUT_VERSION 3
 #define XLB_META_MAGIC 0x584c4231 /* "XLB1" */
 
 /* Configured VIPs; also the size of the table-of-tables and per-VIP stats. */
@@ -45,6 +45,9 @@
 
 #define XLB_UDP_TIMEOUT_DEFAULT_S 30
 #define XLB_UDP_TIMEOUT_MAX_S 86400
+
+/* New-flow insert budget, per second per CPU (0 = unlimited). */
+#define XLB_NEW_FLOW_BUDGET_MAX 100000000
 
 /* Weight of a (VIP, backend) pair; 0 takes no new flows. */
 #define XLB_WEIGHT_DEFAULT 100

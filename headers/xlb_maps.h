@@ -9,7 +9,7 @@
 
 /* Array[1] of struct xlb_meta: magic, layout version, load-time limits. */
 #define XLB_MAP_META "xlb_meta"
-/* Array[1] of struct xlb_config: UDP idle timeout, hash seed. */
+/* Array[1] of struct xlb_config: UDP idle timeout, hash seed, insert budget. */
 #define XLB_MAP_CONFIG "xlb_config"
 /* Array[1] of struct xlb_prefilter: lets non-VIP traffic pass before any hash. */
 #define XLB_MAP_PREFILTER "xlb_prefilter"
@@ -45,13 +45,15 @@
  * current table was built from (user space only: tells a stale table).
  */
 #define XLB_MAP_VIP_DIGEST "xlb_vip_digest"
+/* Per-CPU array[1] of struct xlb_budget_state: the new-flow insert budget. */
+#define XLB_MAP_BUDGET "xlb_budget"
 
 #define XLB_MAP_NAMES                                                  \
 	XLB_MAP_META, XLB_MAP_CONFIG, XLB_MAP_PREFILTER, XLB_MAP_VIPS, \
 		XLB_MAP_VIP_ADDRS, XLB_MAP_TABLES, XLB_MAP_BACKENDS,   \
 		XLB_MAP_BE_STATE, XLB_MAP_BE_WEIGHT, XLB_MAP_CONNS,    \
 		XLB_MAP_BE_STATS, XLB_MAP_VIP_STATS, XLB_MAP_GLOBAL,   \
-		XLB_MAP_PAIR_INTENT, XLB_MAP_VIP_DIGEST
+		XLB_MAP_PAIR_INTENT, XLB_MAP_VIP_DIGEST, XLB_MAP_BUDGET
 
 /* Pin of the bpf_link that attaches the program to interface NAME. */
 #define XLB_LINK_PIN_PREFIX "link_"

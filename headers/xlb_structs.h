@@ -136,6 +136,11 @@ struct xlb_global_counters {
 	__u64 conn_misses; /* VIP packet (not a SYN) without a live entry */
 	__u64 nonsyn_misses; /* of those, TCP: state lost (restart, eviction) */
 	__u64 udp_expired;   /* UDP entries found idle past the timeout */
+	/*
+	 * New-flow packets forwarded by the Maglev table but not inserted in
+	 * the connection table: the CPU's insert budget was spent (SYN flood).
+	 */
+	__u64 lru_bypass;
 	__u64 drops[XLB_DROP_REASONS];
 };
 
@@ -155,6 +160,18 @@ struct xlb_config {
 	/* Seeds the flow hash; LB hosts behind one ECMP group share it. */
 	__u32 hash_seed;
 	__u32 flags; /* reserved, 0 */
+	/*
+	 * Connection-table inserts per second per CPU, 0 = unlimited; above
+	 * it new flows are forwarded but not remembered (lru_bypass).
+	 */
+	__u32 new_flow_budget;
+	__u32 pad;
+};
+
+/* xlb_budget: per-CPU token bucket of the new-flow insert budget. */
+struct xlb_budget_state {
+	__u64 credit_ns; /* time credit; an insert costs 1 s / budget */
+	__u64 last_ns;	 /* coarse clock at the last new flow */
 };
 
 /* xlb_prefilter: bit h set when some VIP address hashes to h. */
@@ -187,9 +204,10 @@ XLB_ASSERT_OFFSET(struct xlb_flow_key, proto, 36);
 XLB_ASSERT_SIZE(struct xlb_conn, 16);
 XLB_ASSERT_SIZE(struct xlb_pair_counters, 40);
 XLB_ASSERT_SIZE(struct xlb_vip_counters, 32);
-XLB_ASSERT_SIZE(struct xlb_global_counters, 8 * (6 + XLB_DROP_REASONS));
+XLB_ASSERT_SIZE(struct xlb_global_counters, 8 * (7 + XLB_DROP_REASONS));
 XLB_ASSERT_SIZE(struct xlb_meta, 24);
-XLB_ASSERT_SIZE(struct xlb_config, 16);
+XLB_ASSERT_SIZE(struct xlb_config, 24);
+XLB_ASSERT_SIZE(struct xlb_budget_state, 16);
 XLB_ASSERT_SIZE(struct xlb_prefilter, XLB_PREFILTER_WORDS * 8);
 _Static_assert(XLB_MAX_BACKENDS < XLB_PAIR_NONE, "pair ids must fit 16 bits");
 

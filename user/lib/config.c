@@ -27,6 +27,11 @@ int xlb_config_set(struct xlb *xlb, const struct xlb_config *cfg)
 	    cfg->udp_timeout_ns > XLB_UDP_TIMEOUT_MAX_S * 1000000000ull)
 		return xlb_err(ERANGE, "UDP timeout must be 1 to %u s",
 			       XLB_UDP_TIMEOUT_MAX_S);
+	if (cfg->new_flow_budget > XLB_NEW_FLOW_BUDGET_MAX)
+		return xlb_err(ERANGE,
+			       "new-flow budget %u is above %u per second per "
+			       "CPU (0 = unlimited)",
+			       cfg->new_flow_budget, XLB_NEW_FLOW_BUDGET_MAX);
 	if (bpf_map_update_elem(xlb->fds[MAP_CONFIG], &zero, cfg, BPF_ANY))
 		return xlb_errno(errno, "write %s", XLB_MAP_CONFIG);
 	return 0;

@@ -23,6 +23,7 @@ enum xlb_map_id {
 	MAP_GLOBAL,
 	MAP_PAIR_INTENT,
 	MAP_VIP_DIGEST,
+	MAP_BUDGET,
 	MAP_COUNT,
 };
 
