@@ -109,6 +109,9 @@ struct sim {
 	double capacity[SIM_MAX];
 	double extra_latency[SIM_MAX];
 	double in_flight[SIM_MAX];
+	/* probed every 100 ms outside the tick, as xlbd does, when probing */
+	bool probing, dead[SIM_MAX];
+	unsigned int probes_failed[SIM_MAX]; /* this tick's, for the obs */
 	uint64_t rng;
 	/* counted over the run */
 	unsigned int drains, writes, last_writes;
@@ -168,6 +171,20 @@ static int sim_step(struct sim *s)
 	double total = 0;
 
 	s->now += 1.0;
+	for (int probe = 0; s->probing && probe < 10; probe++) {
+		for (size_t i = 0; i < s->n; i++) {
+			struct xlb_brain_decision d;
+			double at = s->now - 1.0 + 0.1 * (probe + 1);
+
+			s->probes_failed[i] += s->dead[i];
+			if (xlb_brain_probe_result(s->brain, s->pairs[i].key,
+						   at, !s->dead[i], 0.0002,
+						   &d) == 1) {
+				s->pairs[i].health = d.new_health;
+				s->pairs[i].factor = d.new_factor;
+			}
+		}
+	}
 	for (size_t i = 0; i < s->n; i++)
 		if (takes_new(&s->pairs[i]))
 			total += xlb_effective_weight(s->pairs[i].base_weight,
@@ -201,6 +218,17 @@ static int sim_step(struct sim *s)
 		o->load1 = util;
 		o->service_latency_s = latency * (1 + 0.1 * sim_noise(s));
 		o->service_fail_ratio = 0;
+		if (s->probing) {
+			o->probes_failed = s->probes_failed[i];
+			o->probes_ok = 10 - s->probes_failed[i];
+			s->probes_failed[i] = 0;
+		}
+		if (s->dead[i]) {
+			/* no agent answers a dead backend: its values age */
+			o->metrics_age_s = INFINITY;
+			o->cpu_util = o->mem_util = o->load1 = NAN;
+			o->service_latency_s = o->service_fail_ratio = NAN;
+		}
 	}
 	s->snap.now = s->now;
 	int ret = xlb_brain_tick(s->brain, &s->snap, &s->plan);
@@ -453,6 +481,43 @@ TEST(ejection_ends_through_slow_start_and_repeats_double)
 	CHECK(isfinite(second_end), "no second ejection");
 	CHECK(fabs(second_end - second_start - 60) <= 1,
 	      "second ejection %.0f s, want 60", second_end - second_start);
+}
+
+/*
+ * A backend the probes took down and let back (a kill and a restart): its
+ * first ticks back still count the failures from before the rise, which
+ * must not read as an anomaly; it ramps through slow start instead.
+ */
+TEST(probe_recovery_ramps_through_slow_start_without_an_anomaly_drain)
+{
+	static struct sim s;
+	unsigned int drains_of_3 = 0;
+	__u32 first_factor = 0;
+
+	CHECK_EQ(sim_init(&s, 4, 1600), 0);
+	test_defer(sim_fini, &s);
+	s.probing = true;
+	SIM_STEPS(&s, 90);
+	s.dead[3] = true;
+	SIM_STEPS(&s, 10);
+	CHECK_EQ(s.pairs[3].health, XLB_HEALTH_DOWN);
+	s.dead[3] = false;
+	for (int t = 0; t < 40; t++) {
+		CHECK_EQ(sim_step(&s), 0);
+		const struct xlb_brain_decision *d = sim_decision(&s, 3);
+
+		if (d && d->rule == XLB_RULE_ANOMALY_DRAIN)
+			drains_of_3++;
+		if (t == 0)
+			first_factor = s.pairs[3].factor;
+	}
+	CHECK_EQ(drains_of_3, 0u);
+	CHECK_EQ(s.pairs[3].health, XLB_HEALTH_OK);
+	CHECK(first_factor <= XLB_FACTOR_ONE / 5, "back at factor %u",
+	      first_factor);
+	CHECK(s.pairs[3].factor > 2 * first_factor,
+	      "no ramp: factor %u after 40 s (first %u)", s.pairs[3].factor,
+	      first_factor);
 }
 
 TEST(panic_lifts_anomaly_drains)

@@ -211,6 +211,7 @@ static struct brain_pair *pair_new(struct xlb_brain *brain, const char *key)
 	p->target_smooth = NAN;
 	p->slow_start_since = NAN;
 	p->eject_until = NAN;
+	p->anomaly_quiet_until = NAN;
 	p->healthy_since = brain->now;
 	p->score = NAN;
 	p->last_seen = brain->now;

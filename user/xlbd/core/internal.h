@@ -84,6 +84,12 @@ struct brain_pair {
 	/* slow start: since when, NAN when not ramping */
 	double slow_start_since;
 
+	/*
+	 * After probes bring a pair back, its first ticks still hold the
+	 * failures from before the rise: no anomaly counts until then.
+	 */
+	double anomaly_quiet_until; /* NAN when not quiet */
+
 	/* guardrails */
 	double eject_until; /* NAN when not ejected on anomaly */
 	unsigned int ejections;

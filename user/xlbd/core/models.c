@@ -329,7 +329,9 @@ void brain_models(struct xlb_brain *brain,
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
 		gate(p);
-		if (p->eligible) {
+		/* A pair the probes hold down (or just let back) is theirs. */
+		if (p->eligible && p->health != XLB_HEALTH_DOWN &&
+		    !(brain->now < p->anomaly_quiet_until)) {
 			anomaly_update(brain, p);
 		} else {
 			p->anomaly_bits = 0;

@@ -38,6 +38,11 @@ int xlb_brain_probe_result(struct xlb_brain *brain, const char *pair_key,
 				    ? XLB_HEALTH_DRAINING
 				    : XLB_HEALTH_OK;
 		p->slow_start_since = now;
+		/* its down time is the probes' finding, not an anomaly */
+		p->anomaly_bits = 0;
+		p->anomalous = false;
+		p->anomaly_quiet_until =
+			now + (cfg->anomaly_m + 1) * cfg->tick_s;
 		p->factor = brain_factor_fixed(
 			p->policy_factor *
 			brain_slow_start_mult(cfg, p->slow_start_since, now));
