@@ -116,6 +116,11 @@ static int apply_option(int id, const char *arg, struct cli *cli, char *err,
 		rc = parse_u32(arg, 1, XLB_UDP_TIMEOUT_MAX_S,
 			       &cli->udp_timeout_s, id, err, len);
 		break;
+	case OPT_NEW_FLOW_BUDGET:
+		rc = parse_u32(arg, 0, XLB_NEW_FLOW_BUDGET_MAX,
+			       &cli->new_flow_budget, id, err, len);
+		cli->has_new_flow_budget = true;
+		break;
 	case OPT_FORCE:
 		cli->force = true;
 		break;

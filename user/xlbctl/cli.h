@@ -31,6 +31,7 @@ enum cli_command {
 	CLI_SYNC,
 	CLI_DECISIONS,
 	CLI_HISTORY_EXPORT,
+	CLI_SETTINGS,
 	CLI_COMMANDS,
 };
 
@@ -58,6 +59,8 @@ struct cli {
 	__u32 udp_timeout_s;   /* 0: not given */
 	__u32 hash_seed;
 	bool has_hash_seed;
+	__u32 new_flow_budget; /* inserts per s per CPU */
+	bool has_new_flow_budget;
 
 	/* vip, backend */
 	struct xlb_vip_key vip;

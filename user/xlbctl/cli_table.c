@@ -33,13 +33,15 @@ const struct option cli_long_options[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "csv", no_argument, NULL, OPT_CSV },
 	{ "hash-seed", required_argument, NULL, OPT_HASH_SEED },
+	{ "new-flow-budget", required_argument, NULL, OPT_NEW_FLOW_BUDGET },
 	{},
 };
 
 const struct command_spec cli_commands[] = {
 	{ CLI_ATTACH, "attach", "DEV", 1, 1,
 	  BIT(OPT_MODE) | BIT(OPT_FORWARD) | BIT(OPT_CONN_TABLE_SIZE) |
-		  BIT(OPT_UDP_TIMEOUT) | BIT(OPT_FORCE) | BIT(OPT_HASH_SEED),
+		  BIT(OPT_UDP_TIMEOUT) | BIT(OPT_FORCE) | BIT(OPT_HASH_SEED) |
+		  BIT(OPT_NEW_FLOW_BUDGET),
 	  "attach xlb to interface DEV (the first attach creates the instance)",
 	  "  --mode native|generic   XDP mode (default native)\n"
 	  "  --forward l2dsr         forwarding mode (the only one so far)\n"
@@ -51,7 +53,11 @@ const struct command_spec cli_commands[] = {
 	  "  --hash-seed N           flow hash seed, 0-0xffffffff: the same "
 	  "on\n"
 	  "                          every LB host of one ECMP group (default\n"
-	  "                          random at creation)\n" },
+	  "                          random at creation)\n"
+	  "  --new-flow-budget N     connection-table inserts per second per\n"
+	  "                          CPU, 0-100000000, 0 = unlimited (default);\n"
+	  "                          past it new flows are forwarded but not\n"
+	  "                          remembered (counter lru_bypass)\n" },
 	{ CLI_DETACH, "detach", "DEV | --all", 0, 1, BIT(OPT_ALL),
 	  "detach from DEV; --all detaches everywhere and removes every pin",
 	  "" },
@@ -112,6 +118,12 @@ const struct command_spec cli_commands[] = {
 	  "  --neigh-timeout S       wait for ARP/ND this long (default 1)\n" },
 	{ CLI_CONFIG_DUMP, "config dump", "", 0, 0, 0,
 	  "print the configuration as JSON that config apply takes", "" },
+	{ CLI_SETTINGS, "settings", "", 0, 0,
+	  BIT(OPT_UDP_TIMEOUT) | BIT(OPT_NEW_FLOW_BUDGET),
+	  "show or change the data plane's run-time settings",
+	  "  --udp-timeout S         UDP flow idle timeout, 1-86400 s\n"
+	  "  --new-flow-budget N     connection-table inserts per second per\n"
+	  "                          CPU, 0 = unlimited\n" },
 	{ CLI_SYNC, "sync", "", 0, 0, BIT(OPT_ALL),
 	  "rebuild stale tables from the weights and states in the maps",
 	  "  --all                   rebuild every table, stale or not\n" },

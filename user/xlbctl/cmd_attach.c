@@ -123,7 +123,7 @@ int cmd_attach(const struct cli *cli)
 	struct xlb_attach_opts opts = { .mode = cli->mode,
 					.force = cli->force };
 	struct xlb_config before, cfg;
-	bool created, dir_existed, config_changed = false;
+	bool created, dir_existed = false, config_changed = false;
 	struct stat dir_before;
 	struct xlb *xlb;
 	int err, rc;
@@ -140,7 +140,11 @@ int cmd_attach(const struct cli *cli)
 		cfg.udp_timeout_ns = cli->udp_timeout_s * 1000000000ull;
 	if (cli->has_hash_seed)
 		cfg.hash_seed = cli->hash_seed;
-	if (!err && !created && memcmp(&cfg, &before, sizeof(cfg))) {
+	if (cli->has_new_flow_budget)
+		cfg.new_flow_budget = cli->new_flow_budget;
+	/* The budget is not a creation option: a new instance gets it here. */
+	if (!err && (!created || cli->has_new_flow_budget) &&
+	    memcmp(&cfg, &before, sizeof(cfg))) {
 		err = xlb_config_set(xlb, &cfg);
 		config_changed = !err;
 	}
@@ -292,6 +296,11 @@ static void status_text(const struct cli *cli, const struct status *s)
 	printf("settings  UDP timeout %llu s, hash seed 0x%08x\n",
 	       (unsigned long long)(s->config.udp_timeout_ns / 1000000000ull),
 	       s->config.hash_seed);
+	if (s->config.new_flow_budget)
+		printf("budget    %u new flows per second per CPU\n",
+		       s->config.new_flow_budget);
+	else
+		printf("budget    new flows unlimited\n");
 	printf("VIPs      %zu (%zu with a stale table)\n", s->n_vips,
 	       s->n_stale);
 	printf("backends  %zu (%zu active, %zu draining, %zu down)\n",
@@ -345,6 +354,9 @@ static json_object *status_json(const struct cli *cli, const struct status *s)
 		json_object_new_int(s->config.udp_timeout_ns / 1000000000ull));
 	json_object_object_add(doc, "hash_seed",
 			       json_object_new_int64(s->config.hash_seed));
+	json_object_object_add(
+		doc, "new_flow_budget",
+		json_object_new_int64(s->config.new_flow_budget));
 	json_object_object_add(doc, "vips", json_object_new_int(s->n_vips));
 	json_object_object_add(doc, "stale_tables",
 			       json_object_new_int(s->n_stale));

@@ -31,5 +31,7 @@ int cmd_sync(const struct cli *cli);
 int cmd_decisions(const struct cli *cli);
 /* cmd_history.c */
 int cmd_history_export(const struct cli *cli);
+/* cmd_settings.c */
+int cmd_settings(const struct cli *cli);
 
 #endif

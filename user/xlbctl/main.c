@@ -66,6 +66,7 @@ static int (*const handlers[CLI_COMMANDS])(const struct cli *) = {
 	[CLI_SYNC] = cmd_sync,
 	[CLI_DECISIONS] = cmd_decisions,
 	[CLI_HISTORY_EXPORT] = cmd_history_export,
+	[CLI_SETTINGS] = cmd_settings,
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * settings: show or change the data plane's run-time settings (xlb_config)
+ * on a running instance: UDP idle timeout, new-flow insert budget. Without
+ * options it prints them. The hash seed is not changed here: every
+ * established flow without an entry would move.
+ */
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "commands.h"
+#include "report.h"
+#include "session.h"
+
+static void print_settings(const struct cli *cli, const struct xlb_config *c)
+{
+	if (cli->json) {
+		json_object *doc = json_object_new_object();
+
+		json_object_object_add(doc, "udp_timeout_s",
+				       json_object_new_int64(c->udp_timeout_ns /
+							     1000000000ull));
+		json_object_object_add(doc, "hash_seed",
+				       json_object_new_int64(c->hash_seed));
+		json_object_object_add(
+			doc, "new_flow_budget",
+			json_object_new_int64(c->new_flow_budget));
+		printf("%s\n", json_object_to_json_string_ext(
+				       doc, JSON_C_TO_STRING_PRETTY));
+		json_object_put(doc);
+		return;
+	}
+	printf("udp-timeout      %llu s\n",
+	       (unsigned long long)(c->udp_timeout_ns / 1000000000ull));
+	printf("hash-seed        0x%08x\n", c->hash_seed);
+	if (c->new_flow_budget)
+		printf("new-flow-budget  %u per second per CPU\n",
+		       c->new_flow_budget);
+	else
+		printf("new-flow-budget  0 (unlimited)\n");
+}
+
+int cmd_settings(const struct cli *cli)
+{
+	bool change = cli->udp_timeout_s || cli->has_new_flow_budget;
+	struct xlb_config cfg;
+	struct xlb *xlb;
+	int rc, err;
+
+	rc = change ? session_open_writer(cli, &xlb) : session_open(cli, &xlb);
+	if (rc)
+		return rc;
+	err = xlb_config_get(xlb, &cfg);
+	if (!err && change) {
+		if (cli->udp_timeout_s)
+			cfg.udp_timeout_ns = cli->udp_timeout_s * 1000000000ull;
+		if (cli->has_new_flow_budget)
+			cfg.new_flow_budget = cli->new_flow_budget;
+		err = xlb_config_set(xlb, &cfg);
+	}
+	if (!err)
+		print_settings(cli, &cfg);
+	return session_finish(cli, xlb, err);
+}
