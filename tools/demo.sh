@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# tools/demo.sh: what `make demo` runs. It shows xlb's data plane at work on
-# network namespaces: a client, the load balancer (LB) and four backends.
-# xlb is attached in native XDP mode and balances a VIP by weight while the
-# demo changes weights, drains one backend and marks another down, with new
-# connections and long-lived ones flowing all the time; live counters show
-# it (`xlbctl top` on a terminal, periodic `xlbctl stats` otherwise). It ends
-# with a summary (requests, errors, each backend's share against its weight),
-# checks what it showed, and removes everything it made, also on Ctrl-C.
+# tools/demo.sh: what `make demo` runs. xlb with its brain deciding, live, on
+# network namespaces: a client, the load balancer (LB) and four backends of
+# unequal CPU quota (cgroups), each with xlb-agent reading its cgroup. xlb is
+# attached in native XDP mode, xlbd (the brain) runs on the LB, the client
+# sends open-loop HTTP traffic (a new connection per request) all along.
+# Then, with nobody typing a command:
+#   learn    the brain spreads traffic by learned capacity (quotas 1:2:3:2)
+#   degrade  b2's CPU quota is ramped down: the brain cuts or drains it,
+#            with its reason, before clients see errors
+#   kill     b4's server is killed: probes mark it down, traffic fails over
+#   restore  b4 restarted and b2's quota given back: both return through
+#            slow start
+# The live view (tools/demo/monitor.py) prints the brain's columns
+# (operator state, health, base and effective weight, factor, anomaly score,
+# probe latency, the VIP's demand beside its forecast) and every decision
+# of xlbd's log as it is made. It ends with a summary (requests, errors, p99
+# of each phase, each decision with its reason and lead time), self-checks,
+# and a PNG plot, and removes everything it made, also on Ctrl-C.
 #
-#   tools/demo.sh             about a minute
-#   DEMO_FAST=1 tools/demo.sh about 25 s (tests/readme/demo_fast.sh runs it)
+#   tools/demo.sh             about two and a half minutes
+#   DEMO_FAST=1 tools/demo.sh about 45 s (tests/readme/demo_fast.sh runs it)
 #
 # Exit status: 0 when every check held, 1 when one did not, 2 when the demo
 # could not run (not root, not built, topology failed), 130 on Ctrl-C.
-#
-# Phases: setup, then each name in PHASES (a function phase_NAME each), then
-# the summary. The brain (xlbd, a later issue) slots in as more phases that
-# start it and let it act (e.g. throttle a backend's CPU and watch it react).
+# The summary, the plot and the run's raw data stay in results/demo/.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 # shellcheck source=tools/topo.sh
@@ -24,32 +31,38 @@ cd "$(dirname "$0")/.." || exit 2
 
 BUILD=${BUILD:-build}
 XLBCTL_BIN=$PWD/$BUILD/xlbctl
+XLBD_BIN=$PWD/$BUILD/xlbd
+AGENT_BIN=$PWD/$BUILD/xlb-agent
 LOAD_BIN=$PWD/$BUILD/xlb-load
 BACKEND_BIN=$PWD/$BUILD/xlb-backend
 PY=/usr/bin/python3
+OUT=${DEMO_OUT:-$PWD/results/demo}
 
 if [[ -n ${DEMO_FAST:-} && ${DEMO_FAST:-0} != 0 ]]; then
-	PHASE_SECONDS=5
-	READ_PAUSE=1
-	VIEW_EVERY=2
+	FAST=1
+	LEARN_S=12 DEGRADE_S=12 KILL_S=7 RESTORE_S=10
+	VIEW_EVERY=3 SLOW_START_S=6 EJECTION_S=8
 else
-	PHASE_SECONDS=15
-	READ_PAUSE=3
-	VIEW_EVERY=4
+	FAST=0
+	LEARN_S=40 DEGRADE_S=30 KILL_S=15 RESTORE_S=40
+	VIEW_EVERY=5 SLOW_START_S=20 EJECTION_S=20
 fi
-PHASES=(balance reweight drain down)
-RATE=300         # new connections per second, for the whole demo
-LONG_LIVED=60    # connections open from the first phase to the last
-BACKENDS=4
+PHASES=(learn degrade kill restore)
+RATE=120 # new connections per second, open loop, the whole demo
+CPU_US=1000 # CPU each request costs a backend: capacity = quota x 1000/s
 HTTP_PORT=80
-ECHO_PORT=7
-# What the checks allow: the share of new connections a backend gets may
-# differ from its weight share by this many points. At 300/s for 5 s a 20%
-# share has a standard deviation of 1 point.
-SHARE_BOUND=5
+ADMIN_PORT=9090
+AGENT_PORT=9470
+METRICS=127.0.0.1:9469
+# Quotas (share of one CPU): capacities 100, 200, 300, 200 requests/s.
+declare -A QUOTA=([b1]=10 [b2]=20 [b3]=30 [b4]=20)
+DEGRADED=b2 DEGRADE_TO=2 KILLED=b4
 
-STATE=""        # this run's files: phase reports, counters
-STREAM_PID=""   # the long-lived connections (xlb-load stream)
+STATE=""       # this run's files (under the topology's results directory)
+MONITOR_PID="" # the live view
+BG_PID=""
+LOAD_PID=""
+T0=""          # the demo's clock starts with the traffic
 PHASE_NO=0
 
 say() { printf '%s\n' "$*"; }
@@ -72,12 +85,13 @@ run_xlbctl() {
 }
 
 backend_ip() { local var="TOPO_B${1#b}_IP4"; echo "${!var}"; }
-# "b1=10.211.0.11 b2=...": the backends' names (as they answer) and addresses.
-backend_map() {
-	local i
-	for ((i = 1; i <= BACKENDS; i++)); do printf 'b%d=%s ' "$i" "$(backend_ip "b$i")"; done
+vip() { echo "$TOPO_VIP4:$HTTP_PORT/tcp"; }
+now() { date +%s.%N; }
+
+# An event of the run, for the summary and the plot.
+event() {
+	printf '{"t": %s, "name": "%s", "text": "%s"}\n' "$(now)" "$1" "$2" >>"$STATE/events.jsonl"
 }
-vip() { echo "$TOPO_VIP4:$1/tcp"; }
 
 # ---------------------------------------------------------------- cleanup
 
@@ -85,8 +99,15 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	say ""
-	say "[cleanup] detaching xlb and removing the namespaces, processes and pins"
-	[[ -n ${TOPO_PREFIX:-} ]] && xlbctl detach --all >/dev/null 2>&1
+	say "[cleanup] stopping xlbd, the agents and the servers; detaching xlb; removing the namespaces, cgroups and pins"
+	[[ -n $LOAD_PID ]] && kill -INT "$LOAD_PID" 2>/dev/null
+	[[ -n $MONITOR_PID ]] && kill -TERM "$MONITOR_PID" 2>/dev/null
+	if [[ -n ${TOPO_PREFIX:-} ]]; then
+		topo_stop xlbd TERM >/dev/null 2>&1
+		# The processes' logs outlive the topology, for a look afterwards.
+		mkdir -p "$OUT/logs" && cp "$TOPO_RESULTS"/proc/*.log "$OUT/logs/" 2>/dev/null
+		xlbctl detach --all >/dev/null 2>&1
+	fi
 	# Also a topology interrupted while it was being built (topo_up's
 	# default prefix is xt<this shell's PID>).
 	topo_down "${TOPO_PREFIX:-xt$$}" >/dev/null 2>&1
@@ -104,10 +125,10 @@ interrupted() {
 preflight() {
 	local bin
 	if ((EUID != 0)); then
-		say "demo: needs root (network namespaces, XDP, BPF pins): sudo make demo" >&2
+		say "demo: needs root (network namespaces, XDP, BPF pins, cgroups): sudo make demo" >&2
 		exit 2
 	fi
-	for bin in "$XLBCTL_BIN" "$LOAD_BIN" "$BACKEND_BIN"; do
+	for bin in "$XLBCTL_BIN" "$XLBD_BIN" "$AGENT_BIN" "$LOAD_BIN" "$BACKEND_BIN"; do
 		if [[ ! -x $bin ]]; then
 			say "demo: $bin is not built: run make (or make demo)" >&2
 			exit 2
@@ -115,273 +136,225 @@ preflight() {
 	done
 }
 
+start_server() {
+	local node=$1 i
+	topo_start --cgroup "srv-$node" "$node" "$BACKEND_BIN" --name "$node" --port "$HTTP_PORT" \
+		--admin-port "$ADMIN_PORT" --threads 1 --cpu-us "$CPU_US" >/dev/null || return 1
+	for ((i = 0; i < 50; i++)); do
+		grep -qs 'started pid' "$TOPO_RESULTS/proc/srv-$node.log" && return 0
+		sleep 0.1
+	done
+	say "demo: xlb-backend on $node did not start: $(tail -n 2 "$TOPO_RESULTS/proc/srv-$node.log")" >&2
+	return 1
+}
+
 setup() {
-	local i
-	say "[setup] a client, the load balancer (LB) and $BACKENDS backends, each in its own network namespace"
-	if ! topo_up --backends "$BACKENDS" >/dev/null 2>&1; then
-		say "demo: tools/topo.sh up failed; see: tools/topo.sh up --backends $BACKENDS" >&2
+	local i node ip cpu acct
+	say "[setup] a client, the load balancer (LB) and 4 backends, each in its own network namespace"
+	if ! topo_up --backends 4 >/dev/null 2>&1; then
+		say "demo: tools/topo.sh up failed; see: tools/topo.sh up --backends 4" >&2
 		exit 2
 	fi
 	STATE=$TOPO_RESULTS/demo
-	mkdir -p "$STATE"
-	note "client $TOPO_CL_IP4, LB $TOPO_LB_IP4, backends b1..b$BACKENDS $TOPO_B1_IP4..$(backend_ip "b$BACKENDS"), VIP $TOPO_VIP4"
-	note "the client routes the VIP to the LB; each backend holds the VIP on its loopback and answers"
-	note "the client directly (direct server return): replies never cross the LB"
-	for ((i = 1; i <= BACKENDS; i++)); do
-		topo_start --cgroup "srv-b$i" "b$i" "$BACKEND_BIN" --name "b$i" --port "$HTTP_PORT" \
-			--tcp-echo-port "$ECHO_PORT" --threads 1 >/dev/null || return 1
-	done
-	note "each backend runs xlb-backend: HTTP on port $HTTP_PORT, a TCP echo on port $ECHO_PORT"
+	mkdir -p "$STATE" "$STATE/xlbd-state"
+	: >"$STATE/events.jsonl"
+	: >"$STATE/progress.log"
+	note "client $TOPO_CL_IP4, LB $TOPO_LB_IP4, backends b1..b4 $TOPO_B1_IP4..$TOPO_B4_IP4, VIP $TOPO_VIP4"
+	note "direct server return: each backend holds the VIP on its loopback and answers the client itself"
 	say ""
-	say "[setup] attach xlb to the LB's interface and configure a VIP (pins in $TOPO_PIN_DIR)"
-	run_xlbctl attach "$TOPO_IFNAME" --mode native || return 1
-	for port in "$HTTP_PORT" "$ECHO_PORT"; do
-		run_xlbctl vip add "$(vip "$port")" || return 1
-		for ((i = 1; i <= BACKENDS; i++)); do
-			# No --mac: xlbctl finds it in the LB's neighbour table.
-			run_xlbctl backend add "$(vip "$port")" "$(backend_ip "b$i")" \
-				--weight "$(initial_weight "b$i")" || return 1
-		done
+	say "[setup] on each backend: xlb-backend (HTTP, ${CPU_US} us of CPU per request) in a cgroup with a CPU quota,"
+	say "        and xlb-agent reading that cgroup (port $AGENT_PORT) for the brain"
+	for ((i = 1; i <= 4; i++)); do
+		node=b$i ip=$(backend_ip "$node")
+		cpu=TOPO_CGROUP_${node^^} acct=TOPO_CGROUP_ACCT_${node^^}
+		start_server "$node" || return 1
+		topo_cgroup_quota "$node" "${QUOTA[$node]}%" >/dev/null || return 1
+		topo_start "agent-$node" "$node" "$AGENT_BIN" --listen "$ip:$AGENT_PORT" \
+			--cgroup "${!cpu}" --cgroup-cpuacct "${!acct}" --probe "http://$ip:$HTTP_PORT/" \
+			--probe-interval 0.2 --probe-timeout 1 >/dev/null || return 1
+		note "$node: CPU quota ${QUOTA[$node]}% of a core (capacity ~$((QUOTA[$node] * 10)) requests/s); $node# xlb-agent --cgroup ${!cpu} --probe http://$ip/"
 	done
-	note "(HTTP for new connections on port $HTTP_PORT, long-lived echo connections on port $ECHO_PORT)"
-	note "to watch from another terminal:"
+	say ""
+	say "[setup] attach xlb to the LB's interface, a VIP, four backends of equal base weight (pins in $TOPO_PIN_DIR)"
+	run_xlbctl attach "$TOPO_IFNAME" --mode native || return 1
+	run_xlbctl vip add "$(vip)" || return 1
+	for ((i = 1; i <= 4; i++)); do
+		run_xlbctl backend add "$(vip)" "$(backend_ip "b$i")" --weight 100 || return 1
+	done
+	start_xlbd || return 1
+}
+
+start_xlbd() {
+	local i cfg=$STATE/xlbd.conf
+	cat >"$cfg" <<EOF
+{
+  "brain": { "slow_start_s": $SLOW_START_S, "ejection_base_s": $EJECTION_S },
+  "log": { "format": "json" }
+}
+EOF
+	say ""
+	say "[setup] start the brain, xlbd, on the LB: TCP probes every 100 ms, the agents scraped every second"
+	note "config: $(tr -s ' \n' ' ' <"$cfg")"
+	show_cmd "xlbd --config $cfg --state-dir $STATE/xlbd-state --metrics-listen $METRICS --foreground"
+	topo_start xlbd lb "$XLBD_BIN" --config "$cfg" --pin-dir "$TOPO_PIN_DIR" \
+		--state-dir "$STATE/xlbd-state" --metrics-listen "$METRICS" --foreground >/dev/null || return 1
+	for ((i = 0; i < 100; i++)); do
+		grep -qs 'started' "$TOPO_RESULTS/proc/xlbd.log" && break
+		sleep 0.05
+	done
+	if ((i == 100)); then
+		say "demo: xlbd did not start: $(tail -n 2 "$TOPO_RESULTS/proc/xlbd.log")" >&2
+		return 1
+	fi
+	note "from another terminal: the decisions, the brain's metrics, the live counters:"
+	note "  tools/topo.sh exec --prefix $TOPO_PREFIX lb $BUILD/xlbctl decisions --follow --state-dir $STATE/xlbd-state"
+	note "  tools/topo.sh exec --prefix $TOPO_PREFIX lb curl -s http://$METRICS/metrics"
 	note "  tools/topo.sh exec --prefix $TOPO_PREFIX lb $BUILD/xlbctl --pin-path $TOPO_PIN_DIR top"
 }
 
-initial_weight() { case $1 in b3) echo 200 ;; *) echo 100 ;; esac; }
-
-# ---------------------------------------------------------------- traffic
-
-# The long-lived connections: one message every 100 ms each, until
-# stop_long_lived (bounded anyway: the phases plus a minute).
-start_long_lived() {
-	local seconds=$((${#PHASES[@]} * (PHASE_SECONDS + READ_PAUSE + 5) + 60))
-	topo_exec cl "$LOAD_BIN" stream "$TOPO_VIP4:$ECHO_PORT" --connections "$LONG_LIVED" \
-		--interval 100 --duration "$seconds" --max-gap-ms 1000 --json \
-		>"$STATE/long-lived.json" 2>"$STATE/long-lived.err" &
-	STREAM_PID=$!
-}
-
-# SIGINT ends xlb-load's schedule: it waits for the last echoes, closes every
-# connection normally and reports. It is the child of the background job.
-stop_long_lived() {
-	local pid
-	[[ -n $STREAM_PID ]] || return 0
-	for pid in $(ps -o pid= --ppid "$STREAM_PID"); do
-		kill -INT "$pid" 2>/dev/null
-	done
-	wait "$STREAM_PID"
-	STREAM_PID=""
-}
-
-# The same change on both VIPs: a backend is one server behind both ports.
-set_backend() {
-	local node=$1 port
+# CMD in NODE's network namespace in the background, its output this
+# shell's; BG_PID is the command's own PID (env and nsenter exec it), so a
+# signal reaches it. The marker lets teardown find it (as topo_exec does).
+ns_bg() {
+	local node=$1 ns
 	shift
-	for port in "$HTTP_PORT" "$ECHO_PORT"; do
-		run_xlbctl backend set "$(vip "$port")" "$(backend_ip "$node")" "$@" || return 1
+	ns=$(topo_ns "$node") || return 1
+	env "XLBTEST_PREFIX=$TOPO_PREFIX" "XLBTEST_NODE=$node" \
+		nsenter --net="/run/netns/$ns" -- "$@" &
+	BG_PID=$!
+}
+
+# The live view, in the LB's namespace; it prints to this terminal.
+start_monitor() {
+	local args=() i node cpu
+	for ((i = 1; i <= 4; i++)); do
+		node=b$i cpu=TOPO_CGROUP_${node^^}
+		args+=(--backend "$node=$(backend_ip "$node")=${!cpu}")
 	done
-}
-
-# Live counters while a phase's traffic runs: `xlbctl top` on a terminal,
-# else the VIP part of `xlbctl stats` every VIEW_EVERY seconds (all within
-# the phase, so every snapshot shows full traffic).
-show_live() {
-	local seconds=$1
-	if [[ -t 1 ]]; then
-		sleep "$READ_PAUSE"
-		xlbctl top --interval 1 --duration "$((seconds - READ_PAUSE))"
-	else
-		xlbctl stats --watch --interval "$VIEW_EVERY" \
-			--count "$(((seconds - 1) / VIEW_EVERY))" |
-			awk -v every="$VIEW_EVERY" '
-				/^VIP / { printf "\n    -- xlbctl stats (rates over %d s)\n", every; skip = 0 }
-				/^GLOBAL/ { skip = 1 }
-				!skip && NF { print "    " $0 }'
-	fi
-}
-
-# One phase: its narration and action, then new connections at RATE for
-# PHASE_SECONDS shown live, with the counters read before and after.
-run_phase() {
-	local name=$1 load
-	PHASE_NO=$((PHASE_NO + 1))
-	"phase_$name" || return 1
-	xlbctl --json stats --interval 0 >"$STATE/$PHASE_NO-$name.before.json" 2>&1
-	topo_exec cl "$LOAD_BIN" http "http://$TOPO_VIP4:$HTTP_PORT/" --new-conn --rate "$RATE" \
-		--duration "$PHASE_SECONDS" --json >"$STATE/$PHASE_NO-$name.load.json" \
-		2>"$STATE/$PHASE_NO-$name.load.err" &
-	load=$!
-	show_live "$PHASE_SECONDS"
-	wait "$load"
-	xlbctl --json stats --interval 0 >"$STATE/$PHASE_NO-$name.after.json" 2>&1
-	phase_result "$STATE/$PHASE_NO-$name"
-}
-
-phase_header() {
-	say ""
-	say "[$PHASE_NO/${#PHASES[@]} $1] $2"
-}
-
-# A phase's one-line outcome, from the load tool's report.
-phase_result() {
-	"$PY" - "$1" "$HTTP_PORT" "$(backend_map)" <<'EOF'
-import json, sys
-r = json.load(open(sys.argv[1] + ".load.json"))
-before = json.load(open(sys.argv[1] + ".before.json"))
-weights = {b["address"]: b["weight_share"] for v in before["vips"]
-           if v["vip"].endswith(":%s/tcp" % sys.argv[2]) for b in v["backends"]}
-addr = dict(a.split("=") for a in sys.argv[3].split())
-total = sum(r["backends"].values())
-names = sorted(set(r["backends"]) | set(addr))
-parts = ["%s %.1f%% (weight %.1f%%)" % (n, 100.0 * r["backends"].get(n, 0) / max(total, 1),
-         100.0 * weights.get(addr.get(n), 0)) for n in names]
-print("  => %d new connections, %d errors: %s" % (r["completed"], r["errors"]["total"], ", ".join(parts)))
-EOF
+	ns_bg lb "$PY" tools/demo/monitor.py --xlbctl "$XLBCTL_BIN" --pin-path "$TOPO_PIN_DIR" \
+		--metrics "http://$METRICS/metrics" --decisions "$STATE/xlbd-state/decisions.jsonl" \
+		--progress "$STATE/progress.log" --vip "$(vip)" "${args[@]}" \
+		--samples "$STATE/samples.jsonl" --view-every "$VIEW_EVERY" --t0 "$T0" --duration 900
+	MONITOR_PID=$BG_PID
 }
 
 # ---------------------------------------------------------------- phases
-#
-# Each phase_NAME prints its narration and makes its change; the traffic and
-# the live view are run_phase's.
 
-phase_balance() {
-	phase_header balance "weights 1:1:2:1 (b3 has weight 200, the others 100)"
-	note "the client opens $RATE new connections/s to the VIP, and keeps $LONG_LIVED long-lived ones open"
-	note "notice: each backend's share of new flows (NEW%) follows its share of the weight (WEIGHT%)"
-	start_long_lived
+phase_header() {
+	PHASE_NO=$((PHASE_NO + 1))
+	say ""
+	say "[$PHASE_NO/${#PHASES[@]} $1 +$(elapsed) s] $2"
 }
 
-phase_reweight() {
-	phase_header reweight "b1's weight 100 -> 300: it should now take 3/7 of the new connections"
-	set_backend b1 --weight 300 || return 1
-	note "notice: NEW% moves at once; established connections stay where they are (connection table)"
+elapsed() { "$PY" -c 'import sys, time; print("%.0f" % (time.time() - float(sys.argv[1])))' "$T0"; }
+
+# One phase: open-loop traffic for SECONDS while the phase's action runs.
+run_phase() {
+	local name=$1 seconds=$2
+	printf 'start %s %s\n' "$name" "$(now)" >>"$STATE/progress.log"
+	ns_bg cl "$LOAD_BIN" http "http://$TOPO_VIP4:$HTTP_PORT/" --new-conn --rate "$RATE" \
+		--duration "$seconds" --timeout 2000 --interval-report 0.2 --json \
+		>"$STATE/$name.load.json" 2>>"$STATE/progress.log"
+	LOAD_PID=$BG_PID
+	"action_$name" "$seconds"
+	wait "$LOAD_PID"
+	LOAD_PID=""
 }
 
-phase_drain() {
-	phase_header drain "drain b2: its connections carry on, new ones go elsewhere"
-	set_backend b2 --state draining || return 1
-	note "notice: b2's NEW/S drops to 0 but its PKT/S does not: its long-lived connections continue"
+action_learn() {
+	sleep "$1"
+	event learned "end of learning"
 }
 
-phase_down() {
-	phase_header down "mark b4 down: it takes nothing, new connections go to b1 and b3"
-	set_backend b4 --state down || return 1
-	note "notice: b4's counters stop; its long-lived connections move to another backend, which"
-	note "resets them (direct server return: only b4 had their TCP state). That is expected."
+# The quota falls in even steps over two thirds of the phase, then stays.
+action_degrade() {
+	local seconds=$1 from=${QUOTA[$DEGRADED]} steps i q
+	steps=$((seconds * 2 / 3))
+	event degrade "$DEGRADED's CPU quota ramped ${from}% -> ${DEGRADE_TO}% over ${steps} s"
+	for ((i = 1; i <= steps; i++)); do
+		q=$((from - (from - DEGRADE_TO) * i / steps))
+		topo_cgroup_quota "$DEGRADED" "$q%" >/dev/null
+		sleep 1
+	done
+	sleep $((seconds - steps))
+}
+
+action_kill() {
+	sleep 2
+	event kill "$KILLED's server killed (SIGKILL)"
+	topo_stop "srv-$KILLED" KILL >/dev/null 2>&1
+	sleep $(($1 - 2))
+}
+
+action_restore() {
+	sleep 1
+	event restore "$KILLED's server restarted, $DEGRADED's quota back to ${QUOTA[$DEGRADED]}%"
+	start_server "$KILLED"
+	topo_cgroup_quota "$DEGRADED" "${QUOTA[$DEGRADED]}%" >/dev/null
+	sleep $(($1 - 1))
+}
+
+phases() {
+	say ""
+	say "[traffic] the client sends $RATE new HTTP connections/s to the VIP, open loop, from now to the end"
+	note "cl# xlb-load http http://$TOPO_VIP4/ --new-conn --rate $RATE --duration ..."
+	note "the live view every $VIEW_EVERY s: the brain's columns from xlbctl --json backend list and xlbd's"
+	note "/metrics (xlbctl top has no brain columns yet); '>> decision' lines are xlbd's decision log"
+	T0=$(now)
+	start_monitor
+
+	phase_header learn "equal base weights 100; quotas 10%, 20%, 30%, 20%: the brain learns each backend's"
+	note "cost per request from its agent and moves the effective weights toward capacity (1:2:3:2)"
+	run_phase learn "$LEARN_S"
+
+	phase_header degrade "a gray failure: $DEGRADED's CPU quota ramped down from ${QUOTA[$DEGRADED]}% to ${DEGRADE_TO}%"
+	note "watch: its probe latency and cost rise; the brain cuts its weight or drains it, and says why,"
+	note "before the client's requests to it start failing"
+	note "host# tools/topo.sh quota --prefix $TOPO_PREFIX $DEGRADED N%   (the cgroup's cpu.cfs_quota_us, once a second)"
+	run_phase degrade "$DEGRADE_S"
+
+	phase_header kill "a hard failure: $KILLED's server is killed"
+	note "watch: probes fail (every 100 ms, 2 failures) and $KILLED goes down at once; nothing else changes"
+	run_phase kill "$KILL_S"
+
+	phase_header restore "$KILLED's server restarted and $DEGRADED's quota restored"
+	note "watch: $KILLED's probes succeed (3 in a row), health ok, then slow start: its weight climbs from 10%"
+	note "over ${SLOW_START_S} s; a drained $DEGRADED stays out for its ejection time (${EJECTION_S} s, doubling on repeats)"
+	run_phase restore "$RESTORE_S"
+
+	sleep 1.2 # the monitor's last sample
+	kill -TERM "$MONITOR_PID" 2>/dev/null
+	wait "$MONITOR_PID" 2>/dev/null
+	MONITOR_PID=""
 }
 
 # ---------------------------------------------------------------- summary
 
-# The table of shares per phase, the long-lived connections, and the checks.
-# Prints "check ok: ..." or "check FAILED: ..." lines; fails if any failed.
 summary() {
-	local seconds=$SECONDS
+	local i args=() rc
 	say ""
-	say "[summary] after ${seconds} s"
-	"$PY" - "$STATE" "$SHARE_BOUND" "$HTTP_PORT" "$LONG_LIVED" "$(backend_map)" "${PHASES[@]}" <<'EOF'
-import json, sys
-state, bound, port, long_lived = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-addr = dict(a.split("=") for a in sys.argv[5].split())
-names = sorted(addr)
-phases = sys.argv[6:]
-
-def load(path):
-    with open(path) as f:
-        return json.load(f)
-
-def pairs(stats, port):
-    """address -> backend entry of the VIP on PORT."""
-    return {b["address"]: b for v in stats["vips"] if v["vip"].endswith(":%d/tcp" % port)
-            for b in v["backends"]}
-
-checks = []
-def check(ok, what):
-    checks.append((ok, what))
-
-print("  phase      new conns  errors  " + "  ".join("%-16s" % ("%s share/weight" % n) for n in names))
-unbalanced, requests, http_errors = [], 0, {}
-state_of = {}
-for i, phase in enumerate(phases, 1):
-    base = "%s/%d-%s" % (state, i, phase)
-    r, before, after = load(base + ".load.json"), load(base + ".before.json"), load(base + ".after.json")
-    p_before, p_after = pairs(before, port), pairs(after, port)
-    total = sum(r["backends"].values())
-    requests += r["completed"]
-    for k, v in r["errors"].items():
-        if k != "total" and v:
-            http_errors[k] = http_errors.get(k, 0) + v
-    cells = []
-    for n in names:
-        share = 100.0 * r["backends"].get(n, 0) / max(total, 1)
-        weight = 100.0 * p_before[addr[n]]["weight_share"]
-        new_flows = p_after[addr[n]]["new_flows"] - p_before[addr[n]]["new_flows"]
-        state_of[(phase, n)] = (p_before[addr[n]]["state"], r["backends"].get(n, 0), new_flows)
-        cells.append("%5.1f%% / %5.1f%%" % (share, weight))
-        if weight == 0 and r["backends"].get(n, 0):
-            unbalanced.append("%s: %s got %d new connections with no weight" % (phase, n, r["backends"][n]))
-        elif abs(share - weight) > bound:
-            unbalanced.append("%s: %s %.1f%% against %.1f%%" % (phase, n, share, weight))
-    print("  %-9s  %9d  %6d  %s" % (phase, r["completed"], r["errors"]["total"], "  ".join(cells)))
-
-# Long-lived connections: where each was, how it ended.
-s = load(state + "/long-lived.json")
-conns = s.get("connections", [])
-by = {n: [c for c in conns if c["backend"] == n] for n in names}
-print("  long-lived connections: %d (%s), %d messages echoed"
-      % (len(conns), ", ".join("%s %d" % (n, len(by[n])) for n in names), sum(c["echoed"] for c in conns)))
-
-check(not unbalanced, "balanced: every phase's shares within %g points of the weights%s"
-      % (bound, "" if not unbalanced else " -- " + "; ".join(unbalanced)))
-
-drained = [(p, st) for (p, n), st in state_of.items() if n == "b2" and st[0] == "draining"]
-b2_new = sum(st[1] for p, st in drained)
-b2_flows = sum(st[2] for p, st in drained)
-b2_ended = {c["end"] for c in by["b2"]}
-check(drained and b2_new == 0 and b2_flows == 0 and by["b2"] and b2_ended == {"ok"},
-      "drain respected: b2 took %d new connections (%d new flows in xlb's counters) while draining; "
-      "its %d long-lived connections ended %s" % (b2_new, b2_flows, len(by["b2"]), sorted(b2_ended)))
-
-down = [(p, st) for (p, n), st in state_of.items() if n == "b4" and st[0] == "down"]
-b4_new = sum(st[1] for p, st in down)
-b4_flows = sum(st[2] for p, st in down)
-check(down and b4_new == 0 and b4_flows == 0,
-      "down respected: b4 took %d new connections (%d new flows in xlb's counters) after being marked down"
-      % (b4_new, b4_flows))
-
-b4_reset = [c for c in by["b4"] if c["end"] == "reset"]
-other_bad = [(c["backend"], c["end"]) for c in conns if c["backend"] != "b4" and c["end"] != "ok"]
-b4_other = [c["end"] for c in by["b4"] if c["end"] != "reset"]
-bad = other_bad + [("b4", e) for e in b4_other]
-check(not http_errors and not bad and len(conns) == long_lived,
-      "errors: %d of %d new connections failed%s; of %d long-lived connections %d were reset, all on "
-      "down b4 (expected in DSR), %d failed otherwise%s"
-      % (sum(http_errors.values()), requests, " %s" % http_errors if http_errors else "", len(conns),
-         len(b4_reset), len(bad), " %s" % bad[:3] if bad else ""))
-
-for ok, what in checks:
-    print("  check %s: %s" % ("ok" if ok else "FAILED", what))
-sys.exit(0 if all(ok for ok, _ in checks) else 1)
-EOF
+	say "[summary] after $(elapsed) s of traffic"
+	for ((i = 1; i <= 4; i++)); do args+=(--backend "b$i=$(backend_ip "b$i")=${QUOTA[b$i]}"); done
+	mkdir -p "$OUT" && find "$OUT" -maxdepth 1 -type f -delete
+	"$PY" tools/demo/summary.py --state "$STATE" --out "$OUT" --t0 "$T0" --rate "$RATE" \
+		--degraded "$DEGRADED" --killed "$KILLED" --fast "$FAST" "${args[@]}" "${PHASES[@]}" |
+		tee "$OUT/summary.txt"
+	rc=${PIPESTATUS[0]}
+	cp "$STATE"/*.json* "$STATE/progress.log" "$STATE/xlbd-state/decisions.jsonl" "$OUT/" 2>/dev/null
+	return "$rc"
 }
 
 # ---------------------------------------------------------------- main
 
 main() {
-	local phase
 	preflight
 	trap cleanup EXIT
 	trap interrupted INT TERM
-	say "xlb demo: an XDP load balancer balancing, draining and failing over, live"
+	say "xlb demo: an XDP load balancer whose brain (xlbd) decides by itself, live"
 	say "(everything runs in network namespaces made for it and removed at the end; Ctrl-C stops it)"
 	say ""
 	setup || exit 2
-	for phase in "${PHASES[@]}"; do
-		run_phase "$phase" || exit 2
-	done
-	say ""
-	note "the client closes its long-lived connections"
-	stop_long_lived
+	phases
 	summary
 }
 
