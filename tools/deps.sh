@@ -22,6 +22,8 @@ packages=(
 	nginx-light wrk haproxy nftables gnuplot-nox
 	# the Debian package (make deb) and its test
 	dpkg-dev debhelper fakeroot lintian
+	# xlbd status page test: headless browser for its DOM and screenshot
+	chromium
 )
 
 missing=()
