@@ -24,6 +24,8 @@ packages=(
 	dpkg-dev debhelper fakeroot lintian
 	# xlbd status page test: headless browser for its DOM and screenshot
 	chromium
+	# scale-out cluster layer (tests/cluster): BGP + BFD daemon in namespaces
+	bird2
 )
 
 missing=()
