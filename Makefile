@@ -76,7 +76,10 @@ install: programs
 		$(DESTDIR)$(LIBDIR_XLB) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/xlb
 	install -m 0755 $(INSTALL_PROGS) $(DESTDIR)$(SBINDIR)/
 	install -m 0644 $(INSTALL_MANS) $(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 $(INSTALL_UNITS) $(DESTDIR)$(UNITDIR)/
+	for unit in $(INSTALL_UNITS); do \
+		sed 's|/usr/local/sbin/|$(SBINDIR)/|' $$unit >$(DESTDIR)$(UNITDIR)/$$(basename $$unit) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$unit) || exit 1; \
+	done
 	install -m 0644 $(INSTALL_BPF) $(DESTDIR)$(LIBDIR_XLB)/
 	install -m 0644 user/xlbd/xlbd.conf.example $(DESTDIR)$(SYSCONFDIR)/xlb/xlbd.conf.example
 

@@ -62,6 +62,11 @@ check installed_xlbctl_reports_the_package_version \
 	bash -c "/usr/sbin/xlbctl --version | grep -F 'xlbctl $version'"
 check installed_xlbd_prints_its_help bash -c '/usr/sbin/xlbd --help | grep -q -- --config'
 check installed_agent_prints_its_help bash -c '/usr/sbin/xlb-agent --help | grep -q -- --listen'
+check units_run_the_installed_programs bash -c '
+	for unit in xlbd xlb-agent; do
+		exe=$(sed -n "s/^ExecStart=\([^ ]*\).*/\1/p" /lib/systemd/system/$unit.service)
+		[[ $exe == /usr/sbin/$unit && -x $exe ]] || { echo "$unit.service runs $exe"; exit 1; }
+	done'
 check units_do_not_start_on_install \
 	bash -c '! pgrep -f "^/usr/sbin/xlb(d|-agent)" >/dev/null'
 
