@@ -65,38 +65,43 @@ conn_lookup(const struct packet *pkt, struct xlb_global_counters *global,
 }
 
 /*
- * May this CPU insert one more flow? A token bucket in time units on the
- * coarse clock: an insert costs 1 s / budget of credit, credit accrues with
- * time up to one second's worth (a burst of one second's budget). Per-CPU
- * state, so no atomics. False counts a bypass: the flow is forwarded by the
- * table but not remembered, and its next packet tries again.
+ * May this CPU insert one more flow? A token bucket on the coarse clock: the
+ * credit grows by budget per second of elapsed time, up to one second's
+ * budget (the burst), and an insert spends one. Kept in nano-tokens so that
+ * no division runs per packet. Per-CPU state, so no atomics. False counts a
+ * bypass: the flow is forwarded by the table but not remembered, and its
+ * next packet tries again.
  */
+#define XLB_NSEC 1000000000ull
+
 static __always_inline bool insert_allowed(struct xlb_global_counters *global)
 {
 	struct xlb_config *cfg = runtime_config();
 	struct xlb_budget_state *st;
-	__u64 now, credit, cost;
-	__u32 zero = 0;
+	__u64 now, elapsed, credit, cap;
+	__u32 zero = 0, budget;
 
-	if (!cfg || !cfg->new_flow_budget)
+	budget = cfg ? cfg->new_flow_budget : 0;
+	if (!budget)
 		return true;
 	st = bpf_map_lookup_elem(&xlb_budget, &zero);
 	if (!st)
 		return true;
 	now = bpf_ktime_get_coarse_ns();
-	cost = 1000000000ull / cfg->new_flow_budget;
-	credit = st->credit_ns;
-	if (now > st->last_ns)
-		credit += now - st->last_ns;
+	elapsed = now > st->last_ns ? now - st->last_ns : 0;
+	if (elapsed > XLB_NSEC)
+		elapsed = XLB_NSEC;
+	cap = (__u64)budget * XLB_NSEC;
+	credit = st->credit + elapsed * budget;
+	if (credit > cap)
+		credit = cap;
 	st->last_ns = now;
-	if (credit > 1000000000ull)
-		credit = 1000000000ull;
-	if (credit < cost) {
-		st->credit_ns = credit;
+	if (credit < XLB_NSEC) {
+		st->credit = credit;
 		global->lru_bypass++;
 		return false;
 	}
-	st->credit_ns = credit - cost;
+	st->credit = credit - XLB_NSEC;
 	return true;
 }
 

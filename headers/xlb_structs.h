@@ -170,8 +170,8 @@ struct xlb_config {
 
 /* xlb_budget: per-CPU token bucket of the new-flow insert budget. */
 struct xlb_budget_state {
-	__u64 credit_ns; /* time credit; an insert costs 1 s / budget */
-	__u64 last_ns;	 /* coarse clock at the last new flow */
+	__u64 credit;  /* nano-tokens: an insert spends 10^9 */
+	__u64 last_ns; /* coarse clock at the last new flow */
 };
 
 /* xlb_prefilter: bit h set when some VIP address hashes to h. */

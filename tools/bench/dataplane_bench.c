@@ -270,12 +270,14 @@ int main(int argc, char **argv)
 				 .tcp_flags = 0x02 };
 	struct pkt_spec ack4 = syn4, other4 = syn4, other6 = syn4;
 	enum { PASS, TX, HIT, EST, NON4, NON6, STEADY };
-	enum { INSERT, SYN, MISS, NEW };
+	enum { INSERT, SYN, MISS, BUDGETED, NEW };
 	struct contender steady[STEADY], fresh[NEW];
-	struct xlb *xlb, *xlb_syn, *xlb_miss;
-	int prog, prog_syn, prog_miss, rounds = 20;
+	struct xlb *xlb, *xlb_syn, *xlb_miss, *xlb_budget;
+	int prog, prog_syn, prog_miss, prog_budget, rounds = 20;
 	__u64 placed_syn, placed_miss, misses_syn, misses_miss;
-	char pin_dir[3][64];
+	struct xlb_stats budget_stats = {};
+	struct xlb_config cfg;
+	char pin_dir[4][64];
 	struct floors_bpf *fl;
 
 	if (argc > 1)
@@ -296,12 +298,24 @@ int main(int argc, char **argv)
 	 * for the two new-flow figures (a table filled and emptied again
 	 * inserts slower than a new one: 850 ns against 500 ns measured).
 	 */
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		snprintf(pin_dir[i], sizeof(pin_dir[i]), PIN_DIR_FMT "-%d",
 			 getpid(), i);
 	xlb = instance(pin_dir[0], &prog);
 	xlb_syn = instance(pin_dir[1], &prog_syn);
 	xlb_miss = instance(pin_dir[2], &prog_miss);
+	/*
+	 * A fourth fresh table with the insert budget on, at its maximum so
+	 * that every flow is still inserted: the figure is the budget check.
+	 */
+	xlb_budget = instance(pin_dir[3], &prog_budget);
+	if (xlb_config_get(xlb_budget, &cfg))
+		return 1;
+	cfg.new_flow_budget = XLB_NEW_FLOW_BUDGET_MAX;
+	if (xlb_config_set(xlb_budget, &cfg)) {
+		fprintf(stderr, "bench: %s\n", xlb_errmsg());
+		return 1;
+	}
 	fl = floors_bpf__open();
 	if (!fl ||
 	    bpf_map__set_max_entries(fl->maps.floor_conns,
@@ -332,11 +346,14 @@ int main(int argc, char **argv)
 		  true);
 	contender(&fresh[MISS], "new flow, no SYN (lost state)", prog_miss,
 		  &ack4, XDP_TX, true);
+	contender(&fresh[BUDGETED], "new flow, TCP SYN, insert budget on",
+		  prog_budget, &syn4, XDP_TX, true);
 
 	steady[PASS].label = "PASS floor";
 	steady[TX].label = "TX floor";
 	steady[HIT].label = "hit floor";
 	fresh[INSERT].label = "insert floor";
+	fresh[SYN].label = "SYN, no budget";
 
 	printf("data plane: BPF_PROG_TEST_RUN, repeat=1, kernel duration, "
 	       "%d calls per steady figure, %d new flows per new-flow figure, "
@@ -365,6 +382,9 @@ int main(int argc, char **argv)
 	line(&steady[EST], &steady[HIT], &steady[PASS], 1.4);
 	line(&fresh[SYN], &fresh[INSERT], &steady[PASS], 1.3);
 	line(&fresh[MISS], &fresh[INSERT], &steady[PASS], 1.3);
+	line(&fresh[BUDGETED], &fresh[INSERT], &steady[PASS], 1.1);
+	/* The check's own cost: the same SYN path with the budget off. */
+	line(&fresh[BUDGETED], &fresh[SYN], &steady[PASS], 1.1);
 	line(&steady[NON4], &steady[PASS], &steady[PASS], 1.2);
 	line(&steady[NON6], &steady[PASS], &steady[PASS], 1.2);
 	printf("  (for scale, Katran by the same method here: 3.0x the TX "
@@ -383,10 +403,19 @@ int main(int argc, char **argv)
 	       (unsigned long long)placed_miss,
 	       (unsigned long long)misses_miss);
 
+	if (!xlb_stats_read(xlb_budget, &budget_stats))
+		printf("insert budget: %llu SYNs at budget %u/s per CPU, %llu "
+		       "bypassed (the check ran on every one)\n",
+		       (unsigned long long)fresh[BUDGETED].calls,
+		       XLB_NEW_FLOW_BUDGET_MAX,
+		       (unsigned long long)budget_stats.global.lru_bypass);
+	xlb_stats_free(&budget_stats);
+
 	report_memory(xlb);
 	floors_bpf__destroy(fl);
 	teardown(xlb, prog);
 	teardown(xlb_syn, prog_syn);
 	teardown(xlb_miss, prog_miss);
+	teardown(xlb_budget, prog_budget);
 	return 0;
 }
