@@ -156,7 +156,12 @@ setup() {
 		exit 2
 	fi
 	STATE=$TOPO_RESULTS/demo
-	mkdir -p "$STATE" "$STATE/xlbd-state"
+	mkdir -p "$STATE" "$STATE/xlbd-state" "$STATE/bin"
+	# Private copies: a rebuild during the run (make in another shell) then
+	# cannot pull a binary from under the demo. Removed with the topology.
+	cp "$XLBCTL_BIN" "$XLBD_BIN" "$AGENT_BIN" "$LOAD_BIN" "$BACKEND_BIN" "$STATE/bin/" || exit 2
+	XLBCTL_BIN=$STATE/bin/xlbctl XLBD_BIN=$STATE/bin/xlbd AGENT_BIN=$STATE/bin/xlb-agent
+	LOAD_BIN=$STATE/bin/xlb-load BACKEND_BIN=$STATE/bin/xlb-backend
 	: >"$STATE/events.jsonl"
 	: >"$STATE/progress.log"
 	note "client $TOPO_CL_IP4, LB $TOPO_LB_IP4, backends b1..b4 $TOPO_B1_IP4..$TOPO_B4_IP4, VIP $TOPO_VIP4"

@@ -192,7 +192,7 @@ def main():
             try:
                 pairs = {p["address"]: p for p in xlbctl_json(args, "backend", "list", args.vip)}
                 stats = xlbctl_json(args, "stats", "--interval", "0")
-            except (RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+            except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
                 print("    monitor: %s" % e, file=sys.stderr, flush=True)
                 time.sleep(1)
                 continue
