@@ -136,7 +136,7 @@ _cl_add_segment_node() {
 	ip -n "$CL_PREFIX-sw" link add "$node" type veth peer name eth0 netns "$ns"
 	ip -n "$ns" link set eth0 address "$(_cl_mac 0 "$octet")"
 	# NAPI on both ends, tx checksum off: see DESIGN.md "This machine".
-	_cl_nsx "$ns" ethtool -K eth0 tx off gro on >/dev/null
+	_cl_nsx "$ns" ethtool -K eth0 tx off gro on rxvlan off txvlan off >/dev/null
 	_cl_nsx "$CL_PREFIX-sw" ethtool -K "$node" gro on >/dev/null
 	ip -n "$ns" addr add "$CL_NET.$octet/24" dev eth0
 	ip -n "$ns" link set eth0 up
