@@ -114,8 +114,15 @@ static __always_inline void conn_insert(const struct packet *pkt, __u32 pair,
 		.gen = be->gen,
 	};
 
-	if (!insert_allowed(global))
+	if (!insert_allowed(global)) {
+		/*
+		 * A SYN reusing a remembered 5-tuple went where the table
+		 * says: its old entry must not pull the next packets back.
+		 */
+		if (is_tcp_syn(pkt))
+			bpf_map_delete_elem(&xlb_conns, &pkt->key);
 		return;
+	}
 	if (pkt->key.proto == IPPROTO_UDP)
 		conn.last_seen_ns = bpf_ktime_get_coarse_ns();
 	/* A full LRU evicts its oldest entry: this cannot fail for lack of room. */
