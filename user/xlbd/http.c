@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The /metrics listener: libmicrohttpd with its epoll fd on xlbd's loop
+ * The /metrics and status page listener: libmicrohttpd with its epoll fd on xlbd's loop
  * (no thread of its own), serving the text the last tick rendered.
  */
 #include <arpa/inet.h>
@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 
 #include "xlbd.h"
+#include "status_page.h"
 
 struct http {
 	struct MHD_Daemon *mhd;
@@ -43,11 +44,28 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 		body = d->metrics_text ? d->metrics_text : "";
 		len = d->metrics_text ? d->metrics_len : 0;
 		goto send;
-	} else if (!strcmp(url, "/")) {
-		body = "xlbd: see /metrics\n";
-		type = "text/plain";
+	} else if (!strcmp(url, "/") || !strcmp(url, "/status") ||
+		   !strcmp(url, "/status.json")) {
+		/* The status page (status_page.c), rendered per request. */
+		bool json = !strcmp(url, "/status.json");
+		char *page = json ? xlbd_status_json(d, &len)
+				  : xlbd_status_html(d, &len);
+
+		if (!page)
+			return MHD_NO;
+		resp = MHD_create_response_from_buffer(len, page,
+						       MHD_RESPMEM_MUST_FREE);
+		if (!resp) {
+			free(page);
+			return MHD_NO;
+		}
+		MHD_add_response_header(resp, "Content-Type",
+					json ? "application/json"
+					     : "text/html; charset=utf-8");
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+		goto queue;
 	} else {
-		body = "not found: try /metrics\n";
+		body = "not found: try /metrics, /status or /status.json\n";
 		status = MHD_HTTP_NOT_FOUND;
 		type = "text/plain";
 	}
@@ -58,6 +76,7 @@ send:
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", type);
+queue:
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;

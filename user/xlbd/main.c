@@ -24,6 +24,7 @@
 #include <json-c/json.h>
 
 #include "xlbd.h"
+#include "status_page.h"
 
 #ifndef XLB_PIN_DIR_DEFAULT
 #define XLB_PIN_DIR_DEFAULT "/sys/fs/bpf/xlb"
@@ -313,6 +314,7 @@ static void tick(struct xlbd *d)
 	d->ticks++;
 	free(d->metrics_text);
 	d->metrics_text = xlbd_metrics_render(d, &d->metrics_len);
+	xlbd_status_tick(d); /* the status page's forecast history */
 	t = xlbd_now();
 	d->stage_s[XLBD_STAGE_METRICS] = t - t0;
 	xlbd_http_run(d); /* idle /metrics connections time out */

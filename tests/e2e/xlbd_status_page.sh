@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# xlbd's status page (issue 13): during a harness run (three backends, one
+# drained by the operator, one killed so the probes take it down and the
+# decision log has a reason), /status.json and the HTML page that headless
+# Chromium renders from / agree with `xlbctl --json backend list` on every
+# backend (address, base and effective weight, factor, operator state,
+# health); the page shows the probe_down decision, has no external assets,
+# scripts or forms, and refuses POST; a screenshot is saved in the case's
+# directory and copied to docs-pending/status-page.png. Chromium loads only
+# 127.0.0.1 pages of this xlbd, inside the LB namespace, and is bounded by
+# `timeout`; without Chromium the page case is a SKIP.
+#
+#   tests/e2e/xlbd_status_page.sh [FILTER]
+set -uo pipefail
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/xlbd_lib.sh
+. "$(dirname "$0")/xlbd_lib.sh"
+
+NAME=xlbd_status_page_matches_xlbctl_in_chromium
+CHROMIUM=$(command -v chromium || true)
+
+e2e_want "$NAME" || {
+	summary
+	exit 0
+}
+if [[ -z $CHROMIUM ]]; then
+	skip "$NAME" "chromium is not installed (make deps)"
+	summary
+	exit 0
+fi
+xlbd_need
+e2e_setup --backends 3
+e2e_case_begin "$NAME"
+vip="$TOPO_VIP4:$E2E_HTTP_PORT/tcp"
+url="http://$TOPO_VIP4:$E2E_HTTP_PORT/"
+base="http://127.0.0.1:$XLBD_METRICS_PORT"
+cfg="$E2E_CASE_DIR/xlbd.conf"
+profile=$(mktemp -d /tmp/xlb-status-chromium.XXXXXX)
+trap 'rm -rf "$profile"; _e2e_teardown' EXIT
+
+# GET (or POST) of a path of xlbd's listener, from inside the LB namespace.
+status_get() {
+	topo_exec lb "$E2E_PY" -c '
+import sys, urllib.request, urllib.error
+req = urllib.request.Request(sys.argv[1], method=sys.argv[2])
+try:
+    with urllib.request.urlopen(req, timeout=3) as f:
+        sys.stdout.write(f.read().decode())
+except urllib.error.HTTPError as e:
+    print("HTTP %d" % e.code)' "$base$1" "${2:-GET}"
+}
+
+# Headless Chromium in the LB namespace on one of xlbd's pages, bounded.
+chromium_run() {
+	topo_exec lb env HOME="$profile" XDG_CONFIG_HOME="$profile" \
+		XDG_CACHE_HOME="$profile" timeout -k 5 40 "$CHROMIUM" --headless \
+		--no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update \
+		--disable-sync --disable-dev-shm-usage --hide-scrollbars \
+		--user-data-dir="$profile/data" "$@"
+}
+
+# The page's rows (or the JSON's backends) against xlbctl's list: the
+# problems, one per line; nothing when they agree.
+compare() {
+	"$E2E_PY" - "$1" "$2" "$3" <<'EOF'
+import json, sys
+from html.parser import HTMLParser
+
+kind, page, listing = sys.argv[1], sys.argv[2], sys.argv[3]
+want = {p["address"]: p for p in json.load(open(listing))}
+got = {}
+if kind == "json":
+    doc = json.load(open(page))
+    for v in doc["vips"]:
+        for b in v["backends"]:
+            got[b["address"]] = dict(b, vip=v["vip"])
+else:
+    class Rows(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "tr" and "be" in (a.get("class") or "").split():
+                got[a["data-backend"]] = {
+                    "vip": a["data-vip"], "address": a["data-backend"],
+                    "base_weight": int(a["data-base-weight"]),
+                    "weight": int(a["data-weight"]),
+                    "factor": float(a["data-factor"]),
+                    "op_state": a["data-op-state"],
+                    "health": a["data-health"]}
+    Rows().feed(open(page).read())
+for addr, w in sorted(want.items()):
+    g = got.get(addr)
+    if g is None:
+        print("%s: %s is not on the page" % (kind, addr))
+        continue
+    for k in ("vip", "base_weight", "weight", "op_state", "health"):
+        if g[k] != w[k]:
+            print("%s: %s %s is %r, xlbctl says %r" % (kind, addr, k, g[k], w[k]))
+    if abs(g["factor"] - w["factor"]) > 0.001:
+        print("%s: %s factor %r, xlbctl %r" % (kind, addr, g["factor"], w["factor"]))
+for addr in sorted(set(got) - set(want)):
+    print("%s: %s is on the page but not in the maps" % (kind, addr))
+EOF
+}
+
+# Polls until the JSON agrees with xlbctl (the page shows the last tick's
+# read, at most a tick old) or the bound passes.
+agree_json() {
+	local i out
+	for ((i = 0; i < 20; i++)); do
+		xlbctl --json backend list >"$E2E_CASE_DIR/xlbctl.json" 2>&1
+		status_get /status.json >"$E2E_CASE_DIR/status.json" 2>&1
+		out=$(compare json "$E2E_CASE_DIR/status.json" "$E2E_CASE_DIR/xlbctl.json" 2>&1)
+		[[ -z $out ]] && return 0
+		sleep 0.5
+	done
+	e2e_problem "$(head -n 3 <<<"$out" | tr '\n' ' ')"
+	return 1
+}
+
+xlbd_config "$cfg" '{ "scrape": { "enabled": false } }'
+if e2e_attach native && e2e_vip_up "$vip" b1=100 b2=50 b3=100 &&
+	e2e_backend_set "$vip" b3 --state draining &&
+	xlbd_start xlbd --config "$cfg"; then
+	# Light, bounded traffic for the rates; then b2's server killed: its
+	# probes fail and the brain takes it down, with a logged reason.
+	e2e_load_bg during http "$url" --new-conn --rate 100 --duration 6
+	sleep 2
+	topo_stop srv-b2 KILL 2>/dev/null
+	xlbd_wait_pair b2 health down 5 || e2e_problem "b2 did not go down after its server's kill"
+	sleep 1.5 # a tick past the change
+	agree_json
+	grep -q '"rule":"probe_down"' "$E2E_CASE_DIR/status.json" ||
+		e2e_problem "/status.json has no probe_down decision"
+	[[ $(status_get /status POST) == "HTTP 405" ]] || e2e_problem "POST /status was not refused with 405"
+
+	# The page as a browser renders it.
+	for ((i = 0; i < 3; i++)); do
+		xlbctl --json backend list >"$E2E_CASE_DIR/xlbctl.json" 2>&1
+		chromium_run --dump-dom "$base/" >"$E2E_CASE_DIR/dom.html" 2>"$E2E_CASE_DIR/chromium.err"
+		out=$(compare html "$E2E_CASE_DIR/dom.html" "$E2E_CASE_DIR/xlbctl.json" 2>&1)
+		[[ -z $out && -s $E2E_CASE_DIR/dom.html ]] && break
+		sleep 1
+	done
+	if [[ ! -s $E2E_CASE_DIR/dom.html ]]; then
+		e2e_problem "chromium --dump-dom gave nothing: $(tail -n 2 "$E2E_CASE_DIR/chromium.err" | tr '\n' ' ')"
+	else
+		[[ -z $out ]] || e2e_problem "$(head -n 3 <<<"$out" | tr '\n' ' ')"
+		grep -q 'Last decisions' "$E2E_CASE_DIR/dom.html" || e2e_problem "no decisions table"
+		grep -q '>probe_down<' "$E2E_CASE_DIR/dom.html" || e2e_problem "the page shows no probe_down decision"
+		grep -q "consecutive probe failures" "$E2E_CASE_DIR/dom.html" ||
+			e2e_problem "the page shows no decision reason"
+		grep -qiE '<(script|link|form|iframe|img)[ >]|src=' "$E2E_CASE_DIR/dom.html" &&
+			e2e_problem "the page has scripts, external assets or forms"
+		grep -q 'http-equiv="refresh"' "$E2E_CASE_DIR/dom.html" || e2e_problem "the page does not refresh itself"
+		grep -q '<svg class="spark"' "$E2E_CASE_DIR/dom.html" || e2e_problem "no forecast sparkline"
+	fi
+	chromium_run --screenshot="$profile/status-page.png" --window-size=1280,900 "$base/" \
+		>/dev/null 2>>"$E2E_CASE_DIR/chromium.err"
+	if [[ $(head -c 8 "$profile/status-page.png" 2>/dev/null | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]; then
+		cp "$profile/status-page.png" "$E2E_CASE_DIR/status-page.png"
+		mkdir -p "$E2E_REPO/docs-pending"
+		cp "$profile/status-page.png" "$E2E_REPO/docs-pending/status-page.png"
+		e2e_note "screenshot $(stat -c %s "$E2E_CASE_DIR/status-page.png") bytes: $E2E_CASE_DIR/status-page.png, docs-pending/status-page.png"
+	else
+		e2e_problem "chromium --screenshot wrote no PNG: $(tail -n 2 "$E2E_CASE_DIR/chromium.err" | tr '\n' ' ')"
+	fi
+	wait "$E2E_BG_PID" 2>/dev/null
+	e2e_note "$(grep -c '<tr class="be' "$E2E_CASE_DIR/dom.html" 2>/dev/null) backend rows agree with xlbctl --json backend list; $(stat -c %s "$E2E_CASE_DIR/dom.html" 2>/dev/null) bytes of DOM"
+fi
+xlbd_stop xlbd
+e2e_case_end "$vip"
+summary
