@@ -548,6 +548,7 @@ int xlb_brain_tick(struct xlb_brain *brain,
 	t2 = brain_now_s();
 	brain_policy(brain, snap, plan);
 	brain_guardrails(brain, snap, plan);
+	brain_capacity(brain, snap, plan);
 	t3 = brain_now_s();
 	plan->features_s = t1 - t0;
 	plan->models_s = t2 - t1;
@@ -563,6 +564,7 @@ int xlb_brain_tick(struct xlb_brain *brain,
 		o->predicted_util = v->predicted_util;
 		o->active = v->active;
 		o->desired = v->desired;
+		o->standby = v->standby;
 		o->panic = v->panic;
 	}
 	for (size_t i = 0; i < snap->n_pairs; i++) {
@@ -576,6 +578,7 @@ int xlb_brain_tick(struct xlb_brain *brain,
 		o->predicted_util = p->predicted_util;
 		o->in_slow_start = isfinite(p->slow_start_since);
 		o->ejections = p->ejections;
+		o->capacity_pool = p->pool;
 	}
 	forget_old(brain);
 	return 0;

@@ -121,8 +121,22 @@ struct xlb_brain_pair_in {
 	/* what the maps hold now (the brain's last write, or a restart's) */
 	__u32 factor; /* XLB_FACTOR_ONE fixed point */
 	__u32 health; /* enum xlb_health */
+	/*
+	 * The pair's intent reason as the maps hold it: with
+	 * XLB_BRAIN_REASON_POOL set, the brain activated it from the standby
+	 * pool (a restart adopts it back into the pool). 0 when unknown.
+	 */
+	__u32 reason;
 	struct xlb_brain_obs obs;
 };
+
+/*
+ * Set in the intent reason (beside the rule, in the low byte) of a pair
+ * the brain activated from the standby pool, so that it is returned to
+ * standby later, after a restart too, and no operator-active pair is.
+ */
+#define XLB_BRAIN_REASON_POOL 0x100u
+#define XLB_BRAIN_REASON_RULE(r) ((r) & 0xffu)
 
 struct xlb_brain_vip_in {
 	char key[XLB_BRAIN_KEY_MAX]; /* "10.0.0.1:80/tcp" */
@@ -187,6 +201,7 @@ struct xlb_brain_pair_out {
 	double predicted_util;	 /* NAN when unknown */
 	bool in_slow_start;
 	unsigned int ejections; /* repeats counted for the backoff */
+	bool capacity_pool; /* standby, or activated from the pool by the brain */
 };
 
 /* Per VIP: the demand forecast and capacity plan. */
@@ -196,6 +211,7 @@ struct xlb_brain_vip_out {
 	const char *forecast_model;   /* "ar", "ses", "last" */
 	double predicted_util;	      /* over capacity_horizon_s */
 	unsigned int active, desired; /* backends, for the capacity plan */
+	unsigned int standby;	      /* pool pairs in standby, ready */
 	bool panic;
 };
 

@@ -126,6 +126,15 @@ struct brain_pair {
 	int max_z_feature;
 
 	double predicted_util;
+
+	/*
+	 * Standby pool (capacity.c): a pair the operator set standby, or one
+	 * the brain activated from it; pool_op is the operator state the
+	 * brain expects it in (another value: the operator took it back).
+	 */
+	bool pool, pool_adopted;
+	__u32 pool_op;
+	double pool_since; /* activated at, or draining back since; NAN */
 };
 
 struct brain_vip {
@@ -136,7 +145,13 @@ struct brain_vip {
 	const char *forecast_model;
 	bool panic;
 	double predicted_util;
-	unsigned int active, desired;
+	unsigned int active, desired, standby;
+	/* capacity.c: runs of ticks above/below the marks, last change */
+	unsigned int cap_above, cap_below;
+	double cap_changed; /* -INFINITY before the first change */
+	unsigned int cap_desired; /* the last change's count (guardrails
+				     reset desired to active each tick) */
+	bool cap_desired_set;
 };
 
 struct xlb_brain {
@@ -203,6 +218,11 @@ void brain_models(struct xlb_brain *brain,
 void brain_policy(struct xlb_brain *brain,
 		  const struct xlb_brain_snapshot *snap,
 		  struct xlb_brain_plan *plan);
+
+/* capacity.c: the standby pool, after the guardrails */
+void brain_capacity(struct xlb_brain *brain,
+		    const struct xlb_brain_snapshot *snap,
+		    struct xlb_brain_plan *plan);
 
 /* guardrails.c: health transitions, caps, panic, slow start, decisions */
 void brain_guardrails(struct xlb_brain *brain,
