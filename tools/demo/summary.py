@@ -122,6 +122,30 @@ def main():
                 return t_end - span
         return None
 
+    def p99s(before, after):
+        def p(ph):
+            r = reports.get(ph)
+            return "%.1f ms" % r["latency_ms"]["p99"] if r and "p99" in r.get("latency_ms", {}) else "-"
+        return "p99 before %s (%s), after %s (%s)" % (p(before), before, p(after), after)
+
+    def next_event(e):
+        return min([x["t"] for x in events.values() if x["t"] > e["t"]] or [float("inf")])
+
+    def listing(ds, most=6):
+        """Decisions, the routine ones (equalise, slow start) folded into a
+        line per backend and rule, the others one line each."""
+        out, folded = [], {}
+        for d in ds:
+            if d.get("rule") in ("equalise", "slow_start"):
+                folded.setdefault((d["backend"], d["rule"]), []).append(d)
+            elif len(out) < most:
+                out.append("    decision " + show(d))
+        for (backend, rule), fs in folded.items():
+            out.append("    decision +%.1f..+%.1f s %s %s x%d: factor %.2f -> %.2f (last: %s)"
+                       % (rel(fs[0]["time"]), rel(fs[-1]["time"]), name_of.get(backend, backend), rule,
+                          len(fs), fs[0]["old_factor"], fs[-1]["new_factor"], fs[-1].get("reason", "")[:90]))
+        return out
+
     def show(d):
         return "+%.1f s %s %s: %s" % (rel(d["time"]), name_of.get(d["backend"], d["backend"]),
                                        d.get("rule"), d.get("reason", "")[:160])
@@ -130,14 +154,14 @@ def main():
     # before the first client error after the ramp began.
     deg = events.get("degrade")
     if deg:
-        mine = [d for d in decisions if d["backend"] == addr[a.degraded] and d["time"] >= deg["t"]]
+        mine = [d for d in decisions if d["backend"] == addr[a.degraded] and
+                deg["t"] <= d["time"] < next_event(deg)]
         before = [d for d in decisions if d["backend"] == addr[a.degraded] and d["time"] < deg["t"]]
         f0 = before[-1]["new_factor"] if before else 1.0
         cut = [d for d in mine if d["new_health"] != "ok" or d["new_factor"] <= 0.5 * f0]
         t_err = first_error_in("degrade", deg["t"])
-        print("\n  event +%.1f s: %s" % (rel(deg["t"]), deg["text"]))
-        for d in mine[:6]:
-            print("    decision " + show(d))
+        print("\n  event +%.1f s: %s; %s" % (rel(deg["t"]), deg["text"], p99s("learn", "degrade")))
+        print("\n".join(listing(mine)))
         if cut:
             lead = ("%.1f s before the first client error" % (t_err - cut[0]["time"]) if t_err
                     else "no client error during the degradation")
@@ -151,11 +175,11 @@ def main():
     kill = events.get("kill")
     t_down = None
     if kill:
-        mine = [d for d in decisions if d["backend"] == addr[a.killed] and d["time"] >= kill["t"]]
+        mine = [d for d in decisions if d["backend"] == addr[a.killed] and
+                kill["t"] <= d["time"] < next_event(kill)]
         down = [d for d in mine if d["new_health"] == "down"]
-        print("\n  event +%.1f s: %s" % (rel(kill["t"]), kill["text"]))
-        for d in mine[:3]:
-            print("    decision " + show(d))
+        print("\n  event +%.1f s: %s; %s" % (rel(kill["t"]), kill["text"], p99s("degrade", "kill")))
+        print("\n".join(listing(mine, 3)))
         if down:
             t_down = down[0]["time"]
             print("    => down %.2f s after the kill" % (t_down - kill["t"]))
@@ -177,9 +201,8 @@ def main():
     if res:
         mine = [d for d in decisions if d["time"] >= res["t"] and
                 d["backend"] in (addr[a.killed], addr[a.degraded])]
-        print("\n  event +%.1f s: %s" % (rel(res["t"]), res["text"]))
-        for d in mine[:6]:
-            print("    decision " + show(d))
+        print("\n  event +%.1f s: %s; %s" % (rel(res["t"]), res["text"], p99s("kill", "restore")))
+        print("\n".join(listing(mine)))
         back = [d for d in mine if d["backend"] == addr[a.killed] and d["new_health"] == "ok"]
         ramp = [(rel(s["t"]), s["backends"][a.killed]["weight"]) for s in samples if s["t"] >= res["t"]]
         if ramp:
