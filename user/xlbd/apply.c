@@ -16,6 +16,21 @@
 #define PROBE_LOCK_TIMEOUT_MS 100
 #define TICK_LOCK_TIMEOUT_MS 300
 
+/*
+ * The intent reason: the rule, and the pool bit on a pair the brain
+ * activated from the standby pool, so that a restart knows it is the
+ * brain's to return and every other active pair the operator's.
+ */
+static __u32 reason_of(const struct xlb_brain_decision *dec,
+		       const struct xlb_brain_pair_out *out)
+{
+	__u32 r = XLB_BRAIN_REASON_RULE(dec->rule);
+
+	if (out && out->capacity_pool && dec->new_op_state != XLB_OP_STANDBY)
+		r |= XLB_BRAIN_REASON_POOL;
+	return r;
+}
+
 int xlbd_apply_probe(struct xlbd *d, struct xlbd_pair *p,
 		     const struct xlb_brain_decision *dec)
 {
@@ -25,13 +40,13 @@ int xlbd_apply_probe(struct xlbd *d, struct xlbd_pair *p,
 	if (!d->cfg.brain.dry_run) {
 		ret = xlb_lock(d->xlb, PROBE_LOCK_TIMEOUT_MS);
 		if (!ret) {
-			ret = xlb_pair_set_brain(d->xlb, &p->info.vip,
-						 &p->info.be.addr,
-						 p->info.be.family,
-						 dec->new_factor
-							 ? dec->new_factor
-							 : p->info.factor,
-						 dec->new_health, dec->rule);
+			ret = xlb_pair_set_brain(
+				d->xlb, &p->info.vip, &p->info.be.addr,
+				p->info.be.family,
+				dec->new_factor ? dec->new_factor
+						: p->info.factor,
+				dec->new_health,
+				reason_of(dec, p->have_out ? &p->out : NULL));
 			xlb_unlock(d->xlb);
 		}
 		if (ret) {
@@ -82,11 +97,11 @@ int xlbd_apply_plan(struct xlbd *d)
 				if (ret)
 					break;
 			}
-			ret = xlb_txn_set_brain(txn, &p->info.vip,
-						&p->info.be.addr,
-						p->info.be.family,
-						dec->new_factor,
-						dec->new_health, dec->rule);
+			ret = xlb_txn_set_brain(
+				txn, &p->info.vip, &p->info.be.addr,
+				p->info.be.family, dec->new_factor,
+				dec->new_health,
+				reason_of(dec, &d->plan.pairs[dec->pair]));
 		}
 		if (!ret)
 			ret = xlb_txn_commit(txn);

@@ -242,6 +242,7 @@ int xlbd_collect(struct xlbd *d, double now)
 		in->op_state = p->info.op_state;
 		in->factor = p->info.factor;
 		in->health = p->info.health;
+		in->reason = p->info.reason; /* the standby pool's bit */
 		in->obs = *o;
 	}
 	d->snap.now = now;

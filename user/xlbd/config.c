@@ -179,6 +179,11 @@ static const struct key store_keys[] = {
 	      "ticks between saves of the brain's state"),
 };
 
+static const struct key capacity_keys[] = {
+	SHELL("hook_timeout_s", capacity_hook_timeout_s, K_DOUBLE, 0.1, 86400,
+	      "a scale hook running longer is killed"),
+};
+
 static const struct key log_keys[] = {
 	SHELL("format", log_format, K_LOG_FORMAT, 0, 0, "stderr: text or json"),
 };
@@ -481,6 +486,90 @@ static int parse_prometheus(struct ctx *c, json_object *obj,
 	return 0;
 }
 
+/* One hook argument: a string, placeholders only those three. */
+static int check_hook_arg(struct ctx *c, json_object *a, size_t i)
+{
+	const char *s, *open;
+
+	if (!json_object_is_type(a, json_type_string) ||
+	    (i == 0 && !*json_object_get_string(a)))
+		return fail(c, "argument %zu: not a%s string", i,
+			    i ? "" : " non-empty");
+	s = json_object_get_string(a);
+	for (open = strchr(s, '{'); open; open = strchr(open + 1, '{'))
+		if (strncmp(open, "{vip}", 5) &&
+		    strncmp(open, "{current}", 9) &&
+		    strncmp(open, "{desired}", 9))
+			return fail(c,
+				    "argument %zu: unknown placeholder in "
+				    "\"%s\" ({vip}, {current}, {desired})",
+				    i, s);
+	return 0;
+}
+
+/*
+ * capacity.hook: an argv array (never a shell line), run when a VIP's
+ * desired count changes; {vip}, {current} and {desired} are replaced.
+ */
+static int parse_hook(struct ctx *c, json_object *v, struct xlbd_config *cfg)
+{
+	size_t n, i;
+	char **argv;
+	int err = 0;
+
+	if (!json_object_is_type(v, json_type_array))
+		return fail(c, "not an array of strings (an argv: no shell "
+			       "runs it)");
+	n = json_object_array_length(v);
+	if (n > 256)
+		return fail(c, "%zu arguments: at most 256", n);
+	argv = calloc(n + 1, sizeof(*argv));
+	if (!argv)
+		return fail(c, "out of memory");
+	for (i = 0; i < n && !err; i++) {
+		json_object *a = json_object_array_get_idx(v, i);
+
+		err = check_hook_arg(c, a, i);
+		if (!err && !(argv[i] = strdup(json_object_get_string(a))))
+			err = fail(c, "out of memory");
+	}
+	if (err) {
+		for (i = 0; i < n; i++)
+			free(argv[i]);
+		free(argv);
+		return err;
+	}
+	for (i = 0; i < cfg->capacity_hook_n; i++)
+		free(cfg->capacity_hook[i]);
+	free(cfg->capacity_hook);
+	cfg->capacity_hook = argv;
+	cfg->capacity_hook_n = n;
+	return 0;
+}
+
+static int parse_capacity(struct ctx *c, json_object *obj,
+			  struct xlbd_config *cfg)
+{
+	if (!json_object_is_type(obj, json_type_object))
+		return fail(c, "not an object");
+	json_object_object_foreach(obj, name, v)
+	{
+		int err;
+
+		push(c, name);
+		if (!strcmp(name, "hook_timeout_s"))
+			err = set_key(c, &capacity_keys[0], cfg, v);
+		else if (!strcmp(name, "hook"))
+			err = parse_hook(c, v, cfg);
+		else
+			err = fail(c, "unknown key (hook, hook_timeout_s)");
+		if (err)
+			return err;
+		pop(c);
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- config */
 
 void xlbd_config_default(struct xlbd_config *cfg)
@@ -502,6 +591,7 @@ void xlbd_config_default(struct xlbd_config *cfg)
 	cfg->retention_s = 86400;
 	cfg->save_every = 1;
 	cfg->log_format = XLBD_LOG_TEXT;
+	cfg->capacity_hook_timeout_s = 30;
 }
 
 void xlbd_config_free(struct xlbd_config *cfg)
@@ -509,6 +599,9 @@ void xlbd_config_free(struct xlbd_config *cfg)
 	free(cfg->vips);
 	for (int i = 0; i < XLBD_SIG_N; i++)
 		free(cfg->promql[i]);
+	for (size_t i = 0; i < cfg->capacity_hook_n; i++)
+		free(cfg->capacity_hook[i]);
+	free(cfg->capacity_hook);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -545,11 +638,14 @@ static int parse_top(struct ctx *c, json_object *root, struct xlbd_config *cfg)
 					    cfg);
 		else if (!strcmp(name, "log"))
 			err = parse_section(c, v, log_keys, N(log_keys), cfg);
+		else if (!strcmp(name, "capacity"))
+			err = parse_capacity(c, v, cfg);
 		else if (!strcmp(name, "vips"))
 			vips = v; /* after "probe", whatever the order */
 		else
 			err = fail(c, "unknown key (brain, probe, vips, "
-				      "scrape, prometheus, store, log)");
+				      "scrape, prometheus, store, log, "
+				      "capacity)");
 		if (err)
 			return err;
 		pop(c);
@@ -778,5 +874,10 @@ void xlbd_config_print_keys(FILE *out)
 		"service_latency_s, service_fail_ratio; matched by instance");
 	print_keys(out, "store", store_keys, N(store_keys), &d);
 	print_keys(out, "log", log_keys, N(log_keys), &d);
+	fprintf(out, "  %-32s %s  %s\n", "capacity.hook", "[]",
+		"argv run (no shell) when a VIP's desired count changes;");
+	fprintf(out, "  %-32s %s  %s\n", "", "  ",
+		"{vip}, {current}, {desired} replaced in each argument");
+	print_keys(out, "capacity", capacity_keys, N(capacity_keys), &d);
 	xlbd_config_free(&d);
 }

@@ -76,6 +76,10 @@ struct xlbd_config {
 	unsigned int save_every; /* 1: ticks between brain state saves */
 	/* log */
 	enum xlbd_log_format log_format; /* text */
+	/* the scale hook: argv with {vip} {current} {desired}; none */
+	char **capacity_hook;
+	size_t capacity_hook_n;
+	double capacity_hook_timeout_s; /* 30 */
 };
 
 extern const char *const xlbd_prom_signal_names[XLBD_SIG_N];

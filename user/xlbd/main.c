@@ -303,6 +303,7 @@ static void tick(struct xlbd *d)
 	/* Each decision is logged as it is applied: the two apart. */
 	d->stage_s[XLBD_STAGE_LOG] = d->log_s;
 	d->stage_s[XLBD_STAGE_APPLY] = t - t0 - d->log_s;
+	xlbd_scale_hook_tick(d, t); /* spawns and reaps, never waits */
 
 	t0 = t;
 	if (d->store && !d->opt.once)
@@ -542,6 +543,7 @@ out:
 	xlbd_pairs_free(&d);
 	xlbd_curl_fini(&d);
 	xlb_stats_free(&d.stats);
+	xlbd_scale_hook_fini(&d);
 	xlb_brain_destroy(d.brain);
 	xlb_close(d.xlb);
 	free(d.metrics_text);

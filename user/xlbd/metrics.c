@@ -62,6 +62,48 @@ static void vip_sample(FILE *f, const char *name, const struct xlbd_vip *v,
 	fputc('\n', f);
 }
 
+/* The capacity plan per VIP (the standby pool and the scale hook). */
+static void xlbd_metrics_capacity(FILE *f, const struct xlbd *d)
+{
+	static const char *const names[] = {
+		"xlbd_vip_capacity_predicted_utilisation",
+		"xlbd_vip_capacity_desired_backends",
+		"xlbd_vip_capacity_active_backends",
+		"xlbd_vip_capacity_standby_backends",
+	};
+	static const char *const helps[] = {
+		"Peak forecast demand over brain.capacity_horizon_s over the "
+		"active backends' capacity (NaN: no cost measured yet).",
+		"Backends the capacity plan wants (the hook's {desired}).",
+		"Backends in operator state active (the hook's {current}).",
+		"Standby pool backends ready to activate.",
+	};
+
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		family(f, names[k], "gauge", helps[k]);
+		for (size_t i = 0; i < d->n_vips; i++) {
+			const struct xlbd_vip *v = &d->vips[i];
+			double x = NAN;
+
+			if (v->have_out)
+				x = k == 0   ? v->out.predicted_util
+				    : k == 1 ? v->out.desired
+				    : k == 2 ? v->out.active
+					     : v->out.standby;
+			vip_sample(f, names[k], v, x);
+		}
+	}
+	family(f, "xlbd_capacity_hook_runs_total", "counter",
+	       "Scale hooks started (capacity.hook).");
+	fprintf(f, "xlbd_capacity_hook_runs_total %llu\n",
+		(unsigned long long)d->hook_runs);
+	family(f, "xlbd_capacity_hook_failures_total", "counter",
+	       "Scale hooks that could not start, exited non-zero, were "
+	       "killed at the timeout or by a signal.");
+	fprintf(f, "xlbd_capacity_hook_failures_total %llu\n",
+		(unsigned long long)d->hook_failures);
+}
+
 typedef double (*pair_fn)(const struct xlbd *d, const struct xlbd_pair *p);
 
 static double eff_weight(const struct xlbd *d, const struct xlbd_pair *p)
@@ -223,6 +265,7 @@ char *xlbd_metrics_render(const struct xlbd *d, size_t *len)
 	for (size_t i = 0; i < d->n_vips; i++)
 		vip_sample(f, "xlbd_vip_panic", &d->vips[i],
 			   d->vips[i].have_out && d->vips[i].out.panic);
+	xlbd_metrics_capacity(f, d);
 
 	family(f, "xlbd_tick_stage_seconds", "gauge",
 	       "Time each stage took in the last tick.");

@@ -156,6 +156,8 @@ struct xlbd {
 	size_t metrics_len;
 	void *store;
 	FILE *decision_log;
+	void *hooks; /* scale_hook.c */
+	uint64_t hook_changes, hook_runs, hook_failures;
 };
 
 /* loop.c */
@@ -243,6 +245,10 @@ int xlbd_store_decision(struct xlbd *d, double wall, const char *json,
 			const struct xlbd_pair *p,
 			const struct xlb_brain_decision *dec);
 int xlbd_store_load_brain(struct xlbd *d);
+
+/* scale_hook.c: capacity.hook when a VIP's desired count changes */
+void xlbd_scale_hook_tick(struct xlbd *d, double now);
+void xlbd_scale_hook_fini(struct xlbd *d);
 
 /* notify.c: systemd */
 void xlbd_notify(const char *state);

@@ -136,7 +136,7 @@ struct xlb_brain_pair_in {
  * standby later, after a restart too, and no operator-active pair is.
  */
 #define XLB_BRAIN_REASON_POOL 0x100u
-#define XLB_BRAIN_REASON_RULE(r) ((r) & 0xffu)
+#define XLB_BRAIN_REASON_RULE(r) ((r)&0xffu)
 
 struct xlb_brain_vip_in {
 	char key[XLB_BRAIN_KEY_MAX]; /* "10.0.0.1:80/tcp" */

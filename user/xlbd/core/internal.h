@@ -148,7 +148,7 @@ struct brain_vip {
 	unsigned int active, desired, standby;
 	/* capacity.c: runs of ticks above/below the marks, last change */
 	unsigned int cap_above, cap_below;
-	double cap_changed; /* -INFINITY before the first change */
+	double cap_changed;	  /* -INFINITY before the first change */
 	unsigned int cap_desired; /* the last change's count (guardrails
 				     reset desired to active each tick) */
 	bool cap_desired_set;
