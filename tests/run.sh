@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD=${BUILD:-build}
-layers=(unit bpf e2e readme)
+layers=(unit bpf e2e readme cluster)
 [[ $# -ge 1 ]] && layers=("$1")
 filter=${2:-}
 

@@ -342,13 +342,16 @@ protocol static xlb_vips {
 	ipv4;
 	route $CL_VIP/32 blackhole;
 }
-protocol bgp router {
+protocol bgp uplink {
 	local ${CL_LB_IP[n]} as $CL_LB_AS;
 	neighbor $CL_RT_IP as $CL_RT_AS;
 	direct;
 	bfd on;
 	hold time 3;
 	connect retry time 1;
+	# A session that BFD took down comes back in seconds, not after
+	# BIRD's default 60-300 s error wait.
+	error wait time 1, 5;
 	ipv4 { import none; export where proto = "xlb_vips"; next hop self; };
 }
 EOF
@@ -376,6 +379,9 @@ template bgp lbhost {
 	bfd on;
 	hold time 3;
 	connect retry time 1;
+	# A session that BFD took down comes back in seconds, not after
+	# BIRD's default 60-300 s error wait.
+	error wait time 1, 5;
 	ipv4 { import where net = $CL_VIP/32; export none; };
 }
 EOF

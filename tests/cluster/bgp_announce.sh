@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Route announcement with BIRD 2: a router and three LB hosts each run BIRD
+# (BGP with BFD, configs from tools/cluster/cluster.sh); on every LB host
+# tools/cluster/xlb-announce enables the VIP's static protocol only while
+# xlb's attached program forwards a VIP packet (BPF_PROG_TEST_RUN). The
+# router's ECMP route follows: all hosts announced; a host withdrawn on
+# detach, when no backend is active, on a clean stop of the helper; a host
+# whose BIRD and helper are SIGKILLed and a host whose link is cut are
+# withdrawn by the router (BFD: 3 x 50 ms), with the time measured; the
+# established connections they carried continue through another host.
+#
+#   tests/cluster/bgp_announce.sh [FILTER]
+set -uo pipefail
+# shellcheck source=tests/cluster/cluster_lib.sh
+. "$(dirname "$0")/cluster_lib.sh"
+
+if ! command -v bird >/dev/null || ! command -v birdc >/dev/null; then
+	skip bgp_announce "BIRD 2 is not installed (make deps installs bird2)"
+	summary
+	exit 0
+fi
+cluster_test_setup bgp_announce --lbs 3 --backends 4
+cluster_route # no static route: only what BGP brings
+N=48
+VIPS="$CL_VIP:$CL_PORT/tcp"
+
+start_announce() {
+	cluster_start "ann-lb$1" "lb$1" "$PWD/tools/cluster/xlb-announce" --dev eth0 \
+		--vip "$VIPS" --birdc-socket "$CL_RUN/bird-lb$1.ctl" \
+		--pin-path "${CL_PIN[$1]}" --interval-ms 100 >/dev/null
+}
+
+# wait_hosts "1 2 3" TIMEOUT_S [T0_NS]: until the router's route is over
+# exactly those hosts; prints the milliseconds since T0 (default now), fails
+# on timeout.
+wait_hosts() {
+	local want=$1 timeout_ms=$(($2 * 1000)) t0=${3:-$(date +%s%N)} now
+	while :; do
+		now=$(date +%s%N)
+		[[ $(cluster_route_hosts) == "$want" ]] && {
+			echo $(((now - t0) / 1000000))
+			return 0
+		}
+		(((now - t0) / 1000000 > timeout_ms)) && return 1
+		sleep 0.01
+	done
+}
+
+cluster_bird_start rt || {
+	fail bgp_announce "BIRD did not start on the router: $(cat "$CL_RUN/bird-rt.log" 2>/dev/null)"
+	summary
+	exit 1
+}
+for n in 1 2 3; do
+	cluster_bird_start "lb$n" || fail bgp_announce "BIRD did not start on lb$n"
+done
+for ((i = 0; i < 50; i++)); do
+	ok=1
+	for n in 1 2 3; do cluster_birdc "lb$n" show status >/dev/null 2>&1 || ok=0; done
+	((ok)) && break
+	sleep 0.1
+done
+for n in 1 2 3; do start_announce "$n"; done
+
+if ms=$(wait_hosts "1 2 3" 30); then
+	echo "# all three hosts in the router's ECMP route ${ms} ms after the helpers started"
+	pass vip_announced_by_every_attached_host
+else
+	fail vip_announced_by_every_attached_host "route: $(ip -n "$CL_PREFIX-rt" route show "$CL_VIP/32" | tr '\n' ' '); $(cluster_birdc rt show protocols | tr '\n' ' ')"
+	summary
+	exit 1
+fi
+
+if tcase bfd_session_per_host; then
+	for ((i = 0; i < 50; i++)); do
+		up=$(cluster_birdc rt show bfd sessions | grep -c ' Up ')
+		((up == 3)) && break
+		sleep 0.1
+	done
+	((up == 3)) && pass bfd_session_per_host ||
+		fail bfd_session_per_host "$up of 3 BFD sessions up: $(cluster_birdc rt show bfd sessions | tr '\n' ' ')"
+fi
+
+declare -A before
+snap() { local n; for n in 1 2 3; do before[$n]=$(lb_counters "$n"); done; }
+fwd_since() {
+	local a b
+	read -r a b <<<"$(lb_counters "$1")"
+	set -- ${before[$1]}
+	echo $((a - $1))
+}
+
+snap
+conns_open "$N"
+r0=$(conns_round)
+if tcase flows_spread_over_bgp_route; then
+	why=""
+	[[ $(json 'sum(1 for b in j["backends"] if b)' "${r0:-"{\"backends\":[]}"}") == "$N" ]] ||
+		why+="not every connection answered: $r0; "
+	for n in 1 2 3; do
+		f=$(fwd_since "$n")
+		((f > 0)) || why+="lb$n forwarded nothing; "
+	done
+	[[ -z $why ]] && pass flows_spread_over_bgp_route || fail flows_spread_over_bgp_route "$why"
+fi
+
+# withdraw_case NAME HOSTS_AFTER BREAK_CMD RESTORE_CMD
+withdraw_case() {
+	local name=$1 after=$2 breaker=$3 restorer=$4 ms t0
+	tcase "$name" || return 0
+	t0=$(date +%s%N)
+	eval "$breaker"
+	if ms=$(wait_hosts "$after" 10 "$t0"); then
+		echo "# $name: withdrawn in ${ms} ms (helper interval 100 ms)"
+		pass "$name"
+	else
+		fail "$name" "route still over $(cluster_route_hosts), not $after; helpers: $(tail -qn 2 "$CL_RUN"/ann-lb*.log | tr '\n' ' ')"
+	fi
+	eval "$restorer"
+	if ms=$(wait_hosts "1 2 3" 30); then
+		echo "# $name: announced again ${ms} ms after the restore"
+	else
+		fail "$name" "not announced again after the restore: route over $(cluster_route_hosts)"
+	fi
+}
+
+withdraw_case withdrawn_on_detach "1 2" \
+	'cluster_xlbctl 3 detach --all >/dev/null' 'cluster_xlb_up 3'
+all_down='for b in ${CL_B_IP[*]}; do cluster_xlbctl 2 backend set "$VIPS" "$b" --state down >/dev/null; done'
+all_up='for b in ${CL_B_IP[*]}; do cluster_xlbctl 2 backend set "$VIPS" "$b" --state active >/dev/null; done'
+withdraw_case withdrawn_when_no_backend_is_active "1 3" "$all_down" "$all_up"
+withdraw_case withdrawn_on_clean_stop "1 3" \
+	'cluster_stop ann-lb2 TERM; cp "$CL_RUN/ann-lb2.log" "$CL_RUN/ann-lb2.stopped"' \
+	'start_announce 2'
+if tcase withdrawn_on_clean_stop; then
+	grep -q "disabled xlb_vips .*: stopping" "$CL_RUN/ann-lb2.stopped" &&
+		pass withdrawn_on_clean_stop_logged ||
+		fail withdrawn_on_clean_stop_logged "no 'disabled ... stopping' line: $(tail -3 "$CL_RUN/ann-lb2.stopped")"
+fi
+
+# Abrupt failures, with BFD: the route must go well within BGP's 3 s hold
+# time. Bound 2 s (generous for a loaded CI machine; measured in the log).
+abrupt_case() {
+	local name=$1 after=$2 breaker=$3 ms t0
+	tcase "$name" || return 0
+	t0=$(date +%s%N)
+	eval "$breaker"
+	if ms=$(wait_hosts "$after" 10 "$t0"); then
+		echo "# $name: router withdrew the host in ${ms} ms"
+		((ms < 2000)) && pass "$name" ||
+			fail "$name" "withdrawn in $ms ms, not within 2000 ms (BFD should take ~150 ms)"
+	else
+		fail "$name" "route still over $(cluster_route_hosts), not $after, after 10 s"
+	fi
+}
+abrupt_case killed_host_withdrawn_fast "2 3" \
+	'cluster_stop ann-lb1 KILL; cluster_stop bird-lb1 KILL'
+abrupt_case link_cut_host_withdrawn_by_bfd "3" \
+	'ip -n "$CL_PREFIX-sw" link set lb2 down'
+
+if tcase established_connections_survive_host_failures; then
+	r=$(conns_round)
+	broken=$(json 'sum(1 for e in j["errors"] if e)' "${r:-"{\"errors\":[1]}"}")
+	changed=$("$PY" -c 'import json,sys; a,b=json.loads(sys.argv[1]),json.loads(sys.argv[2]); print(sum(1 for x,y in zip(a["backends"],b["backends"]) if y and x!=y))' "$r0" "$r")
+	echo "# after lb1 killed and lb2's link cut: broken $broken/$N, changed backend $changed/$N"
+	((broken == 0 && changed == 0)) && pass established_connections_survive_host_failures ||
+		fail established_connections_survive_host_failures "broken $broken, changed $changed of $N"
+fi
+
+echo quit >&"${CONN[1]}" 2>/dev/null
+summary
