@@ -82,6 +82,7 @@ digests() {
 conns_open() {
 	coproc CONN { nsenter --net="/run/netns/$CL_PREFIX-cl" -- "$PY" \
 		tests/cluster/conn_client.py "$CL_VIP" "$CL_PORT" "$1"; }
+	# shellcheck disable=SC2034 # read by the tests
 	OPENED=""
 	read -r -t 15 OPENED <&"${CONN[0]}"
 }

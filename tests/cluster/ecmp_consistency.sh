@@ -136,5 +136,5 @@ if tcase other_seed_breaks_established_connections; then
 		fail other_seed_breaks_established_connections "no connection broke ($r)"
 fi
 
-echo quit >&"${CONN[1]}" 2>/dev/null
+{ echo quit >&"${CONN[1]}"; } 2>/dev/null
 summary
