@@ -82,8 +82,8 @@ digests() {
 conns_open() {
 	coproc CONN { nsenter --net="/run/netns/$CL_PREFIX-cl" -- "$PY" \
 		tests/cluster/conn_client.py "$CL_VIP" "$CL_PORT" "$1"; }
-	# shellcheck disable=SC2034 # read by the tests
 	OPENED=""
+	# shellcheck disable=SC2034 # read by the tests
 	read -r -t 15 OPENED <&"${CONN[0]}"
 }
 
