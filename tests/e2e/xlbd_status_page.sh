@@ -18,20 +18,15 @@ set -uo pipefail
 . "$(dirname "$0")/xlbd_lib.sh"
 
 NAME=xlbd_status_page_matches_xlbctl_in_chromium
+TOP=xlbctl_top_shows_the_brains_columns
 CHROMIUM=$(command -v chromium || true)
 
-e2e_want "$NAME" || {
+e2e_want "$NAME" || e2e_want "$TOP" || {
 	summary
 	exit 0
 }
-if [[ -z $CHROMIUM ]]; then
-	skip "$NAME" "chromium is not installed (make deps)"
-	summary
-	exit 0
-fi
 xlbd_need
 e2e_setup --backends 3
-e2e_case_begin "$NAME"
 vip="$TOPO_VIP4:$E2E_HTTP_PORT/tcp"
 url="http://$TOPO_VIP4:$E2E_HTTP_PORT/"
 base="http://127.0.0.1:$XLBD_METRICS_PORT"
@@ -119,17 +114,58 @@ agree_json() {
 	return 1
 }
 
+
+# top's snapshot against xlbctl's list: the problems, one per line.
+top_check() {
+	"$E2E_PY" - "$1" "$2" <<'EOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+hdr = next((l for l in lines if l.startswith("VIP / BACKEND")), None)
+if not hdr:
+    print("no table header"); sys.exit()
+for col in ("EFF-W", "BASE", "OP", "HEALTH", "FACTOR", "FCAST/S", "ANOMALY"):
+    if col not in hdr.split():
+        print("no %s column" % col)
+if not any(l.startswith("xlbd http://") and ": tick " in l for l in lines):
+    print("no xlbd header line")
+dec = lines[lines.index("LAST DECISIONS (xlbd)") + 1:] if "LAST DECISIONS (xlbd)" in lines else []
+if not any("probe_down" in l for l in dec):
+    print("no probe_down in the last decisions")
+for p in json.load(open(sys.argv[2])):
+    row = next((l.split() for l in lines if l.strip().startswith(p["address"] + " ")), None)
+    if not row:
+        print("no row for %s" % p["address"]); continue
+    want = [p["state"], str(p["weight"]), str(p["base_weight"]), p["op_state"],
+            p["health"], "%.3f" % p["factor"]]
+    if row[1:7] != want:
+        print("%s: %s, want %s" % (p["address"], row[1:7], want))
+EOF
+}
+
+E2E_CASE_DIR=$TOPO_RESULTS/setup
+mkdir -p "$E2E_CASE_DIR"
 xlbd_config "$cfg" '{ "scrape": { "enabled": false } }'
-if e2e_attach native && e2e_vip_up "$vip" b1=100 b2=50 b3=100 &&
-	e2e_backend_set "$vip" b3 --state draining &&
-	xlbd_start xlbd --config "$cfg"; then
-	# Light, bounded traffic for the rates; then b2's server killed: its
-	# probes fail and the brain takes it down, with a logged reason.
-	e2e_load_bg during http "$url" --new-conn --rate 100 --duration 6
-	sleep 2
-	topo_stop srv-b2 KILL 2>/dev/null
-	xlbd_wait_pair b2 health down 5 || e2e_problem "b2 did not go down after its server's kill"
-	sleep 1.5 # a tick past the change
+if ! e2e_attach native || ! e2e_vip_up "$vip" b1=100 b2=50 b3=100 ||
+	! e2e_backend_set "$vip" b3 --state draining ||
+	! xlbd_start xlbd --config "$cfg"; then
+	fail "$E2E_SCRIPT" "setup: ${E2E_WHY[*]:-attach, VIP or xlbd failed}"
+	summary
+	exit 1
+fi
+# Light, bounded traffic for the rates; then b2's server killed: its probes
+# fail and the brain takes it down, with a logged reason.
+e2e_load_bg during http "$url" --new-conn --rate 100 --duration 6
+sleep 2
+topo_stop srv-b2 KILL 2>/dev/null
+down=ok
+xlbd_wait_pair b2 health down 5 || down="b2 did not go down after its server's kill"
+sleep 1.5 # a tick past the change
+
+if e2e_want "$NAME" && [[ -z $CHROMIUM ]]; then
+	skip "$NAME" "chromium is not installed (make deps)"
+elif e2e_want "$NAME"; then
+	e2e_case_begin "$NAME"
+	[[ $down == ok ]] || e2e_problem "$down"
 	agree_json
 	grep -q '"rule":"probe_down"' "$E2E_CASE_DIR/status.json" ||
 		e2e_problem "/status.json has no probe_down decision"
@@ -166,9 +202,37 @@ if e2e_attach native && e2e_vip_up "$vip" b1=100 b2=50 b3=100 &&
 	else
 		e2e_problem "chromium --screenshot wrote no PNG: $(tail -n 2 "$E2E_CASE_DIR/chromium.err" | tr '\n' ' ')"
 	fi
-	wait "$E2E_BG_PID" 2>/dev/null
 	e2e_note "$(grep -c '<tr class="be' "$E2E_CASE_DIR/dom.html" 2>/dev/null) backend rows agree with xlbctl --json backend list; $(stat -c %s "$E2E_CASE_DIR/dom.html" 2>/dev/null) bytes of DOM"
+	e2e_case_end
 fi
+
+# top's snapshots (no terminal): the maps' columns for every backend and
+# xlbd's (anomaly, forecast, last decisions) while it answers; after it
+# stopped, the maps' columns alone, without waiting on it.
+if e2e_want "$TOP"; then
+	e2e_case_begin "$TOP"
+	[[ $down == ok ]] || e2e_problem "$down"
+	xlbctl top --count 1 --interval 0.3 --xlbd "$base" </dev/null >"$E2E_CASE_DIR/top.txt" 2>&1 ||
+		e2e_problem "xlbctl top --xlbd exited $?: $(tail -n 1 "$E2E_CASE_DIR/top.txt")"
+	xlbctl --json backend list >"$E2E_CASE_DIR/xlbctl.json" 2>&1
+	out=$(top_check "$E2E_CASE_DIR/top.txt" "$E2E_CASE_DIR/xlbctl.json" 2>&1)
+	[[ -z $out ]] || e2e_problem "with xlbd: $(head -n 3 <<<"$out" | tr '\n' ' ')"
+	xlbd_stop xlbd
+	t0=$(date +%s%N)
+	xlbctl top --count 1 --interval 0.3 </dev/null >"$E2E_CASE_DIR/top-no-xlbd.txt" 2>&1 ||
+		e2e_problem "xlbctl top without xlbd exited $?"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	grep -q '^xlbd: not reachable' "$E2E_CASE_DIR/top-no-xlbd.txt" ||
+		e2e_problem "without xlbd, no 'xlbd: not reachable' line"
+	grep -q 'EFF-W' "$E2E_CASE_DIR/top-no-xlbd.txt" || e2e_problem "without xlbd, no brain columns from the maps"
+	grep -Eq "^ +$TOPO_B2_IP4 +down +[0-9]+ +[0-9]+ +active +down " "$E2E_CASE_DIR/top-no-xlbd.txt" ||
+		e2e_problem "without xlbd, b2 is not shown active and down"
+	# Generous: a refresh is 0.3 s and the xlbd check is bounded by 250 ms.
+	((ms < 5000)) || e2e_problem "top without xlbd took $ms ms for one refresh"
+	e2e_note "one refresh without xlbd: $ms ms (interval 0.3 s)"
+	e2e_case_end
+fi
+wait "$E2E_BG_PID" 2>/dev/null
 xlbd_stop xlbd
-e2e_case_end "$vip"
+xlbctl vip del "$vip" >/dev/null 2>&1
 summary

@@ -207,6 +207,12 @@ static int apply_option(int id, const char *arg, struct cli *cli, char *err,
 	case OPT_CSV:
 		cli->csv = true;
 		break;
+	case OPT_XLBD:
+		if (strncmp(arg, "http://", 7) || !arg[7])
+			return fail(err, len,
+				    "--xlbd '%s' is not an http:// URL", arg);
+		cli->xlbd_url = arg;
+		break;
 	}
 	return rc;
 }

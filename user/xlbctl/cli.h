@@ -75,6 +75,7 @@ struct cli {
 	int interval_ms;
 	long count;	 /* 0: unbounded */
 	int duration_ms; /* 0: unbounded */
+	const char *xlbd_url; /* top: xlbd's listener; NULL: the default */
 
 	/* config */
 	const char *file;

@@ -34,6 +34,7 @@ const struct option cli_long_options[] = {
 	{ "csv", no_argument, NULL, OPT_CSV },
 	{ "hash-seed", required_argument, NULL, OPT_HASH_SEED },
 	{ "new-flow-budget", required_argument, NULL, OPT_NEW_FLOW_BUDGET },
+	{ "xlbd", required_argument, NULL, OPT_XLBD },
 	{},
 };
 
@@ -106,11 +107,17 @@ const struct command_spec cli_commands[] = {
 	  "  --duration S            stop after S seconds (implies "
 	  "--watch)\n" },
 	{ CLI_TOP, "top", "", 0, 0,
-	  BIT(OPT_INTERVAL) | BIT(OPT_COUNT) | BIT(OPT_DURATION),
+	  BIT(OPT_INTERVAL) | BIT(OPT_COUNT) | BIT(OPT_DURATION) |
+		  BIT(OPT_XLBD),
 	  "live full-screen stats ('q' quits); without a terminal, snapshots",
 	  "  --interval S            refresh every S seconds (default 1)\n"
 	  "  --count N               stop after N refreshes\n"
-	  "  --duration S            stop after S seconds\n" },
+	  "  --duration S            stop after S seconds\n"
+	  "  --xlbd URL              xlbd's listener, for the anomaly, "
+	  "forecast\n"
+	  "                          and decisions columns (default "
+	  "http://127.0.0.1:9469,\n"
+	  "                          used when it answers at start)\n" },
 	{ CLI_CONFIG_APPLY, "config apply", "FILE", 1, 1,
 	  BIT(OPT_DRY_RUN) | BIT(OPT_NEIGH_TIMEOUT),
 	  "make the maps match a JSON file (- for stdin), all or nothing",

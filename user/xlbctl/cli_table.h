@@ -41,6 +41,7 @@ enum option_id {
 	OPT_FOLLOW,
 	OPT_SINCE,
 	OPT_CSV,
+	OPT_XLBD,
 };
 
 #define BIT(opt) (1ul << ((opt)-OPT_PIN_PATH))

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Rendering a stats report: one table of VIPs and their backends, then the
  * global counters; or the same numbers as JSON. */
+#include <string.h>
+#include <time.h>
+
 #include "output.h"
 #include "stats_view.h"
 
@@ -32,6 +35,46 @@ static double active_weight(const struct stats_vip *v)
 		if (v->pairs[i].info->state == XLB_STATE_ACTIVE)
 			sum += v->pairs[i].info->weight;
 	return sum;
+}
+
+/* xlbd's /status.json: the VIP's object, and a backend's in it. */
+static json_object *xlbd_find(json_object *list, const char *key,
+			      const char *value)
+{
+	json_object *v;
+
+	for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+		json_object *o = json_object_array_get_idx(list, i);
+
+		if (json_object_object_get_ex(o, key, &v) &&
+		    !strcmp(json_object_get_string(v), value))
+			return o;
+	}
+	return NULL;
+}
+
+static json_object *xlbd_get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (o)
+		json_object_object_get_ex(o, key, &v);
+	return v;
+}
+
+/* A number of xlbd's (fmt), "-" when unknown, "" without xlbd. */
+static void xlbd_cell(struct table *t, const struct stats_xlbd *x,
+		      json_object *o, const char *key, const char *fmt)
+{
+	json_object *v = xlbd_get(o, key);
+
+	if (!x || !x->status)
+		table_cell(t, "%s", "");
+	else if (!v || !(json_object_is_type(v, json_type_double) ||
+			 json_object_is_type(v, json_type_int)))
+		table_cell(t, "%s", "-");
+	else
+		table_cell(t, fmt, json_object_get_double(v));
 }
 
 static void vip_rows(struct table *t, const struct stats_vip *v, bool rates)
@@ -66,21 +109,82 @@ static void vip_rows(struct table *t, const struct stats_vip *v, bool rates)
 	}
 }
 
-void stats_print_text(const struct stats_report *r, FILE *out)
+/*
+ * top's rows (at most 15 columns: the table's limit): the brain's columns
+ * in place of WEIGHT% and PACKETS, which stats keeps.
+ */
+static void vip_rows_top(struct table *t, const struct stats_vip *v, bool rates,
+			 const struct stats_xlbd *x)
+{
+	char name[XLB_VIP_STRLEN], share[NUM], n[NUM];
+	json_object *xv = NULL, *xb;
+
+	table_row(t);
+	table_cell(t, "%s", xlb_format_vip(&v->entry->key, name, sizeof(name)));
+	if (x && x->status)
+		xv = xlbd_find(xlbd_get(x->status, "vips"), "vip", name);
+	table_cell(t, "%s", v->entry->table_stale ? "stale" : "ok");
+	table_cell(t, "%.0f", active_weight(v));
+	for (int i = 0; i < 5; i++) /* BASE OP HEALTH FACTOR NEW% */
+		table_cell(t, "%s", "");
+	rate_cells(t, &v->rate, rates, true);
+	xlbd_cell(t, x, xv, "forecast_per_s", "%.1f");
+	table_cell(t, "%s", "");
+	table_cell(t, "%s", "");
+	for (size_t i = 0; i < v->n_pairs; i++) {
+		const struct stats_pair *p = &v->pairs[i];
+
+		table_row(t);
+		xlb_format_addr(&p->info->be.addr, p->info->be.family, name,
+				sizeof(name));
+		table_cell(t, "  %s", name);
+		table_cell(t, "%s", xlb_state_name(p->info->state));
+		table_cell(t, "%u", p->info->weight);
+		table_cell(t, "%u", p->info->base_weight);
+		table_cell(t, "%s", xlb_op_state_name(p->info->op_state));
+		table_cell(t, "%s", xlb_health_name(p->info->health));
+		table_cell(t, "%.3f", (double)p->info->factor / XLB_FACTOR_ONE);
+		table_cell(t, "%s", format_share(p->flow_share, share, NUM));
+		rate_cells(t, &p->rate, rates, false);
+		table_cell(t, "%s", "");
+		table_cell(t, "%s",
+			   format_si(p->total.fins + p->total.rsts, n, NUM));
+		xb = xlbd_find(xlbd_get(xv, "backends"), "address", name);
+		xlbd_cell(t, x, xb, "anomaly_score", "%.3f");
+	}
+}
+
+static void print_vips(const struct stats_report *r, FILE *out, bool brain,
+		       const struct stats_xlbd *x)
 {
 	bool rates = r->interval_s > 0;
 	struct table *t;
-	char a[NUM], b[NUM];
 
-	t = table_new("llrrrrrrrrr", "VIP / BACKEND", "STATE", "WEIGHT",
-		      "WEIGHT%", "NEW%", "PKT/S", "BIT/S", "NEW/S", "DROP/S",
-		      "PACKETS", "FIN+RST", NULL);
+	if (brain)
+		t = table_new("llrrllrrrrrrrrr", "VIP / BACKEND", "STATE",
+			      "EFF-W", "BASE", "OP", "HEALTH", "FACTOR", "NEW%",
+			      "PKT/S", "BIT/S", "NEW/S", "DROP/S", "FCAST/S",
+			      "FIN+RST", "ANOMALY", NULL);
+	else
+		t = table_new("llrrrrrrrrr", "VIP / BACKEND", "STATE", "WEIGHT",
+			      "WEIGHT%", "NEW%", "PKT/S", "BIT/S", "NEW/S",
+			      "DROP/S", "PACKETS", "FIN+RST", NULL);
 	for (size_t v = 0; v < r->n_vips; v++)
-		vip_rows(t, &r->vips[v], rates);
+		if (brain)
+			vip_rows_top(t, &r->vips[v], rates, x);
+		else
+			vip_rows(t, &r->vips[v], rates);
 	table_print(t, out);
 	table_free(t);
 	if (!r->n_vips)
 		fprintf(out, "(no VIPs)\n");
+}
+
+static void print_global(const struct stats_report *r, FILE *out)
+{
+	bool rates = r->interval_s > 0;
+	struct table *t;
+	char a[NUM], b[NUM];
 
 	fprintf(out, "\n");
 	t = table_new("lrr", "GLOBAL", "TOTAL", "PER S", NULL);
@@ -106,6 +210,44 @@ void stats_print_text(const struct stats_report *r, FILE *out)
 	}
 	table_print(t, out);
 	table_free(t);
+}
+
+void stats_print_text(const struct stats_report *r, FILE *out)
+{
+	print_vips(r, out, false, NULL);
+	print_global(r, out);
+}
+
+/* xlbd's last decisions, newest first, one line each. */
+static void print_decisions(const struct stats_xlbd *x, FILE *out)
+{
+	json_object *dec = xlbd_get(x->status, "decisions");
+	size_t n = dec ? json_object_array_length(dec) : 0, shown = 0;
+
+	fprintf(out, "\nLAST DECISIONS (xlbd)\n");
+	if (!n)
+		fprintf(out, "  (none yet)\n");
+	for (size_t i = n; i-- > 0 && shown < STATS_XLBD_DECISIONS; shown++) {
+		json_object *o = json_object_array_get_idx(dec, i);
+		time_t when = (time_t)json_object_get_double(xlbd_get(o, "tim"
+									 "e"));
+		char hms[16];
+
+		strftime(hms, sizeof(hms), "%H:%M:%S", localtime(&when));
+		fprintf(out, "  %s %s %s: %s\n", hms,
+			json_object_get_string(xlbd_get(o, "backend")),
+			json_object_get_string(xlbd_get(o, "rule")),
+			json_object_get_string(xlbd_get(o, "reason")));
+	}
+}
+
+void stats_print_top(const struct stats_report *r, const struct stats_xlbd *x,
+		     FILE *out)
+{
+	print_vips(r, out, true, x);
+	if (x && x->status)
+		print_decisions(x, out);
+	print_global(r, out);
 }
 
 static void add_u64(json_object *o, const char *key, __u64 v)

@@ -8,7 +8,7 @@ XLBCTL_LIB_OBJS := $(filter-out $(BUILD)/user/xlbctl/main.o,$(XLBCTL_OBJS))
 XLBCTL_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 XLBCTL_CFLAGS  = $(CFLAGS) -Iuser/xlbctl -MMD -MP
 XLBCTL_LIBS   := $(LIBXLB_LIBS) -ljson-c $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncurses) -lm \
-                 -lsqlite3 -lcsv
+                 -lsqlite3 -lcsv -lcurl
 
 $(BUILD)/user/xlbctl/%.o: user/xlbctl/%.c $(BPF_SKELS)
 	@mkdir -p $(@D)
