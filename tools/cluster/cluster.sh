@@ -144,6 +144,12 @@ _cl_add_segment_node() {
 	# XDP_TX'd frames stall in the peer's ring unless the peer has XDP.
 	ip -n "$CL_PREFIX-sw" link set dev "$node" xdpdrv obj "$CL_PASS_OBJ" sec xdp
 	ip -n "$CL_PREFIX-sw" link set "$node" up
+	# A static FDB entry per node: a frame xlb sends to a backend whose
+	# MAC the bridge has not learnt yet would be flooded to the other LB
+	# hosts, whose xlb would forward it again (it does not check that the
+	# destination MAC is its own).
+	_cl_nsx "$CL_PREFIX-sw" bridge fdb replace "$(_cl_mac 0 "$octet")" \
+		dev "$node" master static
 }
 
 _cl_new_ns() {
