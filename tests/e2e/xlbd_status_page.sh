@@ -170,6 +170,16 @@ elif e2e_want "$NAME"; then
 	grep -q '"rule":"probe_down"' "$E2E_CASE_DIR/status.json" ||
 		e2e_problem "/status.json has no probe_down decision"
 	[[ $(status_get /status POST) == "HTTP 405" ]] || e2e_problem "POST /status was not refused with 405"
+	e2e_note "$(topo_exec lb "$E2E_PY" -c '
+import sys, time, urllib.request
+t = []
+for path in ("/status", "/status.json") * 10:
+    t0 = time.monotonic()
+    with urllib.request.urlopen(sys.argv[1] + path, timeout=3) as f:
+        n = len(f.read())
+    t.append(time.monotonic() - t0)
+t.sort()
+print("20 page loads: median %.1f ms, max %.1f ms" % (t[10] * 1e3, t[-1] * 1e3))' "$base")"
 
 	# The page as a browser renders it.
 	for ((i = 0; i < 3; i++)); do
