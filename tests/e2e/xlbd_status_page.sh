@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2119 # e2e_case_end takes optional VIPs, none here
 # xlbd's status page (issue 13): during a harness run (three backends, one
 # drained by the operator, one killed so the probes take it down and the
 # decision log has a reason), /status.json and the HTML page that headless
