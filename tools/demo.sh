@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/demo.sh: what `make demo` runs. xlb with its brain deciding, live, on
-# network namespaces: a client, the load balancer (LB) and four backends of
-# unequal CPU quota (cgroups), each with xlb-agent reading its cgroup. xlb is
+# network namespaces: a client, the load balancer (LB) and four active
+# backends of unequal CPU quota (cgroups) and a fifth in the standby pool,
+# each with xlb-agent reading its cgroup. xlb is
 # attached in native XDP mode, xlbd (the brain) runs on the LB, the client
 # sends open-loop HTTP traffic (a new connection per request) all along.
 # Then, with nobody typing a command:
@@ -11,6 +12,8 @@
 #   kill     b4's server is killed: probes mark it down, traffic fails over
 #   restore  b4 restarted and b2's quota given back: both return through
 #            slow start
+#   (b5, in the standby pool, is activated by the brain's capacity plan when
+#   it predicts the active ones short: with b2 drained and b4 down, say)
 # The live view (tools/demo/monitor.py) prints the brain's columns
 # (operator state, health, base and effective weight, factor, anomaly score,
 # probe latency, the VIP's demand beside its forecast) and every decision
@@ -41,11 +44,11 @@ OUT=${DEMO_OUT:-$PWD/results/demo}
 if [[ -n ${DEMO_FAST:-} && ${DEMO_FAST:-0} != 0 ]]; then
 	FAST=1
 	LEARN_S=12 DEGRADE_S=12 KILL_S=7 RESTORE_S=10
-	VIEW_EVERY=3 SLOW_START_S=6 EJECTION_S=8
+	VIEW_EVERY=3 SLOW_START_S=6 EJECTION_S=8 CAPACITY_TICKS=3 CAPACITY_DWELL_S=5
 else
 	FAST=0
 	LEARN_S=40 DEGRADE_S=30 KILL_S=15 RESTORE_S=40
-	VIEW_EVERY=5 SLOW_START_S=20 EJECTION_S=20
+	VIEW_EVERY=5 SLOW_START_S=20 EJECTION_S=20 CAPACITY_TICKS=5 CAPACITY_DWELL_S=10
 fi
 PHASES=(learn degrade kill restore)
 RATE=120 # new connections per second, open loop, the whole demo
@@ -54,9 +57,14 @@ HTTP_PORT=80
 ADMIN_PORT=9090
 AGENT_PORT=9470
 METRICS=127.0.0.1:9469
-# Quotas (share of one CPU): capacities 100, 200, 300, 200 requests/s.
-declare -A QUOTA=([b1]=10 [b2]=20 [b3]=30 [b4]=20)
-DEGRADED=b2 DEGRADE_TO=2 KILLED=b4
+# Quotas (share of one CPU): capacities 100, 200, 300, 200, 200 requests/s.
+# b5 is the standby pool: it takes traffic only when the brain predicts the
+# active ones short of capacity.
+declare -A QUOTA=([b1]=10 [b2]=20 [b3]=30 [b4]=20 [b5]=20)
+DEGRADED=b2 DEGRADE_TO=2 KILLED=b4 STANDBY=b5
+# The capacity plan's marks, scaled to this small setup (120/s on ~600/s of
+# learned capacity): losing b2 and b4 predicts 0.3-0.45.
+CAPACITY_HIGH=0.3 CAPACITY_LOW=0.1
 
 STATE=""       # this run's files (under the topology's results directory)
 MONITOR_PID="" # the live view
@@ -150,9 +158,9 @@ start_server() {
 
 setup() {
 	local i node ip cpu acct
-	say "[setup] a client, the load balancer (LB) and 4 backends, each in its own network namespace"
-	if ! topo_up --backends 4 >/dev/null 2>&1; then
-		say "demo: tools/topo.sh up failed; see: tools/topo.sh up --backends 4" >&2
+	say "[setup] a client, the load balancer (LB) and 5 backends, each in its own network namespace"
+	if ! topo_up --backends 5 >/dev/null 2>&1; then
+		say "demo: tools/topo.sh up failed; see: tools/topo.sh up --backends 5" >&2
 		exit 2
 	fi
 	STATE=$TOPO_RESULTS/demo
@@ -164,12 +172,12 @@ setup() {
 	LOAD_BIN=$STATE/bin/xlb-load BACKEND_BIN=$STATE/bin/xlb-backend
 	: >"$STATE/events.jsonl"
 	: >"$STATE/progress.log"
-	note "client $TOPO_CL_IP4, LB $TOPO_LB_IP4, backends b1..b4 $TOPO_B1_IP4..$TOPO_B4_IP4, VIP $TOPO_VIP4"
+	note "client $TOPO_CL_IP4, LB $TOPO_LB_IP4, backends b1..b5 $TOPO_B1_IP4..$TOPO_B5_IP4, VIP $TOPO_VIP4"
 	note "direct server return: each backend holds the VIP on its loopback and answers the client itself"
 	say ""
 	say "[setup] on each backend: xlb-backend (HTTP, ${CPU_US} us of CPU per request) in a cgroup with a CPU quota,"
 	say "        and xlb-agent reading that cgroup (port $AGENT_PORT) for the brain"
-	for ((i = 1; i <= 4; i++)); do
+	for ((i = 1; i <= 5; i++)); do
 		node=b$i ip=$(backend_ip "$node")
 		cpu=TOPO_CGROUP_${node^^} acct=TOPO_CGROUP_ACCT_${node^^}
 		start_server "$node" || return 1
@@ -180,11 +188,16 @@ setup() {
 		note "$node: CPU quota ${QUOTA[$node]}% of a core (capacity ~$((QUOTA[$node] * 10)) requests/s); $node# xlb-agent --cgroup ${!cpu} --probe http://$ip/"
 	done
 	say ""
-	say "[setup] attach xlb to the LB's interface, a VIP, four backends of equal base weight (pins in $TOPO_PIN_DIR)"
+	say "[setup] attach xlb to the LB's interface, a VIP, five backends of equal base weight, b5 in the"
+	say "        standby pool (the brain activates it when it predicts a shortage; pins in $TOPO_PIN_DIR)"
 	run_xlbctl attach "$TOPO_IFNAME" --mode native || return 1
 	run_xlbctl vip add "$(vip)" || return 1
-	for ((i = 1; i <= 4; i++)); do
-		run_xlbctl backend add "$(vip)" "$(backend_ip "b$i")" --weight 100 || return 1
+	for ((i = 1; i <= 5; i++)); do
+		if [[ b$i == "$STANDBY" ]]; then
+			run_xlbctl backend add "$(vip)" "$(backend_ip "b$i")" --weight 100 --state standby || return 1
+		else
+			run_xlbctl backend add "$(vip)" "$(backend_ip "b$i")" --weight 100 || return 1
+		fi
 	done
 	start_xlbd || return 1
 }
@@ -193,7 +206,9 @@ start_xlbd() {
 	local i cfg=$STATE/xlbd.conf
 	cat >"$cfg" <<EOF
 {
-  "brain": { "slow_start_s": $SLOW_START_S, "ejection_base_s": $EJECTION_S },
+  "brain": { "slow_start_s": $SLOW_START_S, "ejection_base_s": $EJECTION_S,
+    "capacity_high": $CAPACITY_HIGH, "capacity_low": $CAPACITY_LOW, "capacity_horizon_s": 10,
+    "capacity_ticks": $CAPACITY_TICKS, "capacity_dwell_s": $CAPACITY_DWELL_S },
   "log": { "format": "json" }
 }
 EOF
@@ -232,7 +247,7 @@ ns_bg() {
 # The live view, in the LB's namespace; it prints to this terminal.
 start_monitor() {
 	local args=() i node cpu
-	for ((i = 1; i <= 4; i++)); do
+	for ((i = 1; i <= 5; i++)); do
 		node=b$i cpu=TOPO_CGROUP_${node^^}
 		args+=(--backend "$node=$(backend_ip "$node")=${!cpu}")
 	done
@@ -255,9 +270,9 @@ elapsed() { "$PY" -c 'import sys, time; print("%.0f" % (time.time() - float(sys.
 
 # One phase: open-loop traffic for SECONDS while the phase's action runs.
 run_phase() {
-	local name=$1 seconds=$2
+	local name=$1 seconds=$2 rate=${3:-$RATE}
 	printf 'start %s %s\n' "$name" "$(now)" >>"$STATE/progress.log"
-	ns_bg cl "$LOAD_BIN" http "http://$TOPO_VIP4:$HTTP_PORT/" --new-conn --rate "$RATE" \
+	ns_bg cl "$LOAD_BIN" http "http://$TOPO_VIP4:$HTTP_PORT/" --new-conn --rate "$rate" \
 		--duration "$seconds" --timeout 2000 --interval-report 0.2 --json \
 		>"$STATE/$name.load.json" 2>>"$STATE/progress.log"
 	LOAD_PID=$BG_PID
@@ -319,7 +334,9 @@ phases() {
 	run_phase degrade "$DEGRADE_S"
 
 	phase_header kill "a hard failure: $KILLED's server is killed"
-	note "watch: probes fail (every 100 ms, 2 failures) and $KILLED goes down at once; nothing else changes"
+	note "watch: probes fail (every 100 ms, 2 failures) and $KILLED goes down at once; with $DEGRADED drained too,"
+	note "the capacity plan may predict the rest short (above brain.capacity_high, $CAPACITY_HIGH here) and"
+	note "activate the standby $STANDBY through slow start"
 	run_phase kill "$KILL_S"
 
 	phase_header restore "$KILLED's server restarted and $DEGRADED's quota restored"
@@ -339,10 +356,10 @@ summary() {
 	local i args=() rc
 	say ""
 	say "[summary] after $(elapsed) s of traffic"
-	for ((i = 1; i <= 4; i++)); do args+=(--backend "b$i=$(backend_ip "b$i")=${QUOTA[b$i]}"); done
+	for ((i = 1; i <= 5; i++)); do args+=(--backend "b$i=$(backend_ip "b$i")=${QUOTA[b$i]}"); done
 	mkdir -p "$OUT" && find "$OUT" -maxdepth 1 -type f -delete
 	"$PY" tools/demo/summary.py --state "$STATE" --out "$OUT" --t0 "$T0" --rate "$RATE" \
-		--degraded "$DEGRADED" --killed "$KILLED" --fast "$FAST" "${args[@]}" "${PHASES[@]}" |
+		--degraded "$DEGRADED" --killed "$KILLED" --standby "$STANDBY" --fast "$FAST" "${args[@]}" "${PHASES[@]}" |
 		tee "$OUT/summary.txt"
 	rc=${PIPESTATUS[0]}
 	cp "$STATE"/*.json* "$STATE/progress.log" "$STATE/xlbd-state/decisions.jsonl" "$OUT/" 2>/dev/null

@@ -41,7 +41,7 @@ for ph in ("learn", "degrade", "kill", "restore"):
     if r["completed"] < 500:
         print("%s: %d requests completed" % (ph, r["completed"]))
 learn = load("learn.load.json")["backends"]
-if sorted(n for n, c in learn.items() if c) != ["b1", "b2", "b3", "b4"]:
+if not {"b1", "b2", "b3", "b4"} <= {n for n, c in learn.items() if c}:
     print("learn: answered by %s" % learn)
 if load("restore.load.json")["errors"]["total"]:
     print("restore: errors %s" % load("restore.load.json")["errors"])
@@ -69,7 +69,7 @@ demo_fast_case() {
 	prefix=$(grep -o -- '--prefix xt[a-z0-9]*' "$out" | head -n 1 | cut -d' ' -f2)
 	((rc == 0)) || why+="exit status $rc; "
 	for check in "traffic flowed:" "degraded b2:" "killed b4 went down" \
-		"no client errors after failover" "restored b4 healthy again"; do
+		"no client errors after failover" "restored b4 healthy again" "standby b5 took no new connection"; do
 		grep -q "^  check ok: $check" "$out" || why+="no 'check ok: $check'; "
 	done
 	grep -q 'check FAILED' "$out" && why+="$(grep 'check FAILED' "$out" | head -n 2 | tr '\n' ' '); "
@@ -103,7 +103,7 @@ demo_interrupted_case() {
 	DEMO_FAST=1 DEMO_OUT=$OUT_DIR/int env --default-signal=INT setsid tools/demo.sh >"$out" 2>&1 &
 	pid=$!
 	for ((i = 0; i < 600; i++)); do
-		grep -q '^\[2/4' "$out" && break
+		grep -q '^\[2/' "$out" && break
 		sleep 0.1
 	done
 	sleep 1

@@ -59,6 +59,7 @@ def main():
     p.add_argument("--rate", type=float, required=True)
     p.add_argument("--degraded", required=True)
     p.add_argument("--killed", required=True)
+    p.add_argument("--standby", default="")
     p.add_argument("--fast", type=int, default=0)
     p.add_argument("--backend", action="append", default=[], help="NAME=ADDR=QUOTA%%")
     p.add_argument("phases", nargs="+")
@@ -99,20 +100,21 @@ def main():
     flowed = [ph for ph in a.phases if ph in reports and
               reports[ph]["completed"] >= 0.5 * a.rate * reports[ph].get("elapsed_s", 1)]
     learn = reports.get(a.phases[0], {}).get("backends", {})
-    check(len(flowed) == len(a.phases) and all(learn.get(n) for n in addr),
+    active = [n for n in sorted(addr) if n != a.standby]
+    check(len(flowed) == len(a.phases) and all(learn.get(n) for n in active),
           "traffic flowed: %d requests, every phase at least half the planned rate (%s), "
           "every backend answered while learning (%s)"
-          % (requests, ", ".join(flowed), ", ".join("%s %d" % (n, learn.get(n, 0)) for n in sorted(addr))))
+          % (requests, ", ".join(flowed), ", ".join("%s %d" % (n, learn.get(n, 0)) for n in active)))
 
     # Learned capacity: effective weights at the end of learning against the quotas.
     t_learned = events.get("learned", {}).get("t")
     at = [s for s in samples if t_learned and s["t"] <= t_learned]
     if at:
-        w = {n: at[-1]["backends"][n]["weight"] for n in addr}
-        tw, tq = sum(w.values()) or 1, sum(quota.values())
+        w = {n: at[-1]["backends"][n]["weight"] for n in active}
+        tw, tq = sum(w.values()) or 1, sum(quota[n] for n in active)
         print("  learned capacity (+%.0f s): effective weight share %s; quota share %s"
               % (rel(at[-1]["t"]), ", ".join("%s %.0f%%" % (n, 100 * w[n] / tw) for n in sorted(w)),
-                 ", ".join("%s %.0f%%" % (n, 100 * quota[n] / tq) for n in sorted(quota))))
+                 ", ".join("%s %.0f%%" % (n, 100 * quota[n] / tq) for n in active)))
 
     def first_error_in(phase, t):
         """Start of the phase's first progress interval with errors that ends
@@ -210,6 +212,22 @@ def main():
                 a.killed, " ".join("%d" % w for _, w in ramp[::max(1, len(ramp) // 10)])))
         check(back, "restored %s healthy again %s after its restart"
               % (a.killed, "%.1f s" % (back[0]["time"] - res["t"]) if back else "never"))
+
+    # The standby pool: no traffic before the capacity plan activates it
+    # (predicted short after the losses, if the prediction crosses the mark).
+    if a.standby:
+        sb = addr[a.standby]
+        acts = [d for d in decisions if d["backend"] == sb and d.get("old_op_state") == "standby"
+                and d.get("new_op_state") == "active"]
+        t_act = acts[0]["time"] if acts else float("inf")
+        early = [(rel(s["t"]), s["backends"][a.standby]["new_per_s"]) for s in samples
+                 if s["t"] < t_act - 1.5 and s["backends"][a.standby]["new_per_s"] > 0]
+        print("\n  standby pool: %s" % ("%s activated at +%.1f s: %s" % (a.standby, rel(t_act), acts[0]["reason"][:160])
+                                       if acts else "%s never activated (the prediction stayed below the mark)"
+                                       % a.standby))
+        check(not early and not learn.get(a.standby),
+              "standby %s took no new connection before the brain activated it%s"
+              % (a.standby, "" if not early else ": %d/s at +%.1f s" % (early[0][1], early[0][0])))
 
     # Forecast against the measured demand.
     fc = [(s["demand"], s["forecast"]) for s in samples
