@@ -7,7 +7,7 @@
 # backend (address, base and effective weight, factor, operator state,
 # health); the page shows the probe_down decision, has no external assets,
 # scripts or forms, and refuses POST; a screenshot is saved in the case's
-# directory and copied to docs-pending/status-page.png. Chromium loads only
+# directory (and copied to $XLB_SAVE_SCREENSHOT when set, for README). Chromium loads only
 # 127.0.0.1 pages of this xlbd, inside the LB namespace, and is bounded by
 # `timeout`; without Chromium the page case is a SKIP.
 #
@@ -207,9 +207,9 @@ print("20 page loads: median %.1f ms, max %.1f ms" % (t[10] * 1e3, t[-1] * 1e3))
 		>/dev/null 2>>"$E2E_CASE_DIR/chromium.err"
 	if [[ $(head -c 8 "$profile/status-page.png" 2>/dev/null | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]; then
 		cp "$profile/status-page.png" "$E2E_CASE_DIR/status-page.png"
-		mkdir -p "$E2E_REPO/docs-pending"
-		cp "$profile/status-page.png" "$E2E_REPO/docs-pending/status-page.png"
-		e2e_note "screenshot $(stat -c %s "$E2E_CASE_DIR/status-page.png") bytes: $E2E_CASE_DIR/status-page.png, docs-pending/status-page.png"
+		# README's picture: refreshed only when asked (never by CI).
+		[[ -n ${XLB_SAVE_SCREENSHOT:-} ]] && cp "$profile/status-page.png" "$XLB_SAVE_SCREENSHOT"
+		e2e_note "screenshot $(stat -c %s "$E2E_CASE_DIR/status-page.png") bytes: $E2E_CASE_DIR/status-page.png"
 	else
 		e2e_problem "chromium --screenshot wrote no PNG: $(tail -n 2 "$E2E_CASE_DIR/chromium.err" | tr '\n' ' ')"
 	fi
