@@ -173,5 +173,24 @@ if tcase established_connections_survive_host_failures; then
 		fail established_connections_survive_host_failures "broken $broken, changed $changed of $N"
 fi
 
+# Bad input: a clear message, non-zero exit, BIRD left as it was (lb3's
+# helper still announces).
+if tcase announce_refuses_bad_input; then
+	why=""
+	sock="$CL_RUN/bird-lb3.ctl"
+	for args in "" "--bogus" "--dev eth0 --vip $CL_VIP:80 --birdc-socket $sock" \
+		"--dev eth0 --vip $VIPS --birdc-socket $sock --interval-ms 5" \
+		"--dev eth0 --vip $VIPS --birdc-socket $sock --protocol no_such" \
+		"--dev eth0 --vip $VIPS --birdc-socket $CL_RUN/none.ctl"; do
+		# shellcheck disable=SC2086 # the arguments of one case
+		err=$(cluster_exec lb3 tools/cluster/xlb-announce $args 2>&1 >/dev/null)
+		rc=$?
+		((rc != 0)) && [[ $err == "xlb-announce: "* ]] ||
+			why+="'$args': rc $rc, '$err'; "
+	done
+	[[ $(cluster_route_hosts) == "3" ]] || why+="route changed to $(cluster_route_hosts); "
+	[[ -z $why ]] && pass announce_refuses_bad_input || fail announce_refuses_bad_input "$why"
+fi
+
 { echo quit >&"${CONN[1]}"; } 2>/dev/null
 summary
