@@ -7,9 +7,11 @@
 
 #include "output.h"
 
+#define TABLE_MAX_COLS 24
+
 struct table {
 	size_t cols, rows, cap; /* rows counts the header too */
-	char align[16];
+	char align[TABLE_MAX_COLS + 1];
 	char **cells; /* rows * cols, row-major */
 };
 
@@ -39,6 +41,11 @@ struct table *table_new(const char *align, ...)
 		exit(5);
 	}
 	t->cols = strlen(align);
+	if (t->cols > TABLE_MAX_COLS) { /* a programming error, not input */
+		fprintf(stderr, "xlbctl: table of %zu columns (at most %d)\n",
+			t->cols, TABLE_MAX_COLS);
+		abort();
+	}
 	snprintf(t->align, sizeof(t->align), "%s", align);
 	table_row(t);
 	va_start(ap, align);
@@ -73,7 +80,7 @@ void table_cell(struct table *t, const char *fmt, ...)
 
 void table_print(const struct table *t, FILE *out)
 {
-	size_t width[16] = {};
+	size_t width[TABLE_MAX_COLS] = {};
 
 	for (size_t r = 0; r < t->rows; r++)
 		for (size_t c = 0; c < t->cols; c++) {
