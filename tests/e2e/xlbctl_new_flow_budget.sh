@@ -32,6 +32,9 @@ if tcase budget_changes_on_an_attached_instance; then
 	out=$(xlbctl settings --new-flow-budget 0 2>&1)
 	rc=$?
 	st=$(xlbctl settings --json)
+	# A read only prints the settings: no lock, no commit, nothing on stderr.
+	shown_err=$(xlbctl settings 2>&1 >/dev/null)
+	[[ -n $shown_err ]] && rc="settings printed '$shown_err'"
 	cfg=$(bpftool -j map dump pinned "$TOPO_PIN_DIR/xlb_config")
 	if ((rc == 0)) && [[ $(json 'j["new_flow_budget"]' "$st") == 0 ]] &&
 		grep -q '^new-flow-budget  0 (unlimited)' <<<"$out" &&

@@ -67,7 +67,7 @@ int cmd_backend_del(const struct cli *cli)
 
 static void list_text(const struct xlb_pair_info *pairs, size_t n)
 {
-	struct table *t = table_new("llrrrllrrl", "VIP", "BACKEND", "ID",
+	struct table *t = table_new("llrrrlllrrl", "VIP", "BACKEND", "ID",
 				    "WEIGHT", "BASE", "STATE", "OP_STATE",
 				    "HEALTH", "FACTOR", "REASON", "MAC", NULL);
 	char vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN], mac[XLB_MAC_STRLEN];

@@ -60,5 +60,10 @@ int cmd_settings(const struct cli *cli)
 	}
 	if (!err)
 		print_settings(cli, &cfg);
-	return session_finish(cli, xlb, err);
+	if (change)
+		return session_finish(cli, xlb, err);
+	/* A reader holds no lock and has nothing to commit. */
+	rc = err ? report_lib(cli, err) : 0;
+	xlb_close(xlb);
+	return rc;
 }
