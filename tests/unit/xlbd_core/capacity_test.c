@@ -380,9 +380,11 @@ TEST(capacity_operator_drain_and_activation_respected)
 	CHECK_EQ(sim_start(&s), 0);
 	test_defer(sim_fini, &s);
 	SIM_STEPS(&s, 120);
-	s.demand = 0.95 * 2 * CAPACITY;
-	for (int t = 0; t < 60 && !s.ups; t++)
+	/* a slow rise, held where the first standby comes up */
+	for (int t = 0; t < 120 && !s.ups; t++) {
+		s.demand += 0.6 * 2 * CAPACITY / 120;
 		CHECK_EQ(sim_step(&s), 0);
+	}
 	CHECK_EQ(s.ups, 1);
 	CHECK_EQ(s.pairs[2].op_state, XLB_OP_ACTIVE);
 	/*

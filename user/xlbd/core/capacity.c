@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Predictive capacity: the standby pool. Per VIP, the utilisation predicted
- * over capacity_horizon_s is the peak forecast demand of the horizon over
- * the capacity of the active, healthy backends (each 1 / its measured cost
- * per request; a backend with no cost yet counts as their mean). Above
- * capacity_high for capacity_ticks ticks, standby pairs are activated,
- * through slow start, until the prediction falls below the mark; below
+ * over capacity_horizon_s is the peak demand of the horizon (the selected
+ * forecaster's, or the recent trend carried over the horizon) over the
+ * capacity of the active, healthy backends (each what its CPU has beyond
+ * its idle load over its measured cost per request; a backend with no cost
+ * yet counts as their mean). Above capacity_high for capacity_ticks ticks,
+ * standby pairs are activated, through slow start, until the prediction
+ * falls below the mark; below
  * capacity_low for capacity_ticks, the most recently activated one drains
  * (its flows finish) and then goes back to standby. capacity_dwell_s
  * between changes and the two marks keep it from flapping.
@@ -30,28 +32,89 @@
 /* In flight under this counts as drained. */
 #define CAPACITY_DRAINED_FLOWS 1.0
 
-/* As policy.c: the regression's cost when it agrees with the plain ratio. */
-static double capacity_cost(const struct brain_pair *p)
+/* Ticks of demand the trend is fitted on. */
+#define CAPACITY_TREND_TICKS 32u
+
+/*
+ * A pair's capacity in requests per second: what its CPU has left beyond
+ * the idle load (the regression's intercept), over the marginal cost (b +
+ * c, when it agrees with the plain ratio, as policy.c uses it); else one
+ * over the plain ratio. NAN when there is no CPU measure.
+ */
+static double capacity_of(const struct brain_pair *p)
 {
-	double r = p->cost_ratio, c = p->cost;
+	double r = p->cost_ratio, c = p->cost, a = p->intercept;
 
 	if (p->load_source != LOAD_CPU)
 		return NAN; /* latency per request is no utilisation */
 	if (isfinite(c) && c > 0 && isfinite(r) && c < r * 4 && c > r / 4)
-		return c;
-	return r > 0 ? r : NAN;
+		return (isfinite(a) && a > 0 && a < 0.9 ? 1 - a : 1) / c;
+	return r > 0 ? 1 / r : NAN;
 }
 
-/* Peak demand over the horizon, from the VIP's selected forecaster. */
-static double horizon_demand(const struct xlb_brain *brain,
-			     const struct brain_vip *v, double demand_now)
+static double trend_at(const struct brain_vip *v, unsigned int i)
+{
+	unsigned int n = v->trend_n;
+
+	/* oldest first */
+	return v->trend[(v->trend_pos + CAPACITY_TREND_TICKS - n + i) %
+			CAPACITY_TREND_TICKS];
+}
+
+/*
+ * The demand's least-squares trend over the last ticks, per tick, when it
+ * stands out of the noise (over 3 standard errors); 0 otherwise. The
+ * forecasters fit levels; a ramp is what the horizon must see coming.
+ */
+static double demand_trend(struct brain_vip *v, double demand)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, sse = 0, a, b, d, se;
+	unsigned int n;
+
+	if (isfinite(demand)) {
+		v->trend[v->trend_pos] = demand;
+		v->trend_pos = (v->trend_pos + 1) % CAPACITY_TREND_TICKS;
+		if (v->trend_n < CAPACITY_TREND_TICKS)
+			v->trend_n++;
+	}
+	n = v->trend_n;
+	if (n < CAPACITY_TREND_TICKS / 2)
+		return 0;
+	for (unsigned int i = 0; i < n; i++) {
+		double y = trend_at(v, i);
+
+		sx += i;
+		sy += y;
+		sxx += (double)i * i;
+		sxy += i * y;
+	}
+	d = n * sxx - sx * sx;
+	if (d <= 0)
+		return 0;
+	b = (n * sxy - sx * sy) / d;
+	a = (sy - b * sx) / n;
+	for (unsigned int i = 0; i < n; i++) {
+		double e = trend_at(v, i) - (a + b * i);
+
+		sse += e * e;
+	}
+	se = sqrt(sse / (n - 2) / (sxx - sx * sx / n));
+	return b > 0 && b > 3 * se ? b : 0;
+}
+
+/*
+ * Peak demand over the horizon: the VIP's selected forecaster's, or the
+ * recent trend carried over the horizon when that is higher.
+ */
+static double horizon_demand(const struct xlb_brain *brain, struct brain_vip *v,
+			     double demand_now)
 {
 	double out[CAPACITY_HORIZON_MAX];
 	double h_s = brain->cfg.capacity_horizon_s / brain->cfg.tick_s;
 	unsigned int h = h_s < 1		      ? 1
 			 : h_s > CAPACITY_HORIZON_MAX ? CAPACITY_HORIZON_MAX
 						      : (unsigned int)ceil(h_s);
-	double peak = NAN, ref;
+	double peak = NAN, ref, trend = demand_trend(v, demand_now);
 
 	if (!xlb_forecaster_forecast(v->forecaster, XLB_FORECAST_SELECTED, h,
 				     NULL, out)) {
@@ -64,6 +127,7 @@ static double horizon_demand(const struct xlb_brain *brain,
 		   isfinite(demand_now) ? demand_now : 0);
 	if (!isfinite(peak))
 		return isfinite(v->forecast) ? v->forecast : NAN;
+	peak = fmax(peak, ref + trend * h);
 	return fmin(fmax(peak, ref), ref * CAPACITY_FORECAST_CAP);
 }
 
@@ -174,9 +238,9 @@ static void vip_capacity(struct xlb_brain *brain,
 		eligible++;
 		if (p->health != XLB_HEALTH_OK)
 			continue;
-		c = capacity_cost(p);
+		c = capacity_of(p);
 		if (isfinite(c) && c > 0) {
-			cap_known += 1 / c;
+			cap_known += c;
 			n_known++;
 		} else {
 			n_unknown++;
@@ -281,8 +345,10 @@ static void vip_capacity(struct xlb_brain *brain,
 				 eligible + added - 1, eligible + added);
 			reason_append(d, words);
 		}
+		/* a count the orchestrator was already told is no change */
+		if (added || v->cap_desired != eligible + add)
+			v->cap_changed = now;
 		v->cap_desired = eligible + add;
-		v->cap_changed = now;
 		v->cap_above = 0;
 		return;
 	}
@@ -302,17 +368,16 @@ static void vip_capacity(struct xlb_brain *brain,
 				li = i;
 			}
 		}
-		c = last ? capacity_cost(last) : NAN;
-		after = demand / (capacity -
-				  (isfinite(c) && c > 0 && last &&
-						   last->health == XLB_HEALTH_OK
-					   ? 1 / c
-					   : mean_cap));
+		c = last ? capacity_of(last) : NAN;
+		if (!(isfinite(c) && c > 0 && last->health == XLB_HEALTH_OK))
+			c = mean_cap;
+		after = demand / (capacity - c);
 		/* one fewer must not cross the high mark: no flapping */
 		if (!(after < cfg->capacity_high))
 			return;
+		if (last || v->cap_desired != eligible - 1)
+			v->cap_changed = now;
 		v->cap_desired = eligible - 1;
-		v->cap_changed = now;
 		v->cap_below = 0;
 		if (!last)
 			return; /* no pool pair: the hook's orchestrator acts */

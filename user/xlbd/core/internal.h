@@ -152,6 +152,9 @@ struct brain_vip {
 	unsigned int cap_desired; /* the last change's count (guardrails
 				     reset desired to active each tick) */
 	bool cap_desired_set;
+	/* the last CAPACITY_TREND_TICKS (32) demands, for the horizon's trend */
+	double trend[32];
+	unsigned int trend_pos, trend_n;
 };
 
 struct xlb_brain {
