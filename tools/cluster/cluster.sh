@@ -30,6 +30,8 @@
 #                                    caller sets `trap cluster_down EXIT`
 #   cluster_down                     tear down: processes by PID, XDP,
 #                                    pins, namespaces (idempotent)
+#   cluster_cleanup_stale            tear down clusters whose owner died
+#                                    (cluster_up runs it first)
 #   cluster_exec NODE CMD...         run in NODE (rt, cl, sw, lbN, bN)
 #   cluster_start NAME NODE CMD...   background; $CL_RUN/NAME.pid, NAME.log
 #   cluster_stop NAME [SIGNAL]       signal (TERM), wait, KILL after 3 s
@@ -74,6 +76,40 @@ _cl_sysctl() {
 	_cl_nsx "$ns" sysctl -q -w "$@" >/dev/null
 }
 
+# Field 22 of /proc/PID/stat (start time): tells a live owner from a reused
+# PID.
+_cl_starttime() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	# shellcheck disable=SC2086 # split the fields on purpose
+	set -- $stat
+	echo "${20}"
+}
+
+# Whether PID is a process this cluster started (its environment says so):
+# a PID file outliving its process never gets another process killed.
+_cl_ours() {
+	tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qx "XLBCLUSTER_PREFIX=$CL_PREFIX"
+}
+
+# Clusters whose owner died (a test killed before its trap ran).
+cluster_cleanup_stale() {
+	local dir
+	for dir in "$CL_STATE_ROOT"/xc*; do
+		[[ -f $dir/env ]] || continue
+		(
+			# shellcheck disable=SC1091
+			. "$dir/env"
+			[[ -n ${CL_OWNER:-} && $(_cl_starttime "$CL_OWNER") == "${CL_OWNER_START:-}" ]] &&
+				exit 0
+			_cl_err "removing stale cluster $CL_PREFIX"
+			_cl_vars
+			cluster_down
+		)
+	done
+}
+
 _cl_mac() { printf '02:00:0a:d4:%02x:%02x' "$1" "$2"; }
 
 cluster_ns() {
@@ -112,7 +148,7 @@ cluster_stop() {
 	local name=$1 sig=${2:-TERM} pid i
 	pid=$(cluster_pid "$name") || return 0
 	[[ -n $pid ]] || return 0
-	kill -"$sig" "$pid" 2>/dev/null || {
+	{ _cl_ours "$pid" && kill -"$sig" "$pid" 2>/dev/null; } || {
 		rm -f "$CL_RUN/$name.pid"
 		return 0
 	}
@@ -120,7 +156,7 @@ cluster_stop() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null
+	_cl_ours "$pid" && kill -KILL "$pid" 2>/dev/null
 	rm -f "$CL_RUN/$name.pid"
 }
 
@@ -183,6 +219,8 @@ _cl_write_env() {
 		echo "CL_BACKENDS=$CL_BACKENDS"
 		echo "CL_SEED=$CL_SEED"
 		echo "CL_RUN=$CL_RUN"
+		echo "CL_OWNER=$CL_OWNER"
+		echo "CL_OWNER_START=$(_cl_starttime "$CL_OWNER")"
 	} >"$CL_RUN/env"
 }
 
@@ -227,6 +265,8 @@ cluster_up() {
 		return 1
 	}
 	CL_RUN=$CL_STATE_ROOT/$CL_PREFIX
+	CL_OWNER=${CL_OWNER:-$$}
+	cluster_cleanup_stale
 	if [[ -e $CL_RUN || -e /run/netns/$CL_PREFIX-rt ]]; then
 		_cl_err "up: prefix $CL_PREFIX is in use (cluster.sh down --prefix $CL_PREFIX)"
 		return 1
@@ -425,7 +465,7 @@ cluster_down() {
 	for f in "$CL_RUN"/*.pid; do
 		[[ -f $f ]] || continue
 		pid=$(cat "$f")
-		[[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null
+		[[ -n $pid ]] && _cl_ours "$pid" && kill -KILL "$pid" 2>/dev/null
 		rm -f "$f"
 	done
 	for ((i = 1; i <= ${CL_LBS:-0}; i++)); do
@@ -445,7 +485,8 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	shift || true
 	case $cmd in
 	up)
-		cluster_up "$@" || exit 1
+		# The calling shell owns it: the CLI process itself exits now.
+		CL_OWNER=$PPID cluster_up "$@" || exit 1
 		cat "$CL_RUN/env"
 		;;
 	down | env)
