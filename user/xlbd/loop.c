@@ -92,4 +92,7 @@ void xlbd_watch_del(struct xlbd *d, struct xlbd_watch *w)
 {
 	if (w->fd >= 0)
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	for (int i = 0; i < d->n_pending; i++)
+		if (d->pending[i].data.ptr == w)
+			d->pending[i].data.ptr = NULL;
 }

@@ -431,8 +431,14 @@ static void run(struct xlbd *d)
 		for (int i = 0; i < n; i++) {
 			struct xlbd_watch *w = evs[i].data.ptr;
 
-			w->fn(w, evs[i].events);
+			/* the events after this one, for xlbd_watch_del */
+			d->pending = evs + i + 1;
+			d->n_pending = n - i - 1;
+			if (w) /* NULL: deleted by an earlier handler */
+				w->fn(w, evs[i].events);
 		}
+		d->pending = NULL;
+		d->n_pending = 0;
 		if (d->reload) {
 			d->reload = false;
 			reload(d);

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/epoll.h>
 
 #include "xlb.h"
 #include "core/brain.h"
@@ -120,6 +121,14 @@ struct xlbd {
 	struct xlb *xlb;
 	struct xlb_brain *brain;
 	int epfd;
+	/*
+	 * The events epoll_wait returned and not yet dispatched: a handler
+	 * that deletes a watch (curl closing a socket, a probe ending) clears
+	 * it there, so a later event of the same batch never reaches freed
+	 * memory.
+	 */
+	struct epoll_event *pending;
+	int n_pending;
 	struct xlbd_watch tick_timer, probe_timer, signal_watch;
 	double start_mono;
 	double next_tick; /* monotonic: when the tick is due */

@@ -344,3 +344,26 @@ int main(int argc, char **argv)
 {
 	return test_main(argc, argv);
 }
+
+/*
+ * A handler that deletes a watch (curl closing a socket) must keep the
+ * rest of the same epoll batch from calling it: its memory is freed.
+ */
+TEST(deleted_watch_is_dropped_from_the_pending_batch)
+{
+	struct xlbd d = { .epfd = -1 };
+	struct xlbd_watch a = { .fd = -1 }, b = { .fd = -1 };
+	struct epoll_event batch[3] = {
+		{ .data.ptr = &a },
+		{ .data.ptr = &b },
+		{ .data.ptr = &a },
+	};
+
+	d.pending = batch;
+	d.n_pending = 3;
+	xlbd_watch_del(&d, &a);
+	CHECK(batch[0].data.ptr == NULL && batch[2].data.ptr == NULL, "a still "
+								      "pendin"
+								      "g");
+	CHECK(batch[1].data.ptr == &b, "b dropped too");
+}
