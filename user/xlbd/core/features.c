@@ -213,8 +213,15 @@ static void pair_signals(struct xlb_brain *brain, struct brain_pair *p,
 
 	if (isfinite(svc_fail) && !(fail >= svc_fail))
 		fail = svc_fail;
-	/* connections in flight: new minus ended, integrated (Prequal) */
-	if (isfinite(o->new_flows_per_s) && isfinite(o->ended_flows_per_s)) {
+	/*
+	 * Connections in flight: new minus ended, integrated (Prequal). A
+	 * pair that is down holds none (its flows moved at once, and a dead
+	 * server's connections end with no client FIN the LB could count).
+	 */
+	if (p->health == XLB_HEALTH_DOWN) {
+		p->in_flight = 0;
+	} else if (isfinite(o->new_flows_per_s) &&
+		   isfinite(o->ended_flows_per_s)) {
 		double f = isfinite(p->in_flight) ? p->in_flight : 0;
 
 		f += (o->new_flows_per_s - o->ended_flows_per_s) * dt;
