@@ -41,7 +41,7 @@ fi
 
 # The topology section's CLI example, first and in its own shell: it
 # brings up and tears down a topology of its own.
-topo_cli=$(section_commands "### CLI" "### Library" | grep '^tools/topo.sh' |
+topo_cli=$(section_commands "#### CLI" "#### Library" | grep '^tools/topo.sh' |
 	grep -v '\[')
 # (":" last: bash would exec the last command, changing its parent.)
 if out=$(env -u TOPO_PREFIX bash -ec "$topo_cli"$'\n:' 2>&1); then
@@ -89,7 +89,7 @@ while read -r line; do
 		failed_line="'$line' exited $rc: $(echo "$out" | tail -2 | tr '\n' ' ')"
 		break
 	fi
-done < <(section_commands "## xlbctl: the command line" "## The test topology")
+done < <(section_commands "## xlbctl: the command line" "## Operating xlbd")
 if [[ -n $failed_line ]]; then
 	fail readme_xlbctl_commands_run_as_written "$failed_line"
 elif ((ran < 20)); then
