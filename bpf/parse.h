@@ -37,7 +37,7 @@ enum parse_verdict {
 
 struct packet {
 	struct xlb_flow_key key;
-	__u8 tcp_flags; /* 0 for UDP */
+	__u8 tcp_flags;	  /* 0 for UDP */
 	__u8 drop_reason; /* enum xlb_drop_reason, when MALFORMED */
 	__u16 pad;
 	__u32 frame_len;

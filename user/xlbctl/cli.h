@@ -73,8 +73,8 @@ struct cli {
 	/* stats, top */
 	bool watch;
 	int interval_ms;
-	long count;	 /* 0: unbounded */
-	int duration_ms; /* 0: unbounded */
+	long count;	      /* 0: unbounded */
+	int duration_ms;      /* 0: unbounded */
 	const char *xlbd_url; /* top: xlbd's listener; NULL: the default */
 
 	/* config */

@@ -56,7 +56,8 @@ const struct command_spec cli_commands[] = {
 	  "                          every LB host of one ECMP group (default\n"
 	  "                          random at creation)\n"
 	  "  --new-flow-budget N     connection-table inserts per second per\n"
-	  "                          CPU, 0-100000000, 0 = unlimited (default);\n"
+	  "                          CPU, 0-100000000, 0 = unlimited "
+	  "(default);\n"
 	  "                          past it new flows are forwarded but not\n"
 	  "                          remembered (counter lru_bypass)\n" },
 	{ CLI_DETACH, "detach", "DEV | --all", 0, 1, BIT(OPT_ALL),
