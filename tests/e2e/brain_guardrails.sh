@@ -17,18 +17,7 @@ set -uo pipefail
 NAME=brain_guardrails_three_of_four_misbehaving_at_most_one_drained
 RATE=120
 
-e2e_want "$NAME" || {
-	summary
-	exit 0
-}
-brain_need_agent "$NAME"
-xlbd_need
-e2e_setup --backends 4
-e2e_case_begin "$NAME"
-vip="$TOPO_VIP4:$E2E_HTTP_PORT/tcp"
-url="http://$TOPO_VIP4:$E2E_HTTP_PORT/"
-cfg="$E2E_CASE_DIR/xlbd.conf"
-xlbd_config "$cfg" '{ "log": { "format": "json" } }'
+brain_case_start "$NAME"
 
 if brain_agents_up b1=20% b2=20% b3=20% b4=20% && e2e_attach native &&
 	e2e_vip_up "$vip" b1=100 b2=100 b3=100 b4=100 &&

@@ -3,6 +3,10 @@
 # of tests/e2e/lib.sh and xlbd_lib.sh. Sourced, not run.
 #
 #   brain_need_agent NAME            SKIP (and exit) without build/xlb-agent
+#   brain_case_start NAME            a case's prologue: the filter, the
+#                                    binaries, four backends, the case begun;
+#                                    sets vip, url and cfg (xlbd's JSON-log
+#                                    config)
 #   brain_fault NODE QUERY           POST /fault?QUERY on a backend's admin port
 #   brain_agents_up NODE=QUOTA...    per backend: a CPU quota (N%), 1 ms of CPU
 #                                    per request, and xlb-agent reading the
@@ -19,6 +23,21 @@ brain_need_agent() {
 		summary
 		exit 0
 	fi
+}
+
+brain_case_start() {
+	e2e_want "$1" || {
+		summary
+		exit 0
+	}
+	brain_need_agent "$1"
+	xlbd_need
+	e2e_setup --backends 4
+	e2e_case_begin "$1"
+	vip="$TOPO_VIP4:$E2E_HTTP_PORT/tcp"
+	url="http://$TOPO_VIP4:$E2E_HTTP_PORT/"
+	cfg="$E2E_CASE_DIR/xlbd.conf"
+	xlbd_config "$cfg" '{ "log": { "format": "json" } }'
 }
 
 brain_fault() {

@@ -19,18 +19,7 @@ set -uo pipefail
 NAME=brain_proactive_quota_ramp_drained_before_the_first_client_error
 RATE=100 # 25/s a backend: 5% of a CPU at 2 ms each
 
-e2e_want "$NAME" || {
-	summary
-	exit 0
-}
-brain_need_agent "$NAME"
-xlbd_need
-e2e_setup --backends 4
-e2e_case_begin "$NAME"
-vip="$TOPO_VIP4:$E2E_HTTP_PORT/tcp"
-url="http://$TOPO_VIP4:$E2E_HTTP_PORT/"
-cfg="$E2E_CASE_DIR/xlbd.conf"
-xlbd_config "$cfg" '{ "log": { "format": "json" } }'
+brain_case_start "$NAME"
 
 if brain_agents_up b1=100% b2=100% b3=100% b4=100% && e2e_attach native &&
 	e2e_vip_up "$vip" b1=100 b2=100 b3=100 b4=100 &&
