@@ -34,8 +34,8 @@ brain_case_start() {
 	xlbd_need
 	e2e_setup --backends 4
 	e2e_case_begin "$1"
-	vip="$TOPO_VIP4:$E2E_HTTP_PORT/tcp"
-	url="http://$TOPO_VIP4:$E2E_HTTP_PORT/"
+	# shellcheck disable=SC2034 # the case's script uses them
+	vip="$TOPO_VIP4:$E2E_HTTP_PORT/tcp" url="http://$TOPO_VIP4:$E2E_HTTP_PORT/"
 	cfg="$E2E_CASE_DIR/xlbd.conf"
 	xlbd_config "$cfg" '{ "log": { "format": "json" } }'
 }
