@@ -7,8 +7,8 @@
  * its idle load over its measured cost per request; a backend with no cost
  * yet counts as their mean). Above capacity_high for capacity_ticks ticks,
  * standby pairs are activated, through slow start, until the prediction
- * falls below the mark; below
- * capacity_low for capacity_ticks, the most recently activated one drains
+ * falls below the mark; below capacity_low for capacity_ticks, the most
+ * recently activated one drains
  * (its flows finish) and then goes back to standby. capacity_dwell_s
  * between changes and the two marks keep it from flapping.
  *
