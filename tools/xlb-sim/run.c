@@ -176,7 +176,13 @@ static void note_change(struct run *r, unsigned int be,
 		return;
 	r->writes++;
 	r->dirty = true;
-	if (eff_state(old) == 1 && eff_state(p) != 1) {
+	/*
+	 * A drain is the brain's verdict on a backend's health; returning a
+	 * pool backend to standby (an operator-state change by the capacity
+	 * planner) is not one.
+	 */
+	if (eff_state(old) == 1 && eff_state(p) != 1 &&
+	    old->op_state == p->op_state) {
 		bool covered = fault_covers(r, be, t);
 
 		if (covered)
