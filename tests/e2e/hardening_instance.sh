@@ -3,7 +3,7 @@
 # pins, attachments across network namespaces, attach --force, interrupted
 # creations, the hash seed, private bpffs mounts, neighbour entries and VLAN
 # offload. Each case fails on the code before the issue (see the report in
-# docs-pending/hardening-instance.md) and leaves nothing behind.
+# README, "Security model and robustness") and leaves nothing behind.
 #
 #   tests/e2e/hardening_instance.sh [FILTER]   the tests whose name has it
 set -uo pipefail
