@@ -2,8 +2,8 @@
 # Issue 15, the instance half: the writer lock, pin directories, adopted
 # pins, attachments across network namespaces, attach --force, interrupted
 # creations, the hash seed, private bpffs mounts, neighbour entries and VLAN
-# offload. Each case fails on the code before the issue (see the report in
-# README, "Security model and robustness") and leaves nothing behind.
+# offload (README, "Security model and robustness"). Each case failed on the
+# code before these fixes, and leaves nothing behind.
 #
 #   tests/e2e/hardening_instance.sh [FILTER]   the tests whose name has it
 set -uo pipefail
