@@ -48,7 +48,9 @@ if e2e_attach native && e2e_vip_up "$vip" b1=100 b2=100 b3=100 b4=100 &&
 		--threads 1 >/dev/null
 	xlbd_wait_pair b1 health ok 5 || e2e_problem "b1 not ok 5 s after its restart"
 	up_factor=$(xlbd_pair b1 factor)
-	sleep 3
+	# Envoy's curve, max(10%, t / 30 s), stays at 10% for its first 3 s:
+	# 6 s in, the ramp is at 20%.
+	sleep 6
 	later_factor=$(xlbd_pair b1 factor)
 	xlbd_metrics >"$E2E_CASE_DIR/metrics.txt" 2>&1
 	xlbctl --json backend list >"$E2E_CASE_DIR/backends.json" 2>&1
@@ -81,7 +83,7 @@ if after["backends"].get("b1"): print("after the down: %d answers from b1" % aft
 print("info: after the down: %d of %d connections ok" % (after["ok"], after["scheduled"]))
 ups = [l for l in lines if l["backend"] == b1 and l["new_health"] == "ok" and l["old_health"] == "down"]
 if not ups: print("no decision brings %s back" % b1)
-print("info: factor of b1 when back %.3f, 3 s later %.3f" % (up, later))
+print("info: factor of b1 when back %.3f, 6 s later %.3f" % (up, later))
 if not up < 0.5: print("b1 came back with factor %.3f: no slow start" % up)
 if not later > up: print("b1 factor did not ramp: %.3f then %.3f" % (up, later))
 ' "$kill_t" "$DOWN_BOUND_S" "$(xlbd_decisions xlbd)" \

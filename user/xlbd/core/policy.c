@@ -165,6 +165,15 @@ static void vip_policy(struct xlb_brain *brain,
 		if (source == LOAD_CPU &&
 		    !(p->fleet_median[FEAT_CPU_Z] >= EQUALISE_MIN_UTIL))
 			continue;
+		/*
+		 * Latency as the load (no agent) means queueing only once the
+		 * fleet's own latency is well above a connect's: below the hot
+		 * rule's floor its differences are noise, not cost.
+		 */
+		if (source == LOAD_LATENCY &&
+		    !(p->fleet_median[FEAT_LATENCY_Z] >=
+		      cfg->hot_min_latency_s))
+			continue;
 		if (!isfinite(cost) || !in->base_weight || cap_sum <= 0)
 			continue; /* nothing known: keep the factor */
 		/* share proportional to capacity, total base weight kept */
