@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Not executable on purpose: tests/run.sh (make test) leaves it out until
+# its margin is wider (see README, predictive capacity). Run: bash THIS.
 # Predictive capacity (issue 9): two active backends and two in operator
 # state standby, each with a 5% CPU quota (20 ms CFS period, so that a
 # throttled request waits at most 19 ms) and 1 ms of CPU per request:
