@@ -13,26 +13,7 @@
 #include "cli.h"
 #include "testing.h"
 
-static int parse(struct cli *cli, char *err, size_t len, ...)
-{
-	static char words[16][128];
-	char *argv[17];
-	int argc = 0;
-	const char *w;
-	va_list ap;
-
-	argv[argc] = strcpy(words[argc], "xlbctl");
-	argc++;
-	va_start(ap, len);
-	while ((w = va_arg(ap, const char *)) && argc < 16) {
-		snprintf(words[argc], sizeof(words[argc]), "%s", w);
-		argv[argc] = words[argc];
-		argc++;
-	}
-	va_end(ap);
-	argv[argc] = NULL;
-	return cli_parse(argc, argv, cli, err, len);
-}
+#include "../xlbctl/parse_words.h"
 
 static double wall(void)
 {
