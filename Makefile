@@ -23,6 +23,12 @@ BPF_CFLAGS := -target bpf -g -O2 $(WARNINGS) -D__TARGET_ARCH_$(ARCH) \
               -Ivmlinux -Iheaders -Ibpf
 LIBBPF_LIBS := -lbpf -lelf -lz
 
+# Archives are written to a temporary name and renamed, so that a concurrent
+# make never links against a half-written library.
+define archive
+@mkdir -p $(@D) && rm -f $@.tmp$$$$ && $(AR) rcs $@.tmp$$$$ $^ && mv -f $@.tmp$$$$ $@
+endef
+
 # Filled in by the fragments.
 BINS        :=
 TEST_BINS   :=

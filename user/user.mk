@@ -12,5 +12,4 @@ $(BUILD)/user/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h headers/*.h) $(BPF_S
 	$(CC) $(CFLAGS) $(LIBNL_CFLAGS) -c $< -o $@
 
 $(LIBXLB): $(LIBXLB_OBJS)
-	@rm -f $@
-	$(AR) rcs $@ $^
+	$(archive)

@@ -13,8 +13,7 @@ $(BUILD)/models/%.o: user/models/%.c
 	$(CC) $(MODELS_CFLAGS) -c $< -o $@
 
 $(MODELS_LIB): $(MODELS_OBJS)
-	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	$(archive)
 
 BINS += $(MODELS_LIB)
 

@@ -13,8 +13,6 @@ $(BUILD)/user/prom/%.o: user/prom/%.c $(wildcard user/prom/*.h)
 	$(CC) $(CFLAGS) $(JSONC_CFLAGS) -Iuser/prom -c $< -o $@
 
 $(LIBXLBPROM): $(LIBXLBPROM_OBJS)
-	@mkdir -p $(@D)
-	@rm -f $@
-	$(AR) rcs $@ $^
+	$(archive)
 
 BINS += $(LIBXLBPROM)

@@ -11,8 +11,7 @@ $(BUILD)/user/xlb-agent/%.o: user/xlb-agent/%.c $(wildcard user/xlb-agent/*.h)
 	$(CC) $(CFLAGS) -Iuser/xlb-agent -c $< -o $@
 
 $(XLB_AGENT_LIB): $(XLB_AGENT_OBJS)
-	@rm -f $@
-	$(AR) rcs $@ $^
+	$(archive)
 
 $(BUILD)/xlb-agent: $(BUILD)/user/xlb-agent/main.o $(XLB_AGENT_LIB)
 	$(CC) $(CFLAGS) $< -o $@ $(XLB_AGENT_LIBS)

@@ -12,8 +12,7 @@ $(BUILD)/user/xlbd/core/%.o: user/xlbd/core/%.c
 	$(CC) $(BRAIN_CFLAGS) -c $< -o $@
 
 $(LIBXLBBRAIN): $(BRAIN_OBJS)
-	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	$(archive)
 
 BINS += $(LIBXLBBRAIN)
 
