@@ -41,8 +41,20 @@ static const double spread_floor[FEAT_N] = {
 	[FEAT_IN_FLIGHT_Z] = 5.0,   [FEAT_FAIL_Z] = 0.05,
 	[FEAT_COST_CHANGE_Z] = 0.1, [FEAT_MEM_Z] = 0.05,
 };
-/* ... and as a share of the median, so that big signals scale too. */
-#define SPREAD_FLOOR_REL 0.10
+/*
+ * ... and as a share of the median, so that big signals scale too.
+ * Latency and connections in flight differ across a heterogeneous fleet
+ * by nature, more as the load rises (a one-core backend queues at a
+ * utilisation a four-core one serves at once): their floor is half the
+ * median, so that the anomaly gate's z of 4 means three times the fleet
+ * median, the hot rule's ratio, and a load step shared by a mixed fleet
+ * is nobody's anomaly.
+ */
+static const double spread_floor_rel[FEAT_N] = {
+	[FEAT_CPU_Z] = 0.10,	     [FEAT_LATENCY_Z] = 0.50,
+	[FEAT_IN_FLIGHT_Z] = 0.50,   [FEAT_FAIL_Z] = 0.10,
+	[FEAT_COST_CHANGE_Z] = 0.10, [FEAT_MEM_Z] = 0.10,
+};
 
 const char *brain_feature_name(int feature)
 {
@@ -273,8 +285,8 @@ static void fleet_relative(struct xlb_brain *brain,
 			v[i] = fabs(v[i] - median);
 		mad = brain_median(v, n);
 		scale = 1.4826 * mad;
-		if (scale < SPREAD_FLOOR_REL * fabs(median))
-			scale = SPREAD_FLOOR_REL * fabs(median);
+		if (scale < spread_floor_rel[f] * fabs(median))
+			scale = spread_floor_rel[f] * fabs(median);
 		if (scale < spread_floor[f])
 			scale = spread_floor[f];
 		for (size_t i = 0; i < snap->n_pairs; i++) {
