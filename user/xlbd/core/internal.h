@@ -114,6 +114,14 @@ struct brain_pair {
 	double regression_r2;
 	int load_source;   /* enum brain_load_source of the window */
 	double cost_ratio; /* mean load / mean req, the fallback */
+	/*
+	 * policy.c: the regression's cost over the plain ratio, smoothed
+	 * while a fit is usable, NAN before one; the cost the policy uses is
+	 * cost_ratio x cost_anchor, so that it never jumps when the fit comes
+	 * and goes (a steady load has too little variation to fit).
+	 */
+	double cost_anchor;
+	int anchor_source; /* the load_source the anchor was learned in */
 
 	/* anomaly */
 	double score;		   /* NAN when not scored */

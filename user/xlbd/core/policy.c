@@ -23,14 +23,44 @@
 /* Regression costs further than this from the plain ratio are not used. */
 #define COST_AGREEMENT 4.0
 
-static double pair_cost(const struct brain_pair *p)
+/* How fast the anchor follows the fit's cost over the plain ratio. */
+#define ANCHOR_SMOOTHING 0.1
+
+/*
+ * Once a tick: what the regression says of the plain ratio. The fit needs
+ * variation in the requests; a steady load (the last minutes of a load
+ * step, once the step has left the window) has none, and switching
+ * between the fit's b + c and the ratio (which also carries the idle
+ * load, the intercept) would move every target by their difference.
+ */
+static void cost_anchor_update(struct brain_pair *p)
 {
 	double r = p->cost_ratio, c = p->cost;
 
-	if (isfinite(c) && c > 0 && isfinite(r) && c < r * COST_AGREEMENT &&
-	    c > r / COST_AGREEMENT)
-		return c;
-	return r > 0 ? r : NAN;
+	if (p->anchor_source != p->load_source) {
+		p->cost_anchor = NAN; /* another unit: learnt again */
+		p->anchor_source = p->load_source;
+	}
+	if (!(isfinite(c) && c > 0 && r > 0 && c < r * COST_AGREEMENT &&
+	      c > r / COST_AGREEMENT))
+		return;
+	p->cost_anchor = isfinite(p->cost_anchor)
+				 ? (1 - ANCHOR_SMOOTHING) * p->cost_anchor +
+					   ANCHOR_SMOOTHING * (c / r)
+				 : c / r;
+}
+
+/*
+ * The cost per request: the plain ratio (it follows a change in a few
+ * ticks) in the regression's terms, once there was a fit.
+ */
+static double pair_cost(const struct brain_pair *p)
+{
+	double r = p->cost_ratio;
+
+	if (!(r > 0))
+		return NAN;
+	return isfinite(p->cost_anchor) ? r * p->cost_anchor : r;
 }
 
 /*
@@ -118,6 +148,9 @@ static void vip_policy(struct xlb_brain *brain,
 	int source = LOAD_NONE;
 
 	mark_hot(brain, snap, vip);
+	for (size_t i = 0; i < snap->n_pairs; i++)
+		if (snap->pairs[i].vip == vip)
+			cost_anchor_update(brain->pairs[brain->slot_of[i]]);
 	/* costs compare in one unit: CPU when any pair has an agent */
 	for (size_t i = 0; i < snap->n_pairs; i++) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
