@@ -5,8 +5,7 @@
 # factor by at least half or drain it; 10 s after the fault the fleet's p99
 # must be back within 1.5x its baseline (+2 ms of slack for the shared
 # machine); the decision's reason must name the deviating feature.
-# (The CPU-throttle half is proved on the core's simulated fleet in
-# tests/unit/xlbd_core: gray_failure_cpu_throttled_to_10_percent.)
+# (The CPU-throttle half is tests/e2e/brain_gray_throttle.sh.)
 #
 #   tests/e2e/brain_gray_failure.sh [FILTER]
 set -uo pipefail
