@@ -8,7 +8,7 @@
  * any change that would make an older xlb misread the pins; adopting pins of
  * another version is refused.
  */
-#define XLB_LAYOUT_VERSION 3
+#define XLB_LAYOUT_VERSION 4
 #define XLB_META_MAGIC 0x584c4231 /* "XLB1" */
 
 /* Configured VIPs; also the size of the table-of-tables and per-VIP stats. */
@@ -17,7 +17,7 @@
  * (VIP, backend) pairs across all VIPs. Table slots hold a pair id in 16 bits
  * (four slots per 8-byte array value), so this stays below XLB_PAIR_NONE.
  */
-#define XLB_MAX_BACKENDS 4096
+#define XLB_MAX_BACKENDS 8192
 #define XLB_PAIR_NONE 0xffff
 
 /*
