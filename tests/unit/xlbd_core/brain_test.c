@@ -334,6 +334,41 @@ TEST(shared_5x_step_on_a_mixed_fleet_is_no_anomaly)
 	CHECK_EQ(s.drained_now, 0);
 }
 
+/*
+ * The proactive case: one of four loses 2% of its capacity a tick (its
+ * quota ramped down, as the harness test's is), a deviation each tick
+ * too small for the k-of-m verdict on its own. The sustained rule must
+ * drain it while it still has a third of its capacity, naming the rule
+ * (without the rule: drained on latency at 2% of its capacity, 188 ticks
+ * in; with it: at 46%, 38 ticks in).
+ */
+TEST(capacity_ramped_down_is_drained_on_the_sustained_cost_change)
+{
+	static struct sim s;
+	const struct xlb_brain_decision *drain = NULL;
+	int t;
+
+	CHECK_EQ(sim_init(&s, 4, 1600), 0);
+	test_defer(sim_fini, &s);
+	SIM_STEPS(&s, 90);
+	CHECK_EQ(s.drains, 0);
+	for (t = 0; t < 200 && !drain; t++) {
+		s.capacity[3] *= 0.98;
+		CHECK_EQ(sim_step(&s), 0);
+		drain = sim_decision(&s, 3);
+		if (drain && drain->rule != XLB_RULE_ANOMALY_DRAIN)
+			drain = NULL;
+	}
+	printf("# drained after %d ticks at %.0f%% of its capacity: %s\n", t,
+	       s.capacity[3] / 10, drain ? drain->reason : "-");
+	CHECK(drain, "never drained over the ramp");
+	CHECK(s.capacity[3] >= 1000 / 3.0, "drained at %.0f%% of its capacity",
+	      s.capacity[3] / 10);
+	CHECK(drain && strstr(drain->reason, "sustained"),
+	      "not the sustained rule: %s", drain ? drain->reason : "-");
+	CHECK_EQ(s.drains, 1);
+}
+
 TEST(unequal_capacity_weights_follow_capacity)
 {
 	static struct sim s;

@@ -307,6 +307,102 @@ static void fleet_relative(struct xlb_brain *brain,
 	}
 }
 
+/*
+ * The sustained-deviation rule, on the cost (the signal of a backend
+ * losing capacity; latency differs across a mixed fleet by nature): the
+ * cost over its own long-run level, as a robust z against the fleet's
+ * same ratio, so a change all share cancels. Page's CUSUM of it,
+ * S = max(0, S + min(z, strong) - min_z / 4), is anomalous while
+ * S >= 3 x strong: a tick adds at most strong - min_z / 4 (7), so one wild
+ * reading cannot trip it, and noise under min_z / 4 never adds up; z held
+ * at 4 for 8 ticks does, 2 for 24. The long-run level learns only while
+ * S is 0 (in control), so a slow drift (a quota ramped down over minutes,
+ * a degrading disk) is measured against the level before it, which the
+ * 30-tick own mean of cost_change follows; it is a running mean for its
+ * first window ticks, which are not judged. A pair in slow start is not
+ * judged either; one down (a restart) learns its level again on return.
+ * A tick with too few requests to tell a cost (under CUSUM_MIN_REQ) adds
+ * nothing, and the CUSUM decays.
+ */
+#define CUSUM_BOUND 3.0
+#define CUSUM_BASE_TICKS 300.0
+/* Under this many requests a second, a tick's cost is noise: not used. */
+#define CUSUM_MIN_REQ 5.0
+
+static double pair_cost_known(const struct brain_pair *p)
+{
+	return p->sig[SIG_REQ].value >= CUSUM_MIN_REQ ? p->sig[SIG_COST].value
+						      : NAN;
+}
+
+static void cost_cusum_vip(struct xlb_brain *brain,
+			   const struct xlb_brain_snapshot *snap, size_t vip)
+{
+	const struct xlb_brain_config *cfg = &brain->cfg;
+	double *v = brain->scratch, median, scale, k = cfg->anomaly_min_z / 4;
+	size_t n = 0;
+
+	for (size_t i = 0; i < snap->n_pairs; i++) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+		double c = pair_cost_known(p);
+
+		if (snap->pairs[i].vip != vip)
+			continue;
+		p->cost_long = c > 0 && p->cost_base > 0 ? c / p->cost_base
+							 : NAN;
+		if (p->eligible && p->cost_base_n >= cfg->window &&
+		    isfinite(p->cost_long))
+			v[n++] = p->cost_long;
+	}
+	median = brain_median(v, n);
+	for (size_t i = 0; i < n; i++)
+		v[i] = fabs(v[i] - median);
+	scale = fmax(1.4826 * brain_median(v, n),
+		     fmax(spread_floor_rel[FEAT_COST_CHANGE_Z] * fabs(median),
+			  spread_floor[FEAT_COST_CHANGE_Z]));
+	for (size_t i = 0; i < snap->n_pairs; i++) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+		double c = pair_cost_known(p), z;
+
+		if (snap->pairs[i].vip != vip)
+			continue;
+		p->cost_long_median = median;
+		if (!p->eligible || p->health != XLB_HEALTH_OK) {
+			/*
+			 * Back from an outage (a restart), it is measured as
+			 * it is then; back from a drain, against the level it
+			 * had before the drift.
+			 */
+			if (p->health != XLB_HEALTH_DRAINING)
+				p->cost_base_n = 0;
+			p->cost_cusum = 0;
+			p->sustained = false;
+			continue;
+		}
+		if (c > 0 &&
+		    (p->cost_cusum == 0 || p->cost_base_n < cfg->window)) {
+			p->cost_base_n++;
+			p->cost_base += (c - p->cost_base) /
+					fmin(p->cost_base_n, CUSUM_BASE_TICKS);
+		}
+		if (p->cost_base_n < cfg->window ||
+		    isfinite(p->slow_start_since)) {
+			p->cost_cusum = 0;
+			p->sustained = false;
+			continue;
+		}
+		z = (p->cost_long - median) / scale;
+		if (isfinite(z) && n >= 2)
+			p->cost_cusum = fmax(
+				0, p->cost_cusum +
+					   fmin(z, cfg->anomaly_strong_z) - k);
+		else
+			p->cost_cusum = fmax(0, p->cost_cusum - k);
+		p->sustained = p->cost_cusum >=
+			       CUSUM_BOUND * cfg->anomaly_strong_z;
+	}
+}
+
 void brain_features(struct xlb_brain *brain,
 		    const struct xlb_brain_snapshot *snap, double dt)
 {
@@ -315,4 +411,6 @@ void brain_features(struct xlb_brain *brain,
 			     &snap->pairs[i].obs, dt);
 	for (size_t vip = 0; vip < snap->n_vips; vip++)
 		fleet_relative(brain, snap, vip);
+	for (size_t vip = 0; vip < snap->n_vips; vip++)
+		cost_cusum_vip(brain, snap, vip);
 }

@@ -228,6 +228,15 @@ static void vip_health(struct xlb_brain *brain,
 			 d->n_top ? d->top[0].fleet_median : NAN,
 			 d->n_top ? d->top[0].own_mean : NAN,
 			 worst->eject_until - now, worst->ejections);
+		if (worst->sustained) {
+			size_t len = strlen(d->reason);
+
+			snprintf(d->reason + len, sizeof(d->reason) - len,
+				 "; sustained: cost %.3gx its long-run level "
+				 "(fleet median %.3gx), CUSUM %.0f",
+				 worst->cost_long, worst->cost_long_median,
+				 worst->cost_cusum);
+		}
 	}
 	for (size_t i = 0; i < snap->n_pairs; i++) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];

@@ -103,6 +103,21 @@ struct brain_pair {
 	bool z_known[FEAT_N];
 	double fleet_median[FEAT_N]; /* of each feature's value */
 	double cost_change;	     /* cost / own mean cost */
+	/*
+	 * Page's CUSUM of the cost change's robust z (features.c): a
+	 * deviation too small for one tick's verdict that lasts (a quota
+	 * ramped down, a slow leak) adds up; past its bound the tick is
+	 * anomalous. sustained: it is past the bound this tick.
+	 */
+	double cost_cusum;
+	bool sustained;
+	/*
+	 * The cost's long-run level (an EWMA over CUSUM_BASE_TICKS, frozen
+	 * while the CUSUM is above 0, in slow start or out of service), the
+	 * cost over it, and the fleet median of that ratio.
+	 */
+	double cost_base, cost_long, cost_long_median;
+	unsigned int cost_base_n; /* samples in it; 0 again after an outage */
 
 	/* models: the per-pair load regression over a sliding window */
 	double *reg_rows; /* ring of (load, req t-1, req t-2) rows */

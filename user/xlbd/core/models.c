@@ -275,7 +275,7 @@ static void anomaly_update(struct xlb_brain *brain, struct brain_pair *p)
 	 */
 	now_anomalous = (p->score >= cfg->anomaly_threshold &&
 			 p->max_z >= cfg->anomaly_min_z) ||
-			p->max_z >= cfg->anomaly_strong_z;
+			p->max_z >= cfg->anomaly_strong_z || p->sustained;
 	p->anomaly_bits = ((p->anomaly_bits << 1) | now_anomalous) &
 			  ((1u << cfg->anomaly_m) - 1);
 	p->anomalous = (unsigned int)__builtin_popcount(p->anomaly_bits) >=
