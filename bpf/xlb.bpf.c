@@ -21,6 +21,12 @@
 #include "forward.h"
 #include "counters.h"
 
+/*
+ * The layout this object was built for, read from its BTF by xlbctl upgrade:
+ * map shapes alone cannot tell two layouts apart when a struct's fields move.
+ */
+const volatile __u32 xlb_layout_version = XLB_LAYOUT_VERSION;
+
 static __always_inline struct xlb_vip *vip_lookup(const struct packet *pkt)
 {
 	struct xlb_vip_key key = {
