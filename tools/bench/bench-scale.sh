@@ -36,15 +36,17 @@ if ((QUICK)); then
 else
 	VIPS=64 FLOWS=1000000 CALLS=200000 TICKS=300
 fi
-NCPU=$(nproc --all)
-# a quarter more room than each CPU's share of the fill (the LRU is per CPU)
-CONN=$(((FLOWS + FLOWS / 4) / NCPU + 1))
-CONN=$((CONN * NCPU))
+# The connection table: the least power of two that holds the fill with 5%
+# to spare (its LRU is per CPU: each CPU's share holds that CPU's flows, and
+# the fill spreads them evenly); the kernel rounds hash buckets up to a power
+# of two anyway, so any other size pays for buckets it cannot fill.
+CONN=1024
+while ((CONN < FLOWS + FLOWS / 20)); do CONN=$((CONN * 2)); done
 
 OUT=results/bench-scale-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 CSV=$OUT/samples.csv
-PIN=/sys/fs/bpf/xlbscale-$$
+PIN=/sys/fs/bpf/xlbbench-$$-scale # the suite's leak check knows xlbbench-PID-*
 cleanup() {
 	[[ -e $PIN ]] && { "$BENCH" destroy "$PIN" >/dev/null 2>&1 || rm -rf "$PIN"; }
 }

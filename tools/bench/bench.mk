@@ -21,8 +21,8 @@ $(BUILD)/bench/tables_bench: tools/bench/tables_bench.c $(LIBXLB)
 BENCH_BINS += $(BUILD)/bench/tables_bench
 
 # Issue 10's scale section: 1M flows, 64 VIPs x 100 backends, every map's memlock.
-$(BUILD)/bench/scale_bench: tools/bench/scale_bench.c $(PACKET_OBJ) $(LIBXLB)
+$(BUILD)/bench/scale_bench: tools/bench/scale_bench.c $(BUILD)/tools/bench/floors.skel.h $(PACKET_OBJ) $(LIBXLB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/lib $< $(PACKET_OBJ) $(LIBXLB_LIBS) -o $@
+	$(CC) $(CFLAGS) -I$(BUILD)/tools/bench -Itests/lib $< $(PACKET_OBJ) $(LIBXLB_LIBS) -o $@
 
 BENCH_BINS += $(BUILD)/bench/scale_bench

@@ -10,7 +10,9 @@
  *       SYNs (spread over every possible CPU, as RSS would: the table's
  *       LRU is per CPU) and the established path timed again, a random
  *       flow of the N each call (its entry cold in the caches, as at a
- *       real fill) interleaved with one same flow. Prints one CSV row a
+ *       real fill) interleaved with one same flow. Beside each, the hit
+ *       floor (tools/bench/floors.bpf.c: one lookup in a table of the same
+ *       kind and size, filled with the same flows). Prints one CSV row a
  *       round and figure ("scale,SYSTEM,ROUND,METRIC,VALUE"), the entries
  *       counted in the table, and the kernel's memlock of every map.
  *   scale_bench create PIN_DIR CONN_TABLE_SIZE   an empty instance there
@@ -32,6 +34,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "floors.skel.h"
 #include "packet.h"
 #include "xlb.h"
 
@@ -211,10 +214,11 @@ static int flows(const char *pin_dir, long n, int rounds, long calls)
 				.proto = IPPROTO_TCP,
 				.tcp_flags = 0x02 };
 	struct pkt_spec ack_spec = syn;
-	int ncpu = libbpf_num_possible_cpus(), prog;
+	int ncpu = libbpf_num_possible_cpus(), prog, hit, insert;
+	struct floors_bpf *fl;
 	double t0, fill_s, fill_ns = 0;
 	unsigned long rng = 12345;
-	long wrong = 0, present;
+	long wrong = 0, wrong_floor = 0, present;
 	struct pkt p, ack;
 	struct xlb *xlb;
 
@@ -223,27 +227,49 @@ static int flows(const char *pin_dir, long n, int rounds, long calls)
 	prog = xlb_prog_load(xlb, lb_mac);
 	if (prog < 0)
 		die("load");
+	/* the hit floor: one lookup in a table of the same kind and size */
+	fl = floors_bpf__open();
+	if (!fl ||
+	    bpf_map__set_max_entries(fl->maps.floor_conns,
+				     xlb_meta(xlb)->conn_table_size) ||
+	    floors_bpf__load(fl)) {
+		fprintf(stderr, "scale_bench: load the floors: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	hit = bpf_program__fd(fl->progs.floor_hit);
+	insert = bpf_program__fd(fl->progs.floor_insert);
 	ack_spec.tcp_flags = 0x10;
 	pkt_build(&p, &syn);
 	pkt_build(&ack, &ack_spec);
 	pin_cpu(0);
 	for (long i = 0; i < n_vips; i++) {
 		set_flow(&p, i);
-		if (run(prog, &p) == (__u32)-1)
+		if (run(prog, &p) == (__u32)-1 || run(insert, &p) == (__u32)-1)
 			die("the first SYN of a VIP was not forwarded");
 	}
 	printf("scale,xlb,0,conn_table_size,%u\n",
 	       xlb_meta(xlb)->conn_table_size);
 	printf("scale,xlb,0,possible_cpus,%d\n", ncpu);
 	for (int r = 1; r <= rounds; r++) {
-		struct timed t = { "empty_each_flow", prog, true, 0, 0, 0 };
+		struct timed t[2] = {
+			{ "empty_each_flow", prog, true, 0, 0, 0 },
+			{ "floor_empty_each_flow", hit, true, 0, 0, 0 },
+		};
 
-		timed_chunk(&t, &ack, calls, n_vips, &rng);
-		printf("scale,%s,%d,established_ns,%.1f\n", t.system, r,
-		       t.calls ? t.ns / t.calls : -1.0);
-		if (t.wrong)
-			fprintf(stderr, "scale_bench: %ld ACKs not forwarded\n",
-				t.wrong);
+		for (int c = 0; c < 10; c++)
+			for (int k = 0; k < 2; k++)
+				timed_chunk(&t[k], &ack, calls / 10, n_vips,
+					    &rng);
+		for (int k = 0; k < 2; k++) {
+			printf("scale,%s,%d,established_ns,%.1f\n", t[k].system,
+			       r, t[k].calls ? t[k].ns / t[k].calls : -1.0);
+			if (t[k].wrong)
+				fprintf(stderr,
+					"scale_bench: %s: %ld ACKs not "
+					"forwarded\n",
+					t[k].system, t[k].wrong);
+		}
 	}
 
 	/* the fill, CPU by CPU in chunks, as RSS spreads flows */
@@ -259,6 +285,8 @@ static int flows(const char *pin_dir, long n, int rounds, long calls)
 			wrong++;
 		else
 			fill_ns += d;
+		if (run(insert, &p) == (__u32)-1)
+			wrong_floor++;
 	}
 	fill_s = now_s() - t0;
 	pin_cpu(0);
@@ -268,20 +296,24 @@ static int flows(const char *pin_dir, long n, int rounds, long calls)
 	printf("scale,xlb,0,fill_wall_s,%.3f\n", fill_s);
 	printf("scale,xlb,0,syn_ns_during_fill,%.1f\n",
 	       fill_ns / (double)(n - n_vips - wrong));
-	if (wrong)
-		fprintf(stderr, "scale_bench: %ld SYNs not forwarded\n", wrong);
+	if (wrong || wrong_floor)
+		fprintf(stderr,
+			"scale_bench: %ld SYNs not forwarded, %ld not "
+			"inserted by the floor\n",
+			wrong, wrong_floor);
 
 	for (int r = 1; r <= rounds; r++) {
-		struct timed t[2] = {
+		struct timed t[3] = {
 			{ "full_each_flow", prog, true, 0, 0, 0 },
 			{ "full_one_flow", prog, false, 0, 0, 0 },
+			{ "floor_full_each_flow", hit, true, 0, 0, 0 },
 		};
 
-		/* interleaved in 10 chunks, so drift weighs on both alike */
+		/* interleaved in 10 chunks, so drift weighs on all alike */
 		for (int c = 0; c < 10; c++)
-			for (int k = 0; k < 2; k++)
+			for (int k = 0; k < 3; k++)
 				timed_chunk(&t[k], &ack, calls / 10, n, &rng);
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < 3; k++) {
 			printf("scale,%s,%d,established_ns,%.1f\n", t[k].system,
 			       r, t[k].calls ? t[k].ns / t[k].calls : -1.0);
 			if (t[k].wrong)
@@ -297,6 +329,7 @@ static int flows(const char *pin_dir, long n, int rounds, long calls)
 	printf("scale,xlb,0,maps_memlock_bytes,%ld\n", memory(xlb, NULL));
 	printf("scale,xlb,0,conns_memlock_bytes,%ld\n",
 	       memlock_of(xlb_map_fd(xlb, XLB_MAP_CONNS)));
+	floors_bpf__destroy(fl);
 	close(prog);
 	xlb_close(xlb);
 	return 0;
