@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# Not executable on purpose: tests/run.sh (make test) leaves it out until
-# its margin is wider (see README, predictive capacity). Run: bash THIS.
 # Predictive capacity (issue 9): two active backends and two in operator
 # state standby, each with a 5% CPU quota (20 ms CFS period, so that a
-# throttled request waits at most 19 ms) and 1 ms of CPU per request:
-# about 33 requests/s at 100% measured here (the server's own work beside
-# the 1 ms). A quota this small binds before a busy host's CPU contention
-# does, so that the agents' CPU-of-quota is the utilisation. A 5 s spike to
-# 90% of the actives' capacity (shorter than brain.capacity_ticks)
-# activates nothing; a ramp from 20% to 90% activates a standby backend
-# before the p99 exceeds twice its baseline (the larger p99 of the two 20%
-# segments); when the load falls back to 20%, the backend drains and
-# returns to standby. The operator's backends are never written; the scale
-# hook runs (argv, no shell) with the VIP and the counts; /metrics has the
-# plan.
+# throttled request waits at most 19 ms) and 1 ms of CPU per request. A
+# quota this small binds before a busy host's CPU contention does, so that
+# the agents' CPU-of-quota is the utilisation. The actives' capacity is
+# measured first, in this run, as the brain measures it: the CPU their
+# cgroups use idle (4 s) and per answered request (8 s at a light rate);
+# what the quota leaves beyond the idle load over the cost per request
+# (about 30 requests/s each). Then: a 5 s spike to 90% of it
+# (shorter than brain.capacity_ticks) activates nothing; a ramp from 20%
+# to 90% activates a standby backend before the p99 exceeds twice its
+# baseline (the larger p99 of the two 20% segments); when the load falls
+# back to 20%, the backend drains and returns to standby. The operator's
+# backends are never written; the scale hook runs (argv, no shell) with
+# the VIP and the counts; /metrics has the plan.
 #
 #   tests/e2e/xlbd_capacity.sh [FILTER]
 set -uo pipefail
@@ -25,10 +25,9 @@ set -uo pipefail
 . "$(dirname "$0")/brain_lib.sh"
 
 NAME=xlbd_capacity_standby_activated_on_a_ramp_returned_after_it
-LOW=14  # 20% of the two actives' ~67 requests/s
-HIGH=60 # 90%
-RAMP="20 27 34 41 48 54 60"
-STEP_S=7 # per ramp step
+PROBE_RATE=14 # the measuring segment's (about 20%)
+QUOTA=0.05    # of a CPU, each backend
+STEP_S=7      # per ramp step, 7 steps
 
 e2e_want "$NAME" || {
 	summary
@@ -82,15 +81,37 @@ if brain_agents_up b1=10% b2=10% b3=10% b4=10% && e2e_attach native &&
 		done
 	) >"$cap_ts" &
 	poll_pid=$!
+	# The actives' capacity: idle CPU, then CPU per request, of their cgroups.
+	ui=$(($(topo_cgroup_cpu_usec b1) + $(topo_cgroup_cpu_usec b2)))
+	sleep 4
+	u0=$(($(topo_cgroup_cpu_usec b1) + $(topo_cgroup_cpu_usec b2)))
+	e2e_load measure http "$url" --new-conn --rate "$PROBE_RATE" --duration 8
+	u1=$(($(topo_cgroup_cpu_usec b1) + $(topo_cgroup_cpu_usec b2)))
+	read -r CAP LOW HIGH RAMP < <("$E2E_PY" -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok, el = r["ok"], r["elapsed_s"]
+idle = int(sys.argv[4]) / 1e6 / 4  # CPU-s per s, both
+cost = (int(sys.argv[2]) / 1e6 - idle * el) / ok if ok else 0
+cap = (2 * float(sys.argv[3]) - idle) / cost if cost > 0 else 0
+lo, hi = round(0.2 * cap), round(0.9 * cap)
+print("%.1f %d %d %s" % (cap, lo, hi, ",".join(str(round(lo + (hi - lo) * k / 6)) for k in range(7))))
+' "$E2E_CASE_DIR/measure.json" "$((u1 - u0))" "$QUOTA" "$((u0 - ui))")
+	e2e_note "capacity of the two actives measured: $CAP requests/s; ramp ${RAMP//,/ } (20% -> 90%)"
+	if ! [[ ${LOW:-0} -ge 4 && ${HIGH:-0} -le 200 ]]; then
+		e2e_problem "measured capacity $CAP requests/s is out of 20..220 (cgroup CPU accounting?)"
+		LOW=14 HIGH=60 RAMP="14,22,29,37,45,52,60"
+	fi
 	seg base "$LOW" 15
 	seg spike "$HIGH" 5
 	seg calm "$LOW" 12
-	for rate in $RAMP; do
+	for rate in ${RAMP//,/ }; do
 		seg "ramp$rate" "$rate" "$STEP_S"
 	done
 	seg hold "$HIGH" 8
 	fell_t=$(date +%s.%N)
-	# Low load until an activated backend is back in standby (90 s at most).
+	# Low load until one activated backend is back in standby (90 s at
+	# most): the last activated goes first, each next a dwell later.
 	e2e_load_bg low http "$url" --new-conn --rate "$LOW" --duration 90
 	low_pid=$E2E_BG_PID
 	activated=
@@ -99,12 +120,16 @@ if brain_agents_up b1=10% b2=10% b3=10% b4=10% && e2e_attach native &&
 		activated=$("$E2E_PY" -c '
 import json, sys
 ups = [l for l in map(json.loads, filter(str.strip, open(sys.argv[1]))) if l.get("rule") == "capacity_up"]
-print(ups[0]["backend"] if ups else "")' "$(xlbd_decisions xlbd)" 2>/dev/null)
+print(" ".join(sorted(set(u["backend"] for u in ups))))' "$(xlbd_decisions xlbd)" 2>/dev/null)
 		[[ -z $activated ]] && break
-		node=
-		[[ $activated == "$TOPO_B3_IP4" ]] && node=b3
-		[[ $activated == "$TOPO_B4_IP4" ]] && node=b4
-		[[ -n $node && $(xlbd_pair "$node" op_state) == standby ]] && break
+		back=
+		for be in $activated; do
+			node=
+			[[ $be == "$TOPO_B3_IP4" ]] && node=b3
+			[[ $be == "$TOPO_B4_IP4" ]] && node=b4
+			[[ -n $node && $(xlbd_pair "$node" op_state) == standby ]] && back=1
+		done
+		[[ -n $back ]] && break
 	done
 	back_t=$(date +%s.%N)
 	metrics=$(xlbd_metrics)
@@ -159,17 +184,22 @@ else:
         if not (up[k] and up[k] > 0.75): print("activation with predicted_util %s" % up[k])
     if "forecast" not in up["reason"] or "error" not in up["reason"]:
         print("activation reason lacks the forecast and its error: %s" % up["reason"])
-    be = up["backend"]
+    # the last activated returns first; each other one a dwell later
+    back = [d["backend"] for d in cap if d["rule"] == "capacity_down" and d.get("new_op_state") == "standby"]
+    be = back[0] if back else ups[-1]["backend"]
     down = [d for d in cap if d["rule"] == "capacity_down" and d["backend"] == be]
     drained = [d for d in down if d.get("new_op_state") == "draining"]
     standby = [d for d in down if d.get("new_op_state") == "standby"]
     if not drained or not standby:
-        print("%s not returned to standby within %.0f s of the load falling (%s)" % (be, back_t - fell_t, [d.get("new_op_state") for d in down]))
+        print("no activated backend returned to standby within %.0f s of the load falling (%s: %s)" % (back_t - fell_t, be, [d.get("new_op_state") for d in down]))
     else:
         print("info: %s draining %.1f s and standby %.1f s after the load fell" % (be, drained[0]["time"] - fell_t, standby[0]["time"] - fell_t))
         if drained[0]["time"] < fell_t: print("%s drained before the load fell" % be)
     if st.get(be, {}).get("op_state") != "standby":
         print("%s is %s at the end, not standby" % (be, st.get(be, {}).get("op_state")))
+    for u in ups:
+        if st.get(u["backend"], {}).get("op_state") not in ("standby", "active", "draining"):
+            print("activated %s is %s at the end" % (u["backend"], st.get(u["backend"], {}).get("op_state")))
 # the operator-active backends were never written
 for a in actives:
     w = [d for d in dec if d["backend"] == a and d.get("new_op_state")]

@@ -230,6 +230,41 @@ TEST(capacity_ramp_activates_standby_before_saturation)
 	CHECK_EQ(s.op_writes_on[0] + s.op_writes_on[1], 0);
 }
 
+/*
+ * The e2e test's shape: a 5 s spike, 12 s calm, then a ramp in 7 s steps.
+ * The spike in the trend's window must not hide the ramp after it (a
+ * least-squares trend did, for 32 ticks): activated within 25 s of the
+ * ramp's start, at under 65% of the actives, and nothing for the spike.
+ */
+TEST(capacity_spike_before_a_stepped_ramp_does_not_hide_it)
+{
+	static struct sim s;
+	const double low = 0.2 * 2 * CAPACITY, high = 0.9 * 2 * CAPACITY;
+	int t_up = -1;
+
+	sim_init(&s, 4, 2, low);
+	CHECK_EQ(sim_start(&s), 0);
+	test_defer(sim_fini, &s);
+	SIM_STEPS(&s, 120);
+	s.demand = high;
+	SIM_STEPS(&s, 5);
+	s.demand = low;
+	SIM_STEPS(&s, 12);
+	CHECK_EQ(s.ups, 0);
+	for (int step = 0; step < 7 && t_up < 0; step++) {
+		s.demand = low + (high - low) * step / 6;
+		for (int k = 0; k < 7 && t_up < 0; k++) {
+			CHECK_EQ(sim_step(&s), 0);
+			if (s.ups)
+				t_up = step * 7 + k;
+		}
+	}
+	CHECK(t_up >= 0, "no activation on the ramp");
+	CHECK(t_up <= 25, "activated %d s into the ramp", t_up);
+	CHECK(s.first_up_util < 0.65, "activated at utilisation %.2f",
+	      s.first_up_util);
+}
+
 TEST(capacity_decision_explains_itself)
 {
 	static struct sim s;

@@ -19,6 +19,7 @@
  * by the operator and leaves the pool.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -32,8 +33,9 @@
 /* In flight under this counts as drained. */
 #define CAPACITY_DRAINED_FLOWS 1.0
 
-/* Ticks of demand the trend is fitted on. */
+/* Ticks of demand kept (internal.h's trend[]), and the trend fitted on. */
 #define CAPACITY_TREND_TICKS 32u
+#define CAPACITY_TREND_FIT 16u
 
 /*
  * A pair's capacity in requests per second: what its CPU has left beyond
@@ -52,24 +54,48 @@ static double capacity_of(const struct brain_pair *p)
 	return r > 0 ? 1 / r : NAN;
 }
 
-static double trend_at(const struct brain_vip *v, unsigned int i)
+/* The i-th of the last n demands, oldest first. */
+static double trend_at(const struct brain_vip *v, unsigned int n,
+		       unsigned int i)
 {
-	unsigned int n = v->trend_n;
-
-	/* oldest first */
 	return v->trend[(v->trend_pos + CAPACITY_TREND_TICKS - n + i) %
 			CAPACITY_TREND_TICKS];
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of n values, reordering them. */
+static double median_of(double *x, size_t n)
+{
+	qsort(x, n, sizeof(*x), cmp_double);
+	return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+}
+
 /*
- * The demand's least-squares trend over the last ticks, per tick, when it
- * stands out of the noise (over 3 standard errors); 0 otherwise. The
- * forecasters fit levels; a ramp is what the horizon must see coming.
+ * The demand's trend per tick over the last CAPACITY_TREND_FIT ticks when
+ * it stands out of the noise, 0 otherwise. The forecasters fit levels; a
+ * ramp is what the horizon must see coming. Theil-Sen (the median of the
+ * pairwise slopes), not least squares: a spike of a few ticks in the
+ * window tilts a least-squares line for as long as it stays there (a 5 s
+ * burst before a ramp hid the ramp for the 32 ticks after it, and the
+ * activation came one load step before the p99 doubled); the median
+ * ignores it. 16 ticks, not 32: a ramp in steps is flat within each step,
+ * and the median of a long window full of flat pairs says "flat" for long
+ * into the ramp. The noise is the residuals' median absolute deviation
+ * (times 1.4826, a standard deviation for normal noise), so a spike does
+ * not inflate it either; the slope counts over 3 of its standard errors.
  */
 static double demand_trend(struct brain_vip *v, double demand)
 {
-	double sx = 0, sy = 0, sxx = 0, sxy = 0, sse = 0, a, b, d, se;
+	double slopes[CAPACITY_TREND_FIT * (CAPACITY_TREND_FIT - 1) / 2];
+	double res[CAPACITY_TREND_FIT], sx = 0, sxx = 0, b, a, sigma, se;
 	unsigned int n;
+	size_t k = 0;
 
 	if (isfinite(demand)) {
 		v->trend[v->trend_pos] = demand;
@@ -78,27 +104,24 @@ static double demand_trend(struct brain_vip *v, double demand)
 			v->trend_n++;
 	}
 	n = v->trend_n;
-	if (n < CAPACITY_TREND_TICKS / 2)
+	if (n < CAPACITY_TREND_FIT)
 		return 0;
+	n = CAPACITY_TREND_FIT;
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = i + 1; j < n; j++)
+			slopes[k++] = (trend_at(v, n, j) - trend_at(v, n, i)) /
+				      (j - i);
+	b = median_of(slopes, k);
+	for (unsigned int i = 0; i < n; i++)
+		res[i] = trend_at(v, n, i) - b * i;
+	a = median_of(res, n);
 	for (unsigned int i = 0; i < n; i++) {
-		double y = trend_at(v, i);
-
+		res[i] = fabs(trend_at(v, n, i) - (a + b * i));
 		sx += i;
-		sy += y;
 		sxx += (double)i * i;
-		sxy += i * y;
 	}
-	d = n * sxx - sx * sx;
-	if (d <= 0)
-		return 0;
-	b = (n * sxy - sx * sy) / d;
-	a = (sy - b * sx) / n;
-	for (unsigned int i = 0; i < n; i++) {
-		double e = trend_at(v, i) - (a + b * i);
-
-		sse += e * e;
-	}
-	se = sqrt(sse / (n - 2) / (sxx - sx * sx / n));
+	sigma = 1.4826 * median_of(res, n);
+	se = sigma / sqrt(sxx - sx * sx / n);
 	return b > 0 && b > 3 * se ? b : 0;
 }
 
