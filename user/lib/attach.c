@@ -40,7 +40,7 @@ static int link_pin_path(const struct xlb *xlb, const char *name, char *buf,
 	return 0;
 }
 
-static int interface_mac(const char *ifname, __u8 mac[6])
+int xlb_interface_mac(const char *ifname, __u8 mac[6])
 {
 	struct ifreq ifr = {};
 	int fd, err = 0;
@@ -355,7 +355,7 @@ int xlb_attach(struct xlb *xlb, const char *ifname,
 	ifindex = if_nametoindex(ifname);
 	if (!ifindex)
 		return xlb_err(ENODEV, "no interface %s", ifname);
-	err = interface_mac(ifname, mac);
+	err = xlb_interface_mac(ifname, mac);
 	if (err)
 		return err;
 	err = find_here(xlb, ifname, ifindex, path, sizeof(path), &st);

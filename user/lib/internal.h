@@ -53,6 +53,9 @@ int xlb_errno(int err, const char *fmt, ...)
 /* The last warning libbpf printed, for error messages. */
 const char *xlb_libbpf_last_message(void);
 
+/* The MAC address of a local interface, as the program's rodata wants it. */
+int xlb_interface_mac(const char *ifname, __u8 mac[6]);
+
 /* -ENOLCK unless the caller holds the writer lock. */
 int xlb_require_lock(struct xlb *xlb, const char *what);
 /* Takes the lock file of xlb->pin_dir without checking any open maps. */

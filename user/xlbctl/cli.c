@@ -207,6 +207,9 @@ static int apply_option(int id, const char *arg, struct cli *cli, char *err,
 	case OPT_CSV:
 		cli->csv = true;
 		break;
+	case OPT_OBJ:
+		cli->obj_path = arg;
+		break;
 	case OPT_XLBD:
 		if (strncmp(arg, "http://", 7) || !arg[7])
 			return fail(err, len,
@@ -354,6 +357,7 @@ static int finish(const struct command_spec *spec, int n, char **operands,
 	switch (spec->command) {
 	case CLI_ATTACH:
 	case CLI_DETACH:
+	case CLI_UPGRADE:
 		if (spec->command == CLI_DETACH && (n > 0) == cli->all)
 			return fail(err, len,
 				    "detach: give an interface or "

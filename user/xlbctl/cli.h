@@ -32,6 +32,7 @@ enum cli_command {
 	CLI_DECISIONS,
 	CLI_HISTORY_EXPORT,
 	CLI_SETTINGS,
+	CLI_UPGRADE,
 	CLI_COMMANDS,
 };
 
@@ -61,6 +62,7 @@ struct cli {
 	bool has_hash_seed;
 	__u32 new_flow_budget; /* inserts per s per CPU */
 	bool has_new_flow_budget;
+	const char *obj_path; /* upgrade --obj; NULL: the built-in object */
 
 	/* vip, backend */
 	struct xlb_vip_key vip;

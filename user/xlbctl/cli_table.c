@@ -35,6 +35,7 @@ const struct option cli_long_options[] = {
 	{ "hash-seed", required_argument, NULL, OPT_HASH_SEED },
 	{ "new-flow-budget", required_argument, NULL, OPT_NEW_FLOW_BUDGET },
 	{ "xlbd", required_argument, NULL, OPT_XLBD },
+	{ "obj", required_argument, NULL, OPT_OBJ },
 	{},
 };
 
@@ -63,6 +64,14 @@ const struct command_spec cli_commands[] = {
 	{ CLI_DETACH, "detach", "DEV | --all", 0, 1, BIT(OPT_ALL),
 	  "detach from DEV; --all detaches everywhere and removes every pin",
 	  "" },
+	{ CLI_UPGRADE, "upgrade", "[DEV]", 0, 1,
+	  BIT(OPT_OBJ) | BIT(OPT_DRY_RUN),
+	  "swap in a new build of the program, keeping every map and flow "
+	  "(on DEV, or every attachment in this namespace)",
+	  "  --obj PATH              the new BPF object (default: the one "
+	  "built\n"
+	  "                          into this xlbctl)\n"
+	  "  --dry-run               load and verify it, replace nothing\n" },
 	{ CLI_STATUS, "status", "", 0, 0, 0,
 	  "where xlb is attached, its pins, limits and counts", "" },
 	{ CLI_VIP_ADD, "vip add", "VIP", 1, 1, BIT(OPT_TABLE_SIZE),

@@ -42,6 +42,7 @@ enum option_id {
 	OPT_SINCE,
 	OPT_CSV,
 	OPT_XLBD,
+	OPT_OBJ,
 };
 
 #define BIT(opt) (1ul << ((opt)-OPT_PIN_PATH))

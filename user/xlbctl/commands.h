@@ -34,4 +34,7 @@ int cmd_history_export(const struct cli *cli);
 /* cmd_settings.c */
 int cmd_settings(const struct cli *cli);
 
+/* cmd_upgrade.c */
+int cmd_upgrade(const struct cli *cli);
+
 #endif

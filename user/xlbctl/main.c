@@ -67,6 +67,7 @@ static int (*const handlers[CLI_COMMANDS])(const struct cli *) = {
 	[CLI_DECISIONS] = cmd_decisions,
 	[CLI_HISTORY_EXPORT] = cmd_history_export,
 	[CLI_SETTINGS] = cmd_settings,
+	[CLI_UPGRADE] = cmd_upgrade,
 };
 
 int main(int argc, char **argv)
