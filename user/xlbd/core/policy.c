@@ -44,10 +44,11 @@ static void cost_anchor_update(struct brain_pair *p)
 	if (!(isfinite(c) && c > 0 && r > 0 && c < r * COST_AGREEMENT &&
 	      c > r / COST_AGREEMENT))
 		return;
-	p->cost_anchor = isfinite(p->cost_anchor)
-				 ? (1 - ANCHOR_SMOOTHING) * p->cost_anchor +
-					   ANCHOR_SMOOTHING * (c / r)
-				 : c / r;
+	/* from 1 (the plain ratio): one noisy first fit cannot swing it */
+	p->cost_anchor =
+		(1 - ANCHOR_SMOOTHING) *
+			(isfinite(p->cost_anchor) ? p->cost_anchor : 1.0) +
+		ANCHOR_SMOOTHING * (c / r);
 }
 
 /*
