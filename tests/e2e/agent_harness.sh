@@ -6,7 +6,7 @@
 # real prometheus-node-exporter agree on CPU utilisation within 5 points; a
 # real Prometheus server scrapes every agent, its API has each series and
 # xlb_promql_parse_vector reads it; every Grafana dashboard panel's query
-# finds data (xlbd's panels only when build/xlbd exists).
+# finds data (xlbd's panels: tests/e2e/agent_prometheus_source.sh).
 #
 #   tests/e2e/agent_harness.sh [FILTER]   run the checks whose name has FILTER
 # shellcheck disable=SC2119 # topo_down takes an optional prefix, unused here
@@ -371,7 +371,7 @@ tcheck grafana_dashboard_agent_panels_find_data dashboard_queries
 if wanted grafana_dashboard_xlbd_panels; then
 	n_xlbd=$(grep -c 'xlbd_' <<<"$PANELS")
 	if [[ -x $BUILD/xlbd ]]; then
-		skip grafana_dashboard_xlbd_panels "$n_xlbd panels read xlbd's /metrics; this test does not start xlbd"
+		skip grafana_dashboard_xlbd_panels "$n_xlbd panels read xlbd's /metrics: checked with every other panel by agent_prometheus_source.sh, which runs xlbd"
 	else
 		skip grafana_dashboard_xlbd_panels "$n_xlbd panels need build/xlbd"
 	fi
