@@ -8,7 +8,9 @@
 # 2%. First xlbd scrapes the agents itself, then xlbd reads the same signals
 # through the Prometheus source (prometheus.url, one PromQL per signal, no
 # direct scrapes). The first cutting decision after the fault must be the
-# same in both: same backend (b3), same rule, same direction. While xlbd
+# same in both: same backend (b3), same rule, same direction; and xlbd's
+# view of the agents' signals 5 s into the fault the same: b3 saturated
+# (cpu_util >= 0.8 of its quota), the others not, fresh. While xlbd
 # runs, every Grafana dashboard panel's query (xlbd's panels included) finds
 # data on the server.
 #
@@ -134,6 +136,13 @@ scenario() {
 	sleep 0.5
 	date +%s.%N >"$E2E_CASE_DIR/$name-fault_t"
 	topo_cgroup_quota b3 "$THROTTLED" >/dev/null || e2e_problem "$name: quota $THROTTLED not set"
+	# xlbd's view of the agents' signals 5 s into the fault
+	sleep 5
+	topo_exec lb "$E2E_PY" -c '
+import sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+sys.stdout.write(opener.open("http://127.0.0.1:%s/status.json" % sys.argv[1], timeout=2).read().decode())' \
+		"$XLBD_METRICS_PORT" >"$E2E_CASE_DIR/$name-status.json" 2>&1
 	wait "$E2E_BG_PID"
 	topo_cgroup_quota b3 "$QUOTA" >/dev/null || e2e_problem "$name: quota $QUOTA not restored"
 }
@@ -248,6 +257,33 @@ if len(got) == 2:
         print("different decisions: direct scrapes %s, Prometheus source %s" % (got["direct"], got["prom"]))
     if got["direct"][0] != b3:
         print("the first cut is on %s, not the throttled backend %s" % (got["direct"][0], b3))
+# The first cut (the hot rule) reads the data plane in-flight count as much
+# as the agent signals; that the source feeds xlbd what direct scrapes feed
+# it is checked on its own: b3 saturated at its 2% quota, the others not,
+# fresh, by both sources.
+def pairs(o, out):
+    if isinstance(o, dict):
+        if "address" in o and "cpu_util" in o:
+            out[o["address"]] = o
+        for v in o.values(): pairs(v, out)
+    elif isinstance(o, list):
+        for v in o: pairs(v, out)
+    return out
+for name in ("direct", "prom"):
+    try:
+        ps = pairs(json.load(open("%s/%s-status.json" % (d, name))), {})
+    except ValueError as e:
+        print("%s: no status.json: %s" % (name, e)); continue
+    view = {a: (p.get("cpu_util"), p.get("scrape_age_s")) for a, p in ps.items()}
+    print("info: %s: cpu_util (scrape age s) 5 s into the fault: %s" % (name, ", ".join(
+        "%s %s (%s)" % (a, "%.2f" % u if isinstance(u, (int, float)) else u,
+                        "%.1f" % g if isinstance(g, (int, float)) else g) for a, (u, g) in sorted(view.items()))))
+    for a, (u, g) in view.items():
+        if not isinstance(u, (int, float)) or not isinstance(g, (int, float)) or g > 3:
+            print("%s: %s has no fresh cpu_util (%s, age %s)" % (name, a, u, g)); continue
+        if a == b3 and u < 0.8: print("%s: throttled %s reads cpu_util %.2f, want >= 0.8" % (name, a, u))
+        if a != b3 and u > 0.6: print("%s: %s reads cpu_util %.2f, want <= 0.6" % (name, a, u))
+    if b3 not in view: print("%s: no pair %s in status.json" % (name, b3))
 errs = open(d + "/prom-query-errors.txt").read().strip()
 if errs: print("Prometheus source queries failed: %s" % errs[:300])
 ' "$E2E_CASE_DIR" "$TOPO_B3_IP4"
