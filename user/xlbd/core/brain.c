@@ -344,6 +344,8 @@ void xlb_brain_destroy(struct xlb_brain *brain)
 	free(brain->index);
 	free(brain->vips);
 	free(brain->slot_of);
+	free(brain->by_vip);
+	free(brain->vip_first);
 	free(brain->vip_of);
 	free(brain->out_pairs);
 	free(brain->out_vips);
@@ -432,6 +434,10 @@ static int size_for(struct xlb_brain *brain,
 			 sizeof(*brain->decisions)))
 			return -ENOMEM;
 		c = np;
+		if (grow((void **)&brain->by_vip, &c, need_p,
+			 sizeof(*brain->by_vip)))
+			return -ENOMEM;
+		c = np;
 		if (grow((void **)&brain->scratch, &c, need_p,
 			 sizeof(*brain->scratch)))
 			return -ENOMEM;
@@ -455,9 +461,31 @@ static int size_for(struct xlb_brain *brain,
 		if (grow((void **)&brain->out_vips, &c, need_v,
 			 sizeof(*brain->out_vips)))
 			return -ENOMEM;
+		c = nv ? nv + 1 : 0;
+		if (grow((void **)&brain->vip_first, &c, need_v + 1,
+			 sizeof(*brain->vip_first)))
+			return -ENOMEM;
 		brain->cap_snap_vips = need_v;
 	}
 	return 0;
+}
+
+/* A counting sort of the snapshot's pairs by VIP (stable: snapshot order). */
+static void group_by_vip(struct xlb_brain *brain,
+			 const struct xlb_brain_snapshot *snap)
+{
+	size_t *first = brain->vip_first;
+
+	memset(first, 0, (snap->n_vips + 1) * sizeof(*first));
+	for (size_t i = 0; i < snap->n_pairs; i++)
+		first[snap->pairs[i].vip + 1]++;
+	for (size_t v = 0; v < snap->n_vips; v++)
+		first[v + 1] += first[v];
+	for (size_t i = 0; i < snap->n_pairs; i++)
+		brain->by_vip[first[snap->pairs[i].vip]++] = i;
+	/* Each first[v] now holds v + 1's start: shift back. */
+	memmove(first + 1, first, snap->n_vips * sizeof(*first));
+	first[0] = 0;
 }
 
 /* Snapshot rows to the brain's state; new pairs adopt what the maps hold. */
@@ -496,6 +524,7 @@ static int bind_snapshot(struct xlb_brain *brain,
 		}
 		brain->slot_of[i] = p->slot;
 	}
+	group_by_vip(brain, snap);
 	return 0;
 }
 

@@ -247,12 +247,10 @@ static void vip_capacity(struct xlb_brain *brain,
 	unsigned int n_known = 0, n_unknown = 0, eligible = 0, standby = 0;
 	char words[160];
 
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 		double c;
 
-		if (snap->pairs[i].vip != vip)
-			continue;
 		if (p->pool && p->pool_op == XLB_OP_STANDBY &&
 		    p->health != XLB_HEALTH_DOWN)
 			standby++;
@@ -283,13 +281,12 @@ static void vip_capacity(struct xlb_brain *brain,
 	forecast_words(v, demand, words, sizeof(words));
 
 	/* returning pairs: drained long enough, then standby */
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 		struct xlb_brain_decision *d;
 		double for_s = now - p->pool_since;
 
-		if (snap->pairs[i].vip != vip || !p->pool ||
-		    p->pool_op != XLB_OP_DRAINING)
+		if (!p->pool || p->pool_op != XLB_OP_DRAINING)
 			continue;
 		if (!(for_s >= CAPACITY_DRAIN_MAX_S ||
 		      (isfinite(p->in_flight) &&
@@ -327,12 +324,13 @@ static void vip_capacity(struct xlb_brain *brain,
 
 		if (add > 1024)
 			add = 1024;
-		for (size_t i = 0; i < snap->n_pairs && added < add; i++) {
+		for_each_vip_pair (brain, vip, pos, i) {
 			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 			struct xlb_brain_decision *d;
 
-			if (snap->pairs[i].vip != vip || !p->pool ||
-			    p->pool_op != XLB_OP_STANDBY ||
+			if (added >= add)
+				break;
+			if (!p->pool || p->pool_op != XLB_OP_STANDBY ||
 			    p->health == XLB_HEALTH_DOWN)
 				continue;
 			d = capacity_decision(brain, plan, i, p, util);
@@ -381,11 +379,11 @@ static void vip_capacity(struct xlb_brain *brain,
 		size_t li = 0;
 		double c, after;
 
-		for (size_t i = 0; i < snap->n_pairs; i++) {
+		for_each_vip_pair (brain, vip, pos, i) {
 			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-			if (snap->pairs[i].vip == vip && p->pool &&
-			    p->pool_op == XLB_OP_ACTIVE && p->eligible &&
+			if (p->pool && p->pool_op == XLB_OP_ACTIVE &&
+			    p->eligible &&
 			    (!last || p->pool_since > last->pool_since)) {
 				last = p;
 				li = i;

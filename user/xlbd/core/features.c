@@ -263,8 +263,7 @@ static double feature_value(const struct brain_pair *p, int f)
 }
 
 /* Fleet medians and robust z-scores of one VIP's eligible pairs. */
-static void fleet_relative(struct xlb_brain *brain,
-			   const struct xlb_brain_snapshot *snap, size_t vip)
+static void fleet_relative(struct xlb_brain *brain, size_t vip)
 {
 	double *v = brain->scratch;
 
@@ -272,12 +271,11 @@ static void fleet_relative(struct xlb_brain *brain,
 		size_t n = 0;
 		double median, mad, scale;
 
-		for (size_t i = 0; i < snap->n_pairs; i++) {
+		for_each_vip_pair (brain, vip, pos, i) {
 			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 			double x = feature_value(p, f);
 
-			if (snap->pairs[i].vip == vip && p->eligible &&
-			    isfinite(x))
+			if (p->eligible && isfinite(x))
 				v[n++] = x;
 		}
 		median = brain_median(v, n);
@@ -289,12 +287,10 @@ static void fleet_relative(struct xlb_brain *brain,
 			scale = spread_floor_rel[f] * fabs(median);
 		if (scale < spread_floor[f])
 			scale = spread_floor[f];
-		for (size_t i = 0; i < snap->n_pairs; i++) {
+		for_each_vip_pair (brain, vip, pos, i) {
 			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 			double x = feature_value(p, f), z;
 
-			if (snap->pairs[i].vip != vip)
-				continue;
 			p->fleet_median[f] = median;
 			z = (x - median) / scale;
 			if (z > BRAIN_Z_CLAMP)
@@ -335,19 +331,16 @@ static double pair_cost_known(const struct brain_pair *p)
 						      : NAN;
 }
 
-static void cost_cusum_vip(struct xlb_brain *brain,
-			   const struct xlb_brain_snapshot *snap, size_t vip)
+static void cost_cusum_vip(struct xlb_brain *brain, size_t vip)
 {
 	const struct xlb_brain_config *cfg = &brain->cfg;
 	double *v = brain->scratch, median, scale, k = cfg->anomaly_min_z / 4;
 	size_t n = 0;
 
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 		double c = pair_cost_known(p);
 
-		if (snap->pairs[i].vip != vip)
-			continue;
 		p->cost_long = c > 0 && p->cost_base > 0 ? c / p->cost_base
 							 : NAN;
 		if (p->eligible && p->cost_base_n >= cfg->window &&
@@ -360,12 +353,10 @@ static void cost_cusum_vip(struct xlb_brain *brain,
 	scale = fmax(1.4826 * brain_median(v, n),
 		     fmax(spread_floor_rel[FEAT_COST_CHANGE_Z] * fabs(median),
 			  spread_floor[FEAT_COST_CHANGE_Z]));
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 		double c = pair_cost_known(p), z;
 
-		if (snap->pairs[i].vip != vip)
-			continue;
 		p->cost_long_median = median;
 		if (!p->eligible || p->health != XLB_HEALTH_OK) {
 			/*
@@ -410,7 +401,7 @@ void brain_features(struct xlb_brain *brain,
 		pair_signals(brain, brain->pairs[brain->slot_of[i]],
 			     &snap->pairs[i].obs, dt);
 	for (size_t vip = 0; vip < snap->n_vips; vip++)
-		fleet_relative(brain, snap, vip);
+		fleet_relative(brain, vip);
 	for (size_t vip = 0; vip < snap->n_vips; vip++)
-		cost_cusum_vip(brain, snap, vip);
+		cost_cusum_vip(brain, vip);
 }

@@ -105,8 +105,7 @@ static double ejection_time(const struct xlb_brain_config *cfg,
 }
 
 /* Health transitions of one VIP: ejection ends, panic, anomaly drains. */
-static void vip_health(struct xlb_brain *brain,
-		       const struct xlb_brain_snapshot *snap, size_t vip,
+static void vip_health(struct xlb_brain *brain, size_t vip,
 		       struct xlb_brain_plan *plan, __u32 *old_health)
 {
 	const struct xlb_brain_config *cfg = &brain->cfg;
@@ -114,10 +113,10 @@ static void vip_health(struct xlb_brain *brain,
 	unsigned int eligible = 0, healthy = 0, ejected = 0, allowed;
 	double now = brain->now;
 
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-		if (snap->pairs[i].vip != vip || !p->eligible)
+		if (!p->eligible)
 			continue;
 		/* ejection over: back through slow start, verdicts reset */
 		if (p->health == XLB_HEALTH_DRAINING &&
@@ -144,11 +143,10 @@ static void vip_health(struct xlb_brain *brain,
 	v->panic = eligible && healthy < cfg->panic_threshold * eligible;
 	if (v->panic) {
 		/* too few healthy: spread over every pair that answers probes */
-		for (size_t i = 0; i < snap->n_pairs; i++) {
+		for_each_vip_pair (brain, vip, pos, i) {
 			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-			if (snap->pairs[i].vip != vip || !p->eligible ||
-			    p->health != XLB_HEALTH_DRAINING)
+			if (!p->eligible || p->health != XLB_HEALTH_DRAINING)
 				continue;
 			p->health = XLB_HEALTH_OK;
 			p->eject_until = NAN;
@@ -179,12 +177,11 @@ static void vip_health(struct xlb_brain *brain,
 		struct brain_pair *worst = NULL;
 		size_t wi = 0;
 
-		for (size_t i = 0; i < snap->n_pairs; i++) {
+		for_each_vip_pair (brain, vip, pos, i) {
 			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-			if (snap->pairs[i].vip != vip || !p->eligible ||
-			    p->health != XLB_HEALTH_OK || !p->anomalous ||
-			    p->refusal_logged)
+			if (!p->eligible || p->health != XLB_HEALTH_OK ||
+			    !p->anomalous || p->refusal_logged)
 				continue;
 			if (!worst || p->max_z > worst->max_z) {
 				worst = p;
@@ -238,10 +235,10 @@ static void vip_health(struct xlb_brain *brain,
 				 worst->cost_cusum);
 		}
 	}
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-		if (snap->pairs[i].vip == vip && !p->anomalous)
+		if (!p->anomalous)
 			p->refusal_logged = false;
 	}
 }
@@ -300,7 +297,7 @@ void brain_guardrails(struct xlb_brain *brain,
 	size_t n_health;
 
 	for (size_t vip = 0; vip < snap->n_vips; vip++)
-		vip_health(brain, snap, vip, plan, old_health);
+		vip_health(brain, vip, plan, old_health);
 	n_health = plan->n_decisions;
 
 	/* factors: policy x slow start, written past the hysteresis */

@@ -41,6 +41,13 @@ enum brain_feature {
 /* z values are clamped so that one wild reading cannot dominate a row. */
 #define BRAIN_Z_CLAMP 50.0
 
+/* For each snapshot pair index i of snapshot VIP vip (k: its position). */
+#define for_each_vip_pair(brain, vip, k, i)             \
+	for (size_t k = (brain)->vip_first[vip], i = 0; \
+	     k < (brain)->vip_first[(vip) + 1] &&       \
+	     ((i = (brain)->by_vip[k]), true);          \
+	     k++)
+
 /* What the load regression's Load is measured in. */
 enum brain_load_source {
 	LOAD_NONE = 0,
@@ -197,6 +204,12 @@ struct xlb_brain {
 	size_t *slot_of;
 	size_t *vip_of;
 	size_t cap_snap_pairs, cap_snap_vips;
+	/*
+	 * Snapshot pairs grouped by VIP, so a per-VIP stage visits only its
+	 * VIP's pairs: by_vip[vip_first[v] .. vip_first[v + 1]) are VIP v's.
+	 */
+	size_t *by_vip;
+	size_t *vip_first; /* cap_snap_vips + 1 */
 
 	/* plan arrays, reused each tick */
 	struct xlb_brain_pair_out *out_pairs;

@@ -213,13 +213,12 @@ static void feature_row(const struct brain_pair *p, double *row)
 }
 
 /* A VIP is healthy when no eligible pair is drained, down or anomalous. */
-static bool vip_healthy(struct xlb_brain *brain,
-			const struct xlb_brain_snapshot *snap, size_t vip)
+static bool vip_healthy(struct xlb_brain *brain, size_t vip)
 {
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-		if (snap->pairs[i].vip == vip && p->eligible &&
+		if (p->eligible &&
 		    (p->health != XLB_HEALTH_OK || p->anomaly_bits))
 			return false;
 	}
@@ -234,13 +233,12 @@ static void forest_train(struct xlb_brain *brain,
 	size_t stride = snap->n_pairs / 64 + 1;
 
 	for (size_t vip = 0; vip < snap->n_vips; vip++) {
-		if (!vip_healthy(brain, snap, vip))
+		if (!vip_healthy(brain, vip))
 			continue;
-		for (size_t i = 0; i < snap->n_pairs; i++) {
+		for_each_vip_pair (brain, vip, pos, i) {
 			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-			if (snap->pairs[i].vip != vip || !p->eligible ||
-			    (i + brain->ticks) % stride)
+			if (!p->eligible || (i + brain->ticks) % stride)
 				continue;
 			feature_row(p,
 				    &brain->train[brain->train_pos * FEAT_N]);

@@ -94,17 +94,14 @@ static double hotness(const struct xlb_brain_config *cfg,
  * never avoids them all), so that a cut cannot cascade over the fleet as
  * the traffic it sheds heats the rest.
  */
-static void mark_hot(struct xlb_brain *brain,
-		     const struct xlb_brain_snapshot *snap, size_t vip)
+static void mark_hot(struct xlb_brain *brain, size_t vip)
 {
 	const struct xlb_brain_config *cfg = &brain->cfg;
 	unsigned int eligible = 0, cap, n_hot = 0;
 
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-		if (snap->pairs[i].vip != vip)
-			continue;
 		p->hot = false;
 		p->hotness = 0;
 		if (!p->eligible || p->health != XLB_HEALTH_OK)
@@ -118,11 +115,10 @@ static void mark_hot(struct xlb_brain *brain,
 	while (n_hot < cap) {
 		struct brain_pair *hottest = NULL;
 
-		for (size_t i = 0; i < snap->n_pairs; i++) {
+		for_each_vip_pair (brain, vip, pos, i) {
 			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-			if (snap->pairs[i].vip == vip && !p->hot &&
-			    p->hotness > 0 &&
+			if (!p->hot && p->hotness > 0 &&
 			    (!hottest || p->hotness > hottest->hotness))
 				hottest = p;
 		}
@@ -148,15 +144,14 @@ static void vip_policy(struct xlb_brain *brain,
 
 	int source = LOAD_NONE;
 
-	mark_hot(brain, snap, vip);
-	for (size_t i = 0; i < snap->n_pairs; i++)
-		if (snap->pairs[i].vip == vip)
-			cost_anchor_update(brain->pairs[brain->slot_of[i]]);
+	mark_hot(brain, vip);
+	for_each_vip_pair (brain, vip, pos, i)
+		cost_anchor_update(brain->pairs[brain->slot_of[i]]);
 	/* costs compare in one unit: CPU when any pair has an agent */
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-		if (snap->pairs[i].vip != vip || !p->eligible)
+		if (!p->eligible)
 			continue;
 		if (p->load_source == LOAD_CPU)
 			source = LOAD_CPU;
@@ -164,13 +159,12 @@ static void vip_policy(struct xlb_brain *brain,
 			source = LOAD_LATENCY;
 	}
 	/* the pairs that take traffic, and what their capacities sum to */
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		const struct xlb_brain_pair_in *in = &snap->pairs[i];
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 		double cost;
 
-		if (in->vip != vip || !p->eligible ||
-		    p->health != XLB_HEALTH_OK)
+		if (!p->eligible || p->health != XLB_HEALTH_OK)
 			continue;
 		cost = p->load_source == source ? pair_cost(p) : NAN;
 		if (p->hot || !isfinite(cost) || !in->base_weight)
@@ -178,13 +172,11 @@ static void vip_policy(struct xlb_brain *brain,
 		base_sum += in->base_weight;
 		cap_sum += 1.0 / cost;
 	}
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		const struct xlb_brain_pair_in *in = &snap->pairs[i];
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 		double cost, target, f = p->policy_factor, next;
 
-		if (in->vip != vip)
-			continue;
 		if (!p->eligible || p->health != XLB_HEALTH_OK) {
 			p->hot = false;
 			continue;
@@ -237,22 +229,21 @@ static void vip_policy(struct xlb_brain *brain,
 		}
 	}
 	/* predicted utilisation: forecast demand x share x cost */
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-		if (snap->pairs[i].vip == vip && p->eligible &&
-		    p->health == XLB_HEALTH_OK)
+		if (p->eligible && p->health == XLB_HEALTH_OK)
 			weight_sum +=
 				snap->pairs[i].base_weight * p->policy_factor;
 	}
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 		double cost = pair_cost(p);
 
 		p->predicted_util = NAN;
-		if (snap->pairs[i].vip != vip || !p->eligible ||
-		    p->health != XLB_HEALTH_OK || !(weight_sum > 0) ||
-		    !isfinite(v->forecast) || !isfinite(cost))
+		if (!p->eligible || p->health != XLB_HEALTH_OK ||
+		    !(weight_sum > 0) || !isfinite(v->forecast) ||
+		    !isfinite(cost))
 			continue;
 		p->predicted_util = v->forecast * cost *
 				    snap->pairs[i].base_weight *
