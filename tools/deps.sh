@@ -26,6 +26,8 @@ packages=(
 	chromium
 	# scale-out cluster layer (tests/cluster): BGP + BFD daemon in namespaces
 	bird2
+	# scale-out shared state (tests/cluster): etcd members in namespaces
+	etcd-server etcd-client
 )
 
 missing=()

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlbd's etcd v3 gateway codec (user/xlbd/cluster_etcd.c) against a live
+ * etcd: usage etcd_gateway_test URL TTL. Started by etcd_gateway.sh inside
+ * the namespace holding the members. Prints PASS/FAIL lines; exit 1 on any
+ * FAIL.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cluster_etcd.h"
+
+static const char *base;
+static int failed;
+
+struct buf {
+	char *p;
+	size_t n;
+};
+
+static size_t on_data(char *d, size_t sz, size_t nm, void *u)
+{
+	struct buf *b = u;
+	char *p = realloc(b->p, b->n + sz * nm + 1);
+
+	if (!p)
+		return 0;
+	memcpy(p + b->n, d, sz * nm);
+	b->p = p;
+	b->n += sz * nm;
+	p[b->n] = '\0';
+	return sz * nm;
+}
+
+/* POSTs body (freed) to base + path; parses the answer into r. */
+static int call(const char *path, char *body, struct etcd_reply *r)
+{
+	struct buf b = { 0 };
+	char url[256];
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+	int err;
+
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 3000L);
+	rc = curl_easy_perform(c);
+	curl_easy_cleanup(c);
+	free(body);
+	if (rc != CURLE_OK || !b.p) {
+		memset(r, 0, sizeof(*r));
+		snprintf(r->err, sizeof(r->err), "%s", curl_easy_strerror(rc));
+		free(b.p);
+		return -1;
+	}
+	err = etcd_parse_reply(b.p, r);
+	free(b.p);
+	return err;
+}
+
+#define CHECK(name, cond, ...)                     \
+	do {                                       \
+		if (cond) {                        \
+			printf("PASS %s\n", name); \
+		} else {                           \
+			printf("FAIL %s: ", name); \
+			printf(__VA_ARGS__);       \
+			printf("\n");              \
+			failed = 1;                \
+		}                                  \
+	} while (0)
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	static const char doc[] = "{\"vip\":\"10.0.0.1:80\",\"w\":[3,1]}\n\x01";
+	struct etcd_reply r, r2;
+	int64_t lease_a, lease_b, rev_a;
+	size_t n;
+	void *dec;
+	int ttl, ok;
+	double t0;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s URL TTL\n", argv[0]);
+		return 2;
+	}
+	base = argv[1];
+	ttl = atoi(argv[2]);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	dec = etcd_b64_decode("not base64!", &n);
+	CHECK("etcd_b64_rejects", dec == NULL, "decoded garbage");
+	free(dec);
+
+	/* put then range under the prefix: bytes survive both ways */
+	ok = call("/v3/kv/put",
+		  etcd_put_body("/xlbtest/vip/a", doc, sizeof(doc) - 1, 0),
+		  &r) == 0 &&
+	     r.revision > 0;
+	CHECK("etcd_put", ok, "%s", r.err);
+	etcd_reply_free(&r);
+	ok = call("/v3/kv/range", etcd_range_prefix_body("/xlbtest/vip/"),
+		  &r) == 0;
+	CHECK("etcd_range_prefix",
+	      ok && r.n_kvs == 1 && !strcmp(r.kvs[0].key, "/xlbtest/vip/a") &&
+		      r.kvs[0].val_len == sizeof(doc) - 1 &&
+		      !memcmp(r.kvs[0].val, doc, sizeof(doc) - 1) &&
+		      r.kvs[0].mod_rev > 0,
+	      "%s n=%zu", r.err, r.n_kvs);
+	etcd_reply_free(&r);
+
+	/* two candidates, each with its lease */
+	call("/v3/lease/grant", etcd_lease_grant_body(ttl), &r);
+	lease_a = r.lease_id;
+	call("/v3/lease/grant", etcd_lease_grant_body(ttl), &r2);
+	lease_b = r2.lease_id;
+	CHECK("etcd_lease_grant",
+	      lease_a && lease_b && lease_a != lease_b && r.ttl == ttl, "%s %s",
+	      r.err, r2.err);
+
+	ok = call("/v3/kv/txn",
+		  etcd_campaign_body("/xlbtest/leader", "host-a", lease_a),
+		  &r) == 0;
+	CHECK("etcd_campaign_first_wins", ok && r.succeeded, "%s", r.err);
+	rev_a = r.revision;
+	etcd_reply_free(&r);
+	ok = call("/v3/kv/txn",
+		  etcd_campaign_body("/xlbtest/leader", "host-b", lease_b),
+		  &r) == 0;
+	CHECK("etcd_campaign_second_loses_sees_leader",
+	      ok && !r.succeeded && r.n_kvs == 1 &&
+		      !strcmp(r.kvs[0].val, "host-a") &&
+		      r.kvs[0].lease == lease_a && r.kvs[0].create_rev == rev_a,
+	      "%s succeeded=%d n=%zu", r.err, r.succeeded, r.n_kvs);
+	etcd_reply_free(&r);
+
+	/* a keepalive renews; then host-a stops renewing (as SIGKILLed):
+	 * host-b keeps renewing and campaigning, and wins within the TTL
+	 * after a's last renewal (etcd's expiry has 1 s granularity) */
+	ok = call("/v3/lease/keepalive", etcd_lease_keepalive_body(lease_a),
+		  &r) == 0;
+	CHECK("etcd_keepalive", ok && r.lease_id == lease_a && r.ttl == ttl,
+	      "%s id=%" PRId64 " ttl=%" PRId64, r.err, r.lease_id, r.ttl);
+	t0 = now();
+	ok = 0;
+	while (now() - t0 < ttl + 2.0) {
+		call("/v3/lease/keepalive", etcd_lease_keepalive_body(lease_b),
+		     &r2);
+		if (call("/v3/kv/txn",
+			 etcd_campaign_body("/xlbtest/leader", "host-b",
+					    lease_b),
+			 &r) == 0 &&
+		    r.succeeded) {
+			ok = 1;
+			etcd_reply_free(&r);
+			break;
+		}
+		etcd_reply_free(&r);
+		usleep(100 * 1000);
+	}
+	printf("# takeover %.2f s after the leader's last renewal (TTL %d s)\n",
+	       now() - t0, ttl);
+	CHECK("etcd_takeover_within_ttl", ok && now() - t0 <= ttl + 1.0,
+	      "took %.2f s", now() - t0);
+
+	ok = call("/v3/lease/keepalive", etcd_lease_keepalive_body(lease_a),
+		  &r) == 0;
+	CHECK("etcd_expired_lease_reports_ttl_0", r.ttl <= 0, "ttl=%" PRId64,
+	      r.ttl);
+	curl_global_cleanup();
+	return failed;
+}
