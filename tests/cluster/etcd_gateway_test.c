@@ -79,6 +79,38 @@ static int call(const char *path, char *body, struct etcd_reply *r)
 		}                                  \
 	} while (0)
 
+struct watch_seen {
+	int events, deleted, match;
+	int64_t rev;
+};
+
+static void on_watch(const struct etcd_reply *r, void *arg)
+{
+	struct watch_seen *w = arg;
+	size_t i;
+
+	for (i = 0; i < r->n_kvs; i++) {
+		w->events++;
+		w->deleted += r->kvs[i].deleted;
+		if (!r->kvs[i].deleted && r->kvs[i].mod_rev == w->rev)
+			w->match = 1;
+	}
+}
+
+static struct etcd_stream stream;
+
+/* the transport's bytes, fed one at a time: every cut is exercised */
+static size_t on_stream(char *d, size_t sz, size_t nm, void *u)
+{
+	size_t i;
+
+	(void)u;
+	for (i = 0; i < sz * nm; i++)
+		if (etcd_stream_feed(&stream, d + i, 1))
+			return 0;
+	return sz * nm;
+}
+
 static double now(void)
 {
 	struct timespec t;
@@ -125,6 +157,39 @@ int main(int argc, char **argv)
 		      r.kvs[0].mod_rev > 0,
 	      "%s n=%zu", r.err, r.n_kvs);
 	etcd_reply_free(&r);
+
+	/* the watch, from the put's revision: a PUT then a DELETE */
+	{
+		struct watch_seen w = { 0 };
+		char url[256], *body;
+		CURL *c;
+		int64_t put_rev;
+
+		call("/v3/kv/put", etcd_put_body("/xlbtest/vip/b", "x", 1, 0),
+		     &r);
+		put_rev = r.revision;
+		etcd_reply_free(&r);
+		call("/v3/kv/deleterange",
+		     strdup("{\"key\":\"L3hsYnRlc3QvdmlwL2I=\"}"), &r);
+		etcd_reply_free(&r);
+		w.rev = put_rev;
+		etcd_stream_init(&stream, on_watch, &w);
+		body = etcd_watch_prefix_body("/xlbtest/vip/", put_rev);
+		snprintf(url, sizeof(url), "%s/v3/watch", base);
+		c = curl_easy_init();
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_stream);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1000L);
+		curl_easy_perform(c); /* ends by its timeout: a stream */
+		curl_easy_cleanup(c);
+		free(body);
+		etcd_stream_free(&stream);
+		CHECK("etcd_watch_stream",
+		      w.events == 2 && w.deleted == 1 && w.match,
+		      "events=%d deleted=%d match=%d", w.events, w.deleted,
+		      w.match);
+	}
 
 	/* two candidates, each with its lease */
 	call("/v3/lease/grant", etcd_lease_grant_body(ttl), &r);

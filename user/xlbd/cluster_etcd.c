@@ -121,6 +121,31 @@ char *etcd_range_prefix_body(const char *prefix)
 	return finish(o, err);
 }
 
+char *etcd_watch_prefix_body(const char *prefix, int64_t start_rev)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *c = json_object_new_object();
+	size_t n = strlen(prefix);
+	char *end = strdup(prefix);
+	int err;
+
+	if (!end || !n) {
+		free(end);
+		json_object_put(c);
+		json_object_put(o);
+		return NULL;
+	}
+	end[n - 1]++;
+	err = add_b64(c, "key", prefix, n);
+	if (!err)
+		err = add_b64(c, "range_end", end, n);
+	free(end);
+	if (start_rev)
+		add_i64(c, "start_revision", start_rev);
+	json_object_object_add(o, "create_request", c);
+	return finish(o, err);
+}
+
 char *etcd_lease_grant_body(int64_t ttl_s)
 {
 	struct json_object *o = json_object_new_object();
@@ -222,23 +247,49 @@ static int parse_kvs(struct json_object *kvs, struct etcd_reply *r)
 	return 0;
 }
 
-int etcd_parse_reply(const char *text, struct etcd_reply *r)
+static int parse_events(struct json_object *evs, struct etcd_reply *r)
 {
-	struct json_object *root, *o, *v, *resps;
+	struct json_object *kvs = json_object_new_array(), *kv, *t;
+	size_t i, n = json_object_array_length(evs), first;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *ev = json_object_array_get_idx(evs, i);
+
+		if (json_object_object_get_ex(ev, "kv", &kv))
+			json_object_array_add(kvs, json_object_get(kv));
+	}
+	first = r->n_kvs;
+	err = parse_kvs(kvs, r);
+	json_object_put(kvs);
+	/* parse_kvs keeps the events' order; mark the DELETEs */
+	for (i = 0; !err && i < n && first < r->n_kvs; i++) {
+		struct json_object *ev = json_object_array_get_idx(evs, i);
+
+		if (!json_object_object_get_ex(ev, "kv", &kv))
+			continue;
+		if (json_object_object_get_ex(ev, "type", &t) &&
+		    !strcmp(json_object_get_string(t), "DELETE"))
+			r->kvs[first].deleted = 1;
+		first++;
+	}
+	return err;
+}
+
+static int parse_obj(struct json_object *root, struct etcd_reply *r)
+{
+	struct json_object *o, *v, *resps;
 	int err = 0;
 
 	memset(r, 0, sizeof(*r));
-	root = json_tokener_parse(text);
 	if (!root || !json_object_is_type(root, json_type_object)) {
 		snprintf(r->err, sizeof(r->err), "answer is not a JSON object");
-		json_object_put(root);
 		return -EINVAL;
 	}
 	if (json_object_object_get_ex(root, "error", &v) ||
 	    json_object_object_get_ex(root, "message", &v)) {
 		snprintf(r->err, sizeof(r->err), "etcd: %s",
 			 json_object_get_string(v));
-		json_object_put(root);
 		return -EINVAL;
 	}
 	/* keepalive answers wrap their body in "result" */
@@ -259,8 +310,72 @@ int etcd_parse_reply(const char *text, struct etcd_reply *r)
 		    json_object_object_get_ex(v, "kvs", &v))
 			err = parse_kvs(v, r);
 	}
+	if (!err && json_object_object_get_ex(o, "events", &v) &&
+	    json_object_is_type(v, json_type_array))
+		err = parse_events(v, r);
+	return err;
+}
+
+int etcd_parse_reply(const char *text, struct etcd_reply *r)
+{
+	struct json_object *root = json_tokener_parse(text);
+	int err = parse_obj(root, r);
+
 	json_object_put(root);
 	return err;
+}
+
+int etcd_stream_init(struct etcd_stream *s,
+		     void (*cb)(const struct etcd_reply *r, void *arg),
+		     void *arg)
+{
+	s->tok = json_tokener_new();
+	s->cb = cb;
+	s->arg = arg;
+	s->in_msg = 0;
+	return s->tok ? 0 : -ENOMEM;
+}
+
+int etcd_stream_feed(struct etcd_stream *s, const char *buf, size_t len)
+{
+	while (len) {
+		struct json_object *o;
+		struct etcd_reply r;
+		size_t used;
+
+		/* skip the whitespace between messages */
+		if (!s->in_msg &&
+		    (*buf == '\n' || *buf == '\r' || *buf == ' ')) {
+			buf++;
+			len--;
+			continue;
+		}
+		o = json_tokener_parse_ex(s->tok, buf, (int)len);
+		used = json_tokener_get_parse_end(s->tok);
+		if (!o) {
+			if (json_tokener_get_error(s->tok) !=
+			    json_tokener_continue)
+				return -EINVAL;
+			s->in_msg = 1;
+			return 0; /* the rest of a message comes later */
+		}
+		s->in_msg = 0;
+		json_tokener_reset(s->tok);
+		/* an error message (a cancelled watch) reaches cb with r.err */
+		parse_obj(o, &r);
+		s->cb(&r, s->arg);
+		etcd_reply_free(&r);
+		json_object_put(o);
+		buf += used;
+		len -= used;
+	}
+	return 0;
+}
+
+void etcd_stream_free(struct etcd_stream *s)
+{
+	json_tokener_free(s->tok);
+	s->tok = NULL;
 }
 
 void etcd_reply_free(struct etcd_reply *r)

@@ -34,6 +34,7 @@ char *etcd_lease_keepalive_body(int64_t lease);
 char *etcd_campaign_body(const char *key, const char *val, int64_t lease);
 
 struct etcd_kv {
+	int deleted; /* a watch's DELETE event (val empty) */
 	char *key;
 	char *val;
 	size_t val_len;
@@ -52,8 +53,30 @@ struct etcd_reply {
 	char err[128]; /* gateway's error text when it answered one */
 };
 
-/* Parses a gateway answer; 0, or -EINVAL with r->err naming the problem. */
+/* Every change under prefix from revision start_rev on (0: from now). */
+char *etcd_watch_prefix_body(const char *prefix, int64_t start_rev);
+
+/* Parses a gateway answer (a watch message's events land in kvs); 0, or -EINVAL with r->err naming the problem. */
 int etcd_parse_reply(const char *text, struct etcd_reply *r);
 void etcd_reply_free(struct etcd_reply *r);
+
+/*
+ * A watch's streaming answer: concatenated JSON messages cut anywhere by
+ * the transport. etcd_stream_feed calls cb for every complete message
+ * (r->err set when it was an error);
+ * -EINVAL when the stream is not JSON (the watch must be restarted).
+ */
+struct etcd_stream {
+	struct json_tokener *tok;
+	int in_msg; /* inside a message cut by the transport */
+	void (*cb)(const struct etcd_reply *r, void *arg);
+	void *arg;
+};
+
+int etcd_stream_init(struct etcd_stream *s,
+		     void (*cb)(const struct etcd_reply *r, void *arg),
+		     void *arg);
+int etcd_stream_feed(struct etcd_stream *s, const char *buf, size_t len);
+void etcd_stream_free(struct etcd_stream *s);
 
 #endif
