@@ -281,6 +281,66 @@ out:
 	return err;
 }
 
+/* The slot's entry when it holds the pair (vip_id, addr), else -ENOENT. */
+static int pair_at(struct xlb *xlb, __u32 pair, __u32 vip_id,
+		   const union xlb_addr *addr, __u8 family,
+		   struct xlb_backend *be)
+{
+	if (pair >= xlb->meta.max_backends)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(xlb->fds[MAP_BACKENDS], &pair, be))
+		return xlb_errno(errno, "read %s[%u]", XLB_MAP_BACKENDS, pair);
+	if (!(be->flags & XLB_BACKEND_F_IN_USE) || be->vip_id != vip_id ||
+	    xlb_addr_cmp(&be->addr, be->family, addr, family))
+		return -ENOENT;
+	return 0;
+}
+
+int xlb_pair_set_brain_id(struct xlb *xlb, __u32 pair,
+			  const struct xlb_vip_key *vip_key,
+			  const union xlb_addr *addr, __u8 family, __u32 factor,
+			  __u32 health, __u32 reason)
+{
+	struct xlb_pair_intent in;
+	struct xlb_backend be;
+	struct xlb_vip vip;
+	struct timespec now;
+	int err;
+
+	err = xlb_check_family("backend", family);
+	if (!err)
+		err = xlb_check_factor("factor", factor);
+	if (!err)
+		err = xlb_check_health("health", health);
+	if (!err)
+		err = xlb_require_lock(xlb, "set brain state");
+	if (!err)
+		err = xlb_vip_get(xlb, vip_key, &vip);
+	if (err)
+		return err;
+	err = pair_at(xlb, pair, vip.id, addr, family, &be);
+	if (err == -ENOENT) /* moved, or named missing */
+		return xlb_pair_set_brain(xlb, vip_key, addr, family, factor,
+					  health, reason);
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(xlb->fds[MAP_PAIR_INTENT], &pair, &in))
+		return xlb_errno(errno, "read %s[%u]", XLB_MAP_PAIR_INTENT,
+				 pair);
+	in.factor = factor;
+	in.health = health;
+	in.reason = reason;
+	clock_gettime(CLOCK_REALTIME, &now);
+	in.changed_s = (__u32)now.tv_sec;
+	/* This pair's values in range: what the next rebuild needs of it. */
+	err = intent_check(&in, pair);
+	if (!err)
+		err = pair_publish(xlb, pair, &in, true, true);
+	if (!err)
+		vip_mark_dirty(xlb, vip.id);
+	return err;
+}
+
 int xlb_backend_del(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 		    const union xlb_addr *addr, __u8 family)
 {
@@ -388,4 +448,71 @@ out_vips:
 out_snap:
 	pair_snapshot_free(&snap);
 	return err;
+}
+
+int xlb_slots_read(struct xlb *xlb, struct xlb_slots *s)
+{
+	struct xlb_vip_key key, next, *prev = NULL;
+	__u32 n = xlb->meta.max_backends;
+	int err;
+
+	if (!s->be) {
+		memset(s, 0, sizeof(*s));
+		s->n = n;
+		s->max_vips = xlb->meta.max_vips;
+		s->be = calloc(n, sizeof(*s->be));
+		s->weight = calloc(n, sizeof(*s->weight));
+		s->state = calloc(n, sizeof(*s->state));
+		s->intent = calloc(n, sizeof(*s->intent));
+		s->keys = calloc(n, sizeof(*s->keys));
+		s->vips = calloc(s->max_vips + 1, sizeof(*s->vips));
+		if (!s->be || !s->weight || !s->state || !s->intent ||
+		    !s->keys || !s->vips) {
+			xlb_slots_free(s);
+			return xlb_err(ENOMEM, "out of memory");
+		}
+	}
+	if (s->n != n)
+		return xlb_err(EINVAL, "slots read from another instance");
+	err = array_read_all_keys(xlb->fds[MAP_BACKENDS], n, sizeof(*s->be),
+				  s->be, s->keys);
+	if (!err)
+		err = array_read_all_keys(xlb->fds[MAP_BE_WEIGHT], n,
+					  sizeof(*s->weight), s->weight,
+					  s->keys);
+	if (!err)
+		err = array_read_all_keys(xlb->fds[MAP_BE_STATE], n,
+					  sizeof(*s->state), s->state, s->keys);
+	if (!err)
+		err = array_read_all_keys(xlb->fds[MAP_PAIR_INTENT], n,
+					  sizeof(*s->intent), s->intent,
+					  s->keys);
+	if (err)
+		return err;
+	s->n_vips = 0;
+	while (s->n_vips < s->max_vips &&
+	       !bpf_map_get_next_key(xlb->fds[MAP_VIPS], prev, &next)) {
+		struct xlb_vip_entry *e = &s->vips[s->n_vips];
+
+		key = next;
+		prev = &key;
+		/* Deleted between the two calls: skip it. */
+		if (bpf_map_lookup_elem(xlb->fds[MAP_VIPS], &key, &e->vip))
+			continue;
+		e->key = key;
+		e->table_stale = false;
+		s->n_vips++;
+	}
+	return 0;
+}
+
+void xlb_slots_free(struct xlb_slots *s)
+{
+	free(s->be);
+	free(s->weight);
+	free(s->state);
+	free(s->intent);
+	free(s->keys);
+	free(s->vips);
+	memset(s, 0, sizeof(*s));
 }

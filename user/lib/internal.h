@@ -39,6 +39,9 @@ struct xlb {
 	int ncpus;
 	/* VIP ids whose tables this handle changed and must rebuild. */
 	__u64 dirty[XLB_MAX_VIPS / 64];
+	/* Seconds spent in the batched swaps of xlb_tables (RCU waits). */
+	double swap_s;
+	unsigned long swaps;
 };
 
 extern const char *const xlb_map_names[MAP_COUNT];
@@ -82,6 +85,9 @@ void pair_snapshot_free(struct pair_snapshot *snap);
 
 /* Reads a whole array map (n entries of value_size) with one batch call. */
 int array_read_all(int fd, __u32 n, size_t value_size, void *values);
+/* The same with the caller's buffer of n keys: no allocation. */
+int array_read_all_keys(int fd, __u32 n, size_t value_size, void *values,
+			__u32 *keys);
 /* Writes n entries (keys[i] -> values[i]) in one batch call. */
 int map_write_batch(int fd, const __u32 *keys, const void *values, __u32 n);
 /* Writes zeros to every CPU's copy of one per-CPU array entry. */
@@ -98,6 +104,8 @@ int table_install_empty(struct xlb *xlb, __u32 vip_id, __u32 size);
 int derived_refresh(struct xlb *xlb);
 /* Every field of a pair's intent in range; the message names the entry. */
 int intent_check(const struct xlb_pair_intent *in, __u32 pair);
+/* The same rules, no message: the fast path of a check over every pair. */
+bool intent_valid(const struct xlb_pair_intent *in);
 /* The effective weight and state a pair's intent composes to. */
 __u32 intent_weight(const struct xlb_pair_intent *in);
 __u32 intent_state(const struct xlb_pair_intent *in);

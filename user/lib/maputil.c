@@ -8,16 +8,13 @@
 
 #include "internal.h"
 
-int array_read_all(int fd, __u32 n, size_t value_size, void *values)
+int array_read_all_keys(int fd, __u32 n, size_t value_size, void *values,
+			__u32 *keys)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 done = 0, batch = 0, count;
-	__u32 *keys;
 	int err = 0;
 
-	keys = calloc(n, sizeof(*keys));
-	if (!keys)
-		return xlb_err(ENOMEM, "out of memory");
 	while (done < n) {
 		count = n - done;
 		err = bpf_map_lookup_batch(fd, done ? &batch : NULL, &batch,
@@ -30,10 +27,21 @@ int array_read_all(int fd, __u32 n, size_t value_size, void *values)
 			break;
 		}
 	}
-	free(keys);
 	if (err)
 		return xlb_errno(-err, "read a map");
 	return 0;
+}
+
+int array_read_all(int fd, __u32 n, size_t value_size, void *values)
+{
+	__u32 *keys = calloc(n, sizeof(*keys));
+	int err;
+
+	if (!keys)
+		return xlb_err(ENOMEM, "out of memory");
+	err = array_read_all_keys(fd, n, value_size, values, keys);
+	free(keys);
+	return err;
 }
 
 int percpu_zero(struct xlb *xlb, int fd, __u32 index, size_t value_size)

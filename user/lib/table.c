@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -134,6 +135,9 @@ int table_check_pairs(const struct pair_snapshot *snap,
 	for (__u32 i = 0; i < snap->n; i++) {
 		if (!pair_of(snap, i, vip_id))
 			continue;
+		if (snap->weight[i] <= XLB_WEIGHT_MAX &&
+		    intent_valid(&snap->intent[i]))
+			continue; /* the names are formatted for an error only */
 		xlb_format_addr(&snap->be[i].addr, snap->be[i].family, a,
 				sizeof(a));
 		xlb_format_vip(key, v, sizeof(v));
@@ -236,8 +240,16 @@ static int rebuild_batch(struct xlb *xlb, const struct xlb_vip_entry *vips,
 	}
 	if (!err && failpoint_batch())
 		err = xlb_err(EIO, "failpoint XLB_FAILPOINT_TABLES");
-	if (!err)
+	if (!err && count) {
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		err = map_write_batch(xlb->fds[MAP_TABLES], keys, fds, count);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		xlb->swap_s += (double)(t1.tv_sec - t0.tv_sec) +
+			       (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+		xlb->swaps++;
+	}
 	if (!err)
 		err = map_write_batch(xlb->fds[MAP_VIP_DIGEST], keys, digests,
 				      count);
@@ -432,4 +444,11 @@ int xlb_table_read(struct xlb *xlb, const struct xlb_vip_key *key,
 	*slots = (__u16 *)entries; /* same layout: the slots in order */
 	*size = vip.table_size;
 	return 0;
+}
+
+double xlb_table_swap_seconds(const struct xlb *xlb, unsigned long *swaps)
+{
+	if (swaps)
+		*swaps = xlb->swaps;
+	return xlb->swap_s;
 }

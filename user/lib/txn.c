@@ -141,6 +141,40 @@ int xlb_txn_set_brain(struct xlb_txn *t, const struct xlb_vip_key *vip,
 	return 0;
 }
 
+int xlb_txn_set_brain_id(struct xlb_txn *t, __u32 pair,
+			 const struct xlb_vip_key *vip,
+			 const union xlb_addr *addr, __u8 family, __u32 factor,
+			 __u32 health, __u32 reason)
+{
+	const struct xlb_backend *be = pair < t->snap.n ? &t->snap.be[pair]
+							: NULL;
+	struct timespec now;
+	bool held = false;
+	int err;
+
+	err = xlb_check_factor("factor", factor);
+	if (!err)
+		err = xlb_check_health("health", health);
+	if (err)
+		return err;
+	/* The slot as begin read it holds the pair: no search. */
+	for (size_t i = 0; be && i < t->n_vips && !held; i++)
+		held = !xlb_vip_key_cmp(&t->vips[i].key, vip) &&
+		       (be->flags & XLB_BACKEND_F_IN_USE) &&
+		       be->vip_id == t->vips[i].vip.id &&
+		       !xlb_addr_cmp(&be->addr, be->family, addr, family);
+	if (!held)
+		return xlb_txn_set_brain(t, vip, addr, family, factor, health,
+					 reason); /* moved, or named missing */
+	clock_gettime(CLOCK_REALTIME, &now);
+	t->staged[pair].factor = factor;
+	t->staged[pair].health = health;
+	t->staged[pair].reason = reason;
+	t->staged[pair].changed_s = (__u32)now.tv_sec;
+	t->changed[pair] = true;
+	return 0;
+}
+
 /* What a pair was before the transaction wrote it. */
 struct undo {
 	__u32 pair, weight, state;

@@ -79,10 +79,26 @@ int xlb_check_health(const char *what, __u32 health)
 	return 0;
 }
 
+bool intent_valid(const struct xlb_pair_intent *in)
+{
+	return in->base_weight <= XLB_WEIGHT_MAX &&
+	       (in->op_state == XLB_OP_ACTIVE ||
+		in->op_state == XLB_OP_DRAINING ||
+		in->op_state == XLB_OP_DOWN ||
+		in->op_state == XLB_OP_STANDBY) &&
+	       in->factor >= 1 && in->factor <= XLB_FACTOR_MAX &&
+	       (in->health == XLB_HEALTH_OK ||
+		in->health == XLB_HEALTH_DRAINING ||
+		in->health == XLB_HEALTH_DOWN);
+}
+
 int intent_check(const struct xlb_pair_intent *in, __u32 pair)
 {
 	char what[64];
 	int err;
+
+	if (intent_valid(in))
+		return 0; /* the names are formatted for an error only */
 
 	snprintf(what, sizeof(what), "%s[%u].base_weight", XLB_MAP_PAIR_INTENT,
 		 pair);

@@ -216,6 +216,37 @@ int xlb_pair_set_brain(struct xlb *xlb, const struct xlb_vip_key *vip,
 /* Pairs of one VIP (or of all when vip is NULL), sorted by VIP then address. */
 int xlb_backend_list(struct xlb *xlb, const struct xlb_vip_key *vip,
 		     struct xlb_pair_info **out, size_t *n);
+/*
+ * As xlb_pair_set_brain, for a caller that knows the pair's id
+ * (xlb_pair_info.id, an index of xlb_slots): reads and writes that one
+ * pair only (xlbd's probe path). The id is a hint checked against the
+ * slot: when the slot holds another pair, (vip, addr) is searched for as
+ * xlb_pair_set_brain does.
+ */
+int xlb_pair_set_brain_id(struct xlb *xlb, __u32 pair,
+			  const struct xlb_vip_key *vip,
+			  const union xlb_addr *addr, __u8 family, __u32 factor,
+			  __u32 health, __u32 reason);
+
+/*
+ * Every pair slot and every VIP as the maps hold them, for a long-lived
+ * reader (xlbd's tick): by pair id, n = the instance's slots; VIPs in the
+ * map's order, table_stale not computed. One batch read per pair map; the
+ * buffers are allocated by the first read and reused by the next ones.
+ */
+struct xlb_slots {
+	__u32 n;
+	struct xlb_backend *be;
+	__u32 *weight;
+	__u32 *state;
+	struct xlb_pair_intent *intent;
+	struct xlb_vip_entry *vips;
+	size_t n_vips, max_vips;
+	__u32 *keys; /* the library's: batch read keys */
+};
+
+int xlb_slots_read(struct xlb *xlb, struct xlb_slots *slots);
+void xlb_slots_free(struct xlb_slots *slots);
 
 /* --- Tables --- */
 
@@ -233,6 +264,11 @@ int xlb_commit(struct xlb *xlb);
  * (all of them when force); *rebuilt counts.
  */
 int xlb_sync(struct xlb *xlb, bool force, int *rebuilt);
+/*
+ * Seconds this handle has spent in the batched swaps of xlb_tables, in
+ * total (the kernel's RCU wait for the old tables), and how many swaps.
+ */
+double xlb_table_swap_seconds(const struct xlb *xlb, unsigned long *swaps);
 /* Reads back a VIP's table: size slots of pair ids (XLB_PAIR_NONE: empty). */
 int xlb_table_read(struct xlb *xlb, const struct xlb_vip_key *key,
 		   __u16 **slots, __u32 *size);
@@ -258,6 +294,11 @@ int xlb_txn_backend_set(struct xlb_txn *txn, const struct xlb_vip_key *vip,
 int xlb_txn_set_brain(struct xlb_txn *txn, const struct xlb_vip_key *vip,
 		      const union xlb_addr *addr, __u8 family, __u32 factor,
 		      __u32 health, __u32 reason);
+/* As xlb_pair_set_brain_id, staged: O(1) when the hint holds. */
+int xlb_txn_set_brain_id(struct xlb_txn *txn, __u32 pair,
+			 const struct xlb_vip_key *vip,
+			 const union xlb_addr *addr, __u8 family, __u32 factor,
+			 __u32 health, __u32 reason);
 int xlb_txn_commit(struct xlb_txn *txn);
 void xlb_txn_free(struct xlb_txn *txn);
 

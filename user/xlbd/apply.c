@@ -40,9 +40,9 @@ int xlbd_apply_probe(struct xlbd *d, struct xlbd_pair *p,
 	if (!d->cfg.brain.dry_run) {
 		ret = xlb_lock(d->xlb, PROBE_LOCK_TIMEOUT_MS);
 		if (!ret) {
-			ret = xlb_pair_set_brain(
-				d->xlb, &p->info.vip, &p->info.be.addr,
-				p->info.be.family,
+			ret = xlb_pair_set_brain_id(
+				d->xlb, p->info.id, &p->info.vip,
+				&p->info.be.addr, p->info.be.family,
 				dec->new_factor ? dec->new_factor
 						: p->info.factor,
 				dec->new_health,
@@ -97,8 +97,8 @@ int xlbd_apply_plan(struct xlbd *d)
 				if (ret)
 					break;
 			}
-			ret = xlb_txn_set_brain(
-				txn, &p->info.vip, &p->info.be.addr,
+			ret = xlb_txn_set_brain_id(
+				txn, p->info.id, &p->info.vip, &p->info.be.addr,
 				p->info.be.family, dec->new_factor,
 				dec->new_health,
 				reason_of(dec, &d->plan.pairs[dec->pair]));

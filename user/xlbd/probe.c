@@ -80,9 +80,7 @@ void xlbd_probe_done(struct xlbd *d, struct xlbd_pair *p, bool ok,
 	memset(&dec, 0, sizeof(dec));
 	if (xlb_brain_probe_result(d->brain, p->key, now, ok,
 				   ok ? latency : NAN, &dec) == 1) {
-		for (size_t i = 0; i < d->n_pairs; i++)
-			if (d->pairs[i] == p)
-				dec.pair = i;
+		dec.pair = p->idx;
 		if (!ok && !dec.reason[0])
 			snprintf(dec.reason, sizeof(dec.reason),
 				 "probe failed: %s", error);

@@ -112,12 +112,8 @@ static void scrape_url(const struct xlbd *d, const struct xlbd_pair *p,
 /* One scrape per backend address: pairs of several VIPs share it. */
 static struct xlbd_pair *first_of_backend(struct xlbd *d, struct xlbd_pair *p)
 {
-	for (size_t i = 0; i < d->n_pairs; i++)
-		if (!xlb_addr_cmp(&d->pairs[i]->info.be.addr,
-				  d->pairs[i]->info.be.family, &p->info.be.addr,
-				  p->info.be.family))
-			return d->pairs[i];
-	return p;
+	(void)d; /* collect.c finds it when the pairs change */
+	return p->scrape_owner ? p->scrape_owner : p;
 }
 
 static int start(struct xlbd *d, struct xlbd_pair *p)

@@ -65,7 +65,10 @@ struct xlbd_pair {
 	char addr_text[XLB_ADDR_STRLEN];
 	struct xlb_pair_info info; /* as the maps hold it, last read */
 	size_t vip;		   /* index into xlbd.vips */
+	size_t idx;		   /* index into xlbd.pairs */
 	struct xlbd *d;
+	/* The pair whose scrape serves this backend (NULL: this one). */
+	struct xlbd_pair *scrape_owner;
 	bool seen; /* in this tick's list of the maps */
 	/* counters, for rates */
 	struct xlb_pair_counters prev;
@@ -140,6 +143,17 @@ struct xlbd {
 	struct xlbd_vip *vips;
 	size_t n_vips;
 	struct xlb_stats stats;
+	/*
+	 * The maps' pairs and VIPs as read this tick, and what the pairs
+	 * above were built from (pair entries, VIPs): read again each tick,
+	 * rebuilt only when those differ (collect.c).
+	 */
+	struct xlb_slots slots;
+	struct xlb_backend *index_be;
+	struct xlb_vip_entry *index_vips;
+	size_t index_n_vips;
+	struct xlbd_pair **by_slot; /* pair id -> pair, NULL: none */
+	uint64_t index_rebuilds;
 
 	struct xlb_brain_snapshot snap;
 	struct xlb_brain_pair_in *snap_pairs;
