@@ -1,5 +1,7 @@
-# The etcd gateway codec of xlbd against live members (etcd_gateway.sh).
-ETCD_GW_TEST := $(BUILD)/tests/cluster/etcd_gateway_test
+# The etcd gateway codec of xlbd against live members: a helper that
+# etcd_gateway.sh starts with the members URL, kept out of
+# $(BUILD)/tests/cluster/ (tests/run.sh runs what is there without args).
+ETCD_GW_TEST := $(BUILD)/tests/helpers/etcd_gateway_test
 
 $(ETCD_GW_TEST): tests/cluster/etcd_gateway_test.c $(BUILD)/user/xlbd/cluster_etcd.o
 	@mkdir -p $(@D)

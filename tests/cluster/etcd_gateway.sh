@@ -11,7 +11,7 @@ BUILD=${BUILD:-build}
 FILTER=${1:-}
 TTL=2
 NS=xlbetcd-$$
-BIN=$BUILD/tests/cluster/etcd_gateway_test
+BIN=$BUILD/tests/helpers/etcd_gateway_test
 
 if [[ -n $FILTER && etcd_gateway != *"$FILTER"* && $FILTER != etcd* ]]; then
 	exit 0
