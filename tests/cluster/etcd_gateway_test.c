@@ -245,6 +245,33 @@ int main(int argc, char **argv)
 	CHECK("etcd_takeover_within_ttl", ok && now() - t0 <= ttl + 1.0,
 	      "took %.2f s", now() - t0);
 
+	/* fencing: the deposed leader's write is refused, the new one's
+	 * lands (b's create_revision read back from the leader key) */
+	ok = call("/v3/kv/txn",
+		  etcd_fenced_put_body("/xlbtest/leader", rev_a,
+				       "/xlbtest/vip/a", "stale", 5),
+		  &r) == 0 &&
+	     !r.succeeded;
+	etcd_reply_free(&r);
+	call("/v3/kv/range", etcd_range_prefix_body("/xlbtest/leader"), &r);
+	{
+		int64_t rev_b = r.n_kvs ? r.kvs[0].create_rev : 0;
+
+		etcd_reply_free(&r);
+		ok = ok &&
+		     call("/v3/kv/txn",
+			  etcd_fenced_put_body("/xlbtest/leader", rev_b,
+					       "/xlbtest/vip/a", "new", 3),
+			  &r) == 0 &&
+		     r.succeeded;
+		etcd_reply_free(&r);
+	}
+	call("/v3/kv/range", etcd_range_prefix_body("/xlbtest/vip/a"), &r);
+	CHECK("etcd_fenced_put_refuses_deposed_leader",
+	      ok && r.n_kvs == 1 && !strcmp(r.kvs[0].val, "new"), "ok=%d n=%zu",
+	      ok, r.n_kvs);
+	etcd_reply_free(&r);
+
 	ok = call("/v3/lease/keepalive", etcd_lease_keepalive_body(lease_a),
 		  &r) == 0;
 	CHECK("etcd_expired_lease_reports_ttl_0", r.ttl <= 0, "ttl=%" PRId64,

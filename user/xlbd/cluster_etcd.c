@@ -197,6 +197,31 @@ char *etcd_campaign_body(const char *key, const char *val, int64_t lease)
 	return finish(o, err);
 }
 
+char *etcd_fenced_put_body(const char *leader_key, int64_t leader_rev,
+			   const char *key, const void *val, size_t len)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *cmp = json_object_new_object();
+	struct json_object *ok = json_object_new_object();
+	struct json_object *arr;
+	int err, put_err;
+
+	err = add_b64(cmp, "key", leader_key, strlen(leader_key));
+	json_object_object_add(cmp, "target", json_object_new_string("CREATE"));
+	json_object_object_add(cmp, "result", json_object_new_string("EQUAL"));
+	add_i64(cmp, "create_revision", leader_rev);
+	arr = json_object_new_array();
+	json_object_array_add(arr, cmp);
+	json_object_object_add(o, "compare", arr);
+	json_object_object_add(ok, "request_put",
+			       put_request(key, val, len, 0, &put_err));
+	err = err ? err : put_err;
+	arr = json_object_new_array();
+	json_object_array_add(arr, ok);
+	json_object_object_add(o, "success", arr);
+	return finish(o, err);
+}
+
 static int64_t get_i64(struct json_object *o, const char *name)
 {
 	struct json_object *v;

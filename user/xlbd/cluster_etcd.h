@@ -33,6 +33,14 @@ char *etcd_lease_keepalive_body(int64_t lease);
  */
 char *etcd_campaign_body(const char *key, const char *val, int64_t lease);
 
+/*
+ * The leader's write, fenced: put key = val only while leader_key still has
+ * the create_revision this leader won it at, so a deposed leader (its lease
+ * expired, another elected) cannot overwrite the new leader's documents.
+ */
+char *etcd_fenced_put_body(const char *leader_key, int64_t leader_rev,
+			   const char *key, const void *val, size_t len);
+
 struct etcd_kv {
 	int deleted; /* a watch's DELETE event (val empty) */
 	char *key;
