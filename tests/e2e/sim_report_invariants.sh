@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # xlb-sim on a short scenario (20 backends, 10 simulated minutes, a kill, a
-# flap and a throttle from a fault file, a gzipped CSV trace): the report
-# conserves requests, fails requests only where the schedule puts faults,
-# is byte-identical for the same seed and differs for another; bad input
-# is refused with a message naming it. No namespaces, no root needed.
+# flap and a throttle from a fault file, a gzipped CSV trace), every policy
+# including the experimental bandit: the report conserves requests, reports
+# one held-apart window (eval.csv) consistently for every policy, fails
+# requests only where the schedule puts faults, is byte-identical for the
+# same seed and differs for another; bad input is refused with a message
+# naming it. No namespaces, no root needed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source tests/lib/testing.sh
@@ -49,10 +51,32 @@ column() {
 }
 
 rows=$(($(wc -l <"$T/a/report.csv") - 1))
-if ((rows == 4)); then
+if ((rows == 5)); then
 	pass sim_reports_every_policy
 else
-	fail sim_reports_every_policy "report.csv has $rows policy rows, want 4"
+	fail sim_reports_every_policy "report.csv has $rows policy rows, want 5"
+fi
+if grep -q '^| bandit (experimental) |' "$T/a/report.md"; then
+	pass sim_bandit_labelled_experimental
+else
+	fail sim_bandit_labelled_experimental "report.md has no \"bandit (experimental)\" row"
+fi
+
+# The held-apart window (eval.csv): the last 30% from a minute boundary
+# (600 s -> 420-600), the same for every policy; the same demand, so the
+# same requests; a window's requests and failures within the whole run's.
+bad=$(awk -F, 'NR == FNR { if (FNR > 1) { req[$1] = $2; fail[$1] = $4 } next }
+	FNR == 1 { next }
+	{ n++; if ($2 != 420 || $3 != 600) print $1 ": window " $2 "-" $3 ", want 420-600"
+	  if (n > 1 && $4 != r0) print $1 ": " $4 " requests in the window, " r0 " for the first policy"
+	  r0 = $4
+	  if (!($4 > 0) || $4 > req[$1] || $5 > fail[$1] || $10 != 3)
+		print $1 ": window requests " $4 " failed " $5 " minutes " $10 " vs run " req[$1] " " fail[$1] }
+	END { if (n != 5) print n " window rows, want 5" }' "$T/a/report.csv" "$T/a/eval.csv")
+if [[ -z $bad ]]; then
+	pass sim_eval_window_consistent
+else
+	fail sim_eval_window_consistent "$bad"
 fi
 
 bad=$(awk -F, 'NR > 1 { d = $2 - ($3 + $4 + $9); if (d < 0) d = -d;
@@ -78,7 +102,7 @@ else
 fi
 
 same=1
-for f in report.md report.csv faults.csv drains.csv timeline-xlb.csv timeline-reactive.csv; do
+for f in report.md report.csv eval.csv faults.csv drains.csv timeline-xlb.csv timeline-reactive.csv timeline-bandit.csv; do
 	cmp -s "$T/a/$f" "$T/b/$f" || { same=0; fail sim_same_seed_same_report "$f differs"; }
 done
 ((same)) && pass sim_same_seed_same_report

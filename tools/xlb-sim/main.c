@@ -49,7 +49,7 @@ static void usage(FILE *fp)
 		"flap)\n"
 		"  --policies LIST    comma list of static-equal, "
 		"static-capacity,\n"
-		"                     reactive, xlb (all)\n"
+		"                     reactive, xlb, bandit (all)\n"
 		"  --xlb-base B       equal | capacity: xlb's base weights "
 		"(equal)\n"
 		"  --table-size P     Maglev slots, prime (smallest >= 100 x "
@@ -98,7 +98,7 @@ static void print_result_row(FILE *fp, const struct sim_result *r)
 	fprintf(fp,
 		"| %s | %.1f | %.1f | %.0f (%.3f%%) | %u | %u | %s | %u | "
 		"%.0f | %.0f | %.1f%% |\n",
-		sim_policy_name(r->policy), r->p50 * 1e3, r->p99 * 1e3,
+		sim_policy_label(r->policy), r->p50 * 1e3, r->p99 * 1e3,
 		r->failed, r->requests > 0 ? 100 * r->failed / r->requests : 0,
 		r->drains_true, r->drains_false, gray, r->hard_detected,
 		r->weight_writes, r->capacity_core_hours,
@@ -180,6 +180,63 @@ static void write_targets(FILE *fp, const struct sim_result *res, size_t n,
 		       x->gray_detect_max_ticks <= 10);
 }
 
+/*
+ * The held-apart window: every policy's figures over the same last 30% of
+ * the run, where the bandit no longer learns; the fair comparison for it.
+ */
+static void write_eval(FILE *fp, const struct sim_config *cfg,
+		       const struct sim_result *res, size_t n)
+{
+	const struct sim_result *b = find(res, n, POLICY_BANDIT);
+
+	fprintf(fp,
+		"\n## Held-apart window: s %.0f-%.0f (the bandit trained on "
+		"s 0-%.0f, frozen here)\n\n"
+		"| policy | p50 ms | p99 ms | failed | drains false | weight "
+		"writes/h | minutes p99 <= SLO |\n"
+		"|---|---|---|---|---|---|---|\n",
+		cfg->eval_from_s, cfg->duration_s, cfg->eval_from_s);
+	for (size_t i = 0; i < n; i++) {
+		const struct sim_window *e = &res[i].eval;
+
+		fprintf(fp,
+			"| %s | %.1f | %.1f | %.0f (%.3f%%) | %u | %.0f | "
+			"%.1f%% |\n",
+			sim_policy_label(res[i].policy), e->p50 * 1e3,
+			e->p99 * 1e3, e->failed,
+			e->requests > 0 ? 100 * e->failed / e->requests : 0,
+			e->drains_false, e->weight_writes,
+			e->minutes ? 100.0 * e->minutes_in_slo / e->minutes
+				   : 0);
+	}
+	if (!b)
+		return;
+	fprintf(fp, "\nThe bandit's learned choice per bucket of CPU / fleet "
+		    "mean (factor multiplier; value = mean reward x 1000, "
+		    "reward = -|CPU / mean - 1| - delay above the mean / "
+		    "0.1 s; pulls):\n\n| CPU / mean below | choice |");
+	for (int a = 0; a < SIM_BANDIT_ARMS; a++)
+		fprintf(fp, " x%g |", sim_bandit_arms[a]);
+	fprintf(fp, "\n|---|---|");
+	for (int a = 0; a < SIM_BANDIT_ARMS; a++)
+		fprintf(fp, "---|");
+	fputc('\n', fp);
+	for (int k = 0; k < SIM_BANDIT_BUCKETS; k++) {
+		fprintf(fp, "| %s%g | x%g |",
+			k == SIM_BANDIT_BUCKETS - 1 ? ">= " : "",
+			k == SIM_BANDIT_BUCKETS - 1
+				? sim_bandit_bucket_top[k - 1]
+				: sim_bandit_bucket_top[k],
+			sim_bandit_arms[b->bandit.arm[k]]);
+		for (int a = 0; a < SIM_BANDIT_ARMS; a++)
+			fprintf(fp, " %.2f (%.0f) |", b->bandit.q[k][a] * 1e3,
+				b->bandit.pulls[k][a]);
+		fputc('\n', fp);
+	}
+	fprintf(fp, "\n%lu choices, %lu of them exploring (all in training).\n",
+		b->bandit.decisions, b->bandit.explored);
+}
+
 static int write_reports(const char *out, const struct sim_config *cfg,
 			 const struct sim_backend *be,
 			 const struct sim_result *res, size_t n,
@@ -187,7 +244,7 @@ static int write_reports(const char *out, const struct sim_config *cfg,
 			 FILE *also)
 {
 	char path[4096];
-	FILE *md, *csv, *fc;
+	FILE *md, *csv, *fc, *ec;
 	unsigned int cores = 0;
 
 	for (unsigned int i = 0; i < cfg->n_backends; i++)
@@ -198,7 +255,9 @@ static int write_reports(const char *out, const struct sim_config *cfg,
 	csv = fopen(path, "w");
 	snprintf(path, sizeof(path), "%s/faults.csv", out);
 	fc = fopen(path, "w");
-	if (!md || !csv || !fc) {
+	snprintf(path, sizeof(path), "%s/eval.csv", out);
+	ec = fopen(path, "w");
+	if (!md || !csv || !fc || !ec) {
 		fprintf(stderr, "xlb-sim: %s: %s\n", path, strerror(errno));
 		if (md)
 			fclose(md);
@@ -206,6 +265,8 @@ static int write_reports(const char *out, const struct sim_config *cfg,
 			fclose(csv);
 		if (fc)
 			fclose(fc);
+		if (ec)
+			fclose(ec);
 		return -1;
 	}
 	for (int pass = 0; pass < 2; pass++) {
@@ -235,11 +296,12 @@ static int write_reports(const char *out, const struct sim_config *cfg,
 		for (size_t i = 0; i < n; i++)
 			print_result_row(fp, &res[i]);
 		write_targets(fp, res, n, faults, n_faults, cfg->n_standby);
+		write_eval(fp, cfg, res, n);
 		fprintf(fp, "\n## Faults (detection: seconds from onset)\n\n"
 			    "| backend | cores | kind | start s | duration s "
 			    "| param |");
 		for (size_t i = 0; i < n; i++)
-			fprintf(fp, " %s |", sim_policy_name(res[i].policy));
+			fprintf(fp, " %s |", sim_policy_label(res[i].policy));
 		fprintf(fp, "\n|---|---|---|---|---|---|");
 		for (size_t i = 0; i < n; i++)
 			fprintf(fp, "---|");
@@ -300,9 +362,22 @@ static int write_reports(const char *out, const struct sim_config *cfg,
 		}
 		fputc('\n', fc);
 	}
+	fprintf(ec, "policy,from_s,to_s,requests,failed,p50_s,p99_s,"
+		    "drains_false,weight_writes_per_h,minutes,"
+		    "minutes_in_slo\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct sim_window *e = &res[i].eval;
+
+		fprintf(ec, "%s,%.0f,%.0f,%.3f,%.3f,%.6f,%.6f,%u,%.1f,%u,%u\n",
+			sim_policy_name(res[i].policy), cfg->eval_from_s,
+			cfg->duration_s, e->requests, e->failed, e->p50, e->p99,
+			e->drains_false, e->weight_writes, e->minutes,
+			e->minutes_in_slo);
+	}
 	fclose(md);
 	fclose(csv);
 	fclose(fc);
+	fclose(ec);
 	return 0;
 }
 
@@ -343,7 +418,7 @@ static int write_plot(const char *out, const unsigned int *watch,
 	for (size_t i = 0; i < n; i++)
 		fprintf(gp, "%s'timeline-%s.csv' skip 1 u ($1/60):4 w l t '%s'",
 			i ? ", " : "", sim_policy_name(res[i].policy),
-			sim_policy_name(res[i].policy));
+			sim_policy_label(res[i].policy));
 	fprintf(gp,
 		"\nunset logscale y\nset title '%s: weight (table share "
 		"x N) of watched backends'\nplot ",
@@ -399,7 +474,8 @@ static int parse_policies(const char *s, enum sim_policy *out, size_t *n)
 			fprintf(stderr,
 				"xlb-sim: --policies: unknown policy "
 				"\"%s\" (static-equal, "
-				"static-capacity, reactive, xlb)\n",
+				"static-capacity, reactive, xlb, "
+				"bandit)\n",
 				tok);
 			return -1;
 		}
@@ -458,7 +534,8 @@ int main(int argc, char **argv)
 	};
 	enum sim_policy policies[POLICY_N] = { POLICY_STATIC_EQUAL,
 					       POLICY_STATIC_CAPACITY,
-					       POLICY_REACTIVE, POLICY_XLB };
+					       POLICY_REACTIVE, POLICY_XLB,
+					       POLICY_BANDIT };
 	size_t n_policies = POLICY_N, n_demand, n_faults, n_watch = 0;
 	const char *out = "xlb-sim-out";
 	FILE *drain_log = NULL;
@@ -610,6 +687,10 @@ int main(int argc, char **argv)
 			cfg.n_standby, cfg.n_backends);
 		return 2;
 	}
+	/* the held-apart window: the last 30%, from a minute boundary */
+	cfg.eval_from_s = floor(cfg.duration_s * SIM_TRAIN_FRAC);
+	if (cfg.duration_s >= 120)
+		cfg.eval_from_s = floor(cfg.eval_from_s / 60) * 60;
 	if (!cfg.table_size) {
 		unsigned int want = 100 * cfg.n_backends;
 

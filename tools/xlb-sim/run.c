@@ -30,11 +30,18 @@ static const char *const policy_names[POLICY_N] = {
 	[POLICY_STATIC_CAPACITY] = "static-capacity",
 	[POLICY_REACTIVE] = "reactive",
 	[POLICY_XLB] = "xlb",
+	[POLICY_BANDIT] = "bandit",
 };
 
 const char *sim_policy_name(enum sim_policy p)
 {
 	return (unsigned int)p < POLICY_N ? policy_names[p] : "unknown";
+}
+
+const char *sim_policy_label(enum sim_policy p)
+{
+	return p == POLICY_BANDIT ? "bandit (experimental)"
+				  : sim_policy_name(p);
 }
 
 void sim_hist_add(struct sim_hist *h, double latency_s, double weight)
@@ -108,8 +115,14 @@ struct run {
 	struct xlb_brain_snapshot snap;
 	struct xlb_brain_vip_in vip_in;
 	double forecast;
+	/* bandit */
+	struct sim_bandit *bandit;
+	struct sim_bandit_in *bandit_in;
 	/* reports */
-	struct sim_hist all, minute;
+	struct sim_hist all, minute, eval;
+	bool in_eval; /* in the held-apart window */
+	double eval_failed0, eval_requests0, eval_writes0;
+	unsigned int eval_drains_false0;
 	double minute_demand, *minute_busy;
 	double writes;
 	const char *why; /* the rule behind the change being applied */
@@ -322,6 +335,8 @@ static void step(struct run *r, double t, double rate)
 				       (mean_wait / wait_p);
 			sim_hist_add(&r->all, lat, served);
 			sim_hist_add(&r->minute, lat, served);
+			if (r->in_eval)
+				sim_hist_add(&r->eval, lat, served);
 			r->res->mean_latency += lat * served;
 			b->tick_lat_sum += mean_lat * served;
 			b->tick_lat_n += served;
@@ -424,6 +439,31 @@ static int xlb_tick(struct run *r, double now, double demand)
 	return 0;
 }
 
+/*
+ * Writes the n proposed factors in scratch (of the active, scraped pairs;
+ * summing to fsum) scaled so that their mean is one: weights cannot drift
+ * to a cap.
+ */
+static void apply_factors(struct run *r, double now, unsigned int n,
+			  double fsum)
+{
+	for (unsigned int i = 0; i < r->n; i++) {
+		struct sim_pair_state old = r->pairs[i];
+		double f;
+
+		if (eff_state(&r->pairs[i]) != 1 ||
+		    !isfinite(r->w->be[i].scraped_at))
+			continue;
+		if (r->policy == POLICY_BANDIT && !r->bandit_in[i].valid)
+			continue;
+		f = r->scratch[i] * n * XLB_FACTOR_ONE / fsum;
+		r->pairs[i].factor = f < 50		  ? 50
+				     : f > XLB_FACTOR_MAX ? XLB_FACTOR_MAX
+							  : (__u32)lround(f);
+		note_change(r, i, &old, now);
+	}
+}
+
 /* Utilisation of the last tick only: factor x fleet mean / own. */
 static void reactive_tick(struct run *r, double now)
 {
@@ -452,20 +492,51 @@ static void reactive_tick(struct run *r, double now)
 		r->scratch[i] = f;
 		fsum += f;
 	}
+	apply_factors(r, now, n, fsum);
+}
+
+/*
+ * The experimental bandit: each active backend's factor x the multiplier
+ * it chose, learning from the tick's outcome before eval_from_s, frozen
+ * (greedy, no updates) from then on.
+ */
+static void bandit_tick(struct run *r, double now)
+{
+	double fsum = 0, base = 1 / r->cfg->rate_per_core;
+	unsigned int n = 0;
+
 	for (unsigned int i = 0; i < r->n; i++) {
-		struct sim_pair_state old = r->pairs[i];
+		const struct sim_backend *b = &r->w->be[i];
+		struct sim_bandit_in *in = &r->bandit_in[i];
+		double q;
+
+		in->valid = eff_state(&r->pairs[i]) == 1 &&
+			    b->scraped_at >= now - 1e-9;
+		if (!in->valid)
+			continue;
+		q = b->scraped_latency - base;
+		in->util = b->scraped_cpu;
+		in->delay_s =
+			(q > 0 ? q : 0) + b->scraped_fail * r->cfg->timeout_s;
+	}
+	sim_bandit_tick(r->bandit, r->bandit_in, now <= r->cfg->eval_from_s,
+			r->scratch);
+	for (unsigned int i = 0; i < r->n; i++) {
 		double f;
 
-		if (eff_state(&r->pairs[i]) != 1 ||
-		    !isfinite(r->w->be[i].scraped_at))
+		if (!r->bandit_in[i].valid)
 			continue;
-		/* mean factor kept at one so weights cannot drift to a cap */
-		f = r->scratch[i] * n * XLB_FACTOR_ONE / fsum;
-		r->pairs[i].factor = f < 50		  ? 50
-				     : f > XLB_FACTOR_MAX ? XLB_FACTOR_MAX
-							  : (__u32)lround(f);
-		note_change(r, i, &old, now);
+		f = r->pairs[i].factor * r->scratch[i];
+		if (f < XLB_FACTOR_ONE * 0.05)
+			f = XLB_FACTOR_ONE * 0.05;
+		if (f > XLB_FACTOR_MAX)
+			f = XLB_FACTOR_MAX;
+		r->scratch[i] = f;
+		fsum += f;
+		n++;
 	}
+	if (n)
+		apply_factors(r, now, n, fsum);
 }
 
 /*
@@ -525,6 +596,8 @@ static void timeline_row(struct run *r, unsigned int minute)
 static void run_free(struct run *r)
 {
 	xlb_brain_destroy(r->brain);
+	sim_bandit_destroy(r->bandit);
+	free(r->bandit_in);
 	free(r->pairs);
 	free(r->share);
 	free(r->table);
@@ -629,6 +702,15 @@ static int run_init(struct run *r, char *err, size_t errlen)
 			return ret;
 		}
 	}
+	if (r->policy == POLICY_BANDIT) {
+		int ret = sim_bandit_create(n, cfg->seed, &r->bandit);
+
+		r->bandit_in = calloc(n, sizeof(*r->bandit_in));
+		if (ret || !r->bandit_in) {
+			snprintf(err, errlen, "out of memory for the bandit");
+			return -ENOMEM;
+		}
+	}
 	return rebuild(r);
 }
 
@@ -664,6 +746,16 @@ int sim_run(struct sim_world *w, enum sim_policy policy, struct sim_result *res,
 
 	for (size_t tick = 0; tick < ticks; tick++) {
 		double rate = tick < w->n_demand ? w->demand[tick] : 0;
+
+		if (!r->in_eval && tick >= cfg->eval_from_s) {
+			r->in_eval = true;
+			r->eval_requests0 = res->requests;
+			r->eval_failed0 = res->failed_dead +
+					  res->failed_timeout +
+					  res->failed_none;
+			r->eval_writes0 = r->writes;
+			r->eval_drains_false0 = res->drains_false;
+		}
 
 		for (unsigned int i = 0; i < r->n; i++) {
 			struct sim_backend *b = &w->be[i];
@@ -713,6 +805,8 @@ int sim_run(struct sim_world *w, enum sim_policy policy, struct sim_result *res,
 			}
 		} else if (policy == POLICY_REACTIVE) {
 			reactive_tick(r, tick + 1);
+		} else if (policy == POLICY_BANDIT) {
+			bandit_tick(r, tick + 1);
 		}
 		if (r->dirty) {
 			ret = rebuild(r);
@@ -731,6 +825,11 @@ int sim_run(struct sim_world *w, enum sim_policy policy, struct sim_result *res,
 			res->minutes++;
 			if (isnan(p99) || p99 <= cfg->slo_s)
 				res->minutes_in_slo++;
+			if (r->in_eval) {
+				res->eval.minutes++;
+				if (isnan(p99) || p99 <= cfg->slo_s)
+					res->eval.minutes_in_slo++;
+			}
 			timeline_row(r, (unsigned int)(tick / 60));
 			memset(&r->minute, 0, sizeof(r->minute));
 			memset(r->minute_busy, 0,
@@ -747,6 +846,19 @@ int sim_run(struct sim_world *w, enum sim_policy policy, struct sim_result *res,
 	res->mean_latency = r->all.total > 0 ? res->mean_latency / r->all.total
 					     : NAN;
 	res->weight_writes = r->writes / (cfg->duration_s / 3600);
+	if (r->in_eval) {
+		res->eval.requests = res->requests - r->eval_requests0;
+		res->eval.failed = res->failed - r->eval_failed0;
+		res->eval.p50 = sim_hist_quantile(&r->eval, 0.50);
+		res->eval.p99 = sim_hist_quantile(&r->eval, 0.99);
+		res->eval.drains_false =
+			res->drains_false - r->eval_drains_false0;
+		res->eval.weight_writes =
+			(r->writes - r->eval_writes0) /
+			((cfg->duration_s - cfg->eval_from_s) / 3600);
+	}
+	if (r->bandit)
+		sim_bandit_policy(r->bandit, &res->bandit);
 	res->gray_detect_max_ticks = 0;
 	for (size_t k = 0; k < w->n_faults; k++) {
 		const struct sim_fault *f = &w->faults[k];

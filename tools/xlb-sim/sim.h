@@ -59,6 +59,7 @@ struct sim_config {
 	unsigned int n_standby;	 /* xlb: the last N backends start as standby */
 	const char *faults_file; /* NULL: generated schedule */
 	const char *xlb_base; /* "equal" or "capacity" base weights for xlb */
+	double eval_from_s;   /* the held-apart window: [eval_from_s, end) */
 	bool quiet;
 };
 
@@ -128,13 +129,54 @@ enum sim_policy {
 	POLICY_STATIC_CAPACITY,
 	POLICY_REACTIVE,
 	POLICY_XLB,
+	POLICY_BANDIT, /* experimental: trained before eval_from_s, then frozen */
 	POLICY_N,
 };
 
 const char *sim_policy_name(enum sim_policy p);
+/* the name in the report tables ("bandit (experimental)") */
+const char *sim_policy_label(enum sim_policy p);
+
+/* bandit.c: contextual epsilon-greedy weight tuner (experimental) */
+#define SIM_BANDIT_BUCKETS 5
+#define SIM_BANDIT_ARMS 5
+#define SIM_TRAIN_FRAC 0.7 /* of the run the bandit learns on */
+extern const double sim_bandit_arms[SIM_BANDIT_ARMS];
+extern const double sim_bandit_bucket_top[SIM_BANDIT_BUCKETS];
+
+struct sim_bandit;
+
+struct sim_bandit_in {
+	bool valid;	/* active and scraped this tick */
+	double util;	/* CPU of the last scrape, 0..1 */
+	double delay_s; /* queueing delay + fail ratio x timeout */
+};
+
+struct sim_bandit_summary {
+	int arm[SIM_BANDIT_BUCKETS]; /* the greedy arm per bucket */
+	double q[SIM_BANDIT_BUCKETS][SIM_BANDIT_ARMS];
+	double pulls[SIM_BANDIT_BUCKETS][SIM_BANDIT_ARMS];
+	unsigned long explored, decisions;
+};
+
+int sim_bandit_create(unsigned int n, uint64_t seed, struct sim_bandit **out);
+void sim_bandit_destroy(struct sim_bandit *b);
+/* One tick: updates the value of each backend's previous choice (when
+ * learn), then picks a factor multiplier per backend (1 when not valid). */
+void sim_bandit_tick(struct sim_bandit *b, const struct sim_bandit_in *in,
+		     bool learn, double *mult);
+void sim_bandit_policy(const struct sim_bandit *b,
+		       struct sim_bandit_summary *s);
 
 struct sim_fault_result {
 	double detected_at; /* NAN: never */
+};
+
+/* Figures over the held-apart window [eval_from_s, end) alone. */
+struct sim_window {
+	double requests, failed, p50, p99;
+	unsigned int drains_false, minutes, minutes_in_slo;
+	double weight_writes; /* per hour of the window */
 };
 
 struct sim_result {
@@ -152,6 +194,8 @@ struct sim_result {
 	double gray_detect_max_ticks;	 /* NAN when one was never detected */
 	unsigned int gray_detected, hard_detected;
 	double wall_s;
+	struct sim_window eval;
+	struct sim_bandit_summary bandit; /* POLICY_BANDIT: what it learned */
 };
 
 struct sim_world {
