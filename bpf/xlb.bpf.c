@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xlb: the XDP balancer. Per packet, top to bottom:
- *   parse (prefilter on the destination address) -> connection table ->
- *   VIP lookup -> Maglev table pick -> remember the flow -> forward -> count.
+ *   own MAC -> parse (prefilter on the destination address) ->
+ *   connection table -> VIP lookup -> Maglev table pick -> remember the
+ *   flow -> forward -> count.
  *
  * An established flow is found by its 5-tuple before the VIP is looked up:
  * its connection entry names the pair, and the pair names the VIP, so the
@@ -19,6 +20,7 @@
 #include "conn.h"
 #include "pick.h"
 #include "forward.h"
+#include "l2.h"
 #include "counters.h"
 
 /*
@@ -94,6 +96,18 @@ int xlb_xdp(struct xdp_md *ctx)
 	global = global_counters();
 	if (!global)
 		return XDP_PASS;
+
+	switch (l2_destination(data, data_end)) {
+	case L2_OURS:
+		break;
+	case L2_GROUP:
+		global->passed++;
+		return XDP_PASS;
+	case L2_OTHER_HOST:
+		/* Untouched: the kernel drops it as PACKET_OTHERHOST. */
+		global->not_for_us++;
+		return XDP_PASS;
+	}
 
 	switch (parse_packet(data, data_end, &pkt)) {
 	case PARSED:

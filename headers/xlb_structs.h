@@ -141,6 +141,11 @@ struct xlb_global_counters {
 	 * the connection table: the CPU's insert budget was spent (SYN flood).
 	 */
 	__u64 lru_bypass;
+	/*
+	 * XDP_PASS untouched: unicast to another MAC than the interface's
+	 * (a bridge flooding unknown unicast); the kernel drops it.
+	 */
+	__u64 not_for_us;
 	__u64 drops[XLB_DROP_REASONS];
 };
 
@@ -204,7 +209,7 @@ XLB_ASSERT_OFFSET(struct xlb_flow_key, proto, 36);
 XLB_ASSERT_SIZE(struct xlb_conn, 16);
 XLB_ASSERT_SIZE(struct xlb_pair_counters, 40);
 XLB_ASSERT_SIZE(struct xlb_vip_counters, 32);
-XLB_ASSERT_SIZE(struct xlb_global_counters, 8 * (7 + XLB_DROP_REASONS));
+XLB_ASSERT_SIZE(struct xlb_global_counters, 8 * (8 + XLB_DROP_REASONS));
 XLB_ASSERT_SIZE(struct xlb_meta, 24);
 XLB_ASSERT_SIZE(struct xlb_config, 24);
 XLB_ASSERT_SIZE(struct xlb_budget_state, 16);

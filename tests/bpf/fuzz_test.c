@@ -3,7 +3,8 @@
  * Thousands of random and mutated frames against the verdict rules, checked
  * by an independent reference classifier written from README's rules (not
  * from the BPF code):
- *   - not for a VIP (address, port, protocol): XDP_PASS, bytes untouched;
+ *   - not for us (group or another host's destination MAC) or not for a
+ *     VIP (address, port, protocol): XDP_PASS, bytes untouched;
  *   - malformed or cut short, to a VIP address: XDP_DROP;
  *   - well-formed, to a VIP with an active backend: XDP_TX, only the MACs
  *     changed, to one of that VIP's backends.
@@ -81,6 +82,9 @@ static enum expect classify(const __u8 *d, __u32 len, int *vip_out)
 
 	*vip_out = -1;
 	if (len < 14)
+		return EXPECT_PASS;
+	/* Group-addressed, or unicast to another host: not balanced. */
+	if ((d[0] & 1) || memcmp(d, fixture_lb_mac, 6))
 		return EXPECT_PASS;
 	type = get16(d + 12);
 	if (type == 0x8100) {
@@ -268,6 +272,8 @@ static void random_frame(struct pkt *p)
 	p->len = 14 + rng() % 200;
 	for (__u32 i = 0; i < p->len; i++)
 		p->data[i] = rng();
+	if (rng() % 4) /* mostly to us, so the parser is reached */
+		memcpy(p->data, fixture_lb_mac, 6);
 	if (rng() % 2) { /* make it IP, so the parser goes further */
 		bool v4 = rng() % 2;
 
