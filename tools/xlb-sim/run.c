@@ -519,7 +519,9 @@ static void bandit_tick(struct run *r, double now)
 		in->delay_s =
 			(q > 0 ? q : 0) + b->scraped_fail * r->cfg->timeout_s;
 	}
-	sim_bandit_tick(r->bandit, r->bandit_in, now <= r->cfg->eval_from_s,
+	/* the choice made at now acts on the tick from now: the last one
+	 * made learning acts on the last training tick */
+	sim_bandit_tick(r->bandit, r->bandit_in, now < r->cfg->eval_from_s,
 			r->scratch);
 	for (unsigned int i = 0; i < r->n; i++) {
 		double f;
