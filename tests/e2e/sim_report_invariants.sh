@@ -2,7 +2,8 @@
 # xlb-sim on a short scenario (20 backends, 10 simulated minutes, a kill, a
 # flap and a throttle from a fault file, a gzipped CSV trace), every policy
 # including the experimental bandit: the report conserves requests, reports
-# one held-apart window (eval.csv) consistently for every policy, fails
+# one held-apart window (eval.csv) consistently for every policy, the
+# bandit's learned table sends load from hot to cold backends, it fails
 # requests only where the schedule puts faults, is byte-identical for the
 # same seed and differs for another; bad input is refused with a message
 # naming it. No namespaces, no root needed.
@@ -77,6 +78,24 @@ if [[ -z $bad ]]; then
 	pass sim_eval_window_consistent
 else
 	fail sim_eval_window_consistent "$bad"
+fi
+
+# What the bandit learned (report.md, per bucket of CPU / fleet mean,
+# lowest first): more load below the mean, less above, never more for a
+# hotter bucket; it explored in training only a part of its choices.
+bad=$(awk -F'|' '/^\| CPU \/ mean below/ { on = 1; next } on && /^\|---/ { next }
+	on && /^\|/ { c = $3; gsub(/[ x]/, "", c); ch[n++] = c + 0; next }
+	on { on = 0 }
+	/choices, .* exploring/ { split($0, w, " "); dec = w[1]; xp = w[3] }
+	END { if (n != 5) { print n " bucket rows, want 5"; exit 0 }
+	      if (!(ch[0] > 1)) print "coldest bucket x" ch[0] ", want above x1"
+	      if (!(ch[4] < 1)) print "hottest bucket x" ch[4] ", want below x1"
+	      for (k = 1; k < n; k++) if (ch[k] > ch[k - 1]) print "bucket " k " x" ch[k] " above bucket " k - 1 " x" ch[k - 1]
+	      if (!(xp > 0 && xp < 0.2 * dec)) print xp " of " dec " choices exploring" }' "$T/a/report.md") || bad="awk failed on report.md"
+if [[ -z $bad ]]; then
+	pass sim_bandit_learns_to_balance
+else
+	fail sim_bandit_learns_to_balance "$bad"
 fi
 
 bad=$(awk -F, 'NR > 1 { d = $2 - ($3 + $4 + $9); if (d < 0) d = -d;
