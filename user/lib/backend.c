@@ -474,6 +474,9 @@ int xlb_slots_read(struct xlb *xlb, struct xlb_slots *s)
 	}
 	if (s->n != n)
 		return xlb_err(EINVAL, "slots read from another instance");
+	/* The part where pairs can be (struct xlb_slots says why). */
+	if (s->reads++ % XLB_SLOTS_FULL_EVERY && s->used + XLB_SLOTS_MARGIN < n)
+		n = s->used + XLB_SLOTS_MARGIN;
 	err = array_read_all_keys(xlb->fds[MAP_BACKENDS], n, sizeof(*s->be),
 				  s->be, s->keys);
 	if (!err)
@@ -489,6 +492,13 @@ int xlb_slots_read(struct xlb *xlb, struct xlb_slots *s)
 					  s->keys);
 	if (err)
 		return err;
+	if (n == s->n)
+		s->used = 0;
+	for (__u32 i = n; i-- > s->used;)
+		if (s->be[i].flags & XLB_BACKEND_F_IN_USE) {
+			s->used = i + 1;
+			break;
+		}
 	s->n_vips = 0;
 	while (s->n_vips < s->max_vips &&
 	       !bpf_map_get_next_key(xlb->fds[MAP_VIPS], prev, &next)) {

@@ -84,9 +84,13 @@ int xlb_stats_read(struct xlb *xlb, struct xlb_stats *stats)
 				  sizeof(*stats->vips), stats->scratch,
 				  stats->vips);
 	if (!err)
-		err = read_summed(xlb, MAP_BE_STATS, stats->max_backends,
-				  sizeof(*stats->pairs), stats->scratch,
-				  stats->pairs);
+		err = read_summed(
+			xlb, MAP_BE_STATS,
+			stats->pairs_read &&
+					stats->pairs_read < stats->max_backends
+				? stats->pairs_read
+				: stats->max_backends,
+			sizeof(*stats->pairs), stats->scratch, stats->pairs);
 	return err;
 }
 

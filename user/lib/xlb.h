@@ -243,7 +243,20 @@ struct xlb_slots {
 	struct xlb_vip_entry *vips;
 	size_t n_vips, max_vips;
 	__u32 *keys; /* the library's: batch read keys */
+	/*
+	 * Ids are handed out lowest free first, so the pairs in use sit below
+	 * a high-water mark: a read covers it and XLB_SLOTS_MARGIN more (room
+	 * for pairs added since), and every XLB_SLOTS_FULL_EVERY-th read all
+	 * slots (a pair written by hand anywhere is seen within that many).
+	 * Past the part read, every entry is as the last full read left it.
+	 * used: 1 + the highest id in use at the last read (0: none).
+	 */
+	__u32 used;
+	__u32 reads;
 };
+
+#define XLB_SLOTS_MARGIN 256u
+#define XLB_SLOTS_FULL_EVERY 16u
 
 int xlb_slots_read(struct xlb *xlb, struct xlb_slots *slots);
 void xlb_slots_free(struct xlb_slots *slots);
@@ -326,6 +339,11 @@ struct xlb_stats {
 	struct xlb_vip_counters *vips;	 /* by VIP id */
 	struct xlb_pair_counters *pairs; /* by pair id */
 	__u64 *scratch; /* the library's: per-CPU values between reads */
+	/*
+	 * Pair counters to read: ids [0, pairs_read), 0: all. A caller that
+	 * knows where the pairs in use end (xlb_slots.used) reads only those.
+	 */
+	__u32 pairs_read;
 };
 
 /* Allocates the arrays on first use; read again into the same struct. */

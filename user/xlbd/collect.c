@@ -336,6 +336,8 @@ int xlbd_collect(struct xlbd *d, double now)
 	int ret;
 
 	ret = xlbd_collect_pairs(d);
+	/* Only the counters of ids that can hold a pair. */
+	d->stats.pairs_read = d->slots.used ? d->slots.used : 1;
 	if (!ret)
 		ret = xlb_stats_read(d->xlb, &d->stats);
 	if (ret)
