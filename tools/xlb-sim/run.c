@@ -537,8 +537,16 @@ static void bandit_tick(struct run *r, double now)
 		fsum += f;
 		n++;
 	}
-	if (n)
-		apply_factors(r, now, n, fsum);
+	if (!n)
+		return;
+	/*
+	 * Shares are relative, so the mean factor is brought back to one
+	 * only when it has drifted by 25%: an arm of x1 then writes nothing.
+	 */
+	if (fsum >= 0.8 * n * XLB_FACTOR_ONE &&
+	    fsum <= 1.25 * n * XLB_FACTOR_ONE)
+		fsum = (double)n * XLB_FACTOR_ONE;
+	apply_factors(r, now, n, fsum);
 }
 
 /*
