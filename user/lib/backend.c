@@ -242,6 +242,17 @@ out:
 	return err;
 }
 
+static int brain_args_check(__u8 family, __u32 factor, __u32 health)
+{
+	int err = xlb_check_family("backend", family);
+
+	if (!err)
+		err = xlb_check_factor("factor", factor);
+	if (!err)
+		err = xlb_check_health("health", health);
+	return err;
+}
+
 int xlb_pair_set_brain(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 		       const union xlb_addr *addr, __u8 family, __u32 factor,
 		       __u32 health, __u32 reason)
@@ -252,11 +263,7 @@ int xlb_pair_set_brain(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 	struct timespec now;
 	int err, pair;
 
-	err = xlb_check_family("backend", family);
-	if (!err)
-		err = xlb_check_factor("factor", factor);
-	if (!err)
-		err = xlb_check_health("health", health);
+	err = brain_args_check(family, factor, health);
 	if (!err)
 		err = pair_op_begin(xlb, "set brain state", vip_key, &vip,
 				    &snap);
@@ -307,11 +314,7 @@ int xlb_pair_set_brain_id(struct xlb *xlb, __u32 pair,
 	struct timespec now;
 	int err;
 
-	err = xlb_check_family("backend", family);
-	if (!err)
-		err = xlb_check_factor("factor", factor);
-	if (!err)
-		err = xlb_check_health("health", health);
+	err = brain_args_check(family, factor, health);
 	if (!err)
 		err = xlb_require_lock(xlb, "set brain state");
 	if (!err)
