@@ -83,6 +83,11 @@ fi
 if tcase a_monitor_group_reads_and_cannot_write; then
 	xlbctl_at "$P2" attach xlbh2 >/dev/null 2>&1
 	chgrp -R 65534 "$P2" && chmod 0750 "$P2" && chmod 0640 "$P2"/xlb_*
+	# README's recipe: a bpffs mounted 0700 (tools/host-setup.sh) also needs
+	# traversal for others; the mode is put back after the case.
+	bpffs_mode=$(stat -c %a /sys/fs/bpf)
+	XLBCTL_CLEANUPS+=("chmod $bpffs_mode /sys/fs/bpf")
+	chmod o+x /sys/fs/bpf
 	as_monitor() {
 		nsenter --net="/run/netns/$TOPO_NS_LB" setpriv --reuid 65534 --regid 65534 --clear-groups \
 			--inh-caps +bpf,+perfmon --ambient-caps +bpf,+perfmon \
@@ -99,6 +104,7 @@ if tcase a_monitor_group_reads_and_cannot_write; then
 		fail a_monitor_group_reads_and_cannot_write "read exit $r_rc ($r_out); write exit $w_rc ($w_out)"
 	fi
 	xlbctl_at "$P2" detach --all >/dev/null 2>&1
+	chmod "$bpffs_mode" /sys/fs/bpf
 fi
 
 # --- 4: attachments are (netns, ifindex)
