@@ -439,6 +439,12 @@ static int xlb_tick(struct run *r, double now, double demand)
 	return 0;
 }
 
+/* A policy's factor, kept between 5% and the brain's ceiling. */
+static double clamp_factor(double f)
+{
+	return fmin(fmax(f, XLB_FACTOR_ONE * 0.05), XLB_FACTOR_MAX);
+}
+
 /*
  * Writes the n proposed factors in scratch (of the active, scraped pairs;
  * summing to fsum) scaled so that their mean is one: weights cannot drift
@@ -484,11 +490,8 @@ static void reactive_tick(struct run *r, double now)
 		if (eff_state(&r->pairs[i]) != 1 ||
 		    !isfinite(r->w->be[i].scraped_at))
 			continue;
-		f = r->pairs[i].factor * (sum / n) / (u > 0.01 ? u : 0.01);
-		if (f < XLB_FACTOR_ONE * 0.05)
-			f = XLB_FACTOR_ONE * 0.05;
-		if (f > XLB_FACTOR_MAX)
-			f = XLB_FACTOR_MAX;
+		f = clamp_factor(r->pairs[i].factor * (sum / n) /
+				 (u > 0.01 ? u : 0.01));
 		r->scratch[i] = f;
 		fsum += f;
 	}
@@ -528,11 +531,7 @@ static void bandit_tick(struct run *r, double now)
 
 		if (!r->bandit_in[i].valid)
 			continue;
-		f = r->pairs[i].factor * r->scratch[i];
-		if (f < XLB_FACTOR_ONE * 0.05)
-			f = XLB_FACTOR_ONE * 0.05;
-		if (f > XLB_FACTOR_MAX)
-			f = XLB_FACTOR_MAX;
+		f = clamp_factor(r->pairs[i].factor * r->scratch[i]);
 		r->scratch[i] = f;
 		fsum += f;
 		n++;
