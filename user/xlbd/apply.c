@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "xlbd.h"
+#include "cluster.h"
 
 /* The writer lock waits at most this on the probe path: the loop goes on. */
 #define PROBE_LOCK_TIMEOUT_MS 100
@@ -37,7 +38,8 @@ int xlbd_apply_probe(struct xlbd *d, struct xlbd_pair *p,
 	bool applied = false;
 	int ret = 0;
 
-	if (!d->cfg.brain.dry_run) {
+	/* a follower leaves hard failures to the leader unless cut off */
+	if (!d->cfg.brain.dry_run && xlbd_cluster_probe_writes(d)) {
 		ret = xlb_lock(d->xlb, PROBE_LOCK_TIMEOUT_MS);
 		if (!ret) {
 			ret = xlb_pair_set_brain_id(
@@ -63,6 +65,8 @@ int xlbd_apply_probe(struct xlbd *d, struct xlbd_pair *p,
 	if (dec->rule < XLB_RULE_N)
 		d->decisions_by_rule[dec->rule]++;
 	xlbd_decision_log(d, p, dec, applied);
+	if (applied)
+		xlbd_cluster_tick(d); /* the leader publishes it now */
 	return ret;
 }
 
@@ -70,11 +74,13 @@ int xlbd_apply_plan(struct xlbd *d)
 {
 	struct xlb_txn *txn = NULL;
 	bool locked = false, ok = true;
+	/* a follower applies the leader's state, never its own decisions */
+	bool dry = d->cfg.brain.dry_run || !xlbd_cluster_decides(d);
 	int ret = 0;
 
 	if (!d->plan.n_decisions)
 		return 0;
-	if (!d->cfg.brain.dry_run) {
+	if (!dry) {
 		ret = xlb_lock(d->xlb, TICK_LOCK_TIMEOUT_MS);
 		locked = !ret;
 		if (!ret)
@@ -119,7 +125,7 @@ int xlbd_apply_plan(struct xlbd *d)
 	for (size_t i = 0; i < d->plan.n_decisions; i++) {
 		const struct xlb_brain_decision *dec = &d->plan.decisions[i];
 		struct xlbd_pair *p = d->pairs[dec->pair];
-		bool applied = !d->cfg.brain.dry_run && ok;
+		bool applied = !dry && ok;
 
 		if (applied) {
 			p->info.factor = dec->new_factor;

@@ -174,7 +174,13 @@ static const struct key store_keys[] = {
 	SHELL("enabled", store_enabled, K_BOOL, 0, 1,
 	      "keep history in STATE_DIR/history.db"),
 	SHELL("retention_s", retention_s, K_DOUBLE, 60, 31536000,
-	      "history older than this is deleted"),
+	      "history older than this is deleted (5 min aggregates)"),
+	SHELL("raw_retention_s", raw_retention_s, K_DOUBLE, 0, 31536000,
+	      "per-tick samples kept this long (0: none)"),
+	SHELL("retention_10s_s", retention_10s_s, K_DOUBLE, 0, 31536000,
+	      "10 s aggregates kept this long (0: none)"),
+	SHELL("retention_1m_s", retention_1m_s, K_DOUBLE, 0, 31536000,
+	      "1 min aggregates kept this long (0: none)"),
 	SHELL("save_every", save_every, K_UINT, 1, 3600,
 	      "ticks between saves of the brain's state"),
 };
@@ -182,6 +188,15 @@ static const struct key store_keys[] = {
 static const struct key capacity_keys[] = {
 	SHELL("hook_timeout_s", capacity_hook_timeout_s, K_DOUBLE, 0.1, 86400,
 	      "a scale hook running longer is killed"),
+};
+
+static const struct key cluster_keys[] = {
+	SHELL_STR("etcd", cluster_etcd,
+		  "etcd endpoints, comma-separated (\"\": run alone)"),
+	SHELL_STR("prefix", cluster_prefix, "keys of this cluster in etcd"),
+	SHELL_STR("host_id", cluster_host_id, "this host's name (\"\": hostname)"),
+	SHELL("lease_ttl_s", cluster_lease_ttl_s, K_UINT, 1, 60,
+	      "leader lease; a dead leader is replaced within it"),
 };
 
 static const struct key log_keys[] = {
@@ -589,9 +604,14 @@ void xlbd_config_default(struct xlbd_config *cfg)
 	cfg->scrape_max_bytes = 4u << 20;
 	cfg->store_enabled = true;
 	cfg->retention_s = 86400;
+	cfg->raw_retention_s = 600;
+	cfg->retention_10s_s = 3600;
+	cfg->retention_1m_s = 21600;
 	cfg->save_every = 1;
 	cfg->log_format = XLBD_LOG_TEXT;
 	cfg->capacity_hook_timeout_s = 30;
+	strcpy(cfg->cluster_prefix, "/xlb/default");
+	cfg->cluster_lease_ttl_s = 2;
 }
 
 void xlbd_config_free(struct xlbd_config *cfg)
@@ -640,12 +660,15 @@ static int parse_top(struct ctx *c, json_object *root, struct xlbd_config *cfg)
 			err = parse_section(c, v, log_keys, N(log_keys), cfg);
 		else if (!strcmp(name, "capacity"))
 			err = parse_capacity(c, v, cfg);
+		else if (!strcmp(name, "cluster"))
+			err = parse_section(c, v, cluster_keys, N(cluster_keys),
+					    cfg);
 		else if (!strcmp(name, "vips"))
 			vips = v; /* after "probe", whatever the order */
 		else
 			err = fail(c, "unknown key (brain, probe, vips, "
 				      "scrape, prometheus, store, log, "
-				      "capacity)");
+				      "capacity, cluster)");
 		if (err)
 			return err;
 		pop(c);
@@ -879,5 +902,6 @@ void xlbd_config_print_keys(FILE *out)
 	fprintf(out, "  %-32s %s  %s\n", "", "  ",
 		"{vip}, {current}, {desired} replaced in each argument");
 	print_keys(out, "capacity", capacity_keys, N(capacity_keys), &d);
+	print_keys(out, "cluster", cluster_keys, N(cluster_keys), &d);
 	xlbd_config_free(&d);
 }

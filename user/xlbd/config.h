@@ -73,6 +73,9 @@ struct xlbd_config {
 	/* history */
 	bool store_enabled;	 /* true */
 	double retention_s;	 /* 86400 */
+	double raw_retention_s;	 /* 600: per-tick samples */
+	double retention_10s_s;	 /* 3600: 10 s aggregates */
+	double retention_1m_s;	 /* 21600: 1 min aggregates */
 	unsigned int save_every; /* 1: ticks between brain state saves */
 	/* log */
 	enum xlbd_log_format log_format; /* text */
@@ -80,6 +83,11 @@ struct xlbd_config {
 	char **capacity_hook;
 	size_t capacity_hook_n;
 	double capacity_hook_timeout_s; /* 30 */
+	/* scale-out (cluster.c): "" runs alone; read at start only */
+	char cluster_etcd[512];	  /* endpoints, comma-separated */
+	char cluster_prefix[128]; /* "/xlb/default" */
+	char cluster_host_id[64]; /* "": the host name */
+	unsigned int cluster_lease_ttl_s; /* 2 */
 };
 
 extern const char *const xlbd_prom_signal_names[XLBD_SIG_N];

@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "xlbd.h"
+#include "cluster.h"
 
 struct sock_watch {
 	struct xlbd_watch w;
@@ -36,6 +37,8 @@ static void check_done(struct xlbd *d)
 			continue;
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&p);
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+		if (!p && xlbd_cluster_done(d, easy, msg->data.result, status))
+			continue;
 		if (!p) {
 			xlbd_promql_done(d, easy, msg->data.result, status);
 			continue;

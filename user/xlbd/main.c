@@ -24,6 +24,7 @@
 #include <json-c/json.h>
 
 #include "xlbd.h"
+#include "cluster.h"
 #include "status_page.h"
 
 #ifndef XLB_PIN_DIR_DEFAULT
@@ -304,6 +305,7 @@ static void tick(struct xlbd *d)
 	d->stage_s[XLBD_STAGE_LOG] = d->log_s;
 	d->stage_s[XLBD_STAGE_APPLY] = t - t0 - d->log_s;
 	xlbd_scale_hook_tick(d, t); /* spawns and reaps, never waits */
+	xlbd_cluster_tick(d);	    /* leader: publish; follower: report */
 
 	t0 = t;
 	if (d->store && !d->opt.once)
@@ -514,6 +516,8 @@ int main(int argc, char **argv)
 		xlbd_log(&d, "error", "read the maps: %s", xlb_errmsg());
 		return 5;
 	}
+	if (!d.opt.once && xlbd_cluster_start(&d))
+		return 5;
 	if (d.opt.once) {
 		d.next_tick = xlbd_now();
 		/* Rates need two reads: the first is a tick apart. */
@@ -538,6 +542,7 @@ int main(int argc, char **argv)
 	xlbd_log(&d, "info", "stopping after %llu ticks",
 		 (unsigned long long)d.ticks);
 out:
+	xlbd_cluster_stop(&d);
 	if (d.store) {
 		xlbd_store_tick(&d, xlbd_wall()); /* saves the brain state */
 		xlbd_store_close(&d);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "xlbd.h"
+#include "cluster.h"
 
 static void family(FILE *f, const char *name, const char *type,
 		   const char *help)
@@ -326,6 +327,7 @@ char *xlbd_metrics_render(const struct xlbd *d, size_t *len)
 		(unsigned long long)d->reload_errors);
 	family(f, "xlbd_dry_run", "gauge", "1 when decisions are not written.");
 	fprintf(f, "xlbd_dry_run %d\n", d->cfg.brain.dry_run ? 1 : 0);
+	xlbd_cluster_metrics(d, f);
 	fclose(f);
 	return text;
 }

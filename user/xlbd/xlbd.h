@@ -181,6 +181,7 @@ struct xlbd {
 	FILE *decision_log;
 	void *hooks; /* scale_hook.c */
 	uint64_t hook_changes, hook_runs, hook_failures;
+	void *cluster; /* cluster.c: NULL when running alone */
 };
 
 /* loop.c */

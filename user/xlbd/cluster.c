@@ -1,0 +1,908 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlbd in a cluster of LB hosts (cluster.h). One session is a lease: grant
+ * -> range of the prefix (the leader, the state) -> watch from the range's
+ * revision + 1 -> campaign when no leader holds <prefix>/leader. The lease
+ * is renewed every TTL/4; a leader that cannot renew it within the TTL
+ * steps down by itself (etcd has deleted its key by then). Followers apply
+ * a state document only when its revision (the key's mod_revision, global
+ * in etcd) is not older than the one they applied, and report it with
+ * their table digest under <prefix>/hosts/<id> (leased).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "xlbd.h"
+#include "cluster.h"
+#include "cluster_etcd.h"
+
+#define MAX_ENDPOINTS 8
+#define REQUEST_TIMEOUT_MS 500L
+#define CONNECT_TIMEOUT_MS 300L
+#define RETRY_S 0.25
+#define APPLY_LOCK_TIMEOUT_MS 300
+
+enum role { ROLE_NONE, ROLE_FOLLOWER, ROLE_LEADER };
+static const char *const role_names[] = { "none", "follower", "leader" };
+
+enum req_kind {
+	REQ_GRANT,
+	REQ_KEEPALIVE,
+	REQ_RANGE,
+	REQ_CAMPAIGN,
+	REQ_PUBLISH,
+	REQ_REPORT,
+	REQ_N,
+};
+
+struct req {
+	CURL *easy;
+	enum req_kind kind;
+	uint64_t session;
+	double sent;
+	char *buf;
+	size_t len;
+	struct req *next;
+};
+
+struct cluster {
+	struct xlbd *d;
+	char *ep[MAX_ENDPOINTS];
+	size_t n_ep, cur;
+	char host[64];
+	char k_prefix[160], k_leader[192], k_state[192], k_me[256];
+	unsigned int ttl;
+	enum role role;
+	int64_t lease, leader_rev;
+	double lease_deadline, next_keepalive, next_retry;
+	char leader[64];
+	bool leader_known; /* the range or watch told us who (or none) */
+	uint64_t session;
+	struct req *reqs;
+	bool busy[REQ_N];
+	CURL *watch;
+	uint64_t watch_session;
+	struct etcd_stream stream;
+	struct xlbd_watch timer;
+	/* state */
+	int64_t applied_rev, seen_rev, published_rev;
+	uint64_t seq;
+	char *published; /* pairs + digest of the last document put */
+	char *pending;	 /* being put */
+	bool publish_again;
+	char *reported;
+	char digest[16];
+	/* measured */
+	bool connected;
+	double last_ok, lost_since;
+	uint64_t errors, leader_changes, elections_won, applied, stale_refused;
+	uint64_t publishes;
+	double apply_lag_s;
+	char last_error[160];
+};
+
+static struct cluster *of(const struct xlbd *d)
+{
+	return d->cluster;
+}
+
+static void start_session(struct cluster *c);
+static void send_range(struct cluster *c);
+
+/* ---------------------------------------------------------------- digest */
+
+/*
+ * The tables this host forwards with: FNV-1a over every VIP's text and
+ * the digest its table was built from (xlb_vip_digest), in the list's
+ * order. Hosts with the same pairs, weights and states agree.
+ */
+static void tables_digest(struct xlbd *d, char out[16])
+{
+	struct xlb_vip_entry *v = NULL;
+	size_t n = 0;
+	uint32_t h = 2166136261u;
+	int fd = xlb_map_fd(d->xlb, XLB_MAP_VIP_DIGEST);
+
+	if (xlb_vip_list(d->xlb, &v, &n) || fd < 0) {
+		snprintf(out, 16, "unknown");
+		free(v);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char text[XLB_VIP_STRLEN + 16];
+		__u32 id = v[i].vip.id, dig = 0;
+
+		bpf_map_lookup_elem(fd, &id, &dig);
+		xlb_format_vip(&v[i].key, text, XLB_VIP_STRLEN);
+		snprintf(text + strlen(text), 16, "=%08x;", dig);
+		for (const char *s = text; *s; s++)
+			h = (h ^ (unsigned char)*s) * 16777619u;
+	}
+	free(v);
+	snprintf(out, 16, "%08x", h);
+}
+
+/* ---------------------------------------------------------------- transport */
+
+static size_t on_data(char *p, size_t sz, size_t nm, void *u)
+{
+	struct req *r = u;
+	char *b = realloc(r->buf, r->len + sz * nm + 1);
+
+	if (!b)
+		return 0;
+	memcpy(b + r->len, p, sz * nm);
+	r->buf = b;
+	r->len += sz * nm;
+	b[r->len] = 0;
+	return sz * nm;
+}
+
+static CURL *new_easy(struct cluster *c, const char *path, char *body)
+{
+	char url[320];
+	CURL *e = curl_easy_init();
+
+	if (!e || !body) {
+		if (e)
+			curl_easy_cleanup(e);
+		free(body);
+		return NULL;
+	}
+	snprintf(url, sizeof(url), "%s%s", c->ep[c->cur], path);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, body);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, NULL);
+	free(body);
+	return e;
+}
+
+static void send_req(struct cluster *c, enum req_kind kind, const char *path,
+		     char *body)
+{
+	struct req *r = calloc(1, sizeof(*r));
+	CURL *e = r ? new_easy(c, path, body) : (free(body), NULL);
+
+	if (!e) {
+		free(r);
+		return;
+	}
+	r->easy = e;
+	r->kind = kind;
+	r->session = c->session;
+	r->sent = xlbd_now();
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	if (xlbd_curl_add(c->d, e)) {
+		curl_easy_cleanup(e);
+		free(r);
+		return;
+	}
+	r->next = c->reqs;
+	c->reqs = r;
+	c->busy[kind] = true;
+}
+
+static void failed(struct cluster *c, const char *what, const char *why)
+{
+	c->errors++;
+	if (c->connected || strcmp(c->last_error, why))
+		xlbd_log(c->d, "warn",
+			 "cluster: %s via %s failed: %s; forwarding goes on "
+			 "with the state applied (revision %" PRId64 ")",
+			 what, c->ep[c->cur], why, c->applied_rev);
+	snprintf(c->last_error, sizeof(c->last_error), "%s", why);
+	if (c->connected)
+		c->lost_since = xlbd_now();
+	c->connected = false;
+	c->cur = (c->cur + 1) % c->n_ep;
+}
+
+static void ok(struct cluster *c)
+{
+	if (!c->connected && c->last_ok > 0)
+		xlbd_log(c->d, "info", "cluster: etcd reachable again via %s",
+			 c->ep[c->cur]);
+	c->connected = true;
+	c->last_ok = xlbd_now();
+}
+
+static void drop_watch(struct cluster *c)
+{
+	if (!c->watch)
+		return;
+	xlbd_curl_remove(c->d, c->watch);
+	c->watch = NULL;
+	etcd_stream_free(&c->stream);
+}
+
+/* Every request of the old session is forgotten; a new one starts. */
+static void reset(struct cluster *c, const char *why)
+{
+	if (c->role == ROLE_LEADER)
+		xlbd_log(c->d, "warn", "cluster: stepping down as leader: %s",
+			 why);
+	c->role = ROLE_NONE;
+	c->lease = 0;
+	c->leader[0] = 0;
+	c->leader_known = false;
+	c->session++;
+	drop_watch(c);
+	c->next_retry = xlbd_now() + RETRY_S;
+}
+
+/* ---------------------------------------------------------------- state */
+
+static void report(struct cluster *c);
+
+static void become_leader(struct cluster *c, int64_t rev)
+{
+	c->role = ROLE_LEADER;
+	c->leader_rev = rev;
+	snprintf(c->leader, sizeof(c->leader), "%s", c->host);
+	c->leader_changes++;
+	c->elections_won++;
+	free(c->published);
+	c->published = NULL; /* the first tick publishes the whole state */
+	xlbd_log(c->d, "info",
+		 "cluster: leading (lease %" PRIx64 ", leader key revision "
+		 "%" PRId64 ")",
+		 (uint64_t)c->lease, rev);
+	report(c);
+}
+
+static void set_leader(struct cluster *c, const char *who, int64_t rev)
+{
+	if (!strcmp(who, c->host) && c->role == ROLE_LEADER)
+		return;
+	if (c->role == ROLE_LEADER)
+		xlbd_log(c->d, "warn",
+			 "cluster: %s holds the leader key: following", who);
+	if (strcmp(c->leader, who)) {
+		c->leader_changes++;
+		xlbd_log(c->d, "info", "cluster: following %s", who);
+	}
+	snprintf(c->leader, sizeof(c->leader), "%s", who);
+	c->leader_rev = rev;
+	c->role = ROLE_FOLLOWER;
+	report(c);
+}
+
+static void campaign(struct cluster *c)
+{
+	if (!c->lease || c->busy[REQ_CAMPAIGN])
+		return;
+	send_req(c, REQ_CAMPAIGN, "/v3/kv/txn",
+		 etcd_campaign_body(c->k_leader, c->host, c->lease));
+}
+
+/* A follower applies a state document (revision rev) through libxlb. */
+static void apply_state(struct cluster *c, const struct etcd_kv *kv)
+{
+	struct xlbd *d = c->d;
+	struct json_object *doc, *pairs = NULL, *v;
+	struct xlb_txn *txn = NULL;
+	size_t changed = 0, missing = 0;
+	int ret;
+
+	if (kv->mod_rev > c->seen_rev)
+		c->seen_rev = kv->mod_rev;
+	if (c->role == ROLE_LEADER)
+		return; /* its own write */
+	if (kv->mod_rev < c->applied_rev) {
+		c->stale_refused++;
+		xlbd_log(d, "warn",
+			 "cluster: state revision %" PRId64 " is older than "
+			 "the applied "
+			 "%" PRId64 ": "
+			 "refuse"
+			 "d",
+			 kv->mod_rev, c->applied_rev);
+		return;
+	}
+	doc = json_tokener_parse(kv->val);
+	if (!doc || !json_object_object_get_ex(doc, "pairs", &pairs) ||
+	    !json_object_is_type(pairs, json_type_object)) {
+		xlbd_log(d, "error",
+			 "cluster: state revision %" PRId64 " is not a state "
+			 "document: ignored",
+			 kv->mod_rev);
+		json_object_put(doc);
+		return;
+	}
+	if (d->cfg.brain.dry_run)
+		goto done;
+	ret = xlb_lock(d->xlb, APPLY_LOCK_TIMEOUT_MS);
+	if (ret) {
+		xlbd_log(d, "error", "cluster: apply revision %" PRId64 ": %s",
+			 kv->mod_rev, xlb_errmsg());
+		json_object_put(doc);
+		return;
+	}
+	ret = xlb_txn_begin(d->xlb, &txn);
+	json_object_object_foreach(pairs, key, pv)
+	{
+		struct xlbd_pair *p = xlbd_pair_find(d, key);
+		__u32 factor, health, reason;
+
+		if (!p) {
+			missing++;
+			continue;
+		}
+		factor = json_object_object_get_ex(pv, "factor", &v)
+				 ? (__u32)json_object_get_int(v)
+				 : 0;
+		health = json_object_object_get_ex(pv, "health", &v)
+				 ? (__u32)json_object_get_int(v)
+				 : XLB_HEALTH_DOWN + 1;
+		reason = json_object_object_get_ex(pv, "reason", &v)
+				 ? (__u32)json_object_get_int(v)
+				 : p->info.reason;
+		if (ret || xlb_check_factor("factor", factor) ||
+		    xlb_check_health("health", health))
+			continue;
+		if (factor == p->info.factor && health == p->info.health)
+			continue;
+		ret = xlb_txn_set_brain_id(txn, p->info.id, &p->info.vip,
+					   &p->info.be.addr, p->info.be.family,
+					   factor, health, reason);
+		changed++;
+	}
+	if (!ret)
+		ret = xlb_txn_commit(txn);
+	xlb_txn_free(txn);
+	xlb_unlock(d->xlb);
+	if (ret) {
+		d->apply_errors++;
+		xlbd_log(d, "error",
+			 "cluster: apply revision %" PRId64 ": %s (nothing "
+			 "written)",
+			 kv->mod_rev, xlb_errmsg());
+		json_object_put(doc);
+		return;
+	}
+	/* what the maps hold now, for the next tick's snapshot */
+	json_object_object_foreach(pairs, key2, pv2)
+	{
+		struct xlbd_pair *p = xlbd_pair_find(d, key2);
+
+		if (p && json_object_object_get_ex(pv2, "factor", &v) &&
+		    !xlb_check_factor("factor", json_object_get_int(v)))
+			p->info.factor = json_object_get_int(v);
+		if (p && json_object_object_get_ex(pv2, "health", &v) &&
+		    !xlb_check_health("health", json_object_get_int(v)))
+			p->info.health = json_object_get_int(v);
+	}
+done:
+	c->apply_lag_s =
+		json_object_object_get_ex(doc, "time", &v)
+			? fmax(0, xlbd_wall() - json_object_get_double(v))
+			: NAN;
+	c->applied_rev = kv->mod_rev;
+	c->applied++;
+	xlbd_log(d, "info",
+		 "cluster: applied state revision %" PRId64 " (%zu pairs "
+		 "changed, %zu not "
+		 "here), %.1f ms "
+		 "after its "
+		 "publication",
+		 kv->mod_rev, changed, missing, c->apply_lag_s * 1e3);
+	json_object_put(doc);
+	report(c);
+}
+
+/* <prefix>/hosts/<id>: role, applied revision, table digest (leased). */
+static void report(struct cluster *c)
+{
+	struct json_object *o;
+	char *text;
+
+	if (!c->lease || c->busy[REQ_REPORT])
+		return;
+	tables_digest(c->d, c->digest);
+	o = json_object_new_object();
+	json_object_object_add(o, "host", json_object_new_string(c->host));
+	json_object_object_add(o, "role",
+			       json_object_new_string(role_names[c->role]));
+	json_object_object_add(o, "leader", json_object_new_string(c->leader));
+	json_object_object_add(o, "applied_revision",
+			       json_object_new_int64(c->role == ROLE_LEADER
+							     ? c->published_rev
+							     : c->applied_rev));
+	json_object_object_add(o, "digest", json_object_new_string(c->digest));
+	text = strdup(
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	if (!text)
+		return;
+	if (c->reported && !strcmp(c->reported, text)) {
+		free(text);
+		return;
+	}
+	free(c->reported);
+	c->reported = text;
+	send_req(c, REQ_REPORT, "/v3/kv/put",
+		 etcd_put_body(c->k_me, text, strlen(text), c->lease));
+}
+
+/*
+ * The leader's document: every pair's factor and health as its maps hold
+ * them after the brain's writes, and the digest of its tables (rebuilt
+ * first, so a probe's state write is in it).
+ */
+static void publish(struct cluster *c)
+{
+	struct xlbd *d = c->d;
+	struct json_object *o, *pairs;
+	char *body, *text;
+
+	if (c->role != ROLE_LEADER || d->cfg.brain.dry_run)
+		return;
+	if (c->busy[REQ_PUBLISH]) {
+		c->publish_again = true;
+		return;
+	}
+	if (!xlb_lock(d->xlb, APPLY_LOCK_TIMEOUT_MS)) {
+		xlb_commit(d->xlb);
+		xlb_unlock(d->xlb);
+	}
+	tables_digest(d, c->digest);
+	o = json_object_new_object();
+	pairs = json_object_new_object();
+	for (size_t i = 0; i < d->n_pairs; i++) {
+		const struct xlbd_pair *p = d->pairs[i];
+		struct json_object *po = json_object_new_object();
+
+		json_object_object_add(
+			po, "factor", json_object_new_int((int)p->info.factor));
+		json_object_object_add(
+			po, "health", json_object_new_int((int)p->info.health));
+		json_object_object_add(
+			po, "reason", json_object_new_int((int)p->info.reason));
+		json_object_object_add(pairs, p->key, po);
+	}
+	json_object_object_add(o, "pairs", pairs);
+	json_object_object_add(o, "digest", json_object_new_string(c->digest));
+	text = strdup(
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	if (!text || (c->published && !strcmp(text, c->published))) {
+		free(text);
+		json_object_put(o);
+		return;
+	}
+	json_object_object_add(o, "leader", json_object_new_string(c->host));
+	json_object_object_add(o, "seq", json_object_new_int64(++c->seq));
+	json_object_object_add(o, "time", json_object_new_double(xlbd_wall()));
+	body = (char *)json_object_to_json_string_ext(o,
+						      JSON_C_TO_STRING_PLAIN);
+	free(c->pending);
+	c->pending = text;
+	send_req(c, REQ_PUBLISH, "/v3/kv/txn",
+		 etcd_fenced_put_body(c->k_leader, c->leader_rev, c->k_state,
+				      body, strlen(body)));
+	json_object_put(o);
+}
+
+/* ---------------------------------------------------------------- watch */
+
+static void on_kv(struct cluster *c, const struct etcd_kv *kv)
+{
+	if (!strcmp(kv->key, c->k_leader)) {
+		c->leader_known = true;
+		if (kv->deleted) {
+			if (c->role == ROLE_LEADER)
+				xlbd_log(c->d, "warn",
+					 "cluster: the leader key is gone");
+			c->role = ROLE_FOLLOWER;
+			c->leader[0] = 0;
+			campaign(c);
+		} else if (strcmp(kv->val, c->host) || kv->lease != c->lease) {
+			set_leader(c, kv->val, kv->create_rev);
+		}
+	} else if (!strcmp(kv->key, c->k_state) && !kv->deleted) {
+		apply_state(c, kv);
+	}
+}
+
+static void on_watch_msg(const struct etcd_reply *r, void *arg)
+{
+	struct cluster *c = arg;
+
+	if (r->err[0]) {
+		failed(c, "watch", r->err);
+		return;
+	}
+	ok(c);
+	for (size_t i = 0; i < r->n_kvs; i++)
+		on_kv(c, &r->kvs[i]);
+}
+
+static size_t on_watch_data(char *p, size_t sz, size_t nm, void *u)
+{
+	struct cluster *c = u;
+
+	if (c->watch_session != c->session)
+		return sz * nm;
+	return etcd_stream_feed(&c->stream, p, sz * nm) ? 0 : sz * nm;
+}
+
+static void start_watch(struct cluster *c, int64_t from)
+{
+	drop_watch(c);
+	if (etcd_stream_init(&c->stream, on_watch_msg, c))
+		return;
+	c->watch = new_easy(c, "/v3/watch",
+			    etcd_watch_prefix_body(c->k_prefix, from));
+	if (!c->watch) {
+		etcd_stream_free(&c->stream);
+		return;
+	}
+	c->watch_session = c->session;
+	curl_easy_setopt(c->watch, CURLOPT_WRITEFUNCTION, on_watch_data);
+	curl_easy_setopt(c->watch, CURLOPT_WRITEDATA, c);
+	/* a member that dies without a FIN is found by TCP keepalive */
+	curl_easy_setopt(c->watch, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c->watch, CURLOPT_TCP_KEEPIDLE, 1L);
+	curl_easy_setopt(c->watch, CURLOPT_TCP_KEEPINTVL, 1L);
+	if (xlbd_curl_add(c->d, c->watch)) {
+		curl_easy_cleanup(c->watch);
+		c->watch = NULL;
+		etcd_stream_free(&c->stream);
+	}
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static void on_reply(struct cluster *c, struct req *q,
+		     const struct etcd_reply *r)
+{
+	double now = xlbd_now();
+
+	switch (q->kind) {
+	case REQ_GRANT:
+		c->lease = r->lease_id;
+		c->lease_deadline = q->sent + (double)r->ttl;
+		c->next_keepalive = now + c->ttl / 4.0;
+		send_range(c);
+		break;
+	case REQ_KEEPALIVE:
+		if (r->ttl <= 0) {
+			reset(c, "etcd says the lease expired");
+			return;
+		}
+		c->lease_deadline = q->sent + (double)r->ttl;
+		break;
+	case REQ_RANGE:
+		c->leader_known = false;
+		for (size_t i = 0; i < r->n_kvs; i++)
+			on_kv(c, &r->kvs[i]);
+		start_watch(c, r->revision + 1);
+		if (!c->leader_known) {
+			c->role = ROLE_FOLLOWER;
+			campaign(c);
+		}
+		report(c);
+		break;
+	case REQ_CAMPAIGN:
+		if (r->succeeded)
+			become_leader(c, r->revision);
+		else if (r->n_kvs)
+			set_leader(c, r->kvs[0].val, r->kvs[0].create_rev);
+		break;
+	case REQ_PUBLISH:
+		if (!r->succeeded) {
+			free(c->pending);
+			c->pending = NULL;
+			reset(c, "the fenced write was refused (another "
+				 "leader)");
+			return;
+		}
+		free(c->published);
+		c->published = c->pending;
+		c->pending = NULL;
+		c->published_rev = r->revision;
+		c->publishes++;
+		report(c);
+		break;
+	case REQ_REPORT:
+	case REQ_N:
+		break;
+	}
+}
+
+int xlbd_cluster_done(struct xlbd *d, void *easy, int code, long status)
+{
+	struct cluster *c = of(d);
+	struct req **pp, *q;
+	struct etcd_reply r;
+	char why[160];
+
+	if (!c)
+		return 0;
+	if (easy == c->watch) {
+		c->watch = NULL;
+		xlbd_curl_remove(d, easy);
+		etcd_stream_free(&c->stream);
+		snprintf(why, sizeof(why), "watch ended: %s",
+			 code ? curl_easy_strerror((CURLcode)code) : "closed");
+		failed(c, "watch", why);
+		c->next_retry = xlbd_now() + RETRY_S;
+		return 1;
+	}
+	for (pp = &c->reqs; *pp && (*pp)->easy != easy; pp = &(*pp)->next)
+		;
+	if (!*pp)
+		return 0;
+	q = *pp;
+	*pp = q->next;
+	c->busy[q->kind] = false;
+	xlbd_curl_remove(d, easy);
+	if (q->session == c->session) {
+		int err = -EIO;
+
+		memset(&r, 0, sizeof(r));
+		if (code)
+			snprintf(why, sizeof(why), "%s",
+				 curl_easy_strerror((CURLcode)code));
+		else if (!q->buf)
+			snprintf(why, sizeof(why), "HTTP %ld, no body", status);
+		else if ((err = etcd_parse_reply(q->buf, &r)))
+			snprintf(why, sizeof(why), "%s", r.err);
+		else if (status != 200)
+			snprintf(why, sizeof(why), "HTTP %ld", status),
+				err = -EIO;
+		if (err) {
+			static const char *const what[] = {
+				"lease grant", "keepalive", "range",
+				"campaign",    "publish",   "report"
+			};
+
+			failed(c, what[q->kind], why);
+			if (q->kind == REQ_PUBLISH)
+				c->publish_again = true;
+			if (q->kind == REQ_REPORT) {
+				free(c->reported);
+				c->reported = NULL;
+			}
+			c->next_retry = xlbd_now() + RETRY_S;
+		} else {
+			ok(c);
+			on_reply(c, q, &r);
+		}
+		etcd_reply_free(&r);
+	}
+	free(q->buf);
+	free(q);
+	return 1;
+}
+
+/* ---------------------------------------------------------------- timer */
+
+static void send_range(struct cluster *c)
+{
+	if (!c->busy[REQ_RANGE])
+		send_req(c, REQ_RANGE, "/v3/kv/range",
+			 etcd_range_prefix_body(c->k_prefix));
+}
+
+static void start_session(struct cluster *c)
+{
+	if (!c->busy[REQ_GRANT])
+		send_req(c, REQ_GRANT, "/v3/lease/grant",
+			 etcd_lease_grant_body(c->ttl));
+}
+
+static void on_timer(struct xlbd_watch *w, uint32_t events)
+{
+	struct cluster *c =
+		(void *)((char *)w - offsetof(struct cluster, timer));
+	double now = xlbd_now();
+	uint64_t n;
+
+	(void)events;
+	if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	if (c->lease && now > c->lease_deadline) {
+		reset(c, "the lease was not renewed within its TTL");
+		return;
+	}
+	if (now < c->next_retry)
+		return;
+	if (!c->lease) {
+		start_session(c);
+		return;
+	}
+	if (now >= c->next_keepalive && !c->busy[REQ_KEEPALIVE]) {
+		c->next_keepalive = now + c->ttl / 4.0;
+		send_req(c, REQ_KEEPALIVE, "/v3/lease/keepalive",
+			 etcd_lease_keepalive_body(c->lease));
+	}
+	if (!c->watch)
+		send_range(c);
+	else if (c->role == ROLE_FOLLOWER && !c->leader[0])
+		campaign(c);
+	if (c->publish_again) {
+		c->publish_again = false;
+		publish(c);
+	}
+	if (!c->reported)
+		report(c);
+}
+
+/* ---------------------------------------------------------------- API */
+
+int xlbd_cluster_start(struct xlbd *d)
+{
+	const struct xlbd_config *cfg = &d->cfg;
+	struct itimerspec its = { .it_interval.tv_nsec = 100000000L,
+				  .it_value.tv_nsec = 1000000L };
+	struct cluster *c;
+	char list[sizeof(cfg->cluster_etcd)], *save = NULL, *tok;
+
+	if (!cfg->cluster_etcd[0])
+		return 0;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->d = d;
+	snprintf(list, sizeof(list), "%s", cfg->cluster_etcd);
+	for (tok = strtok_r(list, ", ", &save); tok && c->n_ep < MAX_ENDPOINTS;
+	     tok = strtok_r(NULL, ", ", &save))
+		c->ep[c->n_ep++] = strdup(tok);
+	if (cfg->cluster_host_id[0])
+		snprintf(c->host, sizeof(c->host), "%s", cfg->cluster_host_id);
+	else if (gethostname(c->host, sizeof(c->host) - 1))
+		snprintf(c->host, sizeof(c->host), "xlbd-%d", getpid());
+	snprintf(c->k_prefix, sizeof(c->k_prefix), "%s/", cfg->cluster_prefix);
+	snprintf(c->k_leader, sizeof(c->k_leader), "%sleader", c->k_prefix);
+	snprintf(c->k_state, sizeof(c->k_state), "%sstate", c->k_prefix);
+	snprintf(c->k_me, sizeof(c->k_me), "%shosts/%s", c->k_prefix, c->host);
+	c->ttl = cfg->cluster_lease_ttl_s;
+	c->apply_lag_s = NAN;
+	c->timer.fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	c->timer.fn = on_timer;
+	if (!c->n_ep || c->timer.fd < 0 ||
+	    timerfd_settime(c->timer.fd, 0, &its, NULL) ||
+	    xlbd_watch_add(d, &c->timer, EPOLLIN)) {
+		xlbd_log(d, "error", "cluster: cannot start (%s)",
+			 c->n_ep ? strerror(errno)
+				 : "no endpoint in cluster.etcd");
+		return -EINVAL;
+	}
+	d->cluster = c;
+	xlbd_log(d, "info",
+		 "cluster: host %s, %zu etcd endpoints, prefix %s, lease %u s",
+		 c->host, c->n_ep, cfg->cluster_prefix, c->ttl);
+	return 0;
+}
+
+void xlbd_cluster_stop(struct xlbd *d)
+{
+	struct cluster *c = of(d);
+
+	if (!c)
+		return;
+	/* A clean stop hands the lead over now, not at the lease's end. */
+	if (c->lease) {
+		char body[64];
+		CURL *e;
+
+		snprintf(body, sizeof(body), "{\"ID\":\"%" PRId64 "\"}",
+			 c->lease);
+		e = new_easy(c, "/v3/lease/revoke", strdup(body));
+		if (e) {
+			curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+					 REQUEST_TIMEOUT_MS);
+			curl_easy_perform(e);
+			curl_easy_cleanup(e);
+		}
+	}
+	c->session++;
+	drop_watch(c);
+	while (c->reqs) {
+		struct req *q = c->reqs;
+
+		c->reqs = q->next;
+		xlbd_curl_remove(d, q->easy);
+		free(q->buf);
+		free(q);
+	}
+	xlbd_watch_del(d, &c->timer);
+	close(c->timer.fd);
+	for (size_t i = 0; i < c->n_ep; i++)
+		free(c->ep[i]);
+	free(c->published);
+	free(c->pending);
+	free(c->reported);
+	free(c);
+	d->cluster = NULL;
+}
+
+bool xlbd_cluster_decides(const struct xlbd *d)
+{
+	return !of(d) || of(d)->role == ROLE_LEADER;
+}
+
+bool xlbd_cluster_probe_writes(const struct xlbd *d)
+{
+	return xlbd_cluster_decides(d) || !of(d)->lease;
+}
+
+void xlbd_cluster_tick(struct xlbd *d)
+{
+	struct cluster *c = of(d);
+
+	if (!c)
+		return;
+	if (c->role == ROLE_LEADER)
+		publish(c);
+	else
+		report(c);
+}
+
+void xlbd_cluster_metrics(const struct xlbd *d, FILE *f)
+{
+	const struct cluster *c = of(d);
+	double now = xlbd_now();
+
+	if (!c)
+		return;
+#define M(name, type, help, fmt, ...)                                        \
+	fprintf(f,                                                           \
+		"# HELP xlbd_cluster_" name " " help "\n# TYPE "             \
+		"xlbd_cluster_" name " " type "\nxlbd_cluster_" name " " fmt \
+		"\n",                                                        \
+		__VA_ARGS__)
+	M("connected", "gauge",
+	  "1 while the last etcd request or watch message succeeded", "%d",
+	  c->connected);
+	M("etcd_unreachable_seconds", "gauge",
+	  "since etcd stopped answering (0 while it answers)", "%.3f",
+	  c->connected || c->last_ok <= 0 ? 0.0 : now - c->lost_since);
+	M("leader", "gauge", "1 while this host leads", "%d",
+	  c->role == ROLE_LEADER);
+	M("has_lease", "gauge", "1 while this host holds a live lease", "%d",
+	  c->lease != 0);
+	M("applied_revision", "gauge",
+	  "etcd revision of the state this host applied (leader: published)",
+	  "%" PRId64,
+	  c->role == ROLE_LEADER ? c->published_rev : c->applied_rev);
+	M("seen_revision", "gauge", "newest state revision seen", "%" PRId64,
+	  c->seen_rev);
+	M("apply_lag_seconds", "gauge",
+	  "last applied state: from its publication to its application", "%.6f",
+	  isnan(c->apply_lag_s) ? 0.0 : c->apply_lag_s);
+	M("applied_total", "counter", "state documents applied", "%" PRIu64,
+	  c->applied);
+	M("published_total", "counter", "state documents published as leader",
+	  "%" PRIu64, c->publishes);
+	M("stale_refused_total", "counter",
+	  "state documents refused as older than the applied one", "%" PRIu64,
+	  c->stale_refused);
+	M("leader_changes_total", "counter", "leaders seen to change",
+	  "%" PRIu64, c->leader_changes);
+	M("elections_won_total", "counter", "times this host became leader",
+	  "%" PRIu64, c->elections_won);
+	M("etcd_errors_total", "counter", "failed etcd requests", "%" PRIu64,
+	  c->errors);
+#undef M
+	fprintf(f,
+		"# HELP xlbd_cluster_info this host's cluster identity\n"
+		"# TYPE xlbd_cluster_info gauge\n"
+		"xlbd_cluster_info{host=\"%s\",role=\"%s\",leader=\"%s\","
+		"digest=\"%s\"} 1\n",
+		c->host, role_names[c->role], c->leader, c->digest);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Scale-out through etcd (issue 12): one xlbd leads by lease and publishes
+ * the brain's factor and health of every pair as one document
+ * (<prefix>/state, fenced by the leader key); the others apply it through
+ * libxlb and write none of their own tick decisions. Every request runs on
+ * xlbd's curl multi: nothing here blocks the loop. With cluster.etcd empty
+ * every call is a no-op and xlbd runs alone.
+ */
+#ifndef XLBD_CLUSTER_H
+#define XLBD_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct xlbd;
+
+int xlbd_cluster_start(struct xlbd *d);
+void xlbd_cluster_stop(struct xlbd *d);
+/* The tick's decisions may be written: no cluster, or this host leads. */
+bool xlbd_cluster_decides(const struct xlbd *d);
+/* A probe's hard failure may be written: as above, or cut off from etcd. */
+bool xlbd_cluster_probe_writes(const struct xlbd *d);
+/* After the tick's apply, and after a probe transition: publish / report. */
+void xlbd_cluster_tick(struct xlbd *d);
+/* curl.c: 1 when easy was one of the cluster's requests. */
+int xlbd_cluster_done(struct xlbd *d, void *easy, int code, long status);
+void xlbd_cluster_metrics(const struct xlbd *d, FILE *f);
+
+#endif
