@@ -44,6 +44,13 @@
 #   cluster_bird_conf_rt FILE        BIRD config of the router
 #   cluster_bird_start NODE          generate the config, start BIRD there
 #   cluster_birdc NODE ARGS...       birdc on that node's socket
+#   cluster_etcd_start [M...]        etcd members M (1 2 3) in the router ns
+#                                    on 10.212.0.1:2379+10M, data in $CL_RUN
+#   cluster_etcd_endpoints           their client URLs, comma-separated
+#   cluster_xlbd_start N [CONF]      xlbd on LB host N (cluster keys set:
+#                                    host_id lbN, etcd above, TTL 2 s),
+#                                    log xlbd-lbN.log, /metrics 127.0.0.1:9469
+#   cluster_xlbd_metrics N           LB host N's xlbd /metrics
 # Variables after cluster_up: CL_PREFIX CL_LBS CL_BACKENDS CL_RUN CL_VIP
 #   CL_PORT CL_SEED CL_RT_IP CL_CL_IP CL_LB_IP[N] CL_B_IP[N] CL_B_MAC[N]
 #   CL_PIN[N] (pin directory of LB host N)
@@ -156,7 +163,7 @@ cluster_stop() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	_cl_ours "$pid" && kill -KILL "$pid" 2>/dev/null
+	_cl_ours "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 	rm -f "$CL_RUN/$name.pid"
 }
 
@@ -459,13 +466,51 @@ cluster_birdc() {
 	birdc -s "$CL_RUN/bird-$node.ctl" "$@"
 }
 
+cluster_etcd_endpoints() {
+	local m out=
+	for m in 1 2 3; do out+="${out:+,}http://$CL_NET.1:$((2379 + m * 10))"; done
+	echo "$out"
+}
+
+cluster_etcd_start() {
+	local m peers= ms=("$@")
+	((${#ms[@]})) || ms=(1 2 3)
+	for m in 1 2 3; do peers+="${peers:+,}m$m=http://$CL_NET.1:$((2380 + m * 10))"; done
+	for m in "${ms[@]}"; do
+		cluster_start "etcd-m$m" rt etcd --name "m$m" --data-dir "$CL_RUN/etcd-m$m" \
+			--listen-peer-urls "http://$CL_NET.1:$((2380 + m * 10))" \
+			--initial-advertise-peer-urls "http://$CL_NET.1:$((2380 + m * 10))" \
+			--listen-client-urls "http://$CL_NET.1:$((2379 + m * 10))" \
+			--advertise-client-urls "http://$CL_NET.1:$((2379 + m * 10))" \
+			--initial-cluster "$peers" --initial-cluster-state new \
+			--initial-cluster-token "$CL_PREFIX" >/dev/null
+	done
+}
+
+cluster_xlbd_start() {
+	local n=$1 conf=${2:-$CL_RUN/xlbd-lb$1.conf}
+	[[ -f $conf ]] || cat >"$conf" <<EOF2
+{ "scrape": { "enabled": false }, "store": { "enabled": false },
+  "cluster": { "etcd": "$(cluster_etcd_endpoints)", "prefix": "/xlb/$CL_PREFIX",
+               "host_id": "lb$n", "lease_ttl_s": 2 } }
+EOF2
+	mkdir -p "$CL_RUN/xlbd-lb$n"
+	cluster_start "xlbd-lb$n" "lb$n" "$CL_REPO/$CL_BUILD/xlbd" --config "$conf" \
+		--pin-dir "${CL_PIN[n]}" --state-dir "$CL_RUN/xlbd-lb$n" \
+		--metrics-listen 127.0.0.1:9469 >/dev/null
+}
+
+cluster_xlbd_metrics() {
+	cluster_exec "lb$1" curl -s -m 1 http://127.0.0.1:9469/metrics
+}
+
 cluster_down() {
 	local f pid i ns
 	[[ -n ${CL_PREFIX:-} && -n ${CL_RUN:-} ]] || return 0
 	for f in "$CL_RUN"/*.pid; do
 		[[ -f $f ]] || continue
 		pid=$(cat "$f")
-		[[ -n $pid ]] && _cl_ours "$pid" && kill -KILL "$pid" 2>/dev/null
+		[[ -n $pid ]] && _cl_ours "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 		rm -f "$f"
 	done
 	for ((i = 1; i <= ${CL_LBS:-0}; i++)); do
