@@ -4,6 +4,7 @@
 #define XLB_BPF_FORWARD_H
 
 #include "xlb_structs.h"
+#include "encap.h"
 
 /* Set per attachment at load time: the MAC of the interface we run on. */
 const volatile __u8 lb_mac[6] = {};
@@ -25,6 +26,23 @@ static __always_inline int forward_l2dsr(void *data, void *data_end,
 	for (int i = 0; i < 6; i++)
 		eth->h_source[i] = lb_mac[i];
 	return XDP_TX;
+}
+
+/*
+ * The pair carries its VIP's mode: one test of a byte already loaded keeps
+ * l2dsr's cost; every other mode is off the common path.
+ */
+static __always_inline int forward(struct xdp_md *ctx,
+				   const struct xlb_backend *be,
+				   const struct packet *pkt,
+				   struct xlb_global_counters *global)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+
+	if (be->flags & XLB_VIP_MODE_MASK)
+		return forward_ipip(ctx, be, pkt, global);
+	return forward_l2dsr(data, data_end, be);
 }
 
 #endif

@@ -44,8 +44,6 @@ static __always_inline struct xlb_vip *vip_lookup(const struct packet *pkt)
 static __always_inline int balance(struct xdp_md *ctx, struct packet *pkt,
 				   struct xlb_global_counters *global)
 {
-	void *data_end = (void *)(long)ctx->data_end;
-	void *data = (void *)(long)ctx->data;
 	enum xlb_drop_reason reason;
 	bool syn = is_tcp_syn(pkt);
 	struct xlb_backend *be;
@@ -59,7 +57,7 @@ static __always_inline int balance(struct xdp_md *ctx, struct packet *pkt,
 			global->forwarded++;
 			count_forwarded(pair, be->vip_id, pkt->frame_len, false,
 					pkt->tcp_flags);
-			return forward_l2dsr(data, data_end, be);
+			return forward(ctx, be, pkt, global);
 		}
 	}
 
@@ -82,7 +80,7 @@ static __always_inline int balance(struct xdp_md *ctx, struct packet *pkt,
 	conn_insert(pkt, pair, be, global);
 	global->forwarded++;
 	count_forwarded(pair, vip->id, pkt->frame_len, true, pkt->tcp_flags);
-	return forward_l2dsr(data, data_end, be);
+	return forward(ctx, be, pkt, global);
 }
 
 SEC("xdp")

@@ -25,11 +25,25 @@ struct xlb_vip_key {
 	__u8 family; /* XLB_FAMILY_V4 or XLB_FAMILY_V6 */
 };
 
+/*
+ * Forwarding mode, bits 4-5 of xlb_vip.flags. User space copies them into
+ * every pair's xlb_backend.flags (same bits), so an established flow learns
+ * its mode from the pair it reads anyway, without a VIP lookup.
+ */
+#define XLB_VIP_MODE_SHIFT 4
+#define XLB_VIP_MODE_MASK (3u << XLB_VIP_MODE_SHIFT)
+
+enum xlb_forward_mode {
+	XLB_FORWARD_L2DSR = 0, /* new destination MAC, XDP_TX */
+	XLB_FORWARD_IPIP = 1,  /* outer IP header to the backend (encap.h) */
+	XLB_FORWARD_GUE = 2, /* reserved: UDP encapsulation, not implemented */
+};
+
 /* xlb_vips value. */
 struct xlb_vip {
 	__u32 id;	  /* index into xlb_tables and xlb_vip_stats */
 	__u32 table_size; /* Maglev slots (prime), fixed for the VIP's life */
-	__u32 flags;	  /* reserved, 0 */
+	__u32 flags;	  /* XLB_VIP_MODE_MASK: the forwarding mode */
 	/*
 	 * Reserved, 0. A rebuild never rewrites this value (a packet may be
 	 * reading it): the table's digest lives in xlb_vip_digest.
@@ -68,7 +82,7 @@ struct xlb_backend {
 	__u32 gen;
 	__u8 mac[6]; /* l2dsr: destination MAC of forwarded frames */
 	__u8 family;
-	__u8 flags; /* XLB_BACKEND_F_* */
+	__u8 flags; /* XLB_BACKEND_F_*, the VIP's XLB_VIP_MODE_MASK bits */
 };
 
 /* Four Maglev slots per array value: array values are 8 bytes anyway. */
@@ -147,6 +161,17 @@ struct xlb_global_counters {
 	 */
 	__u64 not_for_us;
 	__u64 drops[XLB_DROP_REASONS];
+	/* ipip: packets sent encapsulated to their backend (XDP_TX). */
+	__u64 encap_sent;
+	/* ipip: no route or no neighbour to the backend, or no source set. */
+	__u64 encap_no_route;
+	/*
+	 * ipip: too big for the route after encapsulation: answered with
+	 * ICMP fragmentation needed / packet too big (DF or IPv6), or dropped.
+	 */
+	__u64 encap_too_big;
+	/* ipip: the route leaves by another interface: passed (two-armed). */
+	__u64 encap_other_dev;
 };
 
 /* xlb_meta: what this set of pins is. */
@@ -171,6 +196,12 @@ struct xlb_config {
 	 */
 	__u32 new_flow_budget;
 	__u32 pad;
+	/*
+	 * ipip: the outer source address per family (the LB's own address on
+	 * the underlay); all zero = unset, such packets count encap_no_route.
+	 */
+	union xlb_addr tunnel_source4;
+	union xlb_addr tunnel_source6;
 };
 
 /* xlb_budget: per-CPU token bucket of the new-flow insert budget. */
@@ -209,9 +240,10 @@ XLB_ASSERT_OFFSET(struct xlb_flow_key, proto, 36);
 XLB_ASSERT_SIZE(struct xlb_conn, 16);
 XLB_ASSERT_SIZE(struct xlb_pair_counters, 40);
 XLB_ASSERT_SIZE(struct xlb_vip_counters, 32);
-XLB_ASSERT_SIZE(struct xlb_global_counters, 8 * (8 + XLB_DROP_REASONS));
+XLB_ASSERT_SIZE(struct xlb_global_counters, 8 * (12 + XLB_DROP_REASONS));
 XLB_ASSERT_SIZE(struct xlb_meta, 24);
-XLB_ASSERT_SIZE(struct xlb_config, 24);
+XLB_ASSERT_SIZE(struct xlb_config, 56);
+XLB_ASSERT_OFFSET(struct xlb_config, tunnel_source4, 24);
 XLB_ASSERT_SIZE(struct xlb_budget_state, 16);
 XLB_ASSERT_SIZE(struct xlb_prefilter, XLB_PREFILTER_WORDS * 8);
 _Static_assert(XLB_MAX_BACKENDS < XLB_PAIR_NONE, "pair ids must fit 16 bits");

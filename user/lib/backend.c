@@ -164,7 +164,8 @@ int xlb_backend_add(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 		.vip_id = vip.id,
 		.gen = snap.be[pair].gen + 1,
 		.family = spec->family,
-		.flags = XLB_BACKEND_F_IN_USE,
+		/* The VIP's forwarding mode travels with each pair. */
+		.flags = XLB_BACKEND_F_IN_USE | (vip.flags & XLB_VIP_MODE_MASK),
 	};
 	memcpy(be.mac, spec->mac, sizeof(be.mac));
 	/* What a free slot holds: published as weight 0, down. */

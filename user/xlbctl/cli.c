@@ -102,12 +102,29 @@ static int apply_option(int id, const char *arg, struct cli *cli, char *err,
 				    arg);
 		break;
 	case OPT_FORWARD:
-		if (strcmp(arg, "l2dsr"))
+		if (xlb_parse_mode(arg, &cli->forward))
 			return fail(err, len,
-				    "--forward '%s' is not supported (only "
-				    "l2dsr)",
+				    "--forward '%s' is not l2dsr or "
+				    "ipip",
 				    arg);
 		break;
+	case OPT_TUNNEL_SOURCE: {
+		union xlb_addr a;
+		__u8 family;
+
+		if (xlb_parse_addr(arg, &a, &family))
+			return fail(err, len,
+				    "--tunnel-source '%s' is not an address",
+				    arg);
+		if (family == XLB_FAMILY_V4) {
+			cli->tunnel_source4 = a;
+			cli->has_tunnel_source4 = true;
+		} else {
+			cli->tunnel_source6 = a;
+			cli->has_tunnel_source6 = true;
+		}
+		break;
+	}
 	case OPT_CONN_TABLE_SIZE:
 		rc = parse_u32(arg, XLB_CONN_TABLE_MIN, XLB_CONN_TABLE_MAX,
 			       &cli->conn_table_size, id, err, len);
@@ -358,6 +375,13 @@ static int finish(const struct command_spec *spec, int n, char **operands,
 	case CLI_ATTACH:
 	case CLI_DETACH:
 	case CLI_UPGRADE:
+		if (spec->command == CLI_ATTACH &&
+		    cli->forward != XLB_FORWARD_L2DSR)
+			return fail(err, len,
+				    "attach: --forward %s is per VIP (vip add "
+				    "VIP --forward %s)",
+				    xlb_mode_name(cli->forward),
+				    xlb_mode_name(cli->forward));
 		if (spec->command == CLI_DETACH && (n > 0) == cli->all)
 			return fail(err, len,
 				    "detach: give an interface or "

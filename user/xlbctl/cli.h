@@ -68,6 +68,10 @@ struct cli {
 	struct xlb_vip_key vip;
 	bool has_vip;
 	__u32 table_size; /* 0: not given */
+	enum xlb_forward_mode forward; /* vip add --forward; attach: l2dsr */
+	/* settings --tunnel-source: the ipip outer source, per family */
+	union xlb_addr tunnel_source4, tunnel_source6;
+	bool has_tunnel_source4, has_tunnel_source6;
 	/* backend add/set: .set has XLB_SET_* for each option given */
 	struct xlb_backend_spec backend;
 	int neigh_timeout_ms;

@@ -36,6 +36,7 @@ const struct option cli_long_options[] = {
 	{ "new-flow-budget", required_argument, NULL, OPT_NEW_FLOW_BUDGET },
 	{ "xlbd", required_argument, NULL, OPT_XLBD },
 	{ "obj", required_argument, NULL, OPT_OBJ },
+	{ "tunnel-source", required_argument, NULL, OPT_TUNNEL_SOURCE },
 	{},
 };
 
@@ -46,7 +47,9 @@ const struct command_spec cli_commands[] = {
 		  BIT(OPT_NEW_FLOW_BUDGET),
 	  "attach xlb to interface DEV (the first attach creates the instance)",
 	  "  --mode native|generic   XDP mode (default native)\n"
-	  "  --forward l2dsr         forwarding mode (the only one so far)\n"
+	  "  --forward l2dsr         accepted for compatibility; the mode is "
+	  "per\n"
+	  "                          VIP (vip add --forward)\n"
 	  "  --conn-table-size N     connection table entries, fixed when the\n"
 	  "                          instance is created (default 524288)\n"
 	  "  --udp-timeout S         UDP flow idle timeout, 1-86400 s "
@@ -74,10 +77,16 @@ const struct command_spec cli_commands[] = {
 	  "  --dry-run               load and verify it, replace nothing\n" },
 	{ CLI_STATUS, "status", "", 0, 0, 0,
 	  "where xlb is attached, its pins, limits and counts", "" },
-	{ CLI_VIP_ADD, "vip add", "VIP", 1, 1, BIT(OPT_TABLE_SIZE),
+	{ CLI_VIP_ADD, "vip add", "VIP", 1, 1,
+	  BIT(OPT_TABLE_SIZE) | BIT(OPT_FORWARD),
 	  "add a VIP: ADDR:PORT/tcp|udp or [V6ADDR]:PORT/tcp|udp",
 	  "  --table-size N          Maglev table slots, a prime (default "
-	  "65537)\n" },
+	  "65537)\n"
+	  "  --forward l2dsr|ipip    l2dsr (default): new MAC, backends on "
+	  "this\n"
+	  "                          segment; ipip: IP-in-IP to backends "
+	  "anywhere\n"
+	  "                          routed (they run the decap program)\n" },
 	{ CLI_VIP_DEL, "vip del", "VIP", 1, 1, 0,
 	  "remove a VIP with its backends and table", "" },
 	{ CLI_VIP_LIST, "vip list", "", 0, 0, 0,
@@ -136,11 +145,16 @@ const struct command_spec cli_commands[] = {
 	{ CLI_CONFIG_DUMP, "config dump", "", 0, 0, 0,
 	  "print the configuration as JSON that config apply takes", "" },
 	{ CLI_SETTINGS, "settings", "", 0, 0,
-	  BIT(OPT_UDP_TIMEOUT) | BIT(OPT_NEW_FLOW_BUDGET),
+	  BIT(OPT_UDP_TIMEOUT) | BIT(OPT_NEW_FLOW_BUDGET) |
+		  BIT(OPT_TUNNEL_SOURCE),
 	  "show or change the data plane's run-time settings",
 	  "  --udp-timeout S         UDP flow idle timeout, 1-86400 s\n"
 	  "  --new-flow-budget N     connection-table inserts per second per\n"
-	  "                          CPU, 0 = unlimited\n" },
+	  "                          CPU, 0 = unlimited\n"
+	  "  --tunnel-source ADDR    ipip outer source of ADDR's family (the "
+	  "LB's\n"
+	  "                          address towards the backends); once per "
+	  "family\n" },
 	{ CLI_SYNC, "sync", "", 0, 0, BIT(OPT_ALL),
 	  "rebuild stale tables from the weights and states in the maps",
 	  "  --all                   rebuild every table, stale or not\n" },

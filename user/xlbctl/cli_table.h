@@ -43,6 +43,7 @@ enum option_id {
 	OPT_CSV,
 	OPT_XLBD,
 	OPT_OBJ,
+	OPT_TUNNEL_SOURCE,
 };
 
 #define BIT(opt) (1ul << ((opt)-OPT_PIN_PATH))

@@ -12,8 +12,21 @@
 #include "report.h"
 #include "session.h"
 
+/* The ipip outer source of a family as text, "-" when unset. */
+static const char *source_text(const struct xlb_config *c, __u8 family,
+			       char *buf)
+{
+	if (!xlb_tunnel_source_is_set(c, family))
+		return "-";
+	return xlb_format_addr(family == XLB_FAMILY_V4 ? &c->tunnel_source4
+						       : &c->tunnel_source6,
+			       family, buf, XLB_ADDR_STRLEN);
+}
+
 static void print_settings(const struct cli *cli, const struct xlb_config *c)
 {
+	char a[XLB_ADDR_STRLEN], b[XLB_ADDR_STRLEN];
+
 	if (cli->json) {
 		json_object *doc = json_object_new_object();
 
@@ -25,6 +38,12 @@ static void print_settings(const struct cli *cli, const struct xlb_config *c)
 		json_object_object_add(
 			doc, "new_flow_budget",
 			json_object_new_int64(c->new_flow_budget));
+		json_object_object_add(doc, "tunnel_source4",
+				       json_object_new_string(source_text(
+					       c, XLB_FAMILY_V4, a)));
+		json_object_object_add(doc, "tunnel_source6",
+				       json_object_new_string(source_text(
+					       c, XLB_FAMILY_V6, b)));
 		printf("%s\n", json_object_to_json_string_ext(
 				       doc, JSON_C_TO_STRING_PRETTY));
 		json_object_put(doc);
@@ -38,11 +57,14 @@ static void print_settings(const struct cli *cli, const struct xlb_config *c)
 		       c->new_flow_budget);
 	else
 		printf("new-flow-budget  0 (unlimited)\n");
+	printf("tunnel-source    %s %s\n", source_text(c, XLB_FAMILY_V4, a),
+	       source_text(c, XLB_FAMILY_V6, b));
 }
 
 int cmd_settings(const struct cli *cli)
 {
-	bool change = cli->udp_timeout_s || cli->has_new_flow_budget;
+	bool change = cli->udp_timeout_s || cli->has_new_flow_budget ||
+		      cli->has_tunnel_source4 || cli->has_tunnel_source6;
 	struct xlb_config cfg;
 	struct xlb *xlb;
 	int rc, err;
@@ -56,6 +78,10 @@ int cmd_settings(const struct cli *cli)
 			cfg.udp_timeout_ns = cli->udp_timeout_s * 1000000000ull;
 		if (cli->has_new_flow_budget)
 			cfg.new_flow_budget = cli->new_flow_budget;
+		if (cli->has_tunnel_source4)
+			cfg.tunnel_source4 = cli->tunnel_source4;
+		if (cli->has_tunnel_source6)
+			cfg.tunnel_source6 = cli->tunnel_source6;
 		err = xlb_config_set(xlb, &cfg);
 	}
 	if (!err)

@@ -10,13 +10,16 @@
 int cmd_vip_add(const struct cli *cli)
 {
 	struct xlb *xlb;
-	int rc;
+	int rc, err;
 
 	rc = session_open_writer(cli, &xlb);
 	if (rc)
 		return rc;
-	return session_finish(cli, xlb,
-			      xlb_vip_add(xlb, &cli->vip, cli->table_size));
+	err = xlb_vip_add(xlb, &cli->vip, cli->table_size);
+	/* Before any backend: its pairs copy the VIP's mode when added. */
+	if (!err && cli->forward != XLB_FORWARD_L2DSR)
+		err = xlb_vip_set_mode(xlb, &cli->vip, cli->forward);
+	return session_finish(cli, xlb, err);
 }
 
 int cmd_vip_del(const struct cli *cli)

@@ -13,9 +13,10 @@
 	}
 
 const struct stats_counter_field stats_global_fields[] = {
-	FIELD(passed),	    FIELD(forwarded),	  FIELD(conn_hits),
-	FIELD(conn_misses), FIELD(nonsyn_misses), FIELD(udp_expired),
-	FIELD(lru_bypass),  FIELD(not_for_us),
+	FIELD(passed),	       FIELD(forwarded),     FIELD(conn_hits),
+	FIELD(conn_misses),    FIELD(nonsyn_misses), FIELD(udp_expired),
+	FIELD(lru_bypass),     FIELD(not_for_us),    FIELD(encap_sent),
+	FIELD(encap_no_route), FIELD(encap_too_big), FIELD(encap_other_dev),
 };
 const size_t stats_n_global_fields =
 	sizeof(stats_global_fields) / sizeof(stats_global_fields[0]);
@@ -31,7 +32,8 @@ static const char *const drop_reason_names[XLB_DROP_REASONS] = {
 };
 /* A new reason in enum xlb_drop_reason needs its name above. */
 _Static_assert(XLB_DROP_REASONS == 7, "name every drop reason");
-_Static_assert(sizeof(struct xlb_global_counters) == 8 * (8 + XLB_DROP_REASONS),
+_Static_assert(sizeof(struct xlb_global_counters) ==
+		       8 * (12 + XLB_DROP_REASONS),
 	       "list every global counter in stats_global_fields");
 
 const char *stats_drop_reason_name(int reason)

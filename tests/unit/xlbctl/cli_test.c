@@ -250,8 +250,11 @@ TEST(bad_option_values_are_refused_with_the_range)
 		  "10.0.0.11");
 	PARSE_BAD("--mode 'offload' is not native or generic", "attach", "eth0",
 		  "--mode", "offload");
-	PARSE_BAD("--forward 'ipip' is not supported (only l2dsr)", "attach",
-		  "eth0", "--forward", "ipip");
+	/* The mode is per VIP: attach refuses any but l2dsr. */
+	PARSE_BAD("attach: --forward ipip is per VIP", "attach", "eth0",
+		  "--forward", "ipip");
+	PARSE_BAD("--forward 'gre' is not l2dsr or ipip", "vip", "add",
+		  "10.0.0.1:80/tcp", "--forward", "gre");
 	PARSE_BAD("--conn-table-size 100 is out of range [1024, 67108864]",
 		  "attach", "eth0", "--conn-table-size", "100");
 	PARSE_BAD("--udp-timeout 0 is out of range [1, 86400]", "attach",

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipip: the frame goes to its backend inside an outer IP header, so the
+ * backend may sit in another subnet. Outer family = the backend's, inner =
+ * the VIP's (4-in-4, 6-in-6, 4-in-6, 6-in-4). Outer source: the LB's address
+ * from xlb_config; next hop and both MACs: bpf_fib_lookup towards the
+ * backend. The backend's decap program (decap.bpf.c) strips the header and
+ * the backend answers the client directly.
+ *
+ * A frame too big for the route once encapsulated is answered, as a router
+ * would, with ICMP fragmentation needed (IPv4 with DF) or ICMPv6 packet too
+ * big, carrying the MTU the client may use; an IPv4 packet without DF is
+ * dropped (XDP cannot fragment). Either way it counts encap_too_big.
+ */
+#ifndef XLB_BPF_ENCAP_H
+#define XLB_BPF_ENCAP_H
+
+#include "maps.h"
+#include "parse.h"
+
+#define ENCAP_TTL 64
+#define ENCAP_IPV4_DF 0x4000
+#define ENCAP_AF_INET 2
+#define ENCAP_AF_INET6 10
+#define ENCAP_V4_LEN 20
+#define ENCAP_V6_LEN 40
+/* The L2 header moved on adjust_head: Ethernet and at most one 802.1Q tag. */
+#define ENCAP_L2_MAX 18
+#define ENCAP_IPV6_MIN_MTU 1280
+#define ENCAP_ICMPV6 58
+
+/* Sums n 16-bit words at p into sum (unfolded); n is a constant. */
+static __always_inline __u32 encap_sum16(const void *p, int n, __u32 sum)
+{
+	const __u16 *w = p;
+
+	for (int i = 0; i < n; i++)
+		sum += w[i];
+	return sum;
+}
+
+static __always_inline __u16 encap_fold(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* The inner header's TOS / traffic class and whether it forbids fragments. */
+static __always_inline int encap_inner_info(void *l3, void *data_end,
+					    __u8 family, __u8 *tos, bool *df)
+{
+	if (family == XLB_FAMILY_V4) {
+		struct iphdr *iph = l3;
+
+		if ((void *)(iph + 1) > data_end)
+			return -1;
+		*tos = iph->tos;
+		*df = iph->frag_off & bpf_htons(ENCAP_IPV4_DF);
+		return 0;
+	}
+	if (l3 + 4 > data_end)
+		return -1;
+	*tos = bpf_ntohl(*(__be32 *)l3) >> 20;
+	*df = true; /* IPv6 is never fragmented on the way */
+	return 0;
+}
+
+/*
+ * Turns the frame into an ICMP error to the client and sends it back where
+ * it came from: [L2][IP][ICMP][quoted inner IP header + 8 bytes]. Source is
+ * the VIP (the address the client wrote to), as the LB owns the path.
+ */
+static __always_inline int encap_too_big_v4(struct xdp_md *ctx, __u32 l3_off,
+					    __u16 mtu)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	const int quote = 28, hdr = 28;
+	struct iphdr *ip, *inner;
+	struct icmphdr *icmp;
+	struct ethhdr *eth;
+	__u8 mac[6];
+	int delta;
+
+	inner = data + l3_off;
+	if ((void *)(inner + 1) > data_end || inner->ihl != 5)
+		return XDP_DROP;
+	delta = (int)(l3_off + quote) - (int)(data_end - data);
+	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
+		return XDP_DROP;
+	if (bpf_xdp_adjust_head(ctx, -hdr))
+		return XDP_DROP;
+	data_end = (void *)(long)ctx->data_end;
+	data = (void *)(long)ctx->data;
+	if (data + hdr + ENCAP_L2_MAX > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(data, data + hdr, ENCAP_L2_MAX);
+	if (l3_off > ENCAP_L2_MAX)
+		return XDP_DROP;
+	ip = data + l3_off;
+	icmp = (void *)(ip + 1);
+	inner = (void *)(icmp + 1);
+	if ((void *)inner + quote > data_end)
+		return XDP_DROP;
+
+	eth = data;
+	__builtin_memcpy(mac, eth->h_source, 6);
+	__builtin_memcpy(eth->h_source, eth->h_dest, 6);
+	__builtin_memcpy(eth->h_dest, mac, 6);
+	*(__be16 *)(data + l3_off - 2) = bpf_htons(ETH_P_IP);
+
+	*(__u8 *)ip = 0x45;
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(20 + 8 + quote);
+	ip->id = 0;
+	ip->frag_off = 0;
+	ip->ttl = ENCAP_TTL;
+	ip->protocol = IPPROTO_ICMP;
+	ip->check = 0;
+	ip->saddr = inner->daddr;
+	ip->daddr = inner->saddr;
+	ip->check = encap_fold(encap_sum16(ip, 10, 0));
+
+	icmp->type = 3; /* destination unreachable */
+	icmp->code = 4; /* fragmentation needed and DF set */
+	icmp->checksum = 0;
+	icmp->un.frag.__unused = 0;
+	icmp->un.frag.mtu = bpf_htons(mtu);
+	icmp->checksum = encap_fold(encap_sum16(icmp, (8 + quote) / 2, 0));
+	return XDP_TX;
+}
+
+static __always_inline int encap_too_big_v6(struct xdp_md *ctx, __u32 l3_off,
+					    __u16 mtu)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	const int quote = 48, hdr = 48;
+	struct ipv6hdr *ip, *inner;
+	struct ethhdr *eth;
+	__u8 *icmp, mac[6];
+	__u32 sum;
+	int delta;
+
+	delta = (int)(l3_off + quote) - (int)(data_end - data);
+	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
+		return XDP_DROP;
+	if (bpf_xdp_adjust_head(ctx, -hdr))
+		return XDP_DROP;
+	data_end = (void *)(long)ctx->data_end;
+	data = (void *)(long)ctx->data;
+	if (data + hdr + ENCAP_L2_MAX > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(data, data + hdr, ENCAP_L2_MAX);
+	if (l3_off > ENCAP_L2_MAX)
+		return XDP_DROP;
+	ip = data + l3_off;
+	icmp = (void *)(ip + 1);
+	inner = (void *)(icmp + 8);
+	if ((void *)inner + quote > data_end)
+		return XDP_DROP;
+
+	eth = data;
+	__builtin_memcpy(mac, eth->h_source, 6);
+	__builtin_memcpy(eth->h_source, eth->h_dest, 6);
+	__builtin_memcpy(eth->h_dest, mac, 6);
+	*(__be16 *)(data + l3_off - 2) = bpf_htons(ETH_P_IPV6);
+
+	*(__be32 *)ip = bpf_htonl(0x60000000);
+	ip->payload_len = bpf_htons(8 + quote);
+	ip->nexthdr = ENCAP_ICMPV6;
+	ip->hop_limit = ENCAP_TTL;
+	ip->saddr = inner->daddr;
+	ip->daddr = inner->saddr;
+
+	icmp[0] = 2; /* packet too big */
+	icmp[1] = 0;
+	*(__u16 *)(icmp + 2) = 0;
+	*(__be32 *)(icmp + 4) = bpf_htonl(mtu);
+	/* Pseudo-header: addresses, upper-layer length, next header. */
+	sum = encap_sum16(&ip->saddr, 16, 0);
+	sum += bpf_htons(8 + quote) + bpf_htons(ENCAP_ICMPV6);
+	sum = encap_sum16(icmp, (8 + quote) / 2, sum);
+	*(__u16 *)(icmp + 2) = encap_fold(sum);
+	return XDP_TX;
+}
+
+static __always_inline int encap_too_big(struct xdp_md *ctx, __u32 l3_off,
+					 __u8 family, bool df, __u32 mtu)
+{
+	if (family == XLB_FAMILY_V4)
+		return df ? encap_too_big_v4(ctx, l3_off, mtu) : XDP_DROP;
+	return encap_too_big_v6(ctx, l3_off,
+				mtu < ENCAP_IPV6_MIN_MTU ? ENCAP_IPV6_MIN_MTU
+							 : mtu);
+}
+
+/*
+ * Writes the outer header of length outer_len (20 or 40) in front of the
+ * inner packet, after the L2 header, which moves to the new start.
+ */
+static __always_inline int encap_push(struct xdp_md *ctx, __u32 l3_off,
+				      int outer_len, void **outer)
+{
+	void *data_end, *data;
+
+	if (bpf_xdp_adjust_head(ctx, -outer_len))
+		return -1;
+	data_end = (void *)(long)ctx->data_end;
+	data = (void *)(long)ctx->data;
+	if (data + outer_len + ENCAP_L2_MAX > data_end)
+		return -1;
+	/* 18 bytes even for an untagged frame: the outer header overwrites. */
+	__builtin_memcpy(data, data + outer_len, ENCAP_L2_MAX);
+	if (l3_off > ENCAP_L2_MAX)
+		return -1;
+	*outer = data + l3_off;
+	if (*outer + outer_len > data_end)
+		return -1;
+	return 0;
+}
+
+static __always_inline int forward_ipip(struct xdp_md *ctx,
+					const struct xlb_backend *be,
+					const struct packet *pkt,
+					struct xlb_global_counters *global)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct bpf_fib_lookup fib = {};
+	struct ethhdr *eth = data;
+	struct xlb_config *cfg;
+	__u32 zero = 0, l3_off, inner_len;
+	__u8 tos, proto;
+	void *outer;
+	bool df;
+	int rc;
+
+	if ((void *)(eth + 1) > data_end)
+		return XDP_ABORTED;
+	l3_off = eth->h_proto == bpf_htons(ETH_P_8021Q) ? 18 : 14;
+	if (encap_inner_info(data + l3_off, data_end, pkt->key.family, &tos,
+			     &df))
+		return XDP_ABORTED;
+	inner_len = data_end - data - l3_off;
+	proto = pkt->key.family == XLB_FAMILY_V4 ? IPPROTO_IPIP : IPPROTO_IPV6;
+	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
+	if (!cfg)
+		return XDP_ABORTED;
+
+	fib.ifindex = ctx->ingress_ifindex;
+	fib.l4_protocol = proto;
+	if (be->family == XLB_FAMILY_V4) {
+		fib.family = ENCAP_AF_INET;
+		fib.tos = tos;
+		fib.ipv4_src = cfg->tunnel_source4.v4;
+		fib.ipv4_dst = be->addr.v4;
+		fib.tot_len = inner_len + ENCAP_V4_LEN;
+	} else {
+		fib.family = ENCAP_AF_INET6;
+		__builtin_memcpy(fib.ipv6_src, cfg->tunnel_source6.v6, 16);
+		__builtin_memcpy(fib.ipv6_dst, be->addr.v6, 16);
+		fib.tot_len = inner_len + ENCAP_V6_LEN;
+	}
+	if (!fib.ipv4_src && !fib.ipv6_src[1] && !fib.ipv6_src[2] &&
+	    !fib.ipv6_src[3]) {
+		global->encap_no_route++; /* no outer source configured */
+		return XDP_DROP;
+	}
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED) {
+		global->encap_too_big++;
+		return encap_too_big(ctx, l3_off, pkt->key.family, df,
+				     fib.mtu_result -
+					     (be->family == XLB_FAMILY_V4
+						      ? ENCAP_V4_LEN
+						      : ENCAP_V6_LEN));
+	}
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
+		global->encap_no_route++;
+		return XDP_DROP;
+	}
+	if (fib.ifindex != ctx->ingress_ifindex) {
+		global->encap_other_dev++;
+		return XDP_PASS;
+	}
+
+	if (be->family == XLB_FAMILY_V4) {
+		struct iphdr *ip;
+
+		if (encap_push(ctx, l3_off, ENCAP_V4_LEN, &outer))
+			return XDP_ABORTED;
+		ip = outer;
+		*(__u8 *)ip = 0x45;
+		ip->tos = tos;
+		ip->tot_len = bpf_htons(inner_len + ENCAP_V4_LEN);
+		ip->id = 0;
+		ip->frag_off = df ? bpf_htons(ENCAP_IPV4_DF) : 0;
+		ip->ttl = ENCAP_TTL;
+		ip->protocol = proto;
+		ip->check = 0;
+		ip->saddr = cfg->tunnel_source4.v4;
+		ip->daddr = be->addr.v4;
+		ip->check = encap_fold(encap_sum16(ip, 10, 0));
+	} else {
+		struct ipv6hdr *ip6;
+
+		if (encap_push(ctx, l3_off, ENCAP_V6_LEN, &outer))
+			return XDP_ABORTED;
+		ip6 = outer;
+		*(__be32 *)ip6 = bpf_htonl(0x60000000 | (__u32)tos << 20);
+		ip6->payload_len = bpf_htons(inner_len);
+		ip6->nexthdr = proto;
+		ip6->hop_limit = ENCAP_TTL;
+		__builtin_memcpy(&ip6->saddr, cfg->tunnel_source6.v6, 16);
+		__builtin_memcpy(&ip6->daddr, be->addr.v6, 16);
+	}
+	data = (void *)(long)ctx->data;
+	*(__be16 *)(outer - 2) =
+		bpf_htons(be->family == XLB_FAMILY_V4 ? ETH_P_IP : ETH_P_IPV6);
+	eth = data;
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return XDP_ABORTED;
+	__builtin_memcpy(eth->h_dest, fib.dmac, 6);
+	__builtin_memcpy(eth->h_source, fib.smac, 6);
+	global->encap_sent++;
+	return XDP_TX;
+}
+
+#endif
