@@ -79,15 +79,15 @@ if tcase brain_change_reaches_every_host; then
 	cluster_stop srv-b4 KILL
 	# every host's b4 pair down, tables identical
 	all_down() { local n; for n in 1 2 3; do pairs_of "$n" | grep -q "'${CL_B_IP[4]}', [0-9.]*, 'down'" || return 1; done; }
-	same_digest() { local n r; r=$(metric 1 xlbd_cluster_info); for n in 1 2 3; do
-		[[ $(cluster_xlbd_metrics "$n" | grep -o 'digest="[0-9a-f]*"') == $(cluster_xlbd_metrics 1 | grep -o 'digest="[0-9a-f]*"') ]] || return 1; done; }
+	# the tables' digests (xlb_vip_digest) and seed, read from the maps
+	same_digest() { local n r; r=$(digests 1); for n in 2 3; do [[ $(digests "$n") == "$r" ]] || return 1; done; }
 	why=""
 	t=$(wait_for 5 all_down) || why+="b4 not down on every host 5 s after its kill: $(for n in 1 2 3; do pairs_of $n; done); "
-	sleep 0.3
-	same_digest || why+="table digests differ: $(for n in 1 2 3; do cluster_xlbd_metrics $n | grep -o 'digest="[0-9a-f]*"'; done | tr '\n' ' '); "
+	# the leader's table rebuilt, the followers' applied: identical within 1 s
+	td=$(wait_for 1 same_digest) || why+="table digests differ 1 s after every host had b4 down: $(for n in 1 2 3; do digests $n; pairs_of $n; done | tr '\n' ' '); "
 	lags=$(grep -h '[1-9][0-9]* pairs changed' "$CL_RUN"/xlbd-lb*.log | grep -o '[0-9.]* ms after' | awk '{print $1}' | sort -n)
 	max=$(tail -1 <<<"$lags")
-	echo "# kill -> down on every host ${t:-?}s (probe fall included); publication -> applied on followers: $(tr '\n' ' ' <<<"$lags")ms"
+	echo "# kill -> down on every host ${t:-?}s (probe fall included), digests identical ${td:-?}s later; publication -> applied on followers: $(tr '\n' ' ' <<<"$lags")ms"
 	[[ -n $max ]] || why+="no follower logged an applied change; "
 	[[ -n $max ]] && (($(echo "$max > 1000" | bc))) && why+="a follower applied ${max} ms after publication (bound 1000); "
 	cluster_start srv-b4 b4 "$PWD/$BUILD/xlb-backend" --name b4 --port "$CL_PORT" --threads 2 >/dev/null
