@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xlbctl history export --csv: xlbd's samples (one row per pair per tick,
- * STATE_DIR/history.db) as CSV with a header line, oldest first, written
- * through libcsv's quoting. Read-only: a running xlbd is not disturbed
+ * xlbctl history export --csv: xlbd's history (STATE_DIR/history.db, the
+ * view history: per-tick samples for the recent window, 10 s, 1 min and
+ * 5 min aggregates before it, the resolution named in each row) as CSV with
+ * a header line, oldest first, written through libcsv's quoting. Read-only: a running xlbd is not disturbed
  * (the history is in WAL mode).
  */
 #include <errno.h>
@@ -41,7 +42,12 @@ int cmd_history_export(const struct cli *cli)
 		return 2;
 	}
 	sqlite3_busy_timeout(db, 2000);
+	/* history: every resolution (xlbd's view); samples: an older xlbd's */
 	if (sqlite3_prepare_v2(db,
+			       "SELECT * FROM history WHERE time >= ? ORDER "
+			       "BY time, vip, backend, ticks",
+			       -1, &st, NULL) != SQLITE_OK &&
+	    sqlite3_prepare_v2(db,
 			       "SELECT * FROM samples WHERE time >= ? ORDER "
 			       "BY time, vip, backend",
 			       -1, &st, NULL) != SQLITE_OK) {

@@ -1,13 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * History in SQLite (STATE_DIR/history.db, WAL): one row per pair per tick
- * (samples), one per decision, and the brain's learned state
- * (xlb_brain_save) every store.save_every ticks and at exit, so a restart
- * (also after SIGKILL) adopts it. Rows older than store.retention_s are
- * deleted once a minute. Each tick's rows go in one transaction.
+ * History in SQLite (STATE_DIR/history.db, WAL), kept the way monitoring
+ * systems keep it: per-tick samples (table samples) for a short recent
+ * window, then per pair aggregates over 10 s, 1 min and 5 min buckets
+ * (table aggregates: ticks, min, mean and max of every signal, the worst
+ * health), each resolution with its own retention. One row per pair per
+ * tick for a day would be 86M rows at 1,000 pairs; this is about 1.6M.
+ * Aggregates are built in memory from the same tick's values that go to
+ * samples, so they match the raw rows exactly, and written when a bucket
+ * ends. Each tick's rows, the rows it ages out and the brain's learned
+ * state (xlb_brain_save, every store.save_every ticks and at exit, so a
+ * restart adopts it) go in one transaction. The view history puts every
+ * resolution in one table, each span at the finest resolution still kept
+ * (xlbctl history export reads it).
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,10 +27,71 @@
 
 #define HISTORY_DB "history.db"
 
+/* The signals aggregated as mean, min and max, in the export's order. */
+enum signal {
+	SIG_WEIGHT,
+	SIG_FACTOR,
+	SIG_PACKETS,
+	SIG_BYTES,
+	SIG_NEW_FLOWS,
+	SIG_ENDED_FLOWS,
+	SIG_PROBE_LATENCY,
+	SIG_METRICS_AGE,
+	SIG_CPU,
+	SIG_MEM,
+	SIG_LOAD1,
+	SIG_SERVICE_LATENCY,
+	SIG_SERVICE_FAIL,
+	SIG_ANOMALY,
+	SIG_PREDICTED_UTIL,
+	N_SIG
+};
+
+static const char *const sig_names[N_SIG] = {
+	"weight",
+	"factor",
+	"packets_per_s",
+	"bytes_per_s",
+	"new_flows_per_s",
+	"ended_flows_per_s",
+	"probe_latency_s",
+	"metrics_age_s",
+	"cpu_util",
+	"mem_util",
+	"load1",
+	"service_latency_s",
+	"service_fail_ratio",
+	"anomaly_score",
+	"predicted_util",
+};
+
+/* Bucket lengths, finest first; each tier's retention is a config key. */
+#define N_TIERS 3
+static const unsigned int tier_s[N_TIERS] = { 10, 60, 300 };
+
+struct agg {
+	uint32_t ticks, base_weight, health, op_state;
+	uint64_t probes_ok, probes_failed;
+	uint32_t n[N_SIG]; /* ticks with a known value */
+	double sum[N_SIG], min[N_SIG], max[N_SIG];
+};
+
+/* One pair's buckets in the making, found by its key. */
+struct series {
+	char vip[XLB_VIP_STRLEN], backend[XLB_ADDR_STRLEN];
+	struct agg tier[N_TIERS];
+};
+
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *sample, *decision, *save;
+	sqlite3_stmt *sample, *aggregate, *decision, *save;
+	sqlite3_stmt *age_samples, *age_aggregates, *age_decisions;
 	uint64_t ticks;
+	double bucket[N_TIERS]; /* the bucket being filled, index */
+	struct series *series;
+	size_t n_series, cap_series;
+	int32_t *index; /* open addressing into series, -1 empty */
+	size_t cap_index;
 };
 
 static const char schema[] =
@@ -59,6 +130,165 @@ static void bind_num(sqlite3_stmt *st, int i, double x)
 		sqlite3_bind_null(st, i);
 }
 
+/* A pair's values this tick, as samples holds them (NAN: unknown). */
+static void pair_values(const struct xlbd_pair *p, double v[N_SIG])
+{
+	const struct xlb_brain_obs *o = &p->obs;
+
+	v[SIG_WEIGHT] = p->info.weight;
+	v[SIG_FACTOR] = p->info.factor / (double)XLB_FACTOR_ONE;
+	v[SIG_PACKETS] = o->packets_per_s;
+	v[SIG_BYTES] = o->bytes_per_s;
+	v[SIG_NEW_FLOWS] = o->new_flows_per_s;
+	v[SIG_ENDED_FLOWS] = o->ended_flows_per_s;
+	v[SIG_PROBE_LATENCY] = o->probe_latency_s;
+	v[SIG_METRICS_AGE] = o->metrics_age_s;
+	v[SIG_CPU] = o->cpu_util;
+	v[SIG_MEM] = o->mem_util;
+	v[SIG_LOAD1] = o->load1;
+	v[SIG_SERVICE_LATENCY] = o->service_latency_s;
+	v[SIG_SERVICE_FAIL] = o->service_fail_ratio;
+	v[SIG_ANOMALY] = p->have_out ? p->out.anomaly_score : NAN;
+	v[SIG_PREDICTED_UTIL] = p->have_out ? p->out.predicted_util : NAN;
+}
+
+static double tier_retention(const struct xlbd *d, int k)
+{
+	const double r[N_TIERS] = { d->cfg.retention_10s_s,
+				    d->cfg.retention_1m_s, d->cfg.retention_s };
+
+	return fmin(r[k], d->cfg.retention_s);
+}
+
+/* aggregates' columns and the history view's, built from sig_names */
+static int append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size - *len)
+		return -ENOSPC;
+	*len += n;
+	return 0;
+}
+
+/*
+ * The view history: one row per pair per tick (resolution "tick") or per
+ * bucket ("10s", "60s", "300s"), columns: resolution, time (a bucket's
+ * start), ticks, vip, backend, base_weight, health (a bucket's worst),
+ * op_state, probes_ok, probes_failed (a bucket's sums), then each signal's
+ * value (a bucket's mean), _min and _max. Each resolution covers only
+ * what the finer ones no longer keep (their oldest row onwards), so a
+ * span appears once, at the finest resolution there is for it.
+ */
+static int create_view(const struct xlbd *d, struct store *s)
+{
+	char sql[16384], *msg = NULL;
+	size_t len = 0;
+	int ret = 0;
+
+	ret |= append(sql, sizeof(sql), &len,
+		      "DROP VIEW IF EXISTS history; CREATE VIEW history AS "
+		      "SELECT 'tick' AS resolution, time, 1 AS ticks, vip, "
+		      "backend, base_weight, health, op_state, probes_ok, "
+		      "probes_failed");
+	for (int i = 0; i < N_SIG; i++)
+		ret |= append(sql, sizeof(sql), &len,
+			      ", %s, %s AS %s_min, %s AS %s_max", sig_names[i],
+			      sig_names[i], sig_names[i], sig_names[i],
+			      sig_names[i]);
+	ret |= append(sql, sizeof(sql), &len, " FROM samples");
+	for (int k = 0; k < N_TIERS; k++) {
+		if (tier_retention(d, k) <= 0)
+			continue;
+		ret |= append(sql, sizeof(sql), &len,
+			      " UNION ALL SELECT '%us', time, ticks, vip, "
+			      "backend, base_weight, health, op_state, "
+			      "probes_ok, probes_failed",
+			      tier_s[k]);
+		for (int i = 0; i < N_SIG; i++)
+			ret |= append(sql, sizeof(sql), &len,
+				      ", %s, %s_min, %s_max", sig_names[i],
+				      sig_names[i], sig_names[i]);
+		ret |= append(sql, sizeof(sql), &len,
+			      " FROM aggregates WHERE resolution_s = %u AND "
+			      "time < coalesce((SELECT min(t) FROM (SELECT "
+			      "min(time) AS t FROM samples",
+			      tier_s[k]);
+		for (int j = 0; j < k; j++)
+			ret |= append(sql, sizeof(sql), &len,
+				      " UNION ALL SELECT min(time) FROM "
+				      "aggregates WHERE resolution_s = %u",
+				      tier_s[j]);
+		ret |= append(sql, sizeof(sql), &len, ")), 1e300)");
+	}
+	if (ret)
+		return -ENOSPC;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		xlbd_log((struct xlbd *)d, "error", "history view: %s", msg);
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int create_aggregates(struct xlbd *d, struct store *s)
+{
+	char sql[8192], ins[2048], *msg = NULL;
+	size_t len = 0, ilen = 0;
+	int ret = 0;
+
+	ret |= append(sql, sizeof(sql), &len,
+		      "CREATE TABLE IF NOT EXISTS aggregates ("
+		      " resolution_s INTEGER NOT NULL, time REAL NOT NULL,"
+		      " ticks INTEGER, vip TEXT NOT NULL, backend TEXT NOT "
+		      "NULL, base_weight INTEGER, health TEXT, op_state TEXT,"
+		      " probes_ok INTEGER, probes_failed INTEGER");
+	ret |= append(ins, sizeof(ins), &ilen,
+		      "INSERT INTO aggregates VALUES (?,?,?,?,?,?,?,?,?,?");
+	for (int i = 0; i < N_SIG; i++) {
+		ret |= append(sql, sizeof(sql), &len,
+			      ", %s REAL, %s_min REAL, %s_max REAL",
+			      sig_names[i], sig_names[i], sig_names[i]);
+		ret |= append(ins, sizeof(ins), &ilen, ",?,?,?");
+	}
+	ret |= append(sql, sizeof(sql), &len,
+		      ");CREATE INDEX IF NOT EXISTS aggregates_time ON "
+		      "aggregates(resolution_s, time);");
+	ret |= append(ins, sizeof(ins), &ilen, ")");
+	if (ret)
+		return -ENOSPC;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		xlbd_log(d, "error", "history aggregates: %s", msg);
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	if (sqlite3_prepare_v2(s->db, ins, -1, &s->aggregate, NULL))
+		return -EIO;
+	return 0;
+}
+
+static void store_free(struct store *s)
+{
+	sqlite3_finalize(s->sample);
+	sqlite3_finalize(s->aggregate);
+	sqlite3_finalize(s->decision);
+	sqlite3_finalize(s->save);
+	sqlite3_finalize(s->age_samples);
+	sqlite3_finalize(s->age_aggregates);
+	sqlite3_finalize(s->age_decisions);
+	sqlite3_close(s->db);
+	free(s->series);
+	free(s->index);
+	free(s);
+}
+
 int xlbd_store_open(struct xlbd *d)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -66,6 +296,8 @@ int xlbd_store_open(struct xlbd *d)
 
 	if (!s)
 		return -ENOMEM;
+	for (int k = 0; k < N_TIERS; k++)
+		s->bucket[k] = NAN;
 	snprintf(path, sizeof(path), "%s/%s", d->opt.state_dir, HISTORY_DB);
 	if (sqlite3_open(path, &s->db) != SQLITE_OK) {
 		xlbd_log(d, "error", "history %s: %s", path,
@@ -78,6 +310,8 @@ int xlbd_store_open(struct xlbd *d)
 		sqlite3_free(msg);
 		goto fail;
 	}
+	if (create_aggregates(d, s) || create_view(d, s))
+		goto fail_msg;
 	if (sqlite3_prepare_v2(s->db,
 			       "INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,"
 			       "?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -89,33 +323,249 @@ int xlbd_store_open(struct xlbd *d)
 	    sqlite3_prepare_v2(s->db,
 			       "INSERT OR REPLACE INTO brain_state VALUES "
 			       "(1,?,?)",
-			       -1, &s->save, NULL)) {
-		xlbd_log(d, "error", "history %s: %s", path,
-			 sqlite3_errmsg(s->db));
-		goto fail;
-	}
+			       -1, &s->save, NULL) ||
+	    sqlite3_prepare_v2(s->db, "DELETE FROM samples WHERE time < ?", -1,
+			       &s->age_samples, NULL) ||
+	    sqlite3_prepare_v2(s->db,
+			       "DELETE FROM aggregates WHERE resolution_s = ? "
+			       "AND time < ?",
+			       -1, &s->age_aggregates, NULL) ||
+	    sqlite3_prepare_v2(s->db, "DELETE FROM decisions WHERE time < ?",
+			       -1, &s->age_decisions, NULL))
+		goto fail_msg;
 	d->store = s;
 	return 0;
+fail_msg:
+	xlbd_log(d, "error", "history %s: %s", path, sqlite3_errmsg(s->db));
 fail:
-	sqlite3_finalize(s->sample);
-	sqlite3_finalize(s->decision);
-	sqlite3_finalize(s->save);
-	sqlite3_close(s->db);
-	free(s);
+	store_free(s);
 	return -EIO;
 }
 
+static uint64_t key_hash(const char *vip, const char *backend)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (const char *c = vip; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	h = (h ^ '|') * 1099511628211ull;
+	for (const char *c = backend; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	return h;
+}
+
+static int reindex(struct store *s, size_t want)
+{
+	size_t cap = 64;
+
+	while (cap < 2 * want)
+		cap *= 2;
+	if (cap != s->cap_index) {
+		int32_t *ix = realloc(s->index, cap * sizeof(*ix));
+
+		if (!ix)
+			return -ENOMEM;
+		s->index = ix;
+		s->cap_index = cap;
+	}
+	memset(s->index, 0xff, s->cap_index * sizeof(*s->index));
+	for (size_t i = 0; i < s->n_series; i++) {
+		const struct series *e = &s->series[i];
+		size_t h = key_hash(e->vip, e->backend) & (s->cap_index - 1);
+
+		while (s->index[h] >= 0)
+			h = (h + 1) & (s->cap_index - 1);
+		s->index[h] = (int32_t)i;
+	}
+	return 0;
+}
+
+/* The pair's series, a new one when it has none (NULL: out of memory). */
+static struct series *series_of(struct store *s, const struct xlbd_pair *p)
+{
+	size_t h, mask;
+	struct series *e;
+
+	if (2 * (s->n_series + 1) > s->cap_index && reindex(s, s->n_series + 1))
+		return NULL;
+	mask = s->cap_index - 1;
+	for (h = key_hash(p->vip_text, p->addr_text) & mask; s->index[h] >= 0;
+	     h = (h + 1) & mask) {
+		e = &s->series[s->index[h]];
+		if (!strcmp(e->vip, p->vip_text) &&
+		    !strcmp(e->backend, p->addr_text))
+			return e;
+	}
+	if (s->n_series == s->cap_series) {
+		size_t cap = s->cap_series ? 2 * s->cap_series : 64;
+		struct series *n = realloc(s->series, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		s->series = n;
+		s->cap_series = cap;
+	}
+	e = &s->series[s->n_series];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->vip, sizeof(e->vip), "%s", p->vip_text);
+	snprintf(e->backend, sizeof(e->backend), "%s", p->addr_text);
+	s->index[h] = (int32_t)s->n_series++;
+	return e;
+}
+
+static void agg_add(struct agg *a, const struct xlbd_pair *p,
+		    const double v[N_SIG])
+{
+	if (!a->ticks || p->info.health > a->health)
+		a->health = p->info.health; /* ok < draining < down */
+	a->ticks++;
+	a->base_weight = p->info.base_weight;
+	a->op_state = p->info.op_state;
+	a->probes_ok += p->obs.probes_ok;
+	a->probes_failed += p->obs.probes_failed;
+	for (int i = 0; i < N_SIG; i++) {
+		if (!isfinite(v[i]))
+			continue; /* unknown: not a zero in the mean */
+		if (!a->n[i] || v[i] < a->min[i])
+			a->min[i] = v[i];
+		if (!a->n[i] || v[i] > a->max[i])
+			a->max[i] = v[i];
+		a->sum[i] += v[i];
+		a->n[i]++;
+	}
+}
+
+static int agg_write(struct store *s, const struct series *e, int k,
+		     double start)
+{
+	const struct agg *a = &e->tier[k];
+	sqlite3_stmt *st = s->aggregate;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int(st, 1, (int)tier_s[k]);
+	sqlite3_bind_double(st, 2, start);
+	sqlite3_bind_int64(st, 3, a->ticks);
+	sqlite3_bind_text(st, 4, e->vip, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->backend, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, a->base_weight);
+	sqlite3_bind_text(st, 7, health_name(a->health), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, xlb_op_state_name(a->op_state), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)a->probes_ok);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)a->probes_failed);
+	for (int i = 0; i < N_SIG; i++) {
+		int c = 11 + 3 * i;
+
+		if (a->n[i]) {
+			sqlite3_bind_double(st, c, a->sum[i] / a->n[i]);
+			sqlite3_bind_double(st, c + 1, a->min[i]);
+			sqlite3_bind_double(st, c + 2, a->max[i]);
+		} else {
+			sqlite3_bind_null(st, c);
+			sqlite3_bind_null(st, c + 1);
+			sqlite3_bind_null(st, c + 2);
+		}
+	}
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+}
+
+/*
+ * Write tier k's finished buckets (every pair that had a tick in it), start
+ * the next, and age out that tier's rows past its retention.
+ */
+static int tier_flush(struct xlbd *d, struct store *s, int k, double wall)
+{
+	double start = s->bucket[k] * tier_s[k];
+	int ret = 0;
+
+	for (size_t i = 0; i < s->n_series; i++) {
+		struct series *e = &s->series[i];
+
+		if (!e->tier[k].ticks)
+			continue;
+		if (agg_write(s, e, k, start))
+			ret = -EIO;
+		memset(&e->tier[k], 0, sizeof(e->tier[k]));
+	}
+	sqlite3_reset(s->age_aggregates);
+	sqlite3_bind_int(s->age_aggregates, 1, (int)tier_s[k]);
+	sqlite3_bind_double(s->age_aggregates, 2, wall - tier_retention(d, k));
+	if (sqlite3_step(s->age_aggregates) != SQLITE_DONE)
+		ret = -EIO;
+	return ret;
+}
+
+/* Series with no tick in any bucket being filled: pairs gone. */
+static int series_evict(struct store *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_series; i++) {
+		bool live = false;
+
+		for (int k = 0; k < N_TIERS; k++)
+			live |= s->series[i].tier[k].ticks > 0;
+		if (live)
+			s->series[n++] = s->series[i];
+	}
+	if (n == s->n_series)
+		return 0;
+	s->n_series = n;
+	return reindex(s, n);
+}
+
+static int sample_write(struct store *s, const struct xlbd_pair *p,
+			const double v[N_SIG], double wall)
+{
+	sqlite3_stmt *st = s->sample;
+
+	sqlite3_reset(st);
+	sqlite3_bind_double(st, 1, wall);
+	sqlite3_bind_text(st, 2, p->vip_text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, p->addr_text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, p->info.weight);
+	sqlite3_bind_int64(st, 5, p->info.base_weight);
+	sqlite3_bind_double(st, 6, v[SIG_FACTOR]);
+	sqlite3_bind_text(st, 7, health_name(p->info.health), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, xlb_op_state_name(p->info.op_state), -1,
+			  SQLITE_STATIC);
+	bind_num(st, 9, v[SIG_PACKETS]);
+	bind_num(st, 10, v[SIG_BYTES]);
+	bind_num(st, 11, v[SIG_NEW_FLOWS]);
+	bind_num(st, 12, v[SIG_ENDED_FLOWS]);
+	sqlite3_bind_int64(st, 13, p->obs.probes_ok);
+	sqlite3_bind_int64(st, 14, p->obs.probes_failed);
+	bind_num(st, 15, v[SIG_PROBE_LATENCY]);
+	bind_num(st, 16, v[SIG_METRICS_AGE]);
+	bind_num(st, 17, v[SIG_CPU]);
+	bind_num(st, 18, v[SIG_MEM]);
+	bind_num(st, 19, v[SIG_LOAD1]);
+	bind_num(st, 20, v[SIG_SERVICE_LATENCY]);
+	bind_num(st, 21, v[SIG_SERVICE_FAIL]);
+	bind_num(st, 22, v[SIG_ANOMALY]);
+	bind_num(st, 23, v[SIG_PREDICTED_UTIL]);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+}
+
+/*
+ * The buckets being filled are written as they stand (ticks says how much
+ * of the bucket they hold): a restart within the bucket adds a second row
+ * for it rather than losing the first part.
+ */
 void xlbd_store_close(struct xlbd *d)
 {
 	struct store *s = d->store;
 
 	if (!s)
 		return;
-	sqlite3_finalize(s->sample);
-	sqlite3_finalize(s->decision);
-	sqlite3_finalize(s->save);
-	sqlite3_close(s->db);
-	free(s);
+	sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+	for (int k = 0; k < N_TIERS; k++)
+		if (isfinite(s->bucket[k]))
+			tier_flush(d, s, k, s->bucket[k] * tier_s[k]);
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		xlbd_log(d, "warn", "history: %s", sqlite3_errmsg(s->db));
+	store_free(s);
 	d->store = NULL;
 }
 
@@ -139,66 +589,65 @@ static int save_brain(struct xlbd *d, struct store *s, double wall)
 int xlbd_store_tick(struct xlbd *d, double wall)
 {
 	struct store *s = d->store;
+	bool flushed = false;
+	double v[N_SIG];
 	int ret = 0;
 
 	if (!s)
 		return 0;
 	sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+	/* Buckets that ended before this tick are written first. */
+	for (int k = 0; k < N_TIERS; k++) {
+		double b = floor(wall / tier_s[k]);
+
+		if (b == s->bucket[k])
+			continue;
+		if (isfinite(s->bucket[k]) && tier_flush(d, s, k, wall))
+			ret = -EIO;
+		s->bucket[k] = b;
+		flushed = true;
+	}
+	if (flushed && series_evict(s))
+		ret = -ENOMEM;
 	for (size_t i = 0; !d->stop && i < d->n_pairs; i++) {
 		const struct xlbd_pair *p = d->pairs[i];
-		const struct xlb_brain_obs *o = &p->obs;
-		sqlite3_stmt *st = s->sample;
+		struct series *e = NULL;
 
-		sqlite3_reset(st);
-		sqlite3_bind_double(st, 1, wall);
-		sqlite3_bind_text(st, 2, p->vip_text, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, p->addr_text, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, p->info.weight);
-		sqlite3_bind_int64(st, 5, p->info.base_weight);
-		sqlite3_bind_double(st, 6,
-				    p->info.factor / (double)XLB_FACTOR_ONE);
-		sqlite3_bind_text(st, 7, health_name(p->info.health), -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_text(st, 8, xlb_op_state_name(p->info.op_state),
-				  -1, SQLITE_STATIC);
-		bind_num(st, 9, o->packets_per_s);
-		bind_num(st, 10, o->bytes_per_s);
-		bind_num(st, 11, o->new_flows_per_s);
-		bind_num(st, 12, o->ended_flows_per_s);
-		sqlite3_bind_int64(st, 13, o->probes_ok);
-		sqlite3_bind_int64(st, 14, o->probes_failed);
-		bind_num(st, 15, o->probe_latency_s);
-		bind_num(st, 16, o->metrics_age_s);
-		bind_num(st, 17, o->cpu_util);
-		bind_num(st, 18, o->mem_util);
-		bind_num(st, 19, o->load1);
-		bind_num(st, 20, o->service_latency_s);
-		bind_num(st, 21, o->service_fail_ratio);
-		bind_num(st, 22, p->have_out ? p->out.anomaly_score : NAN);
-		bind_num(st, 23, p->have_out ? p->out.predicted_util : NAN);
-		if (sqlite3_step(st) != SQLITE_DONE)
+		pair_values(p, v);
+		if (d->cfg.raw_retention_s > 0 && sample_write(s, p, v, wall))
 			ret = -EIO;
+		for (int k = 0; k < N_TIERS; k++) {
+			if (tier_retention(d, k) <= 0)
+				continue;
+			if (!e && !(e = series_of(s, p))) {
+				ret = -ENOMEM;
+				break;
+			}
+			agg_add(&e->tier[k], p, v);
+		}
 	}
+	/* Aged rows go a tick's worth at a time: no minute-long pile. */
+	sqlite3_reset(s->age_samples);
+	sqlite3_bind_double(s->age_samples, 1,
+			    wall - fmin(d->cfg.raw_retention_s,
+					d->cfg.retention_s));
+	if (sqlite3_step(s->age_samples) != SQLITE_DONE)
+		ret = -EIO;
 	if (d->stop || ++s->ticks % d->cfg.save_every == 0)
 		if (save_brain(d, s, wall))
 			ret = -EIO;
 	if (s->ticks % 60 == 1) {
-		sqlite3_stmt *del;
-		const char *sql[] = { "DELETE FROM samples WHERE time < ?",
-				      "DELETE FROM decisions WHERE time < ?" };
-
-		for (int k = 0; k < 2; k++) {
-			if (sqlite3_prepare_v2(s->db, sql[k], -1, &del, NULL))
-				continue;
-			sqlite3_bind_double(del, 1, wall - d->cfg.retention_s);
-			sqlite3_step(del);
-			sqlite3_finalize(del);
-		}
+		sqlite3_reset(s->age_decisions);
+		sqlite3_bind_double(s->age_decisions, 1,
+				    wall - d->cfg.retention_s);
+		sqlite3_step(s->age_decisions);
 	}
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		ret = -EIO;
 	if (ret)
-		xlbd_log(d, "warn", "history: %s", sqlite3_errmsg(s->db));
+		xlbd_log(d, "warn", "history: %s",
+			 ret == -ENOMEM ? "out of memory"
+					: sqlite3_errmsg(s->db));
 	return ret;
 }
 

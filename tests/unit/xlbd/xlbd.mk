@@ -21,3 +21,15 @@ $(XLBD_CLI_UNIT_BIN): tests/unit/xlbd/xlbctl_brain_cli_test.c $(TEST_LIB_OBJ) $(
 TEST_BINS += $(XLBD_CLI_UNIT_BIN)
 
 -include $(XLBD_CLI_UNIT_BIN).d
+
+# xlbd's history store (retention per resolution, aggregates against the
+# raw rows), over the daemon's objects without main.o.
+XLBD_STORE_UNIT_BIN := $(BUILD)/tests/unit/xlbd_store_test
+
+$(XLBD_STORE_UNIT_BIN): tests/unit/xlbd/store_test.c $(TEST_LIB_OBJ) $(XLBD_LIB_OBJS) $(LIBXLB) $(XLBD_DEPLIBS)
+	@mkdir -p $(@D)
+	$(CC) $(XLBD_CFLAGS) -Itests/lib $< $(TEST_LIB_OBJ) $(XLBD_LIB_OBJS) $(XLBD_LIBS) -o $@
+
+TEST_BINS += $(XLBD_STORE_UNIT_BIN)
+
+-include $(XLBD_STORE_UNIT_BIN).d
