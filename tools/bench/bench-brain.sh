@@ -2,8 +2,11 @@
 # The brain on a fleet of 1,000 pairs over 4 VIPs: the functional core alone
 # (build/bench/brain-tick-bench), then xlbd's whole tick on pinned maps
 # (build/bench/xlbd-tick-bench: counter reads, brain, map writes and table
-# rebuilds, the RCU wait apart; the Maglev build at 1,000 backends; RSS).
-# The decisions xlbd logs go to a file, not the report.
+# rebuilds, the RCU wait apart; the Maglev build at 1,000 backends; RSS),
+# then the history store: 24 h of history generated through the store's own
+# tick on a simulated clock (about 5 minutes), whole ticks with the store
+# writing, the file's size, the RSS holding it, and `xlbctl history export`
+# over the day. The decisions xlbd logs go to a file, not the report.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build/bench/brain-tick-bench "$@" || exit 1
@@ -12,9 +15,15 @@ if ((EUID != 0)); then
 	exit 0
 fi
 log=$(mktemp /tmp/xlbd-tick-bench.XXXXXX.log)
-build/bench/xlbd-tick-bench 1000 4 60 2>"$log" || {
+state=$(mktemp -d /tmp/xlbd-history-bench.XXXXXX)
+trap 'rm -rf "$log" "$state"' EXIT
+build/bench/xlbd-tick-bench 1000 4 60 24 "$state" 2>"$log" || {
 	tail -n 3 "$log"
-	rm -f "$log"
 	exit 1
 }
-rm -f "$log"
+start=$(date +%s.%N)
+build/xlbctl history export --csv --state-dir "$state" >"$state/export.csv" || exit 1
+end=$(date +%s.%N)
+awk -F, -v s="$start" -v e="$end" 'NR > 1 { gsub(/"/, "", $1); n[$1]++; all++ }
+	END { printf "  xlbctl history export --csv over the day: %d rows in %.1f s (", all, e - s
+	      for (r in n) printf " %s: %d", r, n[r]; print " )" }' "$state/export.csv"

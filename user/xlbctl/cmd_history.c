@@ -2,9 +2,9 @@
 /*
  * xlbctl history export --csv: xlbd's history (STATE_DIR/history.db, the
  * view history: per-tick samples for the recent window, 10 s, 1 min and
- * 5 min aggregates before it, the resolution named in each row) as CSV with
- * a header line, oldest first, written through libcsv's quoting. Read-only: a running xlbd is not disturbed
- * (the history is in WAL mode).
+ * 5 min aggregates before it, the resolution named in each row) as CSV
+ * with a header line, oldest first, written through libcsv's quoting.
+ * Read-only: a running xlbd is not disturbed (the history is in WAL mode).
  */
 #include <errno.h>
 #include <stdio.h>
