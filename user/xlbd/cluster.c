@@ -78,7 +78,7 @@ struct cluster {
 	uint64_t seq;
 	char *published; /* pairs + digest of the last document put */
 	char *pending;	 /* being put */
-	bool publish_again;
+	bool publish_again, report_again;
 	char *reported;
 	char digest[16];
 	/* measured */
@@ -409,8 +409,13 @@ static void report(struct cluster *c)
 	struct json_object *o;
 	char *text;
 
-	if (!c->lease || c->busy[REQ_REPORT])
+	if (!c->lease)
 		return;
+	if (c->busy[REQ_REPORT]) {
+		c->report_again = true; /* after the one in flight */
+		return;
+	}
+	c->report_again = false;
 	tables_digest(c->d, c->digest);
 	o = json_object_new_object();
 	json_object_object_add(o, "host", json_object_new_string(c->host));
@@ -614,6 +619,10 @@ static void on_reply(struct cluster *c, struct req *q,
 		c->pending = NULL;
 		c->published_rev = r->revision;
 		c->publishes++;
+		xlbd_log(c->d, "info",
+			 "cluster: published state revision %" PRId64
+			 " (seq %" PRIu64 ")",
+			 r->revision, c->seq);
 		report(c);
 		break;
 	case REQ_REPORT:
@@ -737,7 +746,7 @@ static void on_timer(struct xlbd_watch *w, uint32_t events)
 		c->publish_again = false;
 		publish(c);
 	}
-	if (!c->reported)
+	if (!c->reported || c->report_again)
 		report(c);
 }
 
