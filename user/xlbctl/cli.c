@@ -211,6 +211,15 @@ static int apply_option(int id, const char *arg, struct cli *cli, char *err,
 	case OPT_STATE_DIR:
 		cli->state_dir = arg;
 		break;
+	case OPT_ETCD:
+		cli->etcd = arg;
+		break;
+	case OPT_CLUSTER_PREFIX:
+		cli->cluster_prefix = arg;
+		break;
+	case OPT_XLBD_CONFIG:
+		cli->xlbd_config = arg;
+		break;
 	case OPT_FOLLOW:
 		cli->follow = true;
 		break;

@@ -33,6 +33,7 @@ enum cli_command {
 	CLI_HISTORY_EXPORT,
 	CLI_SETTINGS,
 	CLI_UPGRADE,
+	CLI_CLUSTER_STATUS,
 	CLI_COMMANDS,
 };
 
@@ -92,6 +93,9 @@ struct cli {
 	bool follow;
 	bool csv;
 	double since; /* CLOCK_REALTIME seconds; 0: everything */
+
+	/* cluster status: NULL: from xlbd's config */
+	const char *etcd, *cluster_prefix, *xlbd_config;
 };
 
 #define CLI_STATE_DIR_DEFAULT "/var/lib/xlb"

@@ -37,6 +37,9 @@ const struct option cli_long_options[] = {
 	{ "xlbd", required_argument, NULL, OPT_XLBD },
 	{ "obj", required_argument, NULL, OPT_OBJ },
 	{ "tunnel-source", required_argument, NULL, OPT_TUNNEL_SOURCE },
+	{ "etcd", required_argument, NULL, OPT_ETCD },
+	{ "prefix", required_argument, NULL, OPT_CLUSTER_PREFIX },
+	{ "config", required_argument, NULL, OPT_XLBD_CONFIG },
 	{},
 };
 
@@ -155,6 +158,15 @@ const struct command_spec cli_commands[] = {
 	  "LB's\n"
 	  "                          address towards the backends); once per "
 	  "family\n" },
+	{ CLI_CLUSTER_STATUS, "cluster status", "", 0, 0,
+	  BIT(OPT_ETCD) | BIT(OPT_CLUSTER_PREFIX) | BIT(OPT_XLBD_CONFIG),
+	  "the LB hosts' xlbd in etcd: leader, applied revisions, digests",
+	  "  --etcd URL[,URL]        etcd endpoints (default: xlbd's "
+	  "cluster.etcd)\n"
+	  "  --prefix P              the cluster's keys (default: "
+	  "cluster.prefix)\n"
+	  "  --config FILE           xlbd's config (default "
+	  "/etc/xlb/xlbd.conf)\n" },
 	{ CLI_SYNC, "sync", "", 0, 0, BIT(OPT_ALL),
 	  "rebuild stale tables from the weights and states in the maps",
 	  "  --all                   rebuild every table, stale or not\n" },

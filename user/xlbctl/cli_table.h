@@ -44,6 +44,9 @@ enum option_id {
 	OPT_XLBD,
 	OPT_OBJ,
 	OPT_TUNNEL_SOURCE,
+	OPT_ETCD,
+	OPT_CLUSTER_PREFIX,
+	OPT_XLBD_CONFIG,
 };
 
 #define BIT(opt) (1ul << ((opt)-OPT_PIN_PATH))

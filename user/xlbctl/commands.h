@@ -36,5 +36,7 @@ int cmd_settings(const struct cli *cli);
 
 /* cmd_upgrade.c */
 int cmd_upgrade(const struct cli *cli);
+/* cmd_cluster.c */
+int cmd_cluster_status(const struct cli *cli);
 
 #endif

@@ -68,6 +68,7 @@ static int (*const handlers[CLI_COMMANDS])(const struct cli *) = {
 	[CLI_HISTORY_EXPORT] = cmd_history_export,
 	[CLI_SETTINGS] = cmd_settings,
 	[CLI_UPGRADE] = cmd_upgrade,
+	[CLI_CLUSTER_STATUS] = cmd_cluster_status,
 };
 
 int main(int argc, char **argv)

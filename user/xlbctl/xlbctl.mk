@@ -16,8 +16,9 @@ $(BUILD)/user/xlbctl/%.o: user/xlbctl/%.c $(BPF_SKELS)
 
 $(BUILD)/user/xlbctl/main.o: XLBCTL_CFLAGS += -DXLB_VERSION='"$(XLBCTL_VERSION)"'
 
-$(XLBCTL): $(XLBCTL_OBJS) $(LIBXLB)
-	$(CC) $(XLBCTL_CFLAGS) $(XLBCTL_OBJS) $(XLBCTL_LIBS) -o $@
+# cluster status reads etcd through xlbd's gateway codec.
+$(XLBCTL): $(XLBCTL_OBJS) $(LIBXLB) $(BUILD)/user/xlbd/cluster_etcd.o
+	$(CC) $(XLBCTL_CFLAGS) $(XLBCTL_OBJS) $(BUILD)/user/xlbd/cluster_etcd.o $(XLBCTL_LIBS) -lcrypto -o $@
 
 BINS += $(XLBCTL)
 

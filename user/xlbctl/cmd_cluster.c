@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cluster status: what the LB hosts' xlbd wrote under the cluster's prefix
+ * in etcd (user/xlbd/cluster.c): the leader, the state document's revision
+ * and digest, and per host its role, applied revision and table digest.
+ * One range request per endpoint until one answers; exit 1 when none does,
+ * 3 when a host's digest differs from the state's.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "commands.h"
+#include "../xlbd/cluster_etcd.h"
+
+#define XLBD_CONFIG_PATH "/etc/xlb/xlbd.conf"
+
+struct buf {
+	char *p;
+	size_t n;
+};
+
+static size_t on_data(char *d, size_t sz, size_t nm, void *u)
+{
+	struct buf *b = u;
+	char *p = realloc(b->p, b->n + sz * nm + 1);
+
+	if (!p)
+		return 0;
+	memcpy(p + b->n, d, sz * nm);
+	b->p = p;
+	b->n += sz * nm;
+	p[b->n] = 0;
+	return sz * nm;
+}
+
+/* cluster.etcd and cluster.prefix of xlbd's config, where not given. */
+static int read_config(const struct cli *cli, char *etcd, size_t elen,
+		       char *prefix, size_t plen)
+{
+	const char *path = cli->xlbd_config ? cli->xlbd_config
+					    : XLBD_CONFIG_PATH;
+	struct json_object *root = NULL, *c, *v;
+
+	snprintf(etcd, elen, "%s", cli->etcd ? cli->etcd : "");
+	snprintf(prefix, plen, "%s",
+		 cli->cluster_prefix ? cli->cluster_prefix : "/xlb/default");
+	if (cli->etcd && cli->cluster_prefix)
+		return 0;
+	root = json_object_from_file(path);
+	if (!root) {
+		if (cli->etcd)
+			return 0;
+		fprintf(stderr,
+			"xlbctl: cluster status: %s: cannot read it and no "
+			"--etcd given\n",
+			path);
+		return 2;
+	}
+	if (json_object_object_get_ex(root, "cluster", &c)) {
+		if (!cli->etcd && json_object_object_get_ex(c, "etcd", &v))
+			snprintf(etcd, elen, "%s", json_object_get_string(v));
+		if (!cli->cluster_prefix &&
+		    json_object_object_get_ex(c, "prefix", &v))
+			snprintf(prefix, plen, "%s", json_object_get_string(v));
+	}
+	json_object_put(root);
+	if (!etcd[0]) {
+		fprintf(stderr,
+			"xlbctl: cluster status: %s has no cluster.etcd and no "
+			"--etcd given\n",
+			path);
+		return 2;
+	}
+	return 0;
+}
+
+static int range(const char *endpoints, const char *prefix,
+		 struct etcd_reply *r, char *used, size_t ulen)
+{
+	char list[1024], *save = NULL, *ep, err[256] = "no endpoint";
+
+	snprintf(list, sizeof(list), "%s", endpoints);
+	for (ep = strtok_r(list, ", ", &save); ep;
+	     ep = strtok_r(NULL, ", ", &save)) {
+		char url[512], *body = etcd_range_prefix_body(prefix);
+		struct buf b = { 0 };
+		CURL *c = curl_easy_init();
+		CURLcode rc;
+
+		memset(r, 0, sizeof(*r));
+		snprintf(url, sizeof(url), "%s/v3/kv/range", ep);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+		rc = curl_easy_perform(c);
+		curl_easy_cleanup(c);
+		free(body);
+		if (rc == CURLE_OK && b.p && !etcd_parse_reply(b.p, r)) {
+			free(b.p);
+			snprintf(used, ulen, "%s", ep);
+			return 0;
+		}
+		snprintf(err, sizeof(err), "%s: %s", ep,
+			 rc != CURLE_OK ? curl_easy_strerror(rc) : r->err);
+		etcd_reply_free(r);
+		free(b.p);
+	}
+	fprintf(stderr,
+		"xlbctl: cluster status: no etcd endpoint answered (%s)\n",
+		err);
+	return 1;
+}
+
+int cmd_cluster_status(const struct cli *cli)
+{
+	char etcd[512], prefix[160], used[256], k_prefix[170], k_state[180],
+		k_leader[180];
+	struct json_object *out = json_object_new_object(), *hosts,
+			   *state = NULL;
+	const char *leader = "", *want = "";
+	int64_t state_rev = 0;
+	struct etcd_reply r;
+	int rc, mismatch = 0;
+
+	rc = read_config(cli, etcd, sizeof(etcd), prefix, sizeof(prefix));
+	if (rc) {
+		json_object_put(out);
+		return rc;
+	}
+	snprintf(k_prefix, sizeof(k_prefix), "%s/", prefix);
+	snprintf(k_state, sizeof(k_state), "%sstate", k_prefix);
+	snprintf(k_leader, sizeof(k_leader), "%sleader", k_prefix);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = range(etcd, k_prefix, &r, used, sizeof(used));
+	if (rc) {
+		curl_global_cleanup();
+		json_object_put(out);
+		return rc;
+	}
+	hosts = json_object_new_array();
+	for (size_t i = 0; i < r.n_kvs; i++) {
+		const struct etcd_kv *kv = &r.kvs[i];
+		struct json_object *v;
+
+		if (!strcmp(kv->key, k_leader)) {
+			leader = kv->val;
+		} else if (!strcmp(kv->key, k_state)) {
+			state = json_tokener_parse(kv->val);
+			state_rev = kv->mod_rev;
+			if (state &&
+			    json_object_object_get_ex(state, "digest", &v))
+				want = json_object_get_string(v);
+		}
+	}
+	for (size_t i = 0; i < r.n_kvs; i++) {
+		const struct etcd_kv *kv = &r.kvs[i];
+		struct json_object *h, *v;
+
+		if (strncmp(kv->key, k_prefix, strlen(k_prefix)) ||
+		    strncmp(kv->key + strlen(k_prefix), "hosts/", 6))
+			continue;
+		h = json_tokener_parse(kv->val);
+		if (!h)
+			continue;
+		v = NULL;
+		json_object_object_get_ex(h, "digest", &v);
+		json_object_object_add(
+			h, "digest_matches",
+			json_object_new_boolean(
+				v && want[0] &&
+				!strcmp(json_object_get_string(v), want)));
+		if (!v || strcmp(json_object_get_string(v), want))
+			mismatch = 1;
+		json_object_array_add(hosts, h);
+	}
+	json_object_object_add(out, "etcd", json_object_new_string(used));
+	json_object_object_add(out, "prefix", json_object_new_string(prefix));
+	json_object_object_add(out, "leader", json_object_new_string(leader));
+	json_object_object_add(out, "state_revision",
+			       json_object_new_int64(state_rev));
+	json_object_object_add(out, "state_digest",
+			       json_object_new_string(want));
+	json_object_object_add(out, "hosts", hosts);
+	if (cli->json) {
+		printf("%s\n", json_object_to_json_string_ext(
+				       out, JSON_C_TO_STRING_PRETTY |
+						    JSON_C_TO_STRING_SPACED));
+	} else {
+		printf("cluster %s via %s: leader %s, state revision %" PRId64
+		       ", digest %s\n",
+		       prefix, used, leader[0] ? leader : "(none)", state_rev,
+		       want[0] ? want : "-");
+		printf("%-16s %-9s %-10s %-10s %s\n", "HOST", "ROLE", "APPLIED",
+		       "DIGEST", "MATCHES");
+		for (size_t i = 0; i < json_object_array_length(hosts); i++) {
+			struct json_object *h =
+				json_object_array_get_idx(hosts, i);
+			struct json_object *v;
+			const char *f[4] = { "", "", "", "" };
+			static const char *const names[] = { "host", "role",
+							     "applied_revision",
+							     "digest" };
+
+			for (int k = 0; k < 4; k++)
+				if (json_object_object_get_ex(h, names[k], &v))
+					f[k] = json_object_get_string(v);
+			json_object_object_get_ex(h, "digest_matches", &v);
+			printf("%-16s %-9s %-10s %-10s %s\n", f[0], f[1], f[2],
+			       f[3], json_object_get_boolean(v) ? "yes" : "no");
+		}
+	}
+	json_object_put(state);
+	json_object_put(out);
+	etcd_reply_free(&r);
+	curl_global_cleanup();
+	return mismatch ? 3 : 0;
+}
