@@ -4,7 +4,7 @@
  *   xlb-decap attach DEV VIP...   load, fill the VIPs, attach (XDP link)
  *   xlb-decap detach DEV          remove the pins (the link goes with them)
  *   xlb-decap stats DEV           the counters, summed over CPUs
- * Pins under /sys/fs/bpf/xlb-decap/DEV/ (link, xlb_decap_vips,
+ * Pins under /sys/fs/bpf/xlb-decap/NETNS/DEV/ (link, xlb_decap_vips,
  * xlb_decap_stats), so the program stays attached after the tool exits.
  */
 #include <errno.h>
@@ -25,10 +25,17 @@
 
 #define PIN_ROOT "/sys/fs/bpf/xlb-decap"
 
+/*
+ * PIN_ROOT/NETNS/DEV[/NAME]: NETNS is the network namespace's inode, as
+ * bpffs is shared by every namespace and each may have its own eth0.
+ */
 static void pin_path(char *buf, size_t len, const char *dev, const char *name)
 {
-	snprintf(buf, len, PIN_ROOT "/%s%s%s", dev, name ? "/" : "",
-		 name ? name : "");
+	struct stat st = {};
+
+	stat("/proc/self/ns/net", &st);
+	snprintf(buf, len, PIN_ROOT "/%lu/%s%s%s", (unsigned long)st.st_ino,
+		 dev, name ? "/" : "", name ? name : "");
 }
 
 static int attach(const char *dev, int n, char **vips)
@@ -79,7 +86,9 @@ static int attach(const char *dev, int n, char **vips)
 			strerror(errno));
 		goto out;
 	}
-	if ((mkdir(PIN_ROOT, 0700) && errno != EEXIST) || mkdir(dir, 0700)) {
+	pin_path(path, sizeof(path), "", NULL);
+	if ((mkdir(PIN_ROOT, 0700) && errno != EEXIST) ||
+	    (mkdir(path, 0700) && errno != EEXIST) || mkdir(dir, 0700)) {
 		fprintf(stderr, "xlb-decap: failed to create %s: %s\n", dir,
 			strerror(errno));
 		goto out;
@@ -137,6 +146,8 @@ static int detach(const char *dev)
 			strerror(errno));
 		err = 1;
 	}
+	pin_path(path, sizeof(path), "", NULL);
+	rmdir(path); /* the namespace's directory, once empty */
 	return err;
 }
 

@@ -2,6 +2,7 @@
 /* backend add, set, del and list: (VIP, backend) pairs. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
 #include "output.h"
@@ -23,7 +24,11 @@ int cmd_backend_add(const struct cli *cli)
 	 * that does not exist should say so before any waiting.
 	 */
 	err = xlb_vip_get(xlb, &cli->vip, &vip);
-	if (!err && !(spec.set & XLB_SET_MAC))
+	/* ipip routes to the backend: its MAC is unused, no ARP to wait for. */
+	if (!err && !(spec.set & XLB_SET_MAC) &&
+	    xlb_vip_mode(&vip) == XLB_FORWARD_IPIP)
+		memcpy(spec.mac, "\x02\0\0\0\0\0", 6);
+	else if (!err && !(spec.set & XLB_SET_MAC))
 		err = xlb_resolve_mac(xlb, &spec.addr, spec.family, spec.mac,
 				      cli->neigh_timeout_ms);
 	if (!err)

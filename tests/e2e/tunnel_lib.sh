@@ -1,0 +1,87 @@
+# shellcheck shell=bash
+# tests/e2e/tunnel_lib.sh: a routed topology for ipip (sourced, not run).
+#
+#   segment A (bridge in ns SW): client .10, LB .1, router .254 (10.1.0.0/24)
+#   router -> b1 (10.2.1.5/24), router -> b2 (10.2.2.5/24)
+#
+# The LB encapsulates to the backends through the router (its next hop on
+# the segment it receives on, so XDP_TX); the backends run xlb-decap and
+# answer the client directly through the router. VIP 10.0.0.1:80/tcp.
+TUN_P=xlbt$$
+TUN_PIN=/sys/fs/bpf/xlbtest-tunnel-$$
+TUN_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TUN_BUILD=$TUN_REPO/${BUILD:-build}
+TUN_PASS_OBJ=$TUN_BUILD/tools/xdp-switch/pass.bpf.o
+TUN_PIDS=()
+
+tun_ns() { nsenter --net=/run/netns/"$TUN_P-$1" -- "${@:2}"; }
+tun_xlbctl() { tun_ns lb "$TUN_BUILD/xlbctl" --pin-path "$TUN_PIN" "$@"; }
+
+tun_down() {
+	local pid n
+	for pid in "${TUN_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${TUN_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	tun_xlbctl detach --all >/dev/null 2>&1
+	for n in b1 b2; do
+		tun_ns "$n" "$TUN_BUILD/xlb-decap" detach "eth0" >/dev/null 2>&1
+	done
+	for n in sw client lb router b1 b2; do
+		ip netns del "$TUN_P-$n" 2>/dev/null
+	done
+	rm -rf "$TUN_PIN"
+}
+
+# veth NSA DEVA NSB DEVB: a pair between two namespaces, up, tx offload off.
+tun_veth() {
+	ip link add "$TUN_P-x" type veth peer name "$TUN_P-y" || return 1
+	ip link set "$TUN_P-x" netns "$TUN_P-$1" name "$2" || return 1
+	ip link set "$TUN_P-y" netns "$TUN_P-$3" name "$4" || return 1
+	tun_ns "$1" ip link set "$2" up && tun_ns "$3" ip link set "$4" up &&
+		tun_ns "$1" ethtool -K "$2" tx off >/dev/null &&
+		tun_ns "$3" ethtool -K "$4" tx off >/dev/null
+}
+
+tun_up() {
+	local n
+	for n in sw client lb router b1 b2; do
+		ip netns add "$TUN_P-$n" || return 1
+		tun_ns "$n" ip link set lo up
+		tun_ns "$n" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+			net.ipv4.conf.default.rp_filter=0
+	done
+	tun_ns sw ip link add br0 type bridge && tun_ns sw ip link set br0 up || return 1
+	tun_veth client eth0 sw p-client && tun_veth lb eth0 sw p-lb &&
+		tun_veth router ethA sw p-router || return 1
+	for n in p-client p-lb p-router; do
+		tun_ns sw ip link set "$n" master br0 || return 1
+		# XDP_TX'd frames reach a veth peer only if it runs XDP.
+		tun_ns sw ip link set "$n" xdp obj "$TUN_PASS_OBJ" sec xdp || return 1
+	done
+	tun_veth router ethB1 b1 eth0 && tun_veth router ethB2 b2 eth0 || return 1
+	tun_ns router sysctl -qw net.ipv4.ip_forward=1
+	tun_ns lb sysctl -qw net.ipv4.ip_forward=1
+	tun_ns client ip addr add 10.1.0.10/24 dev eth0
+	tun_ns client ip route add default via 10.1.0.254
+	tun_ns client ip route add 10.0.0.1/32 via 10.1.0.1
+	tun_ns lb ip addr add 10.1.0.1/24 dev eth0
+	tun_ns lb ip route add 10.2.0.0/16 via 10.1.0.254
+	tun_ns router ip addr add 10.1.0.254/24 dev ethA
+	tun_ns router ip addr add 10.2.1.254/24 dev ethB1
+	tun_ns router ip addr add 10.2.2.254/24 dev ethB2
+	for n in 1 2; do
+		tun_ns "b$n" ip addr add "10.2.$n.5/24" dev eth0
+		tun_ns "b$n" ip addr add 10.0.0.1/32 dev lo
+		tun_ns "b$n" ip route add default via "10.2.$n.254"
+		tun_ns "b$n" sysctl -qw net.ipv4.conf.eth0.rp_filter=0
+	done
+	# The LB's next hop must be in its neighbour table (the FIB does not
+	# resolve it).
+	tun_ns lb ping -c1 -W2 10.1.0.254 >/dev/null || return 1
+}
+
+# Starts xlb-backend NAME in backend namespace NS (HTTP 80, TCP echo 7).
+tun_backend() {
+	tun_ns "$1" "$TUN_BUILD/xlb-backend" --name "$1" --port 80 \
+		--tcp-echo-port 7 --threads 2 >/dev/null 2>&1 &
+	TUN_PIDS+=($!)
+}
