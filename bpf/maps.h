@@ -52,13 +52,14 @@ struct {
 
 /*
  * Addresses used by at least one VIP: the exact test for packets whose ports
- * cannot be read (fragments, truncated or malformed headers).
+ * cannot be read (fragments, truncated or malformed headers), and whether
+ * the LB answers ICMP echo to the address.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, XLB_MAX_VIPS);
 	__type(key, struct xlb_addr_key);
-	__type(value, __u32);
+	__type(value, struct xlb_vip_addr);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_vip_addrs SEC(".maps");
 

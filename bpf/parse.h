@@ -19,6 +19,10 @@
 
 #define IPV4_FRAG_MASK 0x3fff /* more-fragments flag and fragment offset */
 
+#ifndef IPPROTO_ICMPV6
+#define IPPROTO_ICMPV6 58
+#endif
+
 #define IPV6_NEXTHDR_HOP 0
 #define IPV6_NEXTHDR_ROUTING 43
 #define IPV6_NEXTHDR_FRAGMENT 44
@@ -30,16 +34,17 @@
 #define TCP_FLAG_ACK 0x10
 
 enum parse_verdict {
-	PARSED,	   /* a TCP or UDP packet that may be for a VIP */
-	NOT_VIP,   /* cannot be for a VIP: pass it untouched */
-	MALFORMED, /* bad or cut short; dropped if its address is a VIP's */
+	PARSED,	     /* a TCP or UDP packet that may be for a VIP */
+	NOT_VIP,     /* cannot be for a VIP: pass it untouched */
+	MALFORMED,   /* bad or cut short; dropped if its address is a VIP's */
+	PARSED_ICMP, /* ICMP or ICMPv6 to what may be a VIP address */
 };
 
 struct packet {
 	struct xlb_flow_key key;
 	__u8 tcp_flags;	  /* 0 for UDP */
 	__u8 drop_reason; /* enum xlb_drop_reason, when MALFORMED */
-	__u16 pad;
+	__u16 l4_off; /* PARSED_ICMP: offset of the ICMP header in the frame */
 	__u32 frame_len;
 };
 
@@ -92,8 +97,14 @@ static __always_inline enum parse_verdict parse_ipv4(struct hdr_cursor *nh,
 	if (!prefilter_may_be_vip(&pkt->key.daddr))
 		return NOT_VIP;
 
-	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
-		return NOT_VIP;
+	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP) {
+		if (iph->protocol != IPPROTO_ICMP)
+			return NOT_VIP;
+		/* icmp.h checks the rest of the header: off the hot path. */
+		pkt->key.proto = IPPROTO_ICMP;
+		nh->pos = (void *)iph + iph->ihl * 4;
+		return PARSED_ICMP;
+	}
 	pkt->key.proto = iph->protocol;
 
 	hdr_len = iph->ihl * 4;
@@ -158,8 +169,11 @@ static __always_inline enum parse_verdict parse_ipv6(struct hdr_cursor *nh,
 		case IPV6_NEXTHDR_ROUTING:
 			/* The real destination is elsewhere: never ours. */
 			return malformed(pkt, XLB_DROP_IPV6_EXTHDR);
+		case IPPROTO_ICMPV6:
+			pkt->key.proto = nexthdr;
+			return PARSED_ICMP;
 		default:
-			return NOT_VIP; /* ICMPv6, ESP, AH, ...: not TCP/UDP */
+			return NOT_VIP; /* ESP, AH, ...: not TCP/UDP */
 		}
 	}
 	return malformed(pkt, XLB_DROP_IPV6_EXTHDR);
@@ -212,8 +226,11 @@ parse_packet(void *data, void *data_end, struct packet *pkt)
 		verdict = parse_ipv6(&nh, data_end, pkt, &ip_end);
 	else
 		return NOT_VIP;
-	if (verdict != PARSED)
+	if (verdict != PARSED) {
+		if (verdict == PARSED_ICMP)
+			pkt->l4_off = nh.pos - data;
 		return verdict;
+	}
 	return parse_l4(&nh, data_end, ip_end, pkt);
 }
 

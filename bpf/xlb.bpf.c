@@ -4,6 +4,8 @@
  *   own MAC -> parse (prefilter on the destination address) ->
  *   connection table -> VIP lookup -> Maglev table pick -> remember the
  *   flow -> forward -> count.
+ * ICMP to a VIP address leaves the parser for icmp.h (echo replies, errors
+ * sent to the backend of the flow they quote).
  *
  * An established flow is found by its 5-tuple before the VIP is looked up:
  * its connection entry names the pair, and the pair names the VIP, so the
@@ -22,6 +24,7 @@
 #include "forward.h"
 #include "l2.h"
 #include "counters.h"
+#include "icmp.h"
 
 /*
  * The layout this object was built for, read from its BTF by xlbctl upgrade:
@@ -110,6 +113,8 @@ int xlb_xdp(struct xdp_md *ctx)
 	switch (parse_packet(data, data_end, &pkt)) {
 	case PARSED:
 		return balance(ctx, &pkt, global);
+	case PARSED_ICMP:
+		return xlb_icmp(ctx, pkt.l4_off);
 	case MALFORMED:
 		/* The prefilter may collide: drop only what is truly a VIP's. */
 		if (is_vip_address(&pkt.key))

@@ -8,7 +8,7 @@
  * any change that would make an older xlb misread the pins; adopting pins of
  * another version is refused.
  */
-#define XLB_LAYOUT_VERSION 6
+#define XLB_LAYOUT_VERSION 7
 #define XLB_META_MAGIC 0x584c4231 /* "XLB1" */
 
 /* Configured VIPs; also the size of the table-of-tables and per-VIP stats. */

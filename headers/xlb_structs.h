@@ -26,6 +26,12 @@ struct xlb_vip_key {
 };
 
 /*
+ * Bit 0 of xlb_vip.flags: the LB does not answer ICMP echo for this VIP
+ * (the address is answered while any VIP on it answers: xlb_vip_addr).
+ */
+#define XLB_VIP_F_NO_ICMP_ECHO 0x1
+
+/*
  * Forwarding mode, bits 4-5 of xlb_vip.flags. User space copies them into
  * every pair's xlb_backend.flags (same bits), so an established flow learns
  * its mode from the pair it reads anyway, without a VIP lookup.
@@ -43,7 +49,7 @@ enum xlb_forward_mode {
 struct xlb_vip {
 	__u32 id;	  /* index into xlb_tables and xlb_vip_stats */
 	__u32 table_size; /* Maglev slots (prime), fixed for the VIP's life */
-	__u32 flags;	  /* XLB_VIP_MODE_MASK: the forwarding mode */
+	__u32 flags; /* XLB_VIP_F_NO_ICMP_ECHO | XLB_VIP_MODE_MASK (mode) */
 	/*
 	 * Reserved, 0. A rebuild never rewrites this value (a packet may be
 	 * reading it): the table's digest lives in xlb_vip_digest.
@@ -56,6 +62,15 @@ struct xlb_addr_key {
 	union xlb_addr addr;
 	__u8 family;
 	__u8 pad[3];
+};
+
+/* Some VIP on the address answers ICMP echo: not all have NO_ICMP_ECHO. */
+#define XLB_ADDR_F_ICMP_ECHO 0x1
+
+/* xlb_vip_addrs value, derived from xlb_vips by user space. */
+struct xlb_vip_addr {
+	__u16 vips;  /* VIPs on this address */
+	__u16 flags; /* XLB_ADDR_F_* */
 };
 
 /* Backend (pair) states, in xlb_be_state: any other value reads as down. */
@@ -120,6 +135,18 @@ enum xlb_drop_reason {
 	XLB_DROP_REASONS,
 };
 
+/*
+ * Why an ICMP message to a VIP address was dropped: index into
+ * xlb_global_counters.icmp_drops. Only ICMP errors are dropped; an error
+ * that quotes no VIP flow passes.
+ */
+enum xlb_icmp_drop_reason {
+	XLB_ICMP_DROP_TRUNCATED = 0, /* outer or quoted header cut short */
+	XLB_ICMP_DROP_BAD_QUOTE,     /* quoted IP header not a valid one */
+	XLB_ICMP_DROP_NO_BACKEND,    /* the quoted flow's VIP has no backend */
+	XLB_ICMP_DROP_REASONS,
+};
+
 /* xlb_be_stats: per-CPU, per pair. */
 struct xlb_pair_counters {
 	__u64 packets;
@@ -161,6 +188,14 @@ struct xlb_global_counters {
 	 */
 	__u64 not_for_us;
 	__u64 drops[XLB_DROP_REASONS];
+	/* ICMP echo requests to a VIP address answered by XDP_TX. */
+	__u64 icmp_echo_replied;
+	/*
+	 * ICMP errors (destination unreachable, fragmentation needed, packet
+	 * too big) quoting a VIP flow, sent to the flow's backend.
+	 */
+	__u64 icmp_errors_steered;
+	__u64 icmp_drops[XLB_ICMP_DROP_REASONS];
 	/* ipip: packets sent encapsulated to their backend (XDP_TX). */
 	__u64 encap_sent;
 	/* ipip: no route or no neighbour to the backend, or no source set. */
@@ -228,6 +263,7 @@ XLB_ASSERT_OFFSET(struct xlb_vip_key, port, 16);
 XLB_ASSERT_OFFSET(struct xlb_vip_key, family, 19);
 XLB_ASSERT_SIZE(struct xlb_vip, 16);
 XLB_ASSERT_SIZE(struct xlb_addr_key, 20);
+XLB_ASSERT_SIZE(struct xlb_vip_addr, 4);
 XLB_ASSERT_SIZE(struct xlb_backend, 32);
 XLB_ASSERT_OFFSET(struct xlb_backend, vip_id, 16);
 XLB_ASSERT_OFFSET(struct xlb_backend, gen, 20);
@@ -240,12 +276,14 @@ XLB_ASSERT_OFFSET(struct xlb_flow_key, proto, 36);
 XLB_ASSERT_SIZE(struct xlb_conn, 16);
 XLB_ASSERT_SIZE(struct xlb_pair_counters, 40);
 XLB_ASSERT_SIZE(struct xlb_vip_counters, 32);
-XLB_ASSERT_SIZE(struct xlb_global_counters, 8 * (12 + XLB_DROP_REASONS));
+XLB_ASSERT_SIZE(struct xlb_global_counters,
+		8 * (14 + XLB_DROP_REASONS + XLB_ICMP_DROP_REASONS));
 XLB_ASSERT_SIZE(struct xlb_meta, 24);
 XLB_ASSERT_SIZE(struct xlb_config, 56);
 XLB_ASSERT_OFFSET(struct xlb_config, tunnel_source4, 24);
 XLB_ASSERT_SIZE(struct xlb_budget_state, 16);
 XLB_ASSERT_SIZE(struct xlb_prefilter, XLB_PREFILTER_WORDS * 8);
 _Static_assert(XLB_MAX_BACKENDS < XLB_PAIR_NONE, "pair ids must fit 16 bits");
+_Static_assert(XLB_MAX_VIPS <= 0xffff, "xlb_vip_addr.vips is 16 bits");
 
 #endif

@@ -7,7 +7,12 @@
  *     VIP (address, port, protocol): XDP_PASS, bytes untouched;
  *   - malformed or cut short, to a VIP address: XDP_DROP;
  *   - well-formed, to a VIP with an active backend: XDP_TX, only the MACs
- *     changed, to one of that VIP's backends.
+ *     changed, to one of that VIP's backends;
+ *   - ICMP to a VIP address: echo requests answered (XDP_TX, MACs and
+ *     addresses swapped, TTL 64, type reply, checksums still valid); errors
+ *     (v4 unreachable, v6 unreachable / too big) quoting a VIP flow sent to
+ *     one of its backends like the flow, cut-short quotes dropped, others
+ *     passed untouched.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,7 +26,7 @@
 
 #define FRAMES 30000
 
-enum expect { EXPECT_PASS, EXPECT_DROP, EXPECT_TX };
+enum expect { EXPECT_PASS, EXPECT_DROP, EXPECT_TX, EXPECT_ECHO };
 
 struct vip_def {
 	const char *text;
@@ -72,6 +77,56 @@ static int find_vip(__u8 family, const __u8 *addr, __u8 proto, __u16 port)
 	return -1;
 }
 
+/*
+ * An ICMP error to a VIP address: the quote (at q, IP header of the
+ * backend's reply VIP -> client) names the flow by its source.
+ */
+static enum expect classify_quote(const __u8 *d, __u32 q, __u32 ip_end,
+				  __u8 family, int *vip_out)
+{
+	__u32 hlen = family == 4 ? 20 : 40, ql4;
+	__u8 proto;
+
+	if (q + hlen > ip_end)
+		return EXPECT_DROP;
+	if (family == 4) {
+		proto = d[q + 9];
+		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+			return EXPECT_PASS;
+		hlen = (d[q] & 0xf) * 4;
+		if ((d[q] >> 4) != 4 || hlen < 20 ||
+		    (get16(d + q + 6) & 0x1fff))
+			return EXPECT_DROP;
+	} else {
+		if ((d[q] >> 4) != 6)
+			return EXPECT_DROP;
+		proto = d[q + 6];
+		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+			return EXPECT_PASS;
+	}
+	ql4 = q + hlen;
+	if (ql4 + 8 > ip_end)
+		return EXPECT_DROP;
+	*vip_out = find_vip(family, d + q + (family == 4 ? 12 : 8), proto,
+			    get16(d + ql4));
+	return *vip_out < 0 ? EXPECT_PASS : EXPECT_TX;
+}
+
+static enum expect classify_icmp(const __u8 *d, __u32 l4, __u32 ip_end,
+				 __u8 family, bool v6_ext, int *vip_out)
+{
+	if (l4 + 8 > ip_end)
+		return EXPECT_DROP;
+	if (family == 4 && d[l4] == 8)
+		return EXPECT_ECHO; /* every VIP here answers echo */
+	if (family == 6 && d[l4] == 128)
+		return v6_ext ? EXPECT_PASS : EXPECT_ECHO;
+	if ((family == 4 && d[l4] == 3) ||
+	    (family == 6 && (d[l4] == 1 || d[l4] == 2)))
+		return classify_quote(d, l4 + 8, ip_end, family, vip_out);
+	return EXPECT_PASS;
+}
+
 /* The reference: what README says must happen to this frame. */
 static enum expect classify(const __u8 *d, __u32 len, int *vip_out)
 {
@@ -102,7 +157,8 @@ static enum expect classify(const __u8 *d, __u32 len, int *vip_out)
 		daddr = d + off + 16;
 		proto = d[off + 9];
 		if (!is_vip_address(family, daddr) ||
-		    (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		    (proto != IPPROTO_TCP && proto != IPPROTO_UDP &&
+		     proto != IPPROTO_ICMP))
 			return EXPECT_PASS;
 		ihl = (d[off] & 0xf) * 4;
 		total = get16(d + off + 2);
@@ -111,9 +167,13 @@ static enum expect classify(const __u8 *d, __u32 len, int *vip_out)
 		if (off + total > len)
 			return EXPECT_DROP;
 		if (get16(d + off + 6) & 0x3fff)
-			return EXPECT_DROP;
+			/* A fragmented ICMP message is the stack's to reassemble. */
+			return proto == IPPROTO_ICMP ? EXPECT_PASS
+						     : EXPECT_DROP;
 		l4 = off + ihl;
 		ip_end = off + total;
+		if (proto == IPPROTO_ICMP)
+			return classify_icmp(d, l4, ip_end, 4, false, vip_out);
 	} else if (type == 0x86dd) {
 		__u8 next;
 		int headers = 0;
@@ -142,6 +202,10 @@ static enum expect classify(const __u8 *d, __u32 len, int *vip_out)
 		}
 		if (next == 44 || next == 43)
 			return EXPECT_DROP;
+		if (next == IPPROTO_ICMPV6) /* behind too much is passed */
+			return l4 > 511 ? EXPECT_PASS
+					: classify_icmp(d, l4, ip_end, 6,
+							headers > 0, vip_out);
 		if (next != IPPROTO_TCP && next != IPPROTO_UDP)
 			return EXPECT_PASS;
 		proto = next;
@@ -167,6 +231,67 @@ static enum expect classify(const __u8 *d, __u32 len, int *vip_out)
 	}
 	*vip_out = find_vip(family, daddr, proto, get16(d + l4 + 2));
 	return *vip_out < 0 ? EXPECT_PASS : EXPECT_TX;
+}
+
+/* The 16-bit words of [from, to) summed, mod 0xffff: ones' complement. */
+static __u32 sum16(const __u8 *d, __u32 from, __u32 to)
+{
+	__u64 sum = 0;
+
+	for (__u32 i = from; i < to; i += 2)
+		sum += (d[i] << 8) | (i + 1 < to ? d[i + 1] : 0);
+	return sum % 0xffff;
+}
+
+/*
+ * An echo reply made from request p: MACs and addresses swapped, TTL or
+ * hop limit 64, type reply, everything else but the checksums as it was,
+ * and each checksummed range summing to what it did (a valid checksum
+ * stays valid: the pseudo-header's sum does not change with the swap).
+ * Returns what is wrong, or NULL.
+ */
+static const char *check_echo(const struct pkt *p, const struct run *r)
+{
+	__u8 want[PKT_MAX];
+	__u32 off = 14, l4, ip_end;
+	bool v4;
+
+	if (r->verdict != XDP_TX)
+		return "not answered";
+	if (r->out_len != p->len)
+		return "length changed";
+	if (get16(p->data + 12) == 0x8100)
+		off = 18;
+	v4 = get16(p->data + off - 2) == 0x0800;
+	memcpy(want, p->data, p->len);
+	memcpy(want, p->data + 6, 6);
+	memcpy(want + 6, p->data, 6);
+	if (v4) {
+		l4 = off + (p->data[off] & 0xf) * 4;
+		ip_end = off + get16(p->data + off + 2);
+		memcpy(want + off + 12, p->data + off + 16, 4);
+		memcpy(want + off + 16, p->data + off + 12, 4);
+		want[off + 8] = 64;
+		want[off + 10] = r->out[off + 10];
+		want[off + 11] = r->out[off + 11];
+		want[l4] = 0;
+		if (sum16(r->out, off, l4) != sum16(p->data, off, l4))
+			return "IP header checksum wrong";
+	} else {
+		l4 = off + 40;
+		ip_end = l4 + get16(p->data + off + 4);
+		memcpy(want + off + 8, p->data + off + 24, 16);
+		memcpy(want + off + 24, p->data + off + 8, 16);
+		want[off + 7] = 64;
+		want[l4] = 129;
+	}
+	want[l4 + 2] = r->out[l4 + 2];
+	want[l4 + 3] = r->out[l4 + 3];
+	if (memcmp(want, r->out, p->len))
+		return "bytes other than the reply's changed";
+	if (sum16(r->out, l4, ip_end) != sum16(p->data, l4, ip_end))
+		return "ICMP checksum wrong";
+	return NULL;
 }
 
 static int setup(struct fixture *f)
@@ -284,13 +409,14 @@ static void random_frame(struct pkt *p)
 
 TEST(random_and_mutated_frames_follow_the_verdict_rules)
 {
-	int counts[3] = {}, kinds[3] = {};
+	int counts[4] = {}, kinds[3] = {};
 	struct fixture *f;
 
 	FIXTURE(f, NULL);
 	CHECK(!setup(f), "setup");
 	for (int i = 0; i < FRAMES; i++) {
 		int kind = i % 3, vip;
+		const char *why;
 		enum expect want;
 		struct pkt p;
 		struct run r;
@@ -335,14 +461,20 @@ TEST(random_and_mutated_frames_follow_the_verdict_rules)
 					      p.len - 12),
 			      "frame %d: more than the MACs changed", i);
 			break;
+		case EXPECT_ECHO:
+			why = check_echo(&p, &r);
+			CHECK(!why, "frame %d (kind %d): echo request: %s", i,
+			      kind, why);
+			break;
 		}
 		counts[want]++;
 	}
 	printf("  %d frames (%d templates, %d mutated, %d random): %d passed, "
-	       "%d dropped, %d forwarded, all as the rules say\n",
+	       "%d dropped, %d forwarded, %d echo replies, all as the rules "
+	       "say\n",
 	       FRAMES, kinds[0], kinds[1], kinds[2], counts[EXPECT_PASS],
-	       counts[EXPECT_DROP], counts[EXPECT_TX]);
+	       counts[EXPECT_DROP], counts[EXPECT_TX], counts[EXPECT_ECHO]);
 	CHECK(counts[EXPECT_PASS] > 1000 && counts[EXPECT_DROP] > 100 &&
-		      counts[EXPECT_TX] > 1000,
+		      counts[EXPECT_TX] > 1000 && counts[EXPECT_ECHO] > 100,
 	      "the mix does not exercise every verdict");
 }

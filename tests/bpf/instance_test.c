@@ -305,10 +305,11 @@ TEST(deleting_a_vip_releases_its_pairs_table_and_address)
 	struct xlb_pair_info *pairs;
 	struct xlb_addr_key addr = {};
 	struct xlb_prefilter filter;
+	struct xlb_vip_addr info;
 	struct xlb_vip_key key;
 	struct xlb_vip vip;
 	struct fixture *f;
-	__u32 zero = 0, count, bit;
+	__u32 zero = 0, bit;
 	size_t n;
 
 	FIXTURE(f, NULL);
@@ -318,12 +319,12 @@ TEST(deleting_a_vip_releases_its_pairs_table_and_address)
 	addr.addr = key.addr;
 	addr.family = key.family;
 	CHECK(!bpf_map_lookup_elem(xlb_map_fd(f->xlb, XLB_MAP_VIP_ADDRS), &addr,
-				   &count) &&
-		      count == 1,
-	      "address not recorded");
+				   &info) &&
+		      info.vips == 1 && info.flags == XLB_ADDR_F_ICMP_ECHO,
+	      "address not recorded as one VIP answering echo");
 	CHECK(!xlb_vip_del(f->xlb, &key), "%s", xlb_errmsg());
 	CHECK(bpf_map_lookup_elem(xlb_map_fd(f->xlb, XLB_MAP_VIP_ADDRS), &addr,
-				  &count),
+				  &info),
 	      "address still recorded");
 	CHECK(!table_map_id(f, vip.id), "table still installed");
 	CHECK(!xlb_backend_list(f->xlb, NULL, &pairs, &n) && n == 0, "pairs "

@@ -116,12 +116,20 @@ TEST(traffic_not_for_a_vip_passes_untouched)
 	s = udp4, s.dport = 80;
 	pkt_build(&p, &s);
 	EXPECT_PASS("UDP to the port of a TCP VIP");
+	s = tcp4, s.proto = IPPROTO_ICMP, s.dst = "10.0.0.99";
+	pkt_build(&p, &s);
+	EXPECT_PASS("ICMP echo to another address");
 	s = tcp4, s.proto = IPPROTO_ICMP;
 	pkt_build(&p, &s);
-	EXPECT_PASS("ICMP echo to the VIP address");
+	p.data[p.l4] = 13; /* timestamp request */
+	EXPECT_PASS("ICMP timestamp to the VIP address");
 	s = tcp6, s.proto = IPPROTO_ICMPV6;
 	pkt_build(&p, &s);
-	EXPECT_PASS("ICMPv6 to the VIP address");
+	p.data[p.l4] = 135; /* neighbour solicitation */
+	EXPECT_PASS("ICMPv6 neighbour solicitation to the VIP address");
+	s = tcp6, s.proto = IPPROTO_ICMPV6, s.v6_ext = 60;
+	pkt_build(&p, &s);
+	EXPECT_PASS("ICMPv6 echo behind a destination-options header");
 
 	/* ARP request for the VIP address. */
 	memset(&p, 0, sizeof(p));

@@ -223,6 +223,38 @@ int xlb_vip_del(struct xlb *xlb, const struct xlb_vip_key *key)
 	return derived_refresh(xlb);
 }
 
+/*
+ * Whether the LB answers ICMP echo for this VIP (XLB_VIP_F_NO_ICMP_ECHO
+ * clear); its address is answered while any VIP on it is.
+ */
+int xlb_vip_set_icmp_echo(struct xlb *xlb, const struct xlb_vip_key *key,
+			  bool on)
+{
+	char text[XLB_VIP_STRLEN];
+	struct xlb_vip vip;
+	int err;
+
+	err = xlb_require_lock(xlb, "vip set icmp-echo");
+	if (!err)
+		err = xlb_vip_get(xlb, key, &vip);
+	if (err)
+		return err;
+	if (on)
+		vip.flags &= ~XLB_VIP_F_NO_ICMP_ECHO;
+	else
+		vip.flags |= XLB_VIP_F_NO_ICMP_ECHO;
+	xlb_format_vip(key, text, sizeof(text));
+	if (bpf_map_update_elem(xlb->fds[MAP_VIPS], key, &vip, BPF_EXIST))
+		return xlb_errno(errno, "set icmp-echo of VIP %s", text);
+	return derived_refresh(xlb);
+}
+
+/* An address some VIP uses; sorted and searched by the key, its first field. */
+struct addr_use {
+	struct xlb_addr_key key;
+	bool echo; /* this VIP answers ICMP echo */
+};
+
 static int addr_key_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, sizeof(struct xlb_addr_key));
@@ -235,7 +267,8 @@ static int addr_key_cmp(const void *a, const void *b)
 int derived_refresh(struct xlb *xlb)
 {
 	struct xlb_prefilter filter = {};
-	struct xlb_addr_key *addrs, key, next, *prev = NULL;
+	struct xlb_addr_key key, next, *prev = NULL;
+	struct addr_use *addrs;
 	struct xlb_vip_entry *list;
 	__u32 zero = 0, count;
 	size_t n, n_addrs = 0;
@@ -253,8 +286,10 @@ int derived_refresh(struct xlb *xlb)
 		__u32 bit = xlb_prefilter_bit(&list[i].key.addr);
 
 		filter.words[bit / 64] |= 1ull << (bit % 64);
-		addrs[n_addrs].addr = list[i].key.addr;
-		addrs[n_addrs].family = list[i].key.family;
+		addrs[n_addrs].key.addr = list[i].key.addr;
+		addrs[n_addrs].key.family = list[i].key.family;
+		addrs[n_addrs].echo =
+			!(list[i].vip.flags & XLB_VIP_F_NO_ICMP_ECHO);
 		n_addrs++;
 	}
 	free(list);
@@ -262,12 +297,16 @@ int derived_refresh(struct xlb *xlb)
 
 	/* Add before removing, so no VIP address is ever missing. */
 	for (size_t i = 0; i < n_addrs && !err; i += count) {
-		for (count = 1; i + count < n_addrs &&
+		struct xlb_vip_addr info = {};
+
+		for (count = 0; i + count < n_addrs &&
 				!addr_key_cmp(&addrs[i], &addrs[i + count]);
 		     count++)
-			;
-		if (bpf_map_update_elem(xlb->fds[MAP_VIP_ADDRS], &addrs[i],
-					&count, BPF_ANY))
+			if (addrs[i + count].echo)
+				info.flags |= XLB_ADDR_F_ICMP_ECHO;
+		info.vips = count;
+		if (bpf_map_update_elem(xlb->fds[MAP_VIP_ADDRS], &addrs[i].key,
+					&info, BPF_ANY))
 			err = xlb_errno(errno, "update %s", XLB_MAP_VIP_ADDRS);
 	}
 	while (!err &&

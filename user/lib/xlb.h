@@ -161,6 +161,9 @@ struct xlb_vip_entry {
 
 int xlb_vip_add(struct xlb *xlb, const struct xlb_vip_key *key,
 		__u32 table_size);
+/* ICMP echo answered by the LB for this VIP (on by default). */
+int xlb_vip_set_icmp_echo(struct xlb *xlb, const struct xlb_vip_key *key,
+			  bool on);
 /* Removes the VIP, its pairs and its table. */
 int xlb_vip_del(struct xlb *xlb, const struct xlb_vip_key *key);
 int xlb_vip_get(struct xlb *xlb, const struct xlb_vip_key *key,

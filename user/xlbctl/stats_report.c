@@ -11,12 +11,31 @@
 	{                                                         \
 #name, offsetof(struct xlb_global_counters, name) \
 	}
+#define ICMP_DROP(name, reason)                                      \
+	{                                                            \
+		"icmp_drop_" name,                                   \
+			offsetof(struct xlb_global_counters,         \
+				 icmp_drops[XLB_ICMP_DROP_##reason]) \
+	}
 
 const struct stats_counter_field stats_global_fields[] = {
-	FIELD(passed),	       FIELD(forwarded),     FIELD(conn_hits),
-	FIELD(conn_misses),    FIELD(nonsyn_misses), FIELD(udp_expired),
-	FIELD(lru_bypass),     FIELD(not_for_us),    FIELD(encap_sent),
-	FIELD(encap_no_route), FIELD(encap_too_big), FIELD(encap_other_dev),
+	FIELD(passed),
+	FIELD(forwarded),
+	FIELD(conn_hits),
+	FIELD(conn_misses),
+	FIELD(nonsyn_misses),
+	FIELD(udp_expired),
+	FIELD(lru_bypass),
+	FIELD(not_for_us),
+	FIELD(icmp_echo_replied),
+	FIELD(icmp_errors_steered),
+	ICMP_DROP("truncated", TRUNCATED),
+	ICMP_DROP("bad_quote", BAD_QUOTE),
+	ICMP_DROP("no_backend", NO_BACKEND),
+	FIELD(encap_sent),
+	FIELD(encap_no_route),
+	FIELD(encap_too_big),
+	FIELD(encap_other_dev),
 };
 const size_t stats_n_global_fields =
 	sizeof(stats_global_fields) / sizeof(stats_global_fields[0]);
@@ -32,8 +51,9 @@ static const char *const drop_reason_names[XLB_DROP_REASONS] = {
 };
 /* A new reason in enum xlb_drop_reason needs its name above. */
 _Static_assert(XLB_DROP_REASONS == 7, "name every drop reason");
+_Static_assert(XLB_ICMP_DROP_REASONS == 3, "list every ICMP drop reason");
 _Static_assert(sizeof(struct xlb_global_counters) ==
-		       8 * (12 + XLB_DROP_REASONS),
+		       8 * (14 + XLB_DROP_REASONS + XLB_ICMP_DROP_REASONS),
 	       "list every global counter in stats_global_fields");
 
 const char *stats_drop_reason_name(int reason)
