@@ -108,6 +108,12 @@ static int apply_option(int id, const char *arg, struct cli *cli, char *err,
 				    "ipip",
 				    arg);
 		break;
+	case OPT_ICMP_ECHO:
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			return fail(err, len,
+				    "--icmp-echo '%s' is not on or off", arg);
+		cli->no_icmp_echo = !strcmp(arg, "off");
+		break;
 	case OPT_TUNNEL_SOURCE: {
 		union xlb_addr a;
 		__u8 family;

@@ -68,8 +68,9 @@ struct cli {
 	/* vip, backend */
 	struct xlb_vip_key vip;
 	bool has_vip;
-	__u32 table_size; /* 0: not given */
+	__u32 table_size;	       /* 0: not given */
 	enum xlb_forward_mode forward; /* vip add --forward; attach: l2dsr */
+	bool no_icmp_echo;	       /* vip add --icmp-echo off */
 	/* settings --tunnel-source: the ipip outer source, per family */
 	union xlb_addr tunnel_source4, tunnel_source6;
 	bool has_tunnel_source4, has_tunnel_source6;

@@ -40,6 +40,7 @@ const struct option cli_long_options[] = {
 	{ "etcd", required_argument, NULL, OPT_ETCD },
 	{ "prefix", required_argument, NULL, OPT_CLUSTER_PREFIX },
 	{ "config", required_argument, NULL, OPT_XLBD_CONFIG },
+	{ "icmp-echo", required_argument, NULL, OPT_ICMP_ECHO },
 	{},
 };
 
@@ -81,7 +82,7 @@ const struct command_spec cli_commands[] = {
 	{ CLI_STATUS, "status", "", 0, 0, 0,
 	  "where xlb is attached, its pins, limits and counts", "" },
 	{ CLI_VIP_ADD, "vip add", "VIP", 1, 1,
-	  BIT(OPT_TABLE_SIZE) | BIT(OPT_FORWARD),
+	  BIT(OPT_TABLE_SIZE) | BIT(OPT_FORWARD) | BIT(OPT_ICMP_ECHO),
 	  "add a VIP: ADDR:PORT/tcp|udp or [V6ADDR]:PORT/tcp|udp",
 	  "  --table-size N          Maglev table slots, a prime (default "
 	  "65537)\n"
@@ -89,7 +90,11 @@ const struct command_spec cli_commands[] = {
 	  "this\n"
 	  "                          segment; ipip: IP-in-IP to backends "
 	  "anywhere\n"
-	  "                          routed (they run the decap program)\n" },
+	  "                          routed (they run the decap program)\n"
+	  "  --icmp-echo on|off      the LB answers ping to the address "
+	  "(default\n"
+	  "                          on; off on every VIP of it: the stack "
+	  "does)\n" },
 	{ CLI_VIP_DEL, "vip del", "VIP", 1, 1, 0,
 	  "remove a VIP with its backends and table", "" },
 	{ CLI_VIP_LIST, "vip list", "", 0, 0, 0,

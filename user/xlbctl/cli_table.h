@@ -47,6 +47,7 @@ enum option_id {
 	OPT_ETCD,
 	OPT_CLUSTER_PREFIX,
 	OPT_XLBD_CONFIG,
+	OPT_ICMP_ECHO,
 };
 
 #define BIT(opt) (1ul << ((opt)-OPT_PIN_PATH))

@@ -19,6 +19,8 @@ int cmd_vip_add(const struct cli *cli)
 	/* Before any backend: its pairs copy the VIP's mode when added. */
 	if (!err && cli->forward != XLB_FORWARD_L2DSR)
 		err = xlb_vip_set_mode(xlb, &cli->vip, cli->forward);
+	if (!err && cli->no_icmp_echo)
+		err = xlb_vip_set_icmp_echo(xlb, &cli->vip, false);
 	return session_finish(cli, xlb, err);
 }
 
@@ -99,6 +101,10 @@ static void list_json(const struct xlb_vip_entry *vips, size_t n_vips,
 		json_object_object_add(
 			o, "table_stale",
 			json_object_new_boolean(vips[i].table_stale));
+		json_object_object_add(
+			o, "icmp_echo",
+			json_object_new_boolean(
+				!(vips[i].vip.flags & XLB_VIP_F_NO_ICMP_ECHO)));
 		json_object_array_add(list, o);
 	}
 	json_print(list, stdout, false);

@@ -78,6 +78,11 @@ TEST(vip_commands_parse_the_vip)
 	CHECK_EQ(ntohs(c.vip.port), 80);
 	CHECK_EQ(c.vip.proto, 6);
 	CHECK(!strcmp(c.object, "10.0.0.1:80/tcp"), "object '%s'", c.object);
+	CHECK(!c.no_icmp_echo, "echo answered by default");
+	PARSE_OK(&c, "vip", "add", "10.0.0.1:80/tcp", "--icmp-echo", "off");
+	CHECK(c.no_icmp_echo, "--icmp-echo off");
+	PARSE_OK(&c, "vip", "add", "10.0.0.1:80/tcp", "--icmp-echo", "on");
+	CHECK(!c.no_icmp_echo, "--icmp-echo on");
 	PARSE_OK(&c, "vip", "del", "[fd00::1]:53/udp");
 	CHECK_EQ(c.command, CLI_VIP_DEL);
 	CHECK_EQ(c.vip.family, XLB_FAMILY_V6);
@@ -255,6 +260,8 @@ TEST(bad_option_values_are_refused_with_the_range)
 		  "--forward", "ipip");
 	PARSE_BAD("--forward 'gre' is not l2dsr or ipip", "vip", "add",
 		  "10.0.0.1:80/tcp", "--forward", "gre");
+	PARSE_BAD("--icmp-echo 'yes' is not on or off", "vip", "add",
+		  "10.0.0.1:80/tcp", "--icmp-echo", "yes");
 	PARSE_BAD("--conn-table-size 100 is out of range [1024, 67108864]",
 		  "attach", "eth0", "--conn-table-size", "100");
 	PARSE_BAD("--udp-timeout 0 is out of range [1, 86400]", "attach",
