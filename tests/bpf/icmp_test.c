@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
@@ -469,4 +470,48 @@ TEST(bad_quotes_are_dropped_other_icmp_passes)
 	CHECK_EQ(g.icmp_echo_replied, 0);
 	CHECK_EQ(g.icmp_errors_steered, 0);
 	CHECK_EQ(g.forwarded, 0);
+}
+
+/* The config path: a file's icmp_echo read back, diffed and applied. */
+TEST(config_apply_sets_icmp_echo)
+{
+	struct xlb_desired now, want, again;
+	struct xlb_vip_key keys[3];
+	struct xlb_change *changes;
+	struct fixture *f;
+	struct pkt p;
+	struct run r;
+	size_t n;
+
+	FIXTURE(f, NULL);
+	CHECK(!setup(f, keys), "setup");
+	CHECK(!xlb_desired_read(f->xlb, &now), "%s", xlb_errmsg());
+	CHECK(!xlb_desired_read(f->xlb, &want), "%s", xlb_errmsg());
+	CHECK_EQ(now.n_vips, 3);
+	for (size_t v = 0; v < now.n_vips; v++) {
+		CHECK(!now.vips[v].no_icmp_echo, "echo on after vip add");
+		want.vips[v].no_icmp_echo = now.vips[v].key.family ==
+					    XLB_FAMILY_V4;
+	}
+	CHECK(!xlb_desired_diff(&now, &want, &changes, &n), "%s", xlb_errmsg());
+	CHECK_EQ(n, 2);
+	CHECK_EQ(changes[0].kind, XLB_CHANGE_VIP_SET);
+	CHECK(!xlb_changes_apply(f->xlb, changes, n), "%s", xlb_errmsg());
+	free(changes);
+	echo_request(&p, false);
+	CHECK(!fixture_run(f, &p, &r), "run");
+	CHECK(r.verdict == XDP_PASS, "echo off by the file: verdict %u",
+	      r.verdict);
+	echo_request(&p, true);
+	CHECK(!fixture_run(f, &p, &r), "run");
+	CHECK(!check_reply(&p, &r, true), "IPv6 VIP still answers");
+
+	CHECK(!xlb_desired_read(f->xlb, &again), "%s", xlb_errmsg());
+	CHECK(!xlb_desired_diff(&again, &want, &changes, &n), "%s",
+	      xlb_errmsg());
+	CHECK_EQ(n, 0);
+	free(changes);
+	xlb_desired_free(&now);
+	xlb_desired_free(&want);
+	xlb_desired_free(&again);
 }

@@ -50,8 +50,15 @@ static int apply_one(struct xlb *xlb, const struct xlb_change *c)
 	switch (c->kind) {
 	case XLB_CHANGE_VIP_DEL:
 		return xlb_vip_del(xlb, &c->vip);
-	case XLB_CHANGE_VIP_ADD:
-		return xlb_vip_add(xlb, &c->vip, c->table_size);
+	case XLB_CHANGE_VIP_ADD: {
+		int err = xlb_vip_add(xlb, &c->vip, c->table_size);
+
+		if (!err && c->no_icmp_echo)
+			err = xlb_vip_set_icmp_echo(xlb, &c->vip, false);
+		return err;
+	}
+	case XLB_CHANGE_VIP_SET:
+		return xlb_vip_set_icmp_echo(xlb, &c->vip, !c->no_icmp_echo);
 	case XLB_CHANGE_BACKEND_DEL:
 		return xlb_backend_del(xlb, &c->vip, &s->addr, s->family);
 	case XLB_CHANGE_BACKEND_ADD:

@@ -47,6 +47,8 @@ int xlb_desired_read(struct xlb *xlb, struct xlb_desired *out)
 
 		dv->key = vips[v].key;
 		dv->table_size = vips[v].vip.table_size;
+		dv->no_icmp_echo =
+			!!(vips[v].vip.flags & XLB_VIP_F_NO_ICMP_ECHO);
 		out->n_vips++;
 		while (p < n_pairs &&
 		       xlb_vip_key_cmp(&pairs[p].vip, &dv->key) < 0)
@@ -308,6 +310,7 @@ static int push_vip_add(struct change_list *list,
 		.kind = XLB_CHANGE_VIP_ADD,
 		.vip = want->key,
 		.table_size = table_size_of(want),
+		.no_icmp_echo = want->no_icmp_echo,
 	};
 	int err = change_push(list, &c);
 
@@ -370,7 +373,21 @@ int xlb_desired_diff(const struct xlb_desired *current,
 			if (!find_backend(now, &want->backends[b]))
 				err = push_backend_add(&list, want, b, now);
 	}
-	/* Settings of pairs that stay. */
+	/* Settings of VIPs that stay, then of their pairs. */
+	for (size_t v = 0; !err && v < desired->n_vips; v++) {
+		const struct xlb_desired_vip *want = &desired->vips[v];
+		const struct xlb_desired_vip *now =
+			same_table_vip(current, want);
+
+		if (now && now->no_icmp_echo != want->no_icmp_echo)
+			err = change_push(&list,
+					  &(struct xlb_change){
+						  .kind = XLB_CHANGE_VIP_SET,
+						  .vip = want->key,
+						  .no_icmp_echo =
+							  want->no_icmp_echo,
+					  });
+	}
 	for (size_t v = 0; !err && v < desired->n_vips; v++) {
 		const struct xlb_desired_vip *want = &desired->vips[v];
 		const struct xlb_desired_vip *now =
@@ -437,6 +454,12 @@ const char *xlb_change_format(const struct xlb_change *c, char *buf, size_t len)
 	case XLB_CHANGE_VIP_ADD:
 		append(buf, len, "add vip %s table-size %u", vip,
 		       c->table_size);
+		if (c->no_icmp_echo)
+			append(buf, len, " icmp-echo off");
+		break;
+	case XLB_CHANGE_VIP_SET:
+		append(buf, len, "set vip %s icmp-echo %s", vip,
+		       c->no_icmp_echo ? "off" : "on");
 		break;
 	case XLB_CHANGE_BACKEND_DEL:
 		append(buf, len, "del backend %s %s", vip, addr);

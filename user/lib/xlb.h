@@ -431,7 +431,8 @@ struct xlb_desired_backend {
 
 struct xlb_desired_vip {
 	struct xlb_vip_key key;
-	__u32 table_size; /* 0: XLB_TABLE_SIZE_DEFAULT */
+	__u32 table_size;  /* 0: XLB_TABLE_SIZE_DEFAULT */
+	bool no_icmp_echo; /* "icmp_echo": false */
 	struct xlb_desired_backend *backends;
 	size_t n_backends;
 };
@@ -459,12 +460,14 @@ enum xlb_change_kind {
 	XLB_CHANGE_VIP_ADD,
 	XLB_CHANGE_BACKEND_ADD,
 	XLB_CHANGE_BACKEND_SET,
+	XLB_CHANGE_VIP_SET, /* ICMP echo on or off */
 };
 
 struct xlb_change {
 	enum xlb_change_kind kind;
 	struct xlb_vip_key vip;
-	__u32 table_size; /* VIP_ADD, VIP_DEL: the table's size */
+	__u32 table_size;  /* VIP_ADD, VIP_DEL: the table's size */
+	bool no_icmp_echo; /* VIP_ADD, VIP_SET */
 	/*
 	 * Backend changes: the new values; spec.set holds the XLB_SET_* that
 	 * change (for an add, XLB_SET_MAC once the MAC is known).

@@ -178,7 +178,7 @@ static int parse_vip(struct parser *p, json_object *obj,
 
 	if (!json_object_is_type(obj, json_type_object))
 		return fail(p, "expected an object, got %s", type_name(obj));
-	err = check_keys(p, obj, "vip table_size backends");
+	err = check_keys(p, obj, "vip table_size icmp_echo backends");
 	if (!err)
 		err = get_string(p, obj, "vip", true, &text);
 	if (err)
@@ -192,6 +192,15 @@ static int parse_vip(struct parser *p, json_object *obj,
 		      &vip->table_size);
 	if (err)
 		return err;
+	if (json_object_object_get_ex(obj, "icmp_echo", &list)) {
+		if (!json_object_is_type(list, json_type_boolean)) {
+			path_push(p, ".icmp_echo");
+			return fail(p, "expected true or false, got %s",
+				    type_name(list));
+		}
+		vip->no_icmp_echo = !json_object_get_boolean(list);
+		list = NULL;
+	}
 	if (json_object_object_get_ex(obj, "backends", &list) &&
 	    !json_object_is_type(list, json_type_array)) {
 		path_push(p, ".backends");
@@ -409,6 +418,10 @@ json_object *config_to_json(const struct xlb_desired *d)
 			json_object_new_int64(
 				vip->table_size ? vip->table_size
 						: XLB_TABLE_SIZE_DEFAULT));
+		/* Only when off: files without the key keep reading the same. */
+		if (vip->no_icmp_echo)
+			json_object_object_add(o, "icmp_echo",
+					       json_object_new_boolean(false));
 		for (size_t b = 0; b < vip->n_backends; b++) {
 			const struct xlb_desired_backend *be =
 				&vip->backends[b];

@@ -34,6 +34,7 @@ static const char *const good = "{\n"
 				"  \"vips\": [\n"
 				"    { \"vip\": \"10.0.0.1:80/tcp\",\n"
 				"      \"table_size\": 251,\n"
+				"      \"icmp_echo\": false,\n"
 				"      \"backends\": [\n"
 				"        { \"address\": \"10.0.0.11\" },\n"
 				"        { \"address\": \"10.0.0.12\", "
@@ -53,6 +54,8 @@ TEST(a_good_file_parses_with_defaults)
 	test_defer(free_desired, &d);
 	CHECK_EQ(d.n_vips, 2);
 	CHECK_EQ(d.vips[0].table_size, 251);
+	CHECK(d.vips[0].no_icmp_echo, "icmp_echo false");
+	CHECK(!d.vips[1].no_icmp_echo, "icmp_echo on by default");
 	CHECK_EQ(ntohs(d.vips[0].key.port), 80);
 	CHECK_EQ(d.vips[0].n_backends, 2);
 	CHECK_EQ(d.vips[0].backends[0].weight, XLB_WEIGHT_DEFAULT);
@@ -96,6 +99,7 @@ TEST(dump_output_parses_back_to_the_same_state)
 		CHECK(!xlb_vip_key_cmp(&again.vips[v].key, &d.vips[v].key),
 		      "VIP %zu", v);
 		CHECK_EQ(again.vips[v].table_size, d.vips[v].table_size);
+		CHECK_EQ(again.vips[v].no_icmp_echo, d.vips[v].no_icmp_echo);
 		CHECK_EQ(again.vips[v].n_backends, d.vips[v].n_backends);
 		for (size_t b = 0; b < d.vips[v].n_backends; b++)
 			CHECK(!memcmp(&again.vips[v].backends[b],
@@ -134,7 +138,7 @@ TEST(wrong_shapes_name_the_json_path)
 	BAD("vips[0].vip: expected a string, got int", "{\"vips\": [{\"vip\": "
 						       "80}]}");
 	BAD("vips[0]: unknown key 'backend' (expected vip table_size "
-	    "backends)",
+	    "icmp_echo backends)",
 	    "{\"vips\": [{\"vip\": \"10.0.0.1:80/tcp\", \"backend\": []}]}");
 	BAD("vips[0].backends: expected an array, got object", "{\"vips\": "
 							       "[{\"vip\": "
@@ -159,6 +163,9 @@ TEST(wrong_shapes_name_the_json_path)
 
 TEST(bad_values_name_the_json_path)
 {
+	BAD("vips[0].icmp_echo: expected true or false, got string",
+	    "{\"vips\": [{\"vip\": \"10.0.0.1:80/tcp\", \"icmp_echo\": "
+	    "\"off\"}]}");
 	BAD("vips[0].vip: '10.0.0.1:80' is not a VIP", "{\"vips\": [{\"vip\": "
 						       "\"10.0.0.1:80\"}]}");
 	BAD("vips[1].backends[0].weight: 20000 is out of range [0, 10000]",

@@ -102,6 +102,21 @@ TEST(deletions_come_before_additions)
 		    "state active mac (neighbour table)");
 }
 
+TEST(icmp_echo_is_set_in_place)
+{
+	expect_diff(base,
+		    "{\"vips\": [" V80 "\"icmp_echo\": false, \"backends\": ["
+		    "{\"address\": \"10.0.0.11\"},"
+		    "{\"address\": \"10.0.0.12\"}]},"
+		    "{\"vip\": \"10.0.0.1:53/udp\", \"icmp_echo\": false}]}",
+		    2,
+		    "add vip 10.0.0.1:53/udp table-size 65537 icmp-echo off|"
+		    "set vip 10.0.0.1:80/tcp icmp-echo off");
+	expect_diff("{\"vips\": [" V80 "\"icmp_echo\": false}]}",
+		    "{\"vips\": [" V80 "\"icmp_echo\": true}]}", 1,
+		    "set vip 10.0.0.1:80/tcp icmp-echo on");
+}
+
 TEST(a_vip_no_longer_wanted_is_deleted_whole)
 {
 	expect_diff(base, "{\"vips\": []}", 1, "del vip 10.0.0.1:80/tcp");
