@@ -418,6 +418,54 @@ TEST(l2dsr_vips_untouched_by_the_mode)
 	CHECK_EQ(global(f).conn_hits, 1);
 }
 
+/*
+ * An ICMP error about an ipip VIP's flow goes the flow's way: encapsulated
+ * to its backend, the error itself the inner packet (its destination, the
+ * VIP, is what the backend's decap looks for).
+ */
+TEST(icmp_error_about_an_ipip_flow_is_encapsulated)
+{
+	static const __u8 quote[28] = {
+		0x45, 0,  0,	40,   0, 0, 0x40, 0, 64, IPPROTO_TCP,
+		0,    0,  10,	0,    0, 1, 192,  0, 2,	 1, /* VIP -> client */
+		0,    80, 0x04, 0xd2, 0, 0, 0,	  0 /* ports 80 -> 1234 */
+	};
+	struct pkt_spec s = { .family = XLB_FAMILY_V4,
+			      .src = "192.0.2.254",
+			      .dst = "10.0.0.1",
+			      .proto = IPPROTO_ICMP,
+			      .payload = sizeof(quote) };
+	struct xlb_vip_key key;
+	struct fixture *f;
+	struct big_run r;
+	const __u8 *o;
+	struct pkt p;
+	__u32 inner;
+
+	FIXTURE(f, NULL);
+	CHECK(!setup(f, "10.0.0.1:80/tcp", "10.2.0.5", &key), "setup: %s",
+	      xlb_errmsg());
+	pkt_build(&p, &s);
+	p.data[p.l4] = 3;	 /* destination unreachable */
+	p.data[p.l4 + 1] = 4;	 /* fragmentation needed */
+	p.data[p.l4 + 7] = 0x80; /* next-hop MTU 1408 (0x0580) */
+	p.data[p.l4 + 6] = 0x05;
+	memcpy(p.data + p.l4 + 8, quote, sizeof(quote));
+	CHECK(!run_on_dev(f, p.data, p.len, &r), "run");
+	CHECK_EQ(r.verdict, XDP_TX);
+	inner = p.len - 14;
+	CHECK_EQ(r.out_len, p.len + 20);
+	CHECK(!memcmp(r.out, router_mac, 6), "destination MAC: the router's");
+	o = r.out + 14;
+	CHECK_EQ(o[9], 4);
+	CHECK_EQ(csum(o, 20, 0), 0xffff);
+	CHECK(!memcmp(o + 12, "\x0a\x01\x00\x01", 4), "outer source");
+	CHECK(!memcmp(o + 16, "\x0a\x02\x00\x05", 4), "outer destination");
+	CHECK(!memcmp(o + 20, p.data + 14, inner), "the error changed");
+	CHECK_EQ(global(f).icmp_errors_steered, 1);
+	CHECK_EQ(global(f).encap_sent, 1);
+}
+
 int main(int argc, char **argv)
 {
 	if (geteuid() == 0 && netns_up()) {
