@@ -145,6 +145,7 @@ int xlb_changes_apply(struct xlb *xlb, const struct xlb_change *changes,
 {
 	struct failpoint fp = failpoint_read();
 	struct xlb_desired before;
+	struct pair_snapshot snap;
 	char msg[512];
 	size_t done;
 	int err, undo_err;
@@ -156,9 +157,24 @@ int xlb_changes_apply(struct xlb *xlb, const struct xlb_change *changes,
 		err = xlb_desired_read(xlb, &before);
 	if (err)
 		return err;
+	/*
+	 * One read of every pair slot for the whole list: each change then
+	 * finds its pair and a free slot in memory (internal.h, xlb.cache),
+	 * so applying n changes costs n writes, not n reads of all slots.
+	 * Only this process writes while the lock is held.
+	 */
+	err = pair_snapshot_read(xlb, &snap);
+	if (err) {
+		xlb_desired_free(&before);
+		return err;
+	}
+	xlb->cache = &snap;
 	err = apply_all(xlb, changes, n, &fp, &done);
 	if (!err)
 		err = rebuild_tables(xlb);
+	/* The roll-back reads the maps afresh: it trusts no copy. */
+	xlb->cache = NULL;
+	pair_snapshot_free(&snap);
 	if (err) {
 		snprintf(msg, sizeof(msg), "%s", xlb_errmsg());
 		undo_err = roll_back(xlb, &before);

@@ -76,6 +76,7 @@ static int write_scalar(struct xlb *xlb, enum xlb_map_id map, __u32 pair,
 	if (bpf_map_update_elem(xlb->fds[map], &pair, &value, BPF_ANY))
 		return xlb_errno(errno, "write %s[%u]", xlb_map_names[map],
 				 pair);
+	pair_cache_put_scalar(xlb, map, pair, value);
 	return 0;
 }
 
@@ -85,6 +86,7 @@ static int write_intent(struct xlb *xlb, __u32 pair,
 	if (bpf_map_update_elem(xlb->fds[MAP_PAIR_INTENT], &pair, in, BPF_ANY))
 		return xlb_errno(errno, "write %s[%u]", XLB_MAP_PAIR_INTENT,
 				 pair);
+	pair_cache_put_intent(xlb, pair, in);
 	return 0;
 }
 
@@ -191,6 +193,8 @@ int xlb_backend_add(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 	if (!err &&
 	    bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &pair, &be, BPF_ANY))
 		err = xlb_errno(errno, "add backend %s to VIP %s", a, v);
+	else if (!err)
+		pair_cache_put_be(xlb, pair, &be);
 	if (!err)
 		err = pair_publish(xlb, pair, &in, true, true);
 	if (!err)
@@ -227,6 +231,8 @@ int xlb_backend_set(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 					BPF_ANY))
 			err = xlb_errno(errno, "write %s[%u]", XLB_MAP_BACKENDS,
 					pair);
+		else
+			pair_cache_put_be(xlb, pair, &be);
 	}
 	in = snap.intent[pair];
 	if (spec->set & XLB_SET_WEIGHT)
@@ -384,6 +390,8 @@ int pair_release(struct xlb *xlb, __u32 pair, const struct xlb_backend *old)
 		if (bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &pair, &be,
 					BPF_ANY))
 			err = xlb_errno(errno, "release pair %u", pair);
+		else
+			pair_cache_put_be(xlb, pair, &be);
 	}
 	if (!err)
 		err = write_scalar(xlb, MAP_BE_WEIGHT, pair, 0);

@@ -42,6 +42,13 @@ struct xlb {
 	/* Seconds spent in the batched swaps of xlb_tables (RCU waits). */
 	double swap_s;
 	unsigned long swaps;
+	/*
+	 * While set (one xlb_changes_apply, under the lock), the pairs as the
+	 * maps hold them: pair_snapshot_read lends it instead of reading
+	 * every slot again, and every pair write keeps it up to date, so an
+	 * apply of n changes reads the slots once, not n times.
+	 */
+	struct pair_snapshot *cache;
 };
 
 extern const char *const xlb_map_names[MAP_COUNT];
@@ -79,9 +86,16 @@ struct pair_snapshot {
 	__u32 *weight;
 	__u32 *state;
 	struct xlb_pair_intent *intent;
+	bool borrowed; /* xlb->cache's arrays: free leaves them alone */
 };
 int pair_snapshot_read(struct xlb *xlb, struct pair_snapshot *snap);
 void pair_snapshot_free(struct pair_snapshot *snap);
+/* After a successful write of a pair map: the cache follows (if any). */
+void pair_cache_put_be(struct xlb *xlb, __u32 pair,
+		       const struct xlb_backend *be);
+void pair_cache_put_scalar(struct xlb *xlb, int map, __u32 pair, __u32 value);
+void pair_cache_put_intent(struct xlb *xlb, __u32 pair,
+			   const struct xlb_pair_intent *in);
 
 /* Reads a whole array map (n entries of value_size) with one batch call. */
 int array_read_all(int fd, __u32 n, size_t value_size, void *values);

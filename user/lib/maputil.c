@@ -64,6 +64,11 @@ int pair_snapshot_read(struct xlb *xlb, struct pair_snapshot *snap)
 	int err;
 
 	memset(snap, 0, sizeof(*snap));
+	if (xlb->cache) {
+		*snap = *xlb->cache;
+		snap->borrowed = true;
+		return 0;
+	}
 	snap->n = n;
 	snap->be = calloc(n, sizeof(*snap->be));
 	snap->weight = calloc(n, sizeof(*snap->weight));
@@ -91,11 +96,39 @@ int pair_snapshot_read(struct xlb *xlb, struct pair_snapshot *snap)
 
 void pair_snapshot_free(struct pair_snapshot *snap)
 {
+	if (snap->borrowed) {
+		memset(snap, 0, sizeof(*snap));
+		return;
+	}
 	free(snap->be);
 	free(snap->weight);
 	free(snap->state);
 	free(snap->intent);
 	memset(snap, 0, sizeof(*snap));
+}
+
+void pair_cache_put_be(struct xlb *xlb, __u32 pair,
+		       const struct xlb_backend *be)
+{
+	if (xlb->cache && pair < xlb->cache->n)
+		xlb->cache->be[pair] = *be;
+}
+
+void pair_cache_put_scalar(struct xlb *xlb, int map, __u32 pair, __u32 value)
+{
+	if (!xlb->cache || pair >= xlb->cache->n)
+		return;
+	if (map == MAP_BE_WEIGHT)
+		xlb->cache->weight[pair] = value;
+	else if (map == MAP_BE_STATE)
+		xlb->cache->state[pair] = value;
+}
+
+void pair_cache_put_intent(struct xlb *xlb, __u32 pair,
+			   const struct xlb_pair_intent *in)
+{
+	if (xlb->cache && pair < xlb->cache->n)
+		xlb->cache->intent[pair] = *in;
 }
 
 int map_write_batch(int fd, const __u32 *keys, const void *values, __u32 n)
