@@ -194,7 +194,8 @@ static const struct key cluster_keys[] = {
 	SHELL_STR("etcd", cluster_etcd,
 		  "etcd endpoints, comma-separated (\"\": run alone)"),
 	SHELL_STR("prefix", cluster_prefix, "keys of this cluster in etcd"),
-	SHELL_STR("host_id", cluster_host_id, "this host's name (\"\": hostname)"),
+	SHELL_STR("host_id", cluster_host_id,
+		  "this host's name (\"\": hostname)"),
 	SHELL("lease_ttl_s", cluster_lease_ttl_s, K_UINT, 1, 60,
 	      "leader lease; a dead leader is replaced within it"),
 };

@@ -84,9 +84,9 @@ struct xlbd_config {
 	size_t capacity_hook_n;
 	double capacity_hook_timeout_s; /* 30 */
 	/* scale-out (cluster.c): "" runs alone; read at start only */
-	char cluster_etcd[512];	  /* endpoints, comma-separated */
-	char cluster_prefix[128]; /* "/xlb/default" */
-	char cluster_host_id[64]; /* "": the host name */
+	char cluster_etcd[512];		  /* endpoints, comma-separated */
+	char cluster_prefix[128];	  /* "/xlb/default" */
+	char cluster_host_id[64];	  /* "": the host name */
 	unsigned int cluster_lease_ttl_s; /* 2 */
 };
 
