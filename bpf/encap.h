@@ -67,6 +67,41 @@ static __always_inline int encap_inner_info(void *l3, void *data_end,
 }
 
 /*
+ * Readies the frame for an ICMP error back where it came from: cut to its L2
+ * header and the first quote bytes of the packet, hdr bytes opened in front
+ * of them (the L2 header moves forward), MACs swapped, EtherType set to proto.
+ * The caller reloads ctx->data and bounds-checks what it writes.
+ */
+static __always_inline int encap_reply_room(struct xdp_md *ctx, __u32 l3_off,
+					    int quote, int hdr, __be16 proto)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct ethhdr *eth;
+	__u8 mac[6];
+	int delta;
+
+	delta = (int)(l3_off + quote) - (int)(data_end - data);
+	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
+		return -1;
+	if (bpf_xdp_adjust_head(ctx, -hdr))
+		return -1;
+	data_end = (void *)(long)ctx->data_end;
+	data = (void *)(long)ctx->data;
+	if (data + hdr + ENCAP_L2_MAX > data_end)
+		return -1;
+	__builtin_memcpy(data, data + hdr, ENCAP_L2_MAX);
+	if (l3_off > ENCAP_L2_MAX)
+		return -1;
+	eth = data;
+	__builtin_memcpy(mac, eth->h_source, 6);
+	__builtin_memcpy(eth->h_source, eth->h_dest, 6);
+	__builtin_memcpy(eth->h_dest, mac, 6);
+	*(__be16 *)(data + l3_off - 2) = proto;
+	return 0;
+}
+
+/*
  * Turns the frame into an ICMP error to the client and sends it back where
  * it came from: [L2][IP][ICMP][quoted inner IP header + 8 bytes]. Source is
  * the VIP (the address the client wrote to), as the LB owns the path.
@@ -79,23 +114,14 @@ static __always_inline int encap_too_big_v4(struct xdp_md *ctx, __u32 l3_off,
 	const int quote = 28, hdr = 28;
 	struct iphdr *ip, *inner;
 	struct icmphdr *icmp;
-	struct ethhdr *eth;
-	__u8 mac[6];
-	int delta;
 
 	inner = data + l3_off;
 	if ((void *)(inner + 1) > data_end || inner->ihl != 5)
 		return XDP_DROP;
-	delta = (int)(l3_off + quote) - (int)(data_end - data);
-	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
-		return XDP_DROP;
-	if (bpf_xdp_adjust_head(ctx, -hdr))
+	if (encap_reply_room(ctx, l3_off, quote, hdr, bpf_htons(ETH_P_IP)))
 		return XDP_DROP;
 	data_end = (void *)(long)ctx->data_end;
 	data = (void *)(long)ctx->data;
-	if (data + hdr + ENCAP_L2_MAX > data_end)
-		return XDP_DROP;
-	__builtin_memcpy(data, data + hdr, ENCAP_L2_MAX);
 	if (l3_off > ENCAP_L2_MAX)
 		return XDP_DROP;
 	ip = data + l3_off;
@@ -103,12 +129,6 @@ static __always_inline int encap_too_big_v4(struct xdp_md *ctx, __u32 l3_off,
 	inner = (void *)(icmp + 1);
 	if ((void *)inner + quote > data_end)
 		return XDP_DROP;
-
-	eth = data;
-	__builtin_memcpy(mac, eth->h_source, 6);
-	__builtin_memcpy(eth->h_source, eth->h_dest, 6);
-	__builtin_memcpy(eth->h_dest, mac, 6);
-	*(__be16 *)(data + l3_off - 2) = bpf_htons(ETH_P_IP);
 
 	*(__u8 *)ip = 0x45;
 	ip->tos = 0;
@@ -134,25 +154,16 @@ static __always_inline int encap_too_big_v4(struct xdp_md *ctx, __u32 l3_off,
 static __always_inline int encap_too_big_v6(struct xdp_md *ctx, __u32 l3_off,
 					    __u16 mtu)
 {
-	void *data_end = (void *)(long)ctx->data_end;
-	void *data = (void *)(long)ctx->data;
 	const int quote = 48, hdr = 48;
 	struct ipv6hdr *ip, *inner;
-	struct ethhdr *eth;
-	__u8 *icmp, mac[6];
+	void *data_end, *data;
+	__u8 *icmp;
 	__u32 sum;
-	int delta;
 
-	delta = (int)(l3_off + quote) - (int)(data_end - data);
-	if (delta < 0 && bpf_xdp_adjust_tail(ctx, delta))
-		return XDP_DROP;
-	if (bpf_xdp_adjust_head(ctx, -hdr))
+	if (encap_reply_room(ctx, l3_off, quote, hdr, bpf_htons(ETH_P_IPV6)))
 		return XDP_DROP;
 	data_end = (void *)(long)ctx->data_end;
 	data = (void *)(long)ctx->data;
-	if (data + hdr + ENCAP_L2_MAX > data_end)
-		return XDP_DROP;
-	__builtin_memcpy(data, data + hdr, ENCAP_L2_MAX);
 	if (l3_off > ENCAP_L2_MAX)
 		return XDP_DROP;
 	ip = data + l3_off;
@@ -160,12 +171,6 @@ static __always_inline int encap_too_big_v6(struct xdp_md *ctx, __u32 l3_off,
 	inner = (void *)(icmp + 8);
 	if ((void *)inner + quote > data_end)
 		return XDP_DROP;
-
-	eth = data;
-	__builtin_memcpy(mac, eth->h_source, 6);
-	__builtin_memcpy(eth->h_source, eth->h_dest, 6);
-	__builtin_memcpy(eth->h_dest, mac, 6);
-	*(__be16 *)(data + l3_off - 2) = bpf_htons(ETH_P_IPV6);
 
 	*(__be32 *)ip = bpf_htonl(0x60000000);
 	ip->payload_len = bpf_htons(8 + quote);
