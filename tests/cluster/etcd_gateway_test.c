@@ -19,29 +19,10 @@
 static const char *base;
 static int failed;
 
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *u)
-{
-	struct buf *b = u;
-	char *p = realloc(b->p, b->n + sz * nm + 1);
-
-	if (!p)
-		return 0;
-	memcpy(p + b->n, d, sz * nm);
-	b->p = p;
-	b->n += sz * nm;
-	p[b->n] = '\0';
-	return sz * nm;
-}
-
 /* POSTs body (freed) to base + path; parses the answer into r. */
 static int call(const char *path, char *body, struct etcd_reply *r)
 {
-	struct buf b = { 0 };
+	struct etcd_body b = { 0 };
 	char url[256];
 	CURL *c = curl_easy_init();
 	CURLcode rc;
@@ -50,7 +31,7 @@ static int call(const char *path, char *body, struct etcd_reply *r)
 	snprintf(url, sizeof(url), "%s%s", base, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, etcd_body_append);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 3000L);
 	rc = curl_easy_perform(c);
@@ -140,6 +121,22 @@ int main(int argc, char **argv)
 	dec = etcd_b64_decode("not base64!", &n);
 	CHECK("etcd_b64_rejects", dec == NULL, "decoded garbage");
 	free(dec);
+
+	/* an answer is collected whole, but never beyond ETCD_BODY_MAX */
+	{
+		struct etcd_body b = { 0 };
+		static char chunk[1 << 16];
+		size_t got = 0, len;
+
+		memset(chunk, 'x', sizeof(chunk));
+		while ((len = etcd_body_append(chunk, 1, sizeof(chunk), &b)))
+			got += len;
+		CHECK("etcd_body_bounded",
+		      got == ETCD_BODY_MAX && b.n == got && b.p[b.n] == '\0' &&
+			      etcd_body_append(chunk, 1, 1, &b) == 0,
+		      "kept %zu of a limit of %u", got, ETCD_BODY_MAX);
+		free(b.p);
+	}
 
 	/* put then range under the prefix: bytes survive both ways */
 	ok = call("/v3/kv/put",

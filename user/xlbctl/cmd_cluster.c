@@ -20,25 +20,6 @@
 
 #define XLBD_CONFIG_PATH "/etc/xlb/xlbd.conf"
 
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *u)
-{
-	struct buf *b = u;
-	char *p = realloc(b->p, b->n + sz * nm + 1);
-
-	if (!p)
-		return 0;
-	memcpy(p + b->n, d, sz * nm);
-	b->p = p;
-	b->n += sz * nm;
-	p[b->n] = 0;
-	return sz * nm;
-}
-
 /* cluster.etcd and cluster.prefix of xlbd's config, where not given. */
 static int read_config(const struct cli *cli, char *etcd, size_t elen,
 		       char *prefix, size_t plen)
@@ -89,7 +70,7 @@ static int range(const char *endpoints, const char *prefix,
 	for (ep = strtok_r(list, ", ", &save); ep;
 	     ep = strtok_r(NULL, ", ", &save)) {
 		char url[512], *body = etcd_range_prefix_body(prefix);
-		struct buf b = { 0 };
+		struct etcd_body b = { 0 };
 		CURL *c = curl_easy_init();
 		CURLcode rc;
 
@@ -97,7 +78,7 @@ static int range(const char *endpoints, const char *prefix,
 		snprintf(url, sizeof(url), "%s/v3/kv/range", ep);
 		curl_easy_setopt(c, CURLOPT_URL, url);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, etcd_body_append);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
 		rc = curl_easy_perform(c);

@@ -49,8 +49,7 @@ struct req {
 	enum req_kind kind;
 	uint64_t session;
 	double sent;
-	char *buf;
-	size_t len;
+	struct etcd_body body;
 	struct req *next;
 };
 
@@ -133,20 +132,6 @@ static void tables_digest(struct xlbd *d, char out[16])
 
 /* ---------------------------------------------------------------- transport */
 
-static size_t on_data(char *p, size_t sz, size_t nm, void *u)
-{
-	struct req *r = u;
-	char *b = realloc(r->buf, r->len + sz * nm + 1);
-
-	if (!b)
-		return 0;
-	memcpy(b + r->len, p, sz * nm);
-	r->buf = b;
-	r->len += sz * nm;
-	b[r->len] = 0;
-	return sz * nm;
-}
-
 static CURL *new_easy(struct cluster *c, const char *path, char *body)
 {
 	char url[320];
@@ -183,8 +168,8 @@ static void send_req(struct cluster *c, enum req_kind kind, const char *path,
 	r->session = c->session;
 	r->sent = xlbd_now();
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, etcd_body_append);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &r->body);
 	if (xlbd_curl_add(c->d, e)) {
 		curl_easy_cleanup(e);
 		free(r);
@@ -665,9 +650,9 @@ int xlbd_cluster_done(struct xlbd *d, void *easy, int code, long status)
 		if (code)
 			snprintf(why, sizeof(why), "%s",
 				 curl_easy_strerror((CURLcode)code));
-		else if (!q->buf)
+		else if (!q->body.p)
 			snprintf(why, sizeof(why), "HTTP %ld, no body", status);
-		else if ((err = etcd_parse_reply(q->buf, &r)))
+		else if ((err = etcd_parse_reply(q->body.p, &r)))
 			snprintf(why, sizeof(why), "%s", r.err);
 		else if (status != 200)
 			snprintf(why, sizeof(why), "HTTP %ld", status),
@@ -692,7 +677,7 @@ int xlbd_cluster_done(struct xlbd *d, void *easy, int code, long status)
 		}
 		etcd_reply_free(&r);
 	}
-	free(q->buf);
+	free(q->body.p);
 	free(q);
 	return 1;
 }
@@ -826,7 +811,7 @@ void xlbd_cluster_stop(struct xlbd *d)
 
 		c->reqs = q->next;
 		xlbd_curl_remove(d, q->easy);
-		free(q->buf);
+		free(q->body.p);
 		free(q);
 	}
 	xlbd_watch_del(d, &c->timer);

@@ -14,6 +14,24 @@
 
 #include "cluster_etcd.h"
 
+size_t etcd_body_append(char *data, size_t size, size_t nmemb, void *body)
+{
+	struct etcd_body *b = body;
+	size_t len = size * nmemb;
+	char *p;
+
+	if (len > ETCD_BODY_MAX - b->n)
+		return 0;
+	p = realloc(b->p, b->n + len + 1);
+	if (!p)
+		return 0;
+	memcpy(p + b->n, data, len);
+	b->p = p;
+	b->n += len;
+	p[b->n] = '\0';
+	return len;
+}
+
 char *etcd_b64_encode(const void *buf, size_t len)
 {
 	char *out = malloc(4 * ((len + 2) / 3) + 1);

@@ -61,6 +61,21 @@ struct etcd_reply {
 	char err[128]; /* gateway's error text when it answered one */
 };
 
+/*
+ * A gateway answer collected by libcurl: etcd_body_append is a
+ * CURLOPT_WRITEFUNCTION (WRITEDATA = the body). It keeps the text
+ * NUL-terminated and refuses (aborting the transfer) an answer over
+ * ETCD_BODY_MAX, so a broken or hostile endpoint cannot exhaust memory.
+ */
+#define ETCD_BODY_MAX (16u << 20)
+
+struct etcd_body {
+	char *p;
+	size_t n;
+};
+
+size_t etcd_body_append(char *data, size_t size, size_t nmemb, void *body);
+
 /* Every change under prefix from revision start_rev on (0: from now). */
 char *etcd_watch_prefix_body(const char *prefix, int64_t start_rev);
 
