@@ -227,6 +227,66 @@ TEST(established_flows_keep_their_backend_through_weight_changes)
 	      moved_new, FLOWS);
 }
 
+/* New flow i (source port base + i) reaches the pair the table names. */
+static bool new_flows_follow_the_table(struct fixture *f,
+				       const struct xlb_vip_key *vip, int base)
+{
+	for (int i = 0; i < FLOWS; i++) {
+		struct pkt_spec s = { .family = XLB_FAMILY_V4,
+				      .src = "192.0.2.50",
+				      .dst = "10.0.0.1",
+				      .sport = base + i,
+				      .dport = 80,
+				      .proto = IPPROTO_TCP };
+		struct xlb_flow_key key = pkt_flow_key(&s);
+		__u16 want;
+
+		if (fixture_predict(f, vip, &key, &want) ||
+		    send_flow(f, i, 0x02, base) != want)
+			return false;
+	}
+	return true;
+}
+
+TEST(a_table_size_change_keeps_established_flows)
+{
+	static const __u32 sizes[] = { 251, 1021, 65537 };
+	struct xlb_vip_key vip;
+	struct fixture *f;
+	int first[FLOWS];
+
+	FIXTURE(f, NULL);
+	CHECK(!fixture_vip(f, "10.0.0.1:80/tcp", &vip), "vip");
+	CHECK(!fixture_backend(f, &vip, "10.0.1.1", mac_a, 1, 1), "be");
+	CHECK(!fixture_backend(f, &vip, "10.0.1.2", mac_b, 1, 1), "be");
+	CHECK(!fixture_backend(f, &vip, "10.0.1.3", mac_c, 1, 1), "be");
+	for (int i = 0; i < FLOWS; i++) {
+		first[i] = send_flow(f, i, 0x02, 30000);
+		CHECK(first[i] >= 0, "flow %d SYN not forwarded", i);
+	}
+	/* Shrink, grow, back: flows stay, new ones follow the new table. */
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct xlb_vip now;
+
+		CHECK(!xlb_vip_set_table_size(f->xlb, &vip, sizes[k]), "%s",
+		      xlb_errmsg());
+		CHECK(!xlb_vip_get(f->xlb, &vip, &now) &&
+			      now.table_size == sizes[k],
+		      "table size %u, want %u", now.table_size, sizes[k]);
+		for (int i = 0; i < FLOWS; i++)
+			CHECK(send_flow(f, i, 0x10, 30000) == first[i],
+			      "size %u: flow %d left backend %d", sizes[k], i,
+			      first[i]);
+		CHECK(new_flows_follow_the_table(f, &vip, 31000 + k * 1000),
+		      "size %u: a new flow missed the table's pick", sizes[k]);
+	}
+	CHECK(xlb_vip_set_table_size(f->xlb, &vip, 250) == -EINVAL, "a size "
+								    "that is "
+								    "not a "
+								    "prime was "
+								    "taken");
+}
+
 TEST(draining_backend_keeps_its_flows_and_gets_no_new_ones)
 {
 	struct xlb_vip_key vip;

@@ -59,6 +59,8 @@ static int apply_one(struct xlb *xlb, const struct xlb_change *c)
 	}
 	case XLB_CHANGE_VIP_SET:
 		return xlb_vip_set_icmp_echo(xlb, &c->vip, !c->no_icmp_echo);
+	case XLB_CHANGE_VIP_RESIZE:
+		return xlb_vip_set_table_size(xlb, &c->vip, c->table_size);
 	case XLB_CHANGE_BACKEND_DEL:
 		return xlb_backend_del(xlb, &c->vip, &s->addr, s->family);
 	case XLB_CHANGE_BACKEND_ADD:

@@ -267,17 +267,6 @@ static __u32 backend_delta(const struct xlb_desired_backend *now,
 	return set;
 }
 
-/* The VIP of d with vip's key, if it keeps its table; else NULL. */
-static const struct xlb_desired_vip *
-same_table_vip(const struct xlb_desired *d, const struct xlb_desired_vip *vip)
-{
-	const struct xlb_desired_vip *found = find_vip(d, &vip->key);
-
-	if (found && table_size_of(found) != table_size_of(vip))
-		return NULL;
-	return found;
-}
-
 /*
  * A pair added; a backend the file gives no MAC for keeps the one it had
  * in was, if any.
@@ -301,10 +290,9 @@ static int push_backend_add(struct change_list *list,
 	return change_push(list, &c);
 }
 
-/* A VIP added (or added again with another table size) with its backends. */
+/* A VIP added with its backends. */
 static int push_vip_add(struct change_list *list,
-			const struct xlb_desired_vip *want,
-			const struct xlb_desired_vip *was)
+			const struct xlb_desired_vip *want)
 {
 	struct xlb_change c = {
 		.kind = XLB_CHANGE_VIP_ADD,
@@ -315,7 +303,7 @@ static int push_vip_add(struct change_list *list,
 	int err = change_push(list, &c);
 
 	for (size_t b = 0; !err && b < want->n_backends; b++)
-		err = push_backend_add(list, want, b, was);
+		err = push_backend_add(list, want, b, NULL);
 	return err;
 }
 
@@ -330,7 +318,7 @@ int xlb_desired_diff(const struct xlb_desired *current,
 	for (size_t v = 0; !err && v < current->n_vips; v++) {
 		const struct xlb_desired_vip *now = &current->vips[v];
 
-		if (!same_table_vip(desired, now))
+		if (!find_vip(desired, &now->key))
 			err = change_push(
 				&list, &(struct xlb_change){
 					       .kind = XLB_CHANGE_VIP_DEL,
@@ -341,7 +329,7 @@ int xlb_desired_diff(const struct xlb_desired *current,
 	for (size_t v = 0; !err && v < current->n_vips; v++) {
 		const struct xlb_desired_vip *now = &current->vips[v];
 		const struct xlb_desired_vip *want =
-			same_table_vip(desired, now);
+			find_vip(desired, &now->key);
 
 		for (size_t b = 0; !err && want && b < now->n_backends; b++) {
 			if (find_backend(want, &now->backends[b]))
@@ -360,14 +348,13 @@ int xlb_desired_diff(const struct xlb_desired *current,
 	for (size_t v = 0; !err && v < desired->n_vips; v++) {
 		const struct xlb_desired_vip *want = &desired->vips[v];
 
-		if (!same_table_vip(current, want))
-			err = push_vip_add(&list, want,
-					   find_vip(current, &want->key));
+		if (!find_vip(current, &want->key))
+			err = push_vip_add(&list, want);
 	}
 	for (size_t v = 0; !err && v < desired->n_vips; v++) {
 		const struct xlb_desired_vip *want = &desired->vips[v];
 		const struct xlb_desired_vip *now =
-			same_table_vip(current, want);
+			find_vip(current, &want->key);
 
 		for (size_t b = 0; !err && now && b < want->n_backends; b++)
 			if (!find_backend(now, &want->backends[b]))
@@ -377,9 +364,17 @@ int xlb_desired_diff(const struct xlb_desired *current,
 	for (size_t v = 0; !err && v < desired->n_vips; v++) {
 		const struct xlb_desired_vip *want = &desired->vips[v];
 		const struct xlb_desired_vip *now =
-			same_table_vip(current, want);
+			find_vip(current, &want->key);
 
-		if (now && now->no_icmp_echo != want->no_icmp_echo)
+		if (now && table_size_of(now) != table_size_of(want))
+			err = change_push(&list,
+					  &(struct xlb_change){
+						  .kind = XLB_CHANGE_VIP_RESIZE,
+						  .vip = want->key,
+						  .table_size =
+							  table_size_of(want),
+					  });
+		if (!err && now && now->no_icmp_echo != want->no_icmp_echo)
 			err = change_push(&list,
 					  &(struct xlb_change){
 						  .kind = XLB_CHANGE_VIP_SET,
@@ -391,7 +386,7 @@ int xlb_desired_diff(const struct xlb_desired *current,
 	for (size_t v = 0; !err && v < desired->n_vips; v++) {
 		const struct xlb_desired_vip *want = &desired->vips[v];
 		const struct xlb_desired_vip *now =
-			same_table_vip(current, want);
+			find_vip(current, &want->key);
 
 		for (size_t b = 0; !err && now && b < want->n_backends; b++) {
 			const struct xlb_desired_backend *old =
@@ -460,6 +455,10 @@ const char *xlb_change_format(const struct xlb_change *c, char *buf, size_t len)
 	case XLB_CHANGE_VIP_SET:
 		append(buf, len, "set vip %s icmp-echo %s", vip,
 		       c->no_icmp_echo ? "off" : "on");
+		break;
+	case XLB_CHANGE_VIP_RESIZE:
+		append(buf, len, "resize vip %s table-size %u (flows kept)",
+		       vip, c->table_size);
 		break;
 	case XLB_CHANGE_BACKEND_DEL:
 		append(buf, len, "del backend %s %s", vip, addr);

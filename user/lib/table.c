@@ -193,6 +193,54 @@ static int table_compute(const struct xlb_vip_key *key,
 	return err;
 }
 
+static int vip_write(struct xlb *xlb, const struct xlb_vip_key *key,
+		     const struct xlb_vip *vip)
+{
+	char text[XLB_VIP_STRLEN];
+
+	if (bpf_map_update_elem(xlb->fds[MAP_VIPS], key, vip, BPF_EXIST))
+		return xlb_errno(errno, "write VIP %s",
+				 xlb_format_vip(key, text, sizeof(text)));
+	return 0;
+}
+
+/*
+ * A VIP's pairs (and their generations) stay, so connection entries keep
+ * their backends; only new flows see the new table. Packets index the
+ * table by the size in xlb_vips, so the order keeps every index inside
+ * the installed table: a larger table goes in before its size, a smaller
+ * size before its table. Between the two writes a new flow may be placed
+ * by a slot of the other table: a valid pair, remembered as any other.
+ */
+int table_resize(struct xlb *xlb, const struct xlb_vip_key *key,
+		 const struct xlb_vip *vip, __u32 size)
+{
+	struct xlb_vip next = *vip;
+	struct pair_snapshot snap;
+	__u16 *slots;
+	int err;
+
+	next.table_size = size;
+	slots = malloc((size_t)size * sizeof(*slots));
+	if (!slots)
+		return xlb_err(ENOMEM, "out of memory");
+	err = pair_snapshot_read(xlb, &snap);
+	if (!err) {
+		err = table_check_pairs(&snap, key, vip->id);
+		if (!err)
+			err = table_compute(key, &next, &snap, slots);
+		pair_snapshot_free(&snap);
+	}
+	if (!err && size < vip->table_size)
+		err = vip_write(xlb, key, &next);
+	if (!err)
+		err = table_swap(xlb, vip->id, slots, size);
+	if (!err && size > vip->table_size)
+		err = vip_write(xlb, key, &next);
+	free(slots);
+	return err;
+}
+
 /*
  * Rebuilds the tables of vips[0, n) (those with want[i]) from snap: every
  * new table is built and filled first, then all are swapped in with one

@@ -223,6 +223,25 @@ int xlb_vip_del(struct xlb *xlb, const struct xlb_vip_key *key)
 	return derived_refresh(xlb);
 }
 
+int xlb_vip_set_table_size(struct xlb *xlb, const struct xlb_vip_key *key,
+			   __u32 table_size)
+{
+	struct xlb_vip vip;
+	int err;
+
+	err = xlb_require_lock(xlb, "vip set table-size");
+	if (!err)
+		err = xlb_vip_get(xlb, key, &vip);
+	if (err)
+		return err;
+	if (!table_size)
+		table_size = XLB_TABLE_SIZE_DEFAULT;
+	err = xlb_check_table_size("table size", table_size);
+	if (err || table_size == vip.table_size)
+		return err;
+	return table_resize(xlb, key, &vip, table_size);
+}
+
 /*
  * Whether the LB answers ICMP echo for this VIP (XLB_VIP_F_NO_ICMP_ECHO
  * clear); its address is answered while any VIP on it is.

@@ -164,6 +164,12 @@ int xlb_vip_add(struct xlb *xlb, const struct xlb_vip_key *key,
 /* ICMP echo answered by the LB for this VIP (on by default). */
 int xlb_vip_set_icmp_echo(struct xlb *xlb, const struct xlb_vip_key *key,
 			  bool on);
+/*
+ * A new table size (0: the default) for a VIP that keeps its pairs, so its
+ * established flows keep their backends; the table is rebuilt at once.
+ */
+int xlb_vip_set_table_size(struct xlb *xlb, const struct xlb_vip_key *key,
+			   __u32 table_size);
 /* Removes the VIP, its pairs and its table. */
 int xlb_vip_del(struct xlb *xlb, const struct xlb_vip_key *key);
 int xlb_vip_get(struct xlb *xlb, const struct xlb_vip_key *key,
@@ -460,13 +466,14 @@ enum xlb_change_kind {
 	XLB_CHANGE_VIP_ADD,
 	XLB_CHANGE_BACKEND_ADD,
 	XLB_CHANGE_BACKEND_SET,
-	XLB_CHANGE_VIP_SET, /* ICMP echo on or off */
+	XLB_CHANGE_VIP_SET,    /* ICMP echo on or off */
+	XLB_CHANGE_VIP_RESIZE, /* a new table size, pairs kept */
 };
 
 struct xlb_change {
 	enum xlb_change_kind kind;
 	struct xlb_vip_key vip;
-	__u32 table_size;  /* VIP_ADD, VIP_DEL: the table's size */
+	__u32 table_size;  /* VIP_ADD, VIP_DEL, VIP_RESIZE: the table's size */
 	bool no_icmp_echo; /* VIP_ADD, VIP_SET */
 	/*
 	 * Backend changes: the new values; spec.set holds the XLB_SET_* that
