@@ -68,14 +68,15 @@ OUT=$(mktemp)
 tun_ns client /usr/bin/python3 - >"$OUT" 2>&1 <<'PY' &
 import socket, time
 s = socket.create_connection(("10.0.0.1", 7), timeout=3)
+f = s.makefile("rb")
+# xlb-backend's echo greets with "backend NAME" before echoing.
+if not f.readline().startswith(b"backend "):
+    raise SystemExit("no greeting")
 def echo(msg):
     s.sendall(msg)
-    got = b""
-    while len(got) < len(msg):
-        chunk = s.recv(4096)
-        if not chunk:
-            raise SystemExit("closed")
-        got += chunk
+    got = f.read(len(msg))
+    if len(got) < len(msg):
+        raise SystemExit("closed")
     return got == msg
 ok = echo(b"hello\n")
 # The shell changes weights and drains while this keeps talking.

@@ -29,6 +29,8 @@ tun_down() {
 		ip netns del "$TUN_P-$n" 2>/dev/null
 	done
 	rm -rf "$TUN_PIN"
+	# xlb-decap's pin root, if nothing else of it is left (rmdir: only empty).
+	rmdir /sys/fs/bpf/xlb-decap/* /sys/fs/bpf/xlb-decap 2>/dev/null
 }
 
 # veth NSA DEVA NSB DEVB: a pair between two namespaces, up, tx offload off.
@@ -80,8 +82,11 @@ tun_up() {
 }
 
 # Starts xlb-backend NAME in backend namespace NS (HTTP 80, TCP echo 7).
+# Not through the tun_ns function: `func &` forks a subshell whose PID is
+# not the server's, and killing it would leave the server running.
 tun_backend() {
-	tun_ns "$1" "$TUN_BUILD/xlb-backend" --name "$1" --port 80 \
-		--tcp-echo-port 7 --threads 2 >/dev/null 2>&1 &
+	nsenter --net=/run/netns/"$TUN_P-$1" -- "$TUN_BUILD/xlb-backend" \
+		--name "$1" --port 80 --tcp-echo-port 7 --threads 2 \
+		>/dev/null 2>&1 &
 	TUN_PIDS+=($!)
 }
