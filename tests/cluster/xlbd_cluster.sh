@@ -8,7 +8,8 @@
 #       applies an older revision than one it applied
 #   brain_change_reaches_every_host    a backend's server killed: the
 #       leader's down decision is applied on every host within 1 s, with
-#       identical table digests
+#       identical table digests, and xlbctl cluster status says every
+#       host's digest matches the state's
 #   etcd_down_keeps_forwarding         every member stopped: requests through
 #       the VIP still succeed, /metrics says etcd is unreachable; restarted:
 #       a leader again and every host connected
@@ -91,6 +92,12 @@ if tcase brain_change_reaches_every_host; then
 	t=$(wait_for 5 all_down) || why+="b4 not down on every host 5 s after its kill: $(for n in 1 2 3; do pairs_of $n; done); "
 	# the leader's table rebuilt, the followers' applied: identical within 1 s
 	td=$(wait_for 1 same_digest) || why+="table digests differ 1 s after every host had b4 down: $(for n in 1 2 3; do digests $n; pairs_of $n; done | tr '\n' ' '); "
+	# xlbctl cluster status reads the same from etcd: a leader, three
+	# hosts, every one's digest the state's (exit 0; 3 when one differs).
+	status() { cluster_exec rt "$CL_XLBCTL" cluster status --etcd "$(cluster_etcd_endpoints)" --prefix "/xlb/$CL_PREFIX" "$@"; }
+	all_match() { status --json | "$PY" -c 'import json,sys; j=json.load(sys.stdin); sys.exit(0 if j["leader"] and len(j["hosts"]) == 3 and all(h["digest_matches"] for h in j["hosts"]) else 1)'; }
+	wait_for 2 all_match >/dev/null && status >/dev/null || why+="xlbctl cluster status: not every host matches the state's digest: $(status --json | tr -s ' \n' ' '); "
+	status | sed 's/^/# /'
 	lags=$(grep -h '[1-9][0-9]* pairs changed' "$CL_RUN"/xlbd-lb*.log | grep -o '[0-9.]* ms after' | awk '{print $1}' | sort -n)
 	max=$(tail -1 <<<"$lags")
 	echo "# kill -> down on every host ${t:-?}s (probe fall included), digests identical ${td:-?}s later; publication -> applied on followers: $(tr '\n' ' ' <<<"$lags")ms"

@@ -49,6 +49,7 @@ struct req {
 	enum req_kind kind;
 	uint64_t session;
 	double sent;
+	bool queued; /* not yet handed to the multi handle */
 	struct etcd_body body;
 	struct req *next;
 };
@@ -78,6 +79,7 @@ struct cluster {
 	char *published; /* pairs + digest of the last document put */
 	char *pending;	 /* being put */
 	bool publish_again, report_again;
+	bool queued; /* some request waits for the timer to start it */
 	char *reported;
 	char digest[16];
 	/* measured */
@@ -170,14 +172,27 @@ static void send_req(struct cluster *c, enum req_kind kind, const char *path,
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, etcd_body_append);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &r->body);
-	if (xlbd_curl_add(c->d, e)) {
-		curl_easy_cleanup(e);
-		free(r);
-		return;
-	}
 	r->next = c->reqs;
 	c->reqs = r;
 	c->busy[kind] = true;
+	/*
+	 * Inside a libcurl callback (a watch event applied, a leader key
+	 * gone) the multi handle refuses new transfers
+	 * (CURLM_RECURSIVE_API_CALL): the timer starts the request instead
+	 * of it being lost.
+	 */
+	if (xlbd_curl_add(c->d, e))
+		r->queued = c->queued = true;
+}
+
+static void start_queued(struct cluster *c)
+{
+	c->queued = false;
+	for (struct req *q = c->reqs; q; q = q->next) {
+		if (q->queued && !xlbd_curl_add(c->d, q->easy))
+			q->queued = false;
+		c->queued |= q->queued;
+	}
 }
 
 static void failed(struct cluster *c, const char *what, const char *why)
@@ -708,6 +723,8 @@ static void on_timer(struct xlbd_watch *w, uint32_t events)
 	(void)events;
 	if (read(w->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		return;
+	if (c->queued)
+		start_queued(c);
 	if (c->lease && now > c->lease_deadline) {
 		reset(c, "the lease was not renewed within its TTL");
 		return;
