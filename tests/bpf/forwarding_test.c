@@ -168,16 +168,22 @@ TEST(ipv6_destination_options_are_skipped_and_forwarded)
 	forwards_to_predicted_backend("[fd00::1]:443/tcp", &s, be);
 }
 
+/* Flow i of a run: source port base + i to the VIP 10.0.0.1:80/tcp. */
+static struct pkt_spec flow_spec(int i, __u8 flags, int base)
+{
+	return (struct pkt_spec){ .family = XLB_FAMILY_V4,
+				  .src = "192.0.2.50",
+				  .dst = "10.0.0.1",
+				  .sport = base + i,
+				  .dport = 80,
+				  .proto = IPPROTO_TCP,
+				  .tcp_flags = flags };
+}
+
 /* Sends flow i (source port base + i) once; returns the pair it reached. */
 static int send_flow(struct fixture *f, int i, __u8 flags, int base)
 {
-	struct pkt_spec s = { .family = XLB_FAMILY_V4,
-			      .src = "192.0.2.50",
-			      .dst = "10.0.0.1",
-			      .sport = base + i,
-			      .dport = 80,
-			      .proto = IPPROTO_TCP,
-			      .tcp_flags = flags };
+	struct pkt_spec s = flow_spec(i, flags, base);
 	struct pkt p;
 	struct run r;
 
@@ -232,12 +238,7 @@ static bool new_flows_follow_the_table(struct fixture *f,
 				       const struct xlb_vip_key *vip, int base)
 {
 	for (int i = 0; i < FLOWS; i++) {
-		struct pkt_spec s = { .family = XLB_FAMILY_V4,
-				      .src = "192.0.2.50",
-				      .dst = "10.0.0.1",
-				      .sport = base + i,
-				      .dport = 80,
-				      .proto = IPPROTO_TCP };
+		struct pkt_spec s = flow_spec(i, 0x02, base);
 		struct xlb_flow_key key = pkt_flow_key(&s);
 		__u16 want;
 
