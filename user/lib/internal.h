@@ -114,6 +114,12 @@ void vip_mark_dirty(struct xlb *xlb, __u32 vip_id);
 __u32 table_digest(const struct pair_snapshot *snap, __u32 vip_id);
 /* Creates an empty table map for a new VIP and installs it. */
 int table_install_empty(struct xlb *xlb, __u32 vip_id, __u32 size);
+/*
+ * Rewrites an existing VIP's value (flags, table size); what names the
+ * change in the error.
+ */
+int vip_write(struct xlb *xlb, const struct xlb_vip_key *key,
+	      const struct xlb_vip *vip, const char *what);
 /* Gives the VIP a table of size slots built from its pairs as they are. */
 int table_resize(struct xlb *xlb, const struct xlb_vip_key *key,
 		 const struct xlb_vip *vip, __u32 size);

@@ -85,9 +85,7 @@ int xlb_vip_set_mode(struct xlb *xlb, const struct xlb_vip_key *key,
 	if (err)
 		return err;
 	vip.flags = (vip.flags & ~XLB_VIP_MODE_MASK) | bits;
-	if (bpf_map_update_elem(xlb->fds[MAP_VIPS], key, &vip, BPF_EXIST))
-		return xlb_errno(errno, "set the mode of VIP %s", text);
-	return 0;
+	return vip_write(xlb, key, &vip, "set the mode");
 }
 
 static bool addr_is_zero(const union xlb_addr *a)

@@ -193,17 +193,6 @@ static int table_compute(const struct xlb_vip_key *key,
 	return err;
 }
 
-static int vip_write(struct xlb *xlb, const struct xlb_vip_key *key,
-		     const struct xlb_vip *vip)
-{
-	char text[XLB_VIP_STRLEN];
-
-	if (bpf_map_update_elem(xlb->fds[MAP_VIPS], key, vip, BPF_EXIST))
-		return xlb_errno(errno, "write VIP %s",
-				 xlb_format_vip(key, text, sizeof(text)));
-	return 0;
-}
-
 /*
  * A VIP's pairs (and their generations) stay, so connection entries keep
  * their backends; only new flows see the new table. Packets index the
@@ -232,11 +221,11 @@ int table_resize(struct xlb *xlb, const struct xlb_vip_key *key,
 		pair_snapshot_free(&snap);
 	}
 	if (!err && size < vip->table_size)
-		err = vip_write(xlb, key, &next);
+		err = vip_write(xlb, key, &next, "set the table size");
 	if (!err)
 		err = table_swap(xlb, vip->id, slots, size);
 	if (!err && size > vip->table_size)
-		err = vip_write(xlb, key, &next);
+		err = vip_write(xlb, key, &next, "set the table size");
 	free(slots);
 	return err;
 }

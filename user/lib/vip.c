@@ -223,6 +223,17 @@ int xlb_vip_del(struct xlb *xlb, const struct xlb_vip_key *key)
 	return derived_refresh(xlb);
 }
 
+int vip_write(struct xlb *xlb, const struct xlb_vip_key *key,
+	      const struct xlb_vip *vip, const char *what)
+{
+	char text[XLB_VIP_STRLEN];
+
+	if (bpf_map_update_elem(xlb->fds[MAP_VIPS], key, vip, BPF_EXIST))
+		return xlb_errno(errno, "%s of VIP %s", what,
+				 xlb_format_vip(key, text, sizeof(text)));
+	return 0;
+}
+
 int xlb_vip_set_table_size(struct xlb *xlb, const struct xlb_vip_key *key,
 			   __u32 table_size)
 {
@@ -249,7 +260,6 @@ int xlb_vip_set_table_size(struct xlb *xlb, const struct xlb_vip_key *key,
 int xlb_vip_set_icmp_echo(struct xlb *xlb, const struct xlb_vip_key *key,
 			  bool on)
 {
-	char text[XLB_VIP_STRLEN];
 	struct xlb_vip vip;
 	int err;
 
@@ -262,10 +272,8 @@ int xlb_vip_set_icmp_echo(struct xlb *xlb, const struct xlb_vip_key *key,
 		vip.flags &= ~XLB_VIP_F_NO_ICMP_ECHO;
 	else
 		vip.flags |= XLB_VIP_F_NO_ICMP_ECHO;
-	xlb_format_vip(key, text, sizeof(text));
-	if (bpf_map_update_elem(xlb->fds[MAP_VIPS], key, &vip, BPF_EXIST))
-		return xlb_errno(errno, "set icmp-echo of VIP %s", text);
-	return derived_refresh(xlb);
+	err = vip_write(xlb, key, &vip, "set icmp-echo");
+	return err ? err : derived_refresh(xlb);
 }
 
 /* An address some VIP uses; sorted and searched by the key, its first field. */
