@@ -3,13 +3,24 @@
 # etcd members in the router namespace, xlbd on every LB host with the
 # cluster.* keys. One host leads (lease + campaign on <prefix>/leader) and
 # publishes the brain's factor and health per pair; the others apply it.
+# Every host probes; a host's own failure is down there at once and
+# reported under its host key; the leader makes it down for all when its
+# own probe confirms it.
+#   follower_only_failure_stays_local  one follower's probes cannot reach
+#       b2 (nftables reject in its namespace): down in its own maps within
+#       1 s, reported in its host key; the leader's probe reaches b2, so
+#       b2 stays up in the leader's and the other follower's maps and in
+#       the state; cluster status says that host's tables differ; the rule
+#       removed: back to the leader's state, every digest the state's
 #   leader_takeover_no_stale_revision  leader xlbd SIGKILLed: another leads
 #       within the TTL + 1 s, its decisions reach every host, no host
 #       applies an older revision than one it applied
 #   brain_change_reaches_every_host    a backend's server killed: the
 #       leader's down decision is applied on every host within 1 s, with
 #       identical table digests, and xlbctl cluster status says every
-#       host's digest matches the state's
+#       host's digest matches the state's; the leader's decision names
+#       the host that saw it first; the server back: up on every host
+#       through the leader's slow start
 #   etcd_down_keeps_forwarding         every member stopped: requests through
 #       the VIP still succeed, /metrics says etcd is unreachable; restarted:
 #       a leader again and every host connected
@@ -61,6 +72,24 @@ http_ok() { # N requests through the VIP from the client: how many answered
 	done
 	echo "$n"
 }
+health_of() { # N IP: the health of IP's pair on host N
+	cluster_xlbctl "$1" --json backend list |
+		"$PY" -c 'import json,sys; print(" ".join(p["health"] for p in json.load(sys.stdin) if p.get("backend",p.get("address")) == sys.argv[1]))' "$2"
+}
+factor_of() { # N IP
+	cluster_xlbctl "$1" --json backend list |
+		"$PY" -c 'import json,sys; print(" ".join(str(p["factor"]) for p in json.load(sys.stdin) if p.get("backend",p.get("address")) == sys.argv[1]))' "$2"
+}
+status() { cluster_exec rt "$CL_XLBCTL" cluster status --etcd "$(cluster_etcd_endpoints)" --prefix "/xlb/$CL_PREFIX" "$@"; }
+# whether every host's digest is the state's; with N, whether all but lbN's are
+# and lbN's is not
+all_match() {
+	{ status --json || :; } | "$PY" -c 'import json,sys
+j = json.load(sys.stdin)
+odd = "lb" + sys.argv[1] if len(sys.argv) > 1 else None
+ok = j["leader"] and len(j["hosts"]) == 3 and all(h["digest_matches"] == (h["host"] != odd) for h in j["hosts"])
+sys.exit(0 if ok else 1)' "$@"
+}
 pairs_of() { # factor/health of every pair on host N
 	cluster_xlbctl "$1" --json backend list |
 		"$PY" -c 'import json,sys; print(sorted((p.get("backend",p.get("address")),p.get("factor"),p.get("health")) for p in json.load(sys.stdin)))'
@@ -82,7 +111,46 @@ fi
 echo "# one leader after ${t}s: lb$(leaders 1 2 3)"
 sleep 1.5
 
+if tcase follower_only_failure_stays_local; then
+	why=""
+	L=$(leaders 1 2 3)
+	L=${L// /}
+	others=()
+	for n in 1 2 3; do [[ $n != "$L" ]] && others+=("$n"); done
+	F=${others[0]} O=${others[1]}
+	B=${CL_B_IP[2]}
+	KEY="$CL_VIP:$CL_PORT/tcp $B"
+	# lbF's own connections to b2 are refused (XDP_TX'd client frames
+	# never pass netfilter): only its probes lose b2
+	t0=$(date +%s.%N)
+	cluster_exec "lb$F" nft add table inet xlbtest
+	CLUSTER_CLEANUPS+=("cluster_exec lb$F nft delete table inet xlbtest")
+	cluster_exec "lb$F" nft add chain inet xlbtest out '{ type filter hook output priority 0; }'
+	cluster_exec "lb$F" nft add rule inet xlbtest out ip daddr "$B" tcp dport "$CL_PORT" reject with tcp reset
+	t=$(wait_for 1 eval '[[ $(health_of '"$F"' '"$B"') == down ]]') || why+="b2 not down in lb$F's maps 1 s after its probes lost it ($(health_of "$F" "$B")); "
+	# the decision as the follower logged it, from the rule's insertion
+	dl=$(grep -h "\"backend\":\"$B\"" "$CL_RUN/xlbd-lb$F/decisions.jsonl" | grep '"new_health":"down"' | tail -1)
+	td=$(json "'%.3f' % (j['time'] - $t0)" "$dl" 2>/dev/null)
+	sleep 1.5 # the leader had time to confirm, were it to
+	for n in "$L" "$O"; do
+		[[ $(health_of "$n" "$B") == ok ]] || why+="lb$n has b2 $(health_of "$n" "$B") though only lb$F's probes fail; "
+	done
+	st=$(status --json)
+	json "[h for h in j['hosts'] if h['host'] == 'lb$F'][0]['down']['$KEY']['since']" "$st" >/dev/null 2>&1 || why+="lb$F's host key does not report b2 down: $(tr -s ' \n' ' ' <<<"$st"); "
+	all_match "$F" || why+="cluster status does not single out lb$F's tables: $(tr -s ' \n' ' ' <<<"$st"); "
+	grep -q "cluster: $KEY reported down by another host; this host's probe reaches it: not confirmed" "$CL_RUN/xlbd-lb$L.log" || why+="the leader lb$L did not log the unconfirmed report; "
+	[[ $(metric "$L" xlbd_cluster_confirmed_total) == 0 ]] || why+="the leader confirmed a report; "
+	[[ $(health_of "$F" "$B") == down ]] || why+="lb$F brought b2 back while its probes fail; "
+	cluster_exec "lb$F" nft delete table inet xlbtest
+	tb=$(wait_for 3 eval '[[ $(health_of '"$F"' '"$B"') == ok ]]') || why+="b2 not back on lb$F 3 s after its probes reached it again; "
+	wait_for 2 all_match >/dev/null || why+="digests differ after lb$F's probes recovered: $(status --json | tr -s ' \n' ' '); "
+	echo "# lb$F's probes lost b2: down in its maps after ${t:-?}s (decision ${td:-?}s), lb$L (leader) and lb$O kept it up; reachable again: back on lb$F after ${tb:-?}s"
+	[[ -z $why ]] && pass follower_only_failure_stays_local || fail follower_only_failure_stays_local "$why"
+fi
+
 if tcase brain_change_reaches_every_host; then
+	declare -A before
+	for n in 1 2 3; do before[$n]=$(wc -l <"$CL_RUN/xlbd-lb$n.log"); done
 	cluster_stop srv-b4 KILL
 	# every host's b4 pair down, tables identical
 	all_down() { local n; for n in 1 2 3; do pairs_of "$n" | grep -q "'${CL_B_IP[4]}', [0-9.]*, 'down'" || return 1; done; }
@@ -94,16 +162,33 @@ if tcase brain_change_reaches_every_host; then
 	td=$(wait_for 1 same_digest) || why+="table digests differ 1 s after every host had b4 down: $(for n in 1 2 3; do digests $n; pairs_of $n; done | tr '\n' ' '); "
 	# xlbctl cluster status reads the same from etcd: a leader, three
 	# hosts, every one's digest the state's (exit 0; 3 when one differs).
-	status() { cluster_exec rt "$CL_XLBCTL" cluster status --etcd "$(cluster_etcd_endpoints)" --prefix "/xlb/$CL_PREFIX" "$@"; }
-	all_match() { status --json | "$PY" -c 'import json,sys; j=json.load(sys.stdin); sys.exit(0 if j["leader"] and len(j["hosts"]) == 3 and all(h["digest_matches"] for h in j["hosts"]) else 1)'; }
 	wait_for 2 all_match >/dev/null && status >/dev/null || why+="xlbctl cluster status: not every host matches the state's digest: $(status --json | tr -s ' \n' ' '); "
 	status | sed 's/^/# /'
-	lags=$(grep -h '[1-9][0-9]* pairs changed' "$CL_RUN"/xlbd-lb*.log | grep -o '[0-9.]* ms after' | awk '{print $1}' | sort -n)
+	# every host's probes see the kill too (their own down comes first),
+	# so the followers' applications after it count, changed or not
+	lags=$(for n in 1 2 3; do tail -n +$((before[$n] + 1)) "$CL_RUN/xlbd-lb$n.log"; done |
+		grep 'applied state revision' | grep -o '[0-9.]* ms after' | awk '{print $1}' | sort -n)
 	max=$(tail -1 <<<"$lags")
 	echo "# kill -> down on every host ${t:-?}s (probe fall included), digests identical ${td:-?}s later; publication -> applied on followers: $(tr '\n' ' ' <<<"$lags")ms"
 	[[ -n $max ]] || why+="no follower logged an applied change; "
 	[[ -n $max ]] && (($(echo "$max > 1000" | bc))) && why+="a follower applied ${max} ms after publication (bound 1000); "
+	[[ -n $t ]] && (($(echo "$t > 1" | bc))) && why+="b4 down on every host only ${t}s after its kill (bound 1 s); "
+	# the leader's down decision says which host saw it first
+	L=$(leaders 1 2 3)
+	L=${L// /}
+	dl=$(grep -h "\"backend\":\"${CL_B_IP[4]}\"" "$CL_RUN/xlbd-lb$L/decisions.jsonl" | grep '"new_health":"down"' | grep '"applied":true' | tail -1)
+	first=$(grep -o 'first seen down by lb[0-9]' <<<"$dl" | grep -o 'lb[0-9]')
+	echo "# the leader lb$L's decision: $(json "j['reason']" "$dl" 2>/dev/null)"
+	[[ $first == lb[123] ]] || why+="the leader's down decision names no first host: $dl; "
 	cluster_start srv-b4 b4 "$PWD/$BUILD/xlb-backend" --name b4 --port "$CL_PORT" --threads 2 >/dev/null
+	# back through the leader's slow start: every host up, below full
+	# weight at first
+	all_up() { local n; for n in 1 2 3; do [[ $(health_of "$n" "${CL_B_IP[4]}") == ok ]] || return 1; done; }
+	tu=$(wait_for 5 all_up) || why+="b4 not up on every host 5 s after its restart: $(for n in 1 2 3; do pairs_of $n; done); "
+	f=$(for n in 1 2 3; do factor_of "$n" "${CL_B_IP[4]}"; done | tr '\n' ' ')
+	echo "# b4 restarted: up on every host after ${tu:-?}s, factors $f"
+	for x in $f; do (($(echo "$x < 1" | bc))) || why+="b4 back at factor $x, not through slow start; "; done
+	grep -q "\"backend\":\"${CL_B_IP[4]}\".*\"rule\":\"probe_up\".*\"applied\":true" "$CL_RUN/xlbd-lb$L/decisions.jsonl" || why+="the leader lb$L logged no applied probe_up of b4; "
 	[[ -z $why ]] && pass brain_change_reaches_every_host || fail brain_change_reaches_every_host "$why"
 fi
 

@@ -33,13 +33,13 @@ static __u32 reason_of(const struct xlb_brain_decision *dec,
 }
 
 int xlbd_apply_probe(struct xlbd *d, struct xlbd_pair *p,
-		     const struct xlb_brain_decision *dec)
+		     struct xlb_brain_decision *dec)
 {
 	bool applied = false;
 	int ret = 0;
 
-	/* a follower leaves hard failures to the leader unless cut off */
-	if (!d->cfg.brain.dry_run && xlbd_cluster_probe_writes(d)) {
+	/* in a cluster: reported, and a follower's rise yields to the leader */
+	if (xlbd_cluster_probe(d, p, dec) && !d->cfg.brain.dry_run) {
 		ret = xlb_lock(d->xlb, PROBE_LOCK_TIMEOUT_MS);
 		if (!ret) {
 			ret = xlb_pair_set_brain_id(

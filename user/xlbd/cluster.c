@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -59,7 +60,8 @@ struct cluster {
 	char *ep[MAX_ENDPOINTS];
 	size_t n_ep, cur;
 	char host[64];
-	char k_prefix[160], k_leader[192], k_state[192], k_me[256];
+	char k_prefix[160], k_leader[192], k_state[192], k_hosts[192],
+		k_me[256];
 	unsigned int ttl;
 	enum role role;
 	int64_t lease, leader_rev;
@@ -82,11 +84,23 @@ struct cluster {
 	bool queued; /* some request waits for the timer to start it */
 	char *reported;
 	char digest[16];
+	/*
+	 * Hard failures (README "Every host probes"): this host's probes'
+	 * view, pair key -> {"since": wall time, "reason"}, reported in its
+	 * host key; a follower's is down here only until the leader's state
+	 * says so too. The leader reads every other host's ("reports": host
+	 * -> its "down") and confirms a reported pair by its own probe.
+	 */
+	struct json_object *local_down;
+	struct json_object *state_pairs; /* of the last state applied */
+	struct json_object *reports;
+	struct json_object *unconfirmed; /* reported, not confirmed: logged */
+	bool local_written; /* a local probe write: rebuild at the tick */
 	/* measured */
 	bool connected;
 	double last_ok, lost_since;
 	uint64_t errors, leader_changes, elections_won, applied, stale_refused;
-	uint64_t publishes;
+	uint64_t publishes, confirmed, unconfirmed_reports;
 	double apply_lag_s;
 	char last_error[160];
 };
@@ -246,6 +260,7 @@ static void reset(struct cluster *c, const char *why)
 /* ---------------------------------------------------------------- state */
 
 static void report(struct cluster *c);
+static void check_reports(struct cluster *c);
 
 static void become_leader(struct cluster *c, int64_t rev)
 {
@@ -261,6 +276,7 @@ static void become_leader(struct cluster *c, int64_t rev)
 		 "%" PRId64 ")",
 		 (uint64_t)c->lease, rev);
 	report(c);
+	check_reports(c); /* what the hosts reported before */
 }
 
 static void set_leader(struct cluster *c, const char *who, int64_t rev)
@@ -353,6 +369,9 @@ static void apply_state(struct cluster *c, const struct etcd_kv *kv)
 		if (ret || xlb_check_factor("factor", factor) ||
 		    xlb_check_health("health", health))
 			continue;
+		/* this host's own probes' down stands over the leader's up */
+		if (json_object_object_get_ex(c->local_down, key, NULL))
+			health = XLB_HEALTH_DOWN;
 		if (factor == p->info.factor && health == p->info.health)
 			continue;
 		ret = xlb_txn_set_brain_id(txn, p->info.id, &p->info.vip,
@@ -383,9 +402,15 @@ static void apply_state(struct cluster *c, const struct etcd_kv *kv)
 			p->info.factor = json_object_get_int(v);
 		if (p && json_object_object_get_ex(pv2, "health", &v) &&
 		    !xlb_check_health("health", json_object_get_int(v)))
-			p->info.health = json_object_get_int(v);
+			p->info.health =
+				json_object_object_get_ex(c->local_down, key2,
+							  NULL)
+					? XLB_HEALTH_DOWN
+					: (__u32)json_object_get_int(v);
 	}
 done:
+	json_object_put(c->state_pairs);
+	c->state_pairs = json_object_get(pairs);
 	c->apply_lag_s =
 		json_object_object_get_ex(doc, "time", &v)
 			? fmax(0, xlbd_wall() - json_object_get_double(v))
@@ -427,6 +452,7 @@ static void report(struct cluster *c)
 							     ? c->published_rev
 							     : c->applied_rev));
 	json_object_object_add(o, "digest", json_object_new_string(c->digest));
+	json_object_object_add(o, "down", json_object_get(c->local_down));
 	text = strdup(
 		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
@@ -500,6 +526,160 @@ static void publish(struct cluster *c)
 	json_object_put(o);
 }
 
+/* ---------------------------------------------------------------- hard failures */
+
+static void clock_text(double wall, char out[16])
+{
+	time_t t = (time_t)wall;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, 16, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (int)((wall - floor(wall)) * 1000));
+}
+
+static double since_of(struct json_object *down, const char *key)
+{
+	struct json_object *e, *v;
+
+	if (!down || !json_object_object_get_ex(down, key, &e) ||
+	    !json_object_object_get_ex(e, "since", &v))
+		return NAN;
+	return json_object_get_double(v);
+}
+
+static bool reported_down(const struct cluster *c, const char *key)
+{
+	json_object_object_foreach(c->reports, host, down)
+	{
+		(void)host;
+		if (json_object_object_get_ex(down, key, NULL))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Which hosts saw key down, earliest first, appended to a leader's down
+ * decision: "; first seen down by lb2 at 21:03:04.512 UTC, then lb1
+ * (leader) at 21:03:04.601 UTC".
+ */
+static void append_seen_by(struct cluster *c, const char *key, char *reason,
+			   size_t len)
+{
+	struct seen {
+		const char *host;
+		double since;
+	} seen[16], t;
+	size_t n = 0, at = strlen(reason);
+	char when[16];
+
+	if (!isnan(since_of(c->local_down, key)))
+		seen[n++] =
+			(struct seen){ c->host, since_of(c->local_down, key) };
+	json_object_object_foreach(c->reports, host, down)
+	{
+		double since = since_of(down, key);
+
+		if (!isnan(since) && n < 16)
+			seen[n++] = (struct seen){ host, since };
+	}
+	for (size_t i = 1; i < n; i++) /* insertion sort: a handful */
+		for (size_t j = i; j && seen[j].since < seen[j - 1].since; j--)
+			t = seen[j], seen[j] = seen[j - 1], seen[j - 1] = t;
+	for (size_t i = 0; i < n && at < len; i++) {
+		clock_text(seen[i].since, when);
+		at += snprintf(reason + at, len - at, "%s%s%s at %s UTC",
+			       i ? ", then " : "; first seen down by ",
+			       seen[i].host,
+			       seen[i].host == c->host ? " (leader)" : "",
+			       when);
+	}
+}
+
+/*
+ * The leader asks its own probe about a pair another host reports down:
+ * its last probe failed too -> down for every host (a decision as a
+ * probe's, published at once); it succeeded -> not confirmed (logged
+ * once), probed again now, and confirmed by the first failure.
+ */
+static void confirm(struct cluster *c, struct xlbd_pair *p)
+{
+	struct xlbd *d = c->d;
+	struct xlb_brain_decision dec;
+
+	if (p->info.health == XLB_HEALTH_DOWN)
+		return;
+	if (xlb_brain_probe_confirm_down(d->brain, p->key, &dec) == 1) {
+		dec.pair = p->idx;
+		d->probe_transitions++;
+		c->confirmed++;
+		json_object_object_del(c->unconfirmed, p->key);
+		xlbd_apply_probe(d, p, &dec);
+		return;
+	}
+	if (!json_object_object_get_ex(c->unconfirmed, p->key, NULL)) {
+		c->unconfirmed_reports++;
+		xlbd_log(d, "info",
+			 "cluster: %s reported down by another host; this "
+			 "host's probe reaches it: not confirmed, it stays "
+			 "down only where its probes fail",
+			 p->key);
+		json_object_object_add(c->unconfirmed, p->key, NULL);
+	}
+	xlbd_probe_soon(d, p);
+}
+
+static void check_reports(struct cluster *c)
+{
+	struct xlbd *d = c->d;
+
+	if (c->role != ROLE_LEADER)
+		return;
+	/* a pair no host reports any more may be logged again later */
+	json_object_object_foreach(c->unconfirmed, key, v)
+	{
+		(void)v;
+		if (!reported_down(c, key))
+			json_object_object_del(c->unconfirmed, key);
+	}
+	json_object_object_foreach(c->reports, host, down)
+	{
+		(void)host;
+		json_object_object_foreach(down, key2, e)
+		{
+			struct xlbd_pair *p = xlbd_pair_find(d, key2);
+
+			(void)e;
+			if (p)
+				confirm(c, p);
+		}
+	}
+}
+
+/* <prefix>/hosts/<id> of another host: its probes' down pairs. */
+static void on_host_report(struct cluster *c, const struct etcd_kv *kv)
+{
+	const char *host = kv->key + strlen(c->k_hosts);
+	struct json_object *doc, *down;
+
+	if (!strcmp(host, c->host))
+		return;
+	if (kv->deleted) { /* its lease ended: its reports with it */
+		json_object_object_del(c->reports, host);
+		check_reports(c);
+		return;
+	}
+	doc = json_tokener_parse(kv->val);
+	if (doc && json_object_object_get_ex(doc, "down", &down) &&
+	    json_object_is_type(down, json_type_object))
+		json_object_object_add(c->reports, host, json_object_get(down));
+	else
+		json_object_object_del(c->reports, host);
+	json_object_put(doc);
+	check_reports(c);
+}
+
 /* ---------------------------------------------------------------- watch */
 
 static void on_kv(struct cluster *c, const struct etcd_kv *kv)
@@ -518,6 +698,8 @@ static void on_kv(struct cluster *c, const struct etcd_kv *kv)
 		}
 	} else if (!strcmp(kv->key, c->k_state) && !kv->deleted) {
 		apply_state(c, kv);
+	} else if (!strncmp(kv->key, c->k_hosts, strlen(c->k_hosts))) {
+		on_host_report(c, kv);
 	}
 }
 
@@ -779,7 +961,11 @@ int xlbd_cluster_start(struct xlbd *d)
 	snprintf(c->k_prefix, sizeof(c->k_prefix), "%s/", cfg->cluster_prefix);
 	snprintf(c->k_leader, sizeof(c->k_leader), "%sleader", c->k_prefix);
 	snprintf(c->k_state, sizeof(c->k_state), "%sstate", c->k_prefix);
-	snprintf(c->k_me, sizeof(c->k_me), "%shosts/%s", c->k_prefix, c->host);
+	snprintf(c->k_hosts, sizeof(c->k_hosts), "%shosts/", c->k_prefix);
+	snprintf(c->k_me, sizeof(c->k_me), "%s%s", c->k_hosts, c->host);
+	c->local_down = json_object_new_object();
+	c->reports = json_object_new_object();
+	c->unconfirmed = json_object_new_object();
 	c->ttl = cfg->cluster_lease_ttl_s;
 	c->apply_lag_s = NAN;
 	c->timer.fd =
@@ -838,6 +1024,10 @@ void xlbd_cluster_stop(struct xlbd *d)
 	free(c->published);
 	free(c->pending);
 	free(c->reported);
+	json_object_put(c->local_down);
+	json_object_put(c->state_pairs);
+	json_object_put(c->reports);
+	json_object_put(c->unconfirmed);
 	free(c);
 	d->cluster = NULL;
 }
@@ -847,9 +1037,69 @@ bool xlbd_cluster_decides(const struct xlbd *d)
 	return !of(d) || of(d)->role == ROLE_LEADER;
 }
 
-bool xlbd_cluster_probe_writes(const struct xlbd *d)
+/*
+ * A probe's transition on this host. Down: recorded as this host's
+ * finding (reported in its host key) and written here at once; on the
+ * leader it is down for all, its reason naming who saw it first. Up: the
+ * finding ends; a follower goes back to the leader's state for the pair,
+ * so its rise never brings back what the leader holds down. Cut off from
+ * etcd (no lease) a host writes its probes' view as when alone.
+ */
+bool xlbd_cluster_probe(struct xlbd *d, const struct xlbd_pair *p,
+			struct xlb_brain_decision *dec)
 {
-	return xlbd_cluster_decides(d) || !of(d)->lease;
+	struct cluster *c = of(d);
+	bool follower = c && c->lease && c->role != ROLE_LEADER;
+	struct json_object *st, *v;
+	size_t at;
+
+	if (!c)
+		return true;
+	at = strlen(dec->reason);
+	if (dec->new_health == XLB_HEALTH_DOWN) {
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "since",
+				       json_object_new_double(xlbd_wall()));
+		json_object_object_add(e, "reason",
+				       json_object_new_string(dec->reason));
+		json_object_object_add(c->local_down, p->key, e);
+		if (c->role == ROLE_LEADER)
+			append_seen_by(c, p->key, dec->reason,
+				       sizeof(dec->reason));
+		else if (follower)
+			snprintf(dec->reason + at, sizeof(dec->reason) - at,
+				 "; on this host until the leader confirms");
+	} else {
+		json_object_object_del(c->local_down, p->key);
+		if (follower && c->state_pairs &&
+		    json_object_object_get_ex(c->state_pairs, p->key, &st)) {
+			if (json_object_object_get_ex(st, "factor", &v) &&
+			    !xlb_check_factor("factor", json_object_get_int(v)))
+				dec->new_factor = json_object_get_int(v);
+			if (json_object_object_get_ex(st, "health", &v) &&
+			    !xlb_check_health("health", json_object_get_int(v)))
+				dec->new_health = json_object_get_int(v);
+			snprintf(dec->reason + at, sizeof(dec->reason) - at,
+				 "; %s",
+				 dec->new_health == XLB_HEALTH_DOWN
+					 ? "the leader's state keeps it "
+					   "down"
+					 : "back to the leader's state");
+		}
+	}
+	if (follower)
+		c->local_written = true;
+	report(c);
+	return true;
+}
+
+void xlbd_cluster_probe_failed(struct xlbd *d, struct xlbd_pair *p)
+{
+	struct cluster *c = of(d);
+
+	if (c && c->role == ROLE_LEADER && reported_down(c, p->key))
+		confirm(c, p);
 }
 
 void xlbd_cluster_tick(struct xlbd *d)
@@ -858,10 +1108,17 @@ void xlbd_cluster_tick(struct xlbd *d)
 
 	if (!c)
 		return;
-	if (c->role == ROLE_LEADER)
+	if (c->role == ROLE_LEADER) {
 		publish(c);
-	else
-		report(c);
+		return;
+	}
+	/* the table of a pair this host's probes took down, rebuilt */
+	if (c->local_written && !xlb_lock(d->xlb, APPLY_LOCK_TIMEOUT_MS)) {
+		c->local_written = false;
+		xlb_commit(d->xlb);
+		xlb_unlock(d->xlb);
+	}
+	report(c);
 }
 
 void xlbd_cluster_metrics(const struct xlbd *d, FILE *f)
@@ -903,6 +1160,15 @@ void xlbd_cluster_metrics(const struct xlbd *d, FILE *f)
 	M("stale_refused_total", "counter",
 	  "state documents refused as older than the applied one", "%" PRIu64,
 	  c->stale_refused);
+	M("local_down", "gauge",
+	  "pairs this host's probes hold down (reported under its host key)",
+	  "%d", json_object_object_length(c->local_down));
+	M("confirmed_total", "counter",
+	  "leader: pairs another host reported down, confirmed by its probe",
+	  "%" PRIu64, c->confirmed);
+	M("unconfirmed_total", "counter",
+	  "leader: reported down pairs its probe still reached", "%" PRIu64,
+	  c->unconfirmed_reports);
 	M("leader_changes_total", "counter", "leaders seen to change",
 	  "%" PRIu64, c->leader_changes);
 	M("elections_won_total", "counter", "times this host became leader",

@@ -14,13 +14,23 @@
 #include <stdio.h>
 
 struct xlbd;
+struct xlbd_pair;
+struct xlb_brain_decision;
 
 int xlbd_cluster_start(struct xlbd *d);
 void xlbd_cluster_stop(struct xlbd *d);
 /* The tick's decisions may be written: no cluster, or this host leads. */
 bool xlbd_cluster_decides(const struct xlbd *d);
-/* A probe's hard failure may be written: as above, or cut off from etcd. */
-bool xlbd_cluster_probe_writes(const struct xlbd *d);
+/*
+ * A probe's health transition on this host (apply.c, before writing it):
+ * recorded and reported to the leader, its reason completed, and on a
+ * follower's rise its factor and health replaced by the leader's state.
+ * true: write it here.
+ */
+bool xlbd_cluster_probe(struct xlbd *d, const struct xlbd_pair *p,
+			struct xlb_brain_decision *dec);
+/* probe.c: a failed probe without a transition (a leader may confirm). */
+void xlbd_cluster_probe_failed(struct xlbd *d, struct xlbd_pair *p);
 /* After the tick's apply, and after a probe transition: publish / report. */
 void xlbd_cluster_tick(struct xlbd *d);
 /* curl.c: 1 when easy was one of the cluster's requests. */

@@ -14,6 +14,7 @@
 #include <sys/timerfd.h>
 
 #include "xlbd.h"
+#include "cluster.h"
 
 int xlbd_probe_init(struct xlbd *d)
 {
@@ -86,7 +87,20 @@ void xlbd_probe_done(struct xlbd *d, struct xlbd_pair *p, bool ok,
 				 "probe failed: %s", error);
 		d->probe_transitions++;
 		xlbd_apply_probe(d, p, &dec);
+	} else if (!ok) {
+		xlbd_cluster_probe_failed(d, p); /* a leader may confirm */
 	}
+}
+
+/* Probe p at the next timer expiry (a leader asked to confirm a report). */
+void xlbd_probe_soon(struct xlbd *d, struct xlbd_pair *p)
+{
+	struct itimerspec its = { .it_value.tv_nsec = 1000000L };
+
+	if (p->probe.kind == XLBD_PROBE_NONE || p->probe.started)
+		return; /* its answer is on the way */
+	p->probe.next_due = xlbd_now();
+	timerfd_settime(d->probe_timer.fd, 0, &its, NULL);
 }
 
 static void arm(struct xlbd *d, double now)

@@ -208,6 +208,7 @@ void xlbd_probe_fini(struct xlbd *d);
 /* Starts every probe due before `until`, and re-arms the probe timer. */
 void xlbd_probe_run(struct xlbd *d, double now, double until);
 void xlbd_probe_stop(struct xlbd *d, struct xlbd_pair *p);
+void xlbd_probe_soon(struct xlbd *d, struct xlbd_pair *p);
 void xlbd_probe_done(struct xlbd *d, struct xlbd_pair *p, bool ok,
 		     const char *error);
 const struct xlbd_probe_config *xlbd_probe_conf(const struct xlbd *d,
@@ -243,7 +244,7 @@ void xlbd_promql_free(struct xlbd *d);
 /* apply.c */
 int xlbd_apply_plan(struct xlbd *d);
 int xlbd_apply_probe(struct xlbd *d, struct xlbd_pair *p,
-		     const struct xlb_brain_decision *dec);
+		     struct xlb_brain_decision *dec);
 
 /* decision_log.c */
 int xlbd_decision_log_open(struct xlbd *d);

@@ -254,6 +254,16 @@ int xlb_brain_probe_result(struct xlb_brain *brain, const char *pair_key,
 			   struct xlb_brain_decision *decision);
 
 /*
+ * Another LB host reports the pair down (its probes reached fall) and asks
+ * for this host's confirmation: returns 1 and fills *decision (rule
+ * PROBE_DOWN) when this host's last probe of the pair failed too, setting
+ * it down as fall would; 0 when it succeeded, or it is down already. Its
+ * rise brings it back as after any probe down.
+ */
+int xlb_brain_probe_confirm_down(struct xlb_brain *brain, const char *pair_key,
+				 struct xlb_brain_decision *decision);
+
+/*
  * Learned state in and out, for a restart without a jump in weights: the
  * shell stores the blob (SQLite or a file in the state dir) and hands it
  * back. Versioned; a blob of another version is refused (-EPROTO).

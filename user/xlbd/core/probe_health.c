@@ -9,6 +9,35 @@
 
 #include "internal.h"
 
+/* The decision of a health transition of p (from old, old_factor). */
+static void fill(const struct xlb_brain_config *cfg, const struct brain_pair *p,
+		 __u32 old, __u32 old_factor, double latency_s,
+		 struct xlb_brain_decision *decision)
+{
+	memset(decision, 0, sizeof(*decision));
+	decision->pair = 0;
+	decision->old_health = old;
+	decision->new_health = p->health;
+	decision->old_factor = old_factor;
+	decision->new_factor = p->factor;
+	decision->old_op_state = decision->new_op_state = XLB_OP_ACTIVE;
+	decision->anomaly_score = p->score;
+	decision->predicted_util = p->predicted_util;
+	if (p->health == XLB_HEALTH_DOWN) {
+		decision->rule = XLB_RULE_PROBE_DOWN;
+		snprintf(decision->reason, sizeof(decision->reason),
+			 "%u consecutive probe failures (fall %u): down",
+			 p->fail_run, cfg->probe_fall);
+	} else {
+		decision->rule = XLB_RULE_PROBE_UP;
+		snprintf(decision->reason, sizeof(decision->reason),
+			 "%u consecutive probe successes (rise %u, last %.1f "
+			 "ms): back through slow start from %.0f%%",
+			 p->ok_run, cfg->probe_rise, latency_s * 1e3,
+			 cfg->slow_start_from * 100);
+	}
+}
+
 int xlb_brain_probe_result(struct xlb_brain *brain, const char *pair_key,
 			   double now, bool ok, double latency_s,
 			   struct xlb_brain_decision *decision)
@@ -50,27 +79,31 @@ int xlb_brain_probe_result(struct xlb_brain *brain, const char *pair_key,
 		return 0;
 	}
 
-	memset(decision, 0, sizeof(*decision));
-	decision->pair = 0;
-	decision->old_health = old;
-	decision->new_health = p->health;
-	decision->old_factor = old_factor;
-	decision->new_factor = p->factor;
-	decision->old_op_state = decision->new_op_state = XLB_OP_ACTIVE;
-	decision->anomaly_score = p->score;
-	decision->predicted_util = p->predicted_util;
-	if (p->health == XLB_HEALTH_DOWN) {
-		decision->rule = XLB_RULE_PROBE_DOWN;
-		snprintf(decision->reason, sizeof(decision->reason),
-			 "%u consecutive probe failures (fall %u): down",
-			 p->fail_run, cfg->probe_fall);
-	} else {
-		decision->rule = XLB_RULE_PROBE_UP;
-		snprintf(decision->reason, sizeof(decision->reason),
-			 "%u consecutive probe successes (rise %u, last %.1f "
-			 "ms): back through slow start from %.0f%%",
-			 p->ok_run, cfg->probe_rise, latency_s * 1e3,
-			 cfg->slow_start_from * 100);
-	}
+	fill(cfg, p, old, old_factor, latency_s, decision);
+	return 1;
+}
+
+/*
+ * Another LB host's probes found the pair down and the leader asks its
+ * own: its last probe failed (one is enough, the reporter saw fall) ->
+ * down at once, as if fall had been reached here.
+ */
+int xlb_brain_probe_confirm_down(struct xlb_brain *brain, const char *pair_key,
+				 struct xlb_brain_decision *decision)
+{
+	const struct xlb_brain_config *cfg = &brain->cfg;
+	struct brain_pair *p = brain_pair_get(brain, pair_key, false);
+	__u32 old;
+
+	if (!p || !p->fail_run || p->health == XLB_HEALTH_DOWN)
+		return 0;
+	old = p->health;
+	p->health = XLB_HEALTH_DOWN;
+	p->slow_start_since = NAN;
+	fill(cfg, p, old, p->factor, NAN, decision);
+	snprintf(decision->reason, sizeof(decision->reason),
+		 "reported down by another host; this host's last probe "
+		 "failed too (%u in a row): down",
+		 p->fail_run);
 	return 1;
 }
