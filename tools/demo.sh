@@ -7,13 +7,13 @@
 # sends open-loop HTTP traffic (a new connection per request) all along.
 # Then, with nobody typing a command:
 #   learn    the brain spreads traffic by learned capacity (quotas 1:2:3:2)
+#   ramp     the client's rate steps up past the four actives' capacity:
+#            the brain's capacity plan activates the standby b5 before it
 #   degrade  b2's CPU quota is ramped down: the brain cuts or drains it,
 #            with its reason, before clients see errors
 #   kill     b4's server is killed: probes mark it down, traffic fails over
 #   restore  b4 restarted and b2's quota given back: both return through
 #            slow start
-#   (b5, in the standby pool, is activated by the brain's capacity plan when
-#   it predicts the active ones short: with b2 drained and b4 down, say)
 # The live view (tools/demo/monitor.py) prints the brain's columns
 # (operator state, health, base and effective weight, factor, anomaly score,
 # probe latency, the VIP's demand beside its forecast) and every decision
@@ -21,8 +21,8 @@
 # of each phase, each decision with its reason and lead time), self-checks,
 # and a PNG plot, and removes everything it made, also on Ctrl-C.
 #
-#   tools/demo.sh             about two and a half minutes
-#   DEMO_FAST=1 tools/demo.sh about 45 s (tests/readme/demo_fast.sh runs it)
+#   tools/demo.sh             about three minutes
+#   DEMO_FAST=1 tools/demo.sh about a minute (tests/readme/demo_fast.sh runs it)
 #
 # Exit status: 0 when every check held, 1 when one did not, 2 when the demo
 # could not run (not root, not built, topology failed), 130 on Ctrl-C.
@@ -44,32 +44,40 @@ OUT=${DEMO_OUT:-$PWD/results/demo}
 if [[ -n ${DEMO_FAST:-} && ${DEMO_FAST:-0} != 0 ]]; then
 	FAST=1
 	LEARN_S=12 DEGRADE_S=12 KILL_S=7 RESTORE_S=10
+	RAMP_STEPS=(150 230 310 390 440) RAMP_STEP_S=3
 	VIEW_EVERY=3 SLOW_START_S=6 EJECTION_S=8 CAPACITY_TICKS=3 CAPACITY_DWELL_S=5
 else
 	FAST=0
 	LEARN_S=40 DEGRADE_S=30 KILL_S=15 RESTORE_S=40
+	RAMP_STEPS=(150 210 270 330 390 440 440) RAMP_STEP_S=4
 	VIEW_EVERY=5 SLOW_START_S=20 EJECTION_S=20 CAPACITY_TICKS=5 CAPACITY_DWELL_S=10
 fi
-PHASES=(learn degrade kill restore)
-RATE=120 # new connections per second, open loop, the whole demo
+PHASES=(learn ramp degrade kill restore)
+RATE=120 # new connections per second, open loop, all along but the ramp
 CPU_US=1000 # CPU each request costs a backend: capacity = quota x 1000/s
 HTTP_PORT=80
 ADMIN_PORT=9090
 AGENT_PORT=9470
 METRICS=127.0.0.1:9469
-# Quotas (share of one CPU): capacities 100, 200, 300, 200, 200 requests/s.
-# b5 is the standby pool: it takes traffic only when the brain predicts the
-# active ones short of capacity.
-declare -A QUOTA=([b1]=10 [b2]=20 [b3]=30 [b4]=20 [b5]=20)
+# Quotas (share of one CPU): capacities 50, 100, 150, 100 requests/s, the
+# four actives 400/s: the ramp passes it with the whole demo's backends
+# needing under half of this 2-core machine. b5 is the standby pool (200/s,
+# a bigger spare: the ramp's top is then 73% of the five, where 100/s left
+# the actives queueing while b5's weight was still climbing): it takes
+# traffic only when the brain predicts the active ones short.
+declare -A QUOTA=([b1]=5 [b2]=10 [b3]=15 [b4]=10 [b5]=20)
 DEGRADED=b2 DEGRADE_TO=2 KILLED=b4 STANDBY=b5
-# The capacity plan's marks, scaled to this small setup (120/s on ~600/s of
-# learned capacity): losing b2 and b4 predicts 0.3-0.45.
-CAPACITY_HIGH=0.3 CAPACITY_LOW=0.1
+# The capacity plan's marks: 120/s on the actives' 400/s is 0.3; the ramp
+# crosses 0.6 (240/s, or less with the trend carried over the horizon)
+# well before 400/s. After it 120/s on five backends (0.24) stays above
+# the low mark: b5 stays active for the failures to come.
+CAPACITY_HIGH=0.6 CAPACITY_LOW=0.15
 
 STATE=""       # this run's files (under the topology's results directory)
 MONITOR_PID="" # the live view
 BG_PID=""
 LOAD_PID=""
+RAMP_PIDS=() # the ramp's loads, one per step
 T0=""          # the demo's clock starts with the traffic
 PHASE_NO=0
 
@@ -93,6 +101,29 @@ run_xlbctl() {
 }
 
 backend_ip() { local var="TOPO_B${1#b}_IP4"; echo "${!var}"; }
+
+# The CFS period for a quota of N% of a core: 10 ms, so that a small quota
+# runs often (in a 100 ms period a 5% backend serves 5 ms, then waits 95),
+# longer where 10 ms would give less than the kernel's 1 ms minimum.
+period_for() {
+	local pct=$1 period
+	for period in 10000 20000 50000 100000; do
+		((period * pct / 100 >= 1000)) && break
+	done
+	echo "$period"
+}
+
+# NODE's CPU quota to N% of a core, in the period above.
+set_quota() { topo_cgroup_quota "$1" "$2%" "$(period_for "$2")" >/dev/null; }
+
+# The actives' capacity in requests/s, from their quotas and CPU_US.
+actives_capacity() {
+	local n sum=0
+	for n in "${!QUOTA[@]}"; do
+		[[ $n == "$STANDBY" ]] || sum=$((sum + QUOTA[$n]))
+	done
+	echo $((sum * 10000 / CPU_US))
+}
 vip() { echo "$TOPO_VIP4:$HTTP_PORT/tcp"; }
 now() { date +%s.%N; }
 
@@ -109,6 +140,7 @@ cleanup() {
 	say ""
 	say "[cleanup] stopping xlbd, the agents and the servers; detaching xlb; removing the namespaces, cgroups and pins"
 	[[ -n $LOAD_PID ]] && kill -INT "$LOAD_PID" 2>/dev/null
+	((${#RAMP_PIDS[@]})) && kill -INT "${RAMP_PIDS[@]}" 2>/dev/null
 	[[ -n $MONITOR_PID ]] && kill -TERM "$MONITOR_PID" 2>/dev/null
 	if [[ -n ${TOPO_PREFIX:-} ]]; then
 		topo_stop xlbd TERM >/dev/null 2>&1
@@ -181,12 +213,13 @@ setup() {
 		node=b$i ip=$(backend_ip "$node")
 		cpu=TOPO_CGROUP_${node^^} acct=TOPO_CGROUP_ACCT_${node^^}
 		start_server "$node" || return 1
-		topo_cgroup_quota "$node" "${QUOTA[$node]}%" >/dev/null || return 1
+		set_quota "$node" "${QUOTA[$node]}" || return 1
 		topo_start "agent-$node" "$node" "$AGENT_BIN" --listen "$ip:$AGENT_PORT" \
 			--cgroup "${!cpu}" --cgroup-cpuacct "${!acct}" --probe "http://$ip:$HTTP_PORT/" \
 			--probe-interval 0.2 --probe-timeout 1 >/dev/null || return 1
-		note "$node: CPU quota ${QUOTA[$node]}% of a core (capacity ~$((QUOTA[$node] * 10)) requests/s); $node# xlb-agent --cgroup ${!cpu} --probe http://$ip/"
+		note "$node: CPU quota ${QUOTA[$node]}% of a core in $(($(period_for "${QUOTA[$node]}") / 1000)) ms periods (capacity ~$((QUOTA[$node] * 10000 / CPU_US)) requests/s); $node# xlb-agent --cgroup ${!cpu} --probe http://$ip/"
 	done
+	note "the four actives: ~$(actives_capacity) requests/s; $STANDBY, in the standby pool, ~$((QUOTA[$STANDBY] * 10000 / CPU_US)) more"
 	say ""
 	say "[setup] attach xlb to the LB's interface, a VIP, five backends of equal base weight, b5 in the"
 	say "        standby pool (the brain activates it when it predicts a shortage; pins in $TOPO_PIN_DIR)"
@@ -254,7 +287,8 @@ start_monitor() {
 	ns_bg lb "$PY" tools/demo/monitor.py --xlbctl "$XLBCTL_BIN" --pin-path "$TOPO_PIN_DIR" \
 		--metrics "http://$METRICS/metrics" --decisions "$STATE/xlbd-state/decisions.jsonl" \
 		--progress "$STATE/progress.log" --vip "$(vip)" "${args[@]}" \
-		--samples "$STATE/samples.jsonl" --view-every "$VIEW_EVERY" --t0 "$T0" --duration 900
+		--samples "$STATE/samples.jsonl" --view-every "$VIEW_EVERY" --t0 "$T0" --duration 900 \
+		--ticker ramp --standby "$STANDBY" --capacity-high "$CAPACITY_HIGH"
 	MONITOR_PID=$BG_PID
 }
 
@@ -286,6 +320,37 @@ action_learn() {
 	event learned "end of learning"
 }
 
+sleep_until() {
+	sleep "$(awk -v t="$1" -v n="$EPOCHREALTIME" 'BEGIN { d = t - n; printf "%.3f", (d > 0 ? d : 0) }')"
+}
+
+# The ramp: one open-loop load per step (each its own report, so each step
+# has its own p99), each started on the step's schedule, not when the one
+# before has its last answer (that would leave a gap as long as the slowest
+# request); the steps' start times in ramp.jsonl for the summary.
+run_ramp() {
+	local i rate t start
+	event ramp "the client's rate ramped ${RAMP_STEPS[0]} -> ${RAMP_STEPS[-1]}/s in ${#RAMP_STEPS[@]} steps of ${RAMP_STEP_S} s (the actives' capacity ~$(actives_capacity)/s)"
+	: >"$STATE/ramp.jsonl"
+	start=$(now)
+	for i in "${!RAMP_STEPS[@]}"; do
+		rate=${RAMP_STEPS[i]}
+		sleep_until "$(awk -v s="$start" -v i="$i" -v d="$RAMP_STEP_S" 'BEGIN { printf "%.6f", s + i * d }')"
+		t=$(now)
+		printf 'start ramp.%d %s\n' "$((i + 1))" "$t" >>"$STATE/progress.log"
+		printf '{"step": %d, "rate": %d, "t": %s, "seconds": %s}\n' "$((i + 1))" "$rate" "$t" \
+			"$RAMP_STEP_S" >>"$STATE/ramp.jsonl"
+		# Its progress lines tagged with the step's name: the steps overlap.
+		ns_bg cl "$LOAD_BIN" http "http://$TOPO_VIP4:$HTTP_PORT/" --new-conn --rate "$rate" \
+			--duration "$RAMP_STEP_S" --timeout 2000 --interval-report 0.2 --json \
+			>"$STATE/ramp.$((i + 1)).load.json" \
+			2> >(sed -u "s/^/[ramp.$((i + 1))] /" >>"$STATE/progress.log")
+		RAMP_PIDS+=("$BG_PID")
+	done
+	wait "${RAMP_PIDS[@]}"
+	RAMP_PIDS=()
+}
+
 # The quota falls in even steps over two thirds of the phase, then stays.
 action_degrade() {
 	local seconds=$1 from=${QUOTA[$DEGRADED]} steps i q
@@ -293,7 +358,7 @@ action_degrade() {
 	event degrade "$DEGRADED's CPU quota ramped ${from}% -> ${DEGRADE_TO}% over ${steps} s"
 	for ((i = 1; i <= steps; i++)); do
 		q=$((from - (from - DEGRADE_TO) * i / steps))
-		topo_cgroup_quota "$DEGRADED" "$q%" >/dev/null
+		set_quota "$DEGRADED" "$q"
 		sleep 1
 	done
 	sleep $((seconds - steps))
@@ -310,7 +375,7 @@ action_restore() {
 	sleep 1
 	event restore "$KILLED's server restarted, $DEGRADED's quota back to ${QUOTA[$DEGRADED]}%"
 	start_server "$KILLED"
-	topo_cgroup_quota "$DEGRADED" "${QUOTA[$DEGRADED]}%" >/dev/null
+	set_quota "$DEGRADED" "${QUOTA[$DEGRADED]}"
 	sleep $(($1 - 1))
 }
 
@@ -323,20 +388,27 @@ phases() {
 	T0=$(now)
 	start_monitor
 
-	phase_header learn "equal base weights 100; quotas 10%, 20%, 30%, 20%: the brain learns each backend's"
+	phase_header learn "equal base weights 100; quotas ${QUOTA[b1]}%, ${QUOTA[b2]}%, ${QUOTA[b3]}%, ${QUOTA[b4]}%: the brain learns each backend's"
 	note "cost per request from its agent and moves the effective weights toward capacity (1:2:3:2)"
 	run_phase learn "$LEARN_S"
+
+	phase_header ramp "demand rises: ${RAMP_STEPS[*]} new connections/s, ${RAMP_STEP_S} s each, past the four actives' ~$(actives_capacity)/s"
+	note "watch: the VIP's demand and forecast climb and the capacity plan's predicted utilisation (the peak"
+	note "forecast over brain.capacity_horizon_s, 10 s, over the actives' learned capacity) pass"
+	note "brain.capacity_high ($CAPACITY_HIGH) for brain.capacity_ticks ($CAPACITY_TICKS): the standby $STANDBY is activated"
+	note "(rule capacity_up) and brought in through slow start before the actives run out of CPU"
+	run_ramp
 
 	phase_header degrade "a gray failure: $DEGRADED's CPU quota ramped down from ${QUOTA[$DEGRADED]}% to ${DEGRADE_TO}%"
 	note "watch: its probe latency and cost rise; the brain cuts its weight or drains it, and says why,"
 	note "before the client's requests to it start failing"
-	note "host# tools/topo.sh quota --prefix $TOPO_PREFIX $DEGRADED N%   (the cgroup's cpu.cfs_quota_us, once a second)"
+	note "host# tools/topo.sh quota --prefix $TOPO_PREFIX $DEGRADED N% PERIOD_US   (the cgroup's CPU quota, once a second)"
 	run_phase degrade "$DEGRADE_S"
 
 	phase_header kill "a hard failure: $KILLED's server is killed"
-	note "watch: probes fail (every 100 ms, 2 failures) and $KILLED goes down at once; with $DEGRADED drained too,"
-	note "the capacity plan may predict the rest short (above brain.capacity_high, $CAPACITY_HIGH here) and"
-	note "activate the standby $STANDBY through slow start"
+	note "watch: probes fail (every 100 ms, 2 failures) and $KILLED goes down at once; its share moves to the"
+	note "others ($STANDBY among them, activated in the ramp; were it still in the pool, the capacity plan would"
+	note "activate it if the rest were predicted short)"
 	run_phase kill "$KILL_S"
 
 	phase_header restore "$KILLED's server restarted and $DEGRADED's quota restored"
@@ -359,6 +431,7 @@ summary() {
 	for ((i = 1; i <= 5; i++)); do args+=(--backend "b$i=$(backend_ip "b$i")=${QUOTA[b$i]}"); done
 	mkdir -p "$OUT" && find "$OUT" -maxdepth 1 -type f -delete
 	"$PY" tools/demo/summary.py --state "$STATE" --out "$OUT" --t0 "$T0" --rate "$RATE" \
+		--actives-capacity "$(actives_capacity)" --capacity-high "$CAPACITY_HIGH" \
 		--degraded "$DEGRADED" --killed "$KILLED" --standby "$STANDBY" --fast "$FAST" "${args[@]}" "${PHASES[@]}" |
 		tee "$OUT/summary.txt"
 	rc=${PIPESTATUS[0]}

@@ -8,9 +8,11 @@ brain's factor and reason), `xlbctl --json stats --interval 0` (new flows
 per backend, turned into rates), xlbd's /metrics (anomaly score, probe
 latency, demand and forecast), each backend's CPU quota from its cgroup, the
 client's per-interval progress lines -- and appends one JSON line to the
-samples file. Every --view-every seconds it prints a table of it; every new
-line of xlbd's decision log is printed as it comes. Bounded by --duration;
-SIGTERM or SIGINT stop it.
+samples file. Every --view-every seconds it prints a table of it; while a
+load whose name starts with --ticker runs (the ramp's steps), a line a
+second besides (offered rate, demand, forecast, the capacity plan); every
+new line of xlbd's decision log is printed as it comes. Bounded by
+--duration; SIGTERM or SIGINT stop it.
 """
 import argparse
 import json
@@ -81,12 +83,17 @@ PROGRESS = re.compile(r'^progress +([\d.]+) s: sent (\d+) \(([\d.]+)/s\) complet
                       r'\(([\d.]+)/s\) errors (\d+) +p50 ([\d.]+) p99 ([\d.]+) max ([\d.]+) ms')
 
 
+TAGGED = re.compile(r'^\[(\S+)\] (.*)$')
+
+
 class Progress:
     """The client's progress lines; "start NAME EPOCH" lines (the demo's)
-    say when each load began, so every interval gets a wall-clock time."""
+    say when each load began, so every interval gets a wall-clock time.
+    Lines tagged "[NAME] " are that load's (the ramp's steps overlap); the
+    latest load's are the client's now."""
 
     def __init__(self, path):
-        self.path, self.pos, self.start, self.last = path, 0, None, None
+        self.path, self.pos, self.start, self.last, self.phase = path, 0, None, None, None
 
     def poll(self):
         try:
@@ -99,8 +106,13 @@ class Progress:
         self.pos += len(data[:cut].encode())
         for line in data[:cut].splitlines():
             if line.startswith("start "):
-                self.start = float(line.split()[2])
+                self.phase, self.start = line.split()[1], float(line.split()[2])
                 continue
+            tag = TAGGED.match(line)
+            if tag:
+                if tag.group(1) != self.phase:
+                    continue  # an earlier step's last answers
+                line = tag.group(2)
             m = PROGRESS.match(line)
             if m and self.start is not None:
                 self.last = {"t": self.start + float(m.group(1)), "sent_per_s": float(m.group(3)),
@@ -150,6 +162,9 @@ def show_table(s, t0):
           "VIP demand %s/s, forecast %s/s"
           % (s["t"] - t0, c.get("sent_per_s", 0), c.get("ok_per_s", 0), c.get("errors", 0),
              c.get("p99_ms", 0), fmt(s.get("demand"), "%.0f"), fmt(s.get("forecast"), "%.0f")))
+    print("    capacity plan: predicted utilisation %s (high mark %s), %s active, %s in the standby pool"
+          % (fmt(s.get("util"), "%.2f"), fmt(s.get("high"), "%.2f"), fmt(s.get("active_n"), "%.0f"),
+             fmt(s.get("standby_n"), "%.0f")))
     print("    %-4s %6s  %-9s %-8s %5s %5s %6s %6s %6s %7s %8s"
           % ("", "quota", "operator", "health", "base", "eff", "factor", "new/s", "share",
              "anomaly", "probe"))
@@ -159,6 +174,18 @@ def show_table(s, t0):
               % (name, fmt(b["quota"], "%.0f%%", 100), b["op_state"], b["health"], b["base_weight"],
                  b["weight"], b["factor"], b["new_per_s"], b["share"], fmt(b["anomaly"], "%.2f"),
                  fmt(b["probe_s"], "%.1fms", 1000)), flush=True)
+
+
+def show_ticker(s, phase, t0, standby):
+    c = s.get("client") or {}
+    b = s["backends"].get(standby, {})
+    print("    .. +%5.1f s  %-7s sent %4.0f/s  demand %s/s  forecast %s/s  predicted util %s (high %s)  "
+          "active %s, standby %s  %s %s %s, share %.0f%%  p99 %.1f ms"
+          % (s["t"] - t0, phase, c.get("sent_per_s", 0), fmt(s.get("demand"), "%.0f"),
+             fmt(s.get("forecast"), "%.0f"), fmt(s.get("util"), "%.2f"), fmt(s.get("high"), "%.2f"),
+             fmt(s.get("active_n"), "%.0f"), fmt(s.get("standby_n"), "%.0f"), standby,
+             b.get("op_state", "?"), b.get("weight", 0), b.get("share", 0), c.get("p99_ms", 0)),
+          flush=True)
 
 
 def fmt(v, f, scale=1):
@@ -178,6 +205,9 @@ def main():
     p.add_argument("--view-every", type=float, default=3)
     p.add_argument("--duration", type=float, default=600)
     p.add_argument("--t0", type=float, default=time.time())
+    p.add_argument("--ticker", default="", help="a line a second while a load of this prefix runs")
+    p.add_argument("--standby", default="", help="the backend the ticker follows")
+    p.add_argument("--capacity-high", type=float)
     args = p.parse_args()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -203,7 +233,11 @@ def main():
             progress.poll()
             s = {"t": now, "client": progress.last, "backends": {},
                  "demand": m.get(("xlbd_vip_demand_per_second", args.vip, None)),
-                 "forecast": m.get(("xlbd_vip_forecast_per_second", args.vip, None))}
+                 "forecast": m.get(("xlbd_vip_forecast_per_second", args.vip, None)),
+                 "util": m.get(("xlbd_vip_capacity_predicted_utilisation", args.vip, None)),
+                 "high": args.capacity_high,
+                 "active_n": m.get(("xlbd_vip_capacity_active_backends", args.vip, None)),
+                 "standby_n": m.get(("xlbd_vip_capacity_standby_backends", args.vip, None))}
             dt = now - prev_t if prev_t else None
             rates = {a: (flows[a] - prev_flows.get(a, flows[a])) / dt if dt else 0.0 for a in flows}
             total = sum(rates.values())
@@ -225,6 +259,8 @@ def main():
             if now - last_view >= args.view_every - 0.05 and dt:
                 show_table(s, args.t0)
                 last_view = now
+            elif args.ticker and (progress.phase or "").startswith(args.ticker) and dt:
+                show_ticker(s, progress.phase, args.t0, args.standby)
             time.sleep(max(0.0, 1.0 - (time.time() - tick)))
     for d in decisions.poll():
         show_decision(d, names, args.t0)

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """tools/demo/summary.py: the demo's summary, self-checks and plot.
 
-Reads the run's files in --state (PHASE.load.json of every phase, the
-client's progress.log, the monitor's samples.jsonl, events.jsonl and xlbd's
-decision log), prints the phases' requests, errors and latency, each event
+Reads the run's files in --state (PHASE.load.json of every phase, the ramp's
+ramp.N.load.json of each step and ramp.jsonl, the client's progress.log, the
+monitor's samples.jsonl, events.jsonl and xlbd's decision log), prints the
+phases' requests, errors and latency, the ramp step by step with the
+standby's activation and its lead, each event
 with the decisions that answered it and their lead time, one "check ok:" or
 "check FAILED:" line per claim the demo makes, and draws OUT/demo.png with
 gnuplot. Exit status 1 when a check failed.
@@ -35,20 +37,67 @@ def lines(path):
         return []
 
 
+TAGGED = re.compile(r'^\[(\S+)\] (.*)$')
+
+
 def progress(path):
     """[(t_end, interval_s, ok_per_s, errors, p99_ms, phase)] on the wall
-    clock: each phase's load starts after a "start PHASE EPOCH" line."""
-    out, start, last, phase = [], None, 0.0, None
+    clock, in time order: each load starts with a "start NAME EPOCH" line;
+    its lines follow untagged, or tagged "[NAME] progress ..." (the ramp's
+    steps overlap: one finishes its answers while the next sends)."""
+    out, starts, last, phase = [], {}, {}, None
     for line in open(path):
         if line.startswith("start "):
-            phase, start, last = line.split()[1], float(line.split()[2]), 0.0
+            phase = line.split()[1]
+            starts[phase], last[phase] = float(line.split()[2]), 0.0
             continue
+        name, tag = phase, TAGGED.match(line)
+        if tag:
+            name, line = tag.group(1), tag.group(2)
         m = PROGRESS.match(line)
-        if m and start is not None:
+        if m and name in starts:
             t = float(m.group(1))
-            out.append((start + t, t - last, float(m.group(5)), int(m.group(6)), float(m.group(8)), phase))
-            last = t
+            out.append((starts[name] + t, t - last[name], float(m.group(5)), int(m.group(6)),
+                        float(m.group(8)), name))
+            last[name] = t
+    return sorted(out)
+
+
+def forecast_pairs(samples):
+    """[(t, demand at t, forecast made about 1 s before t)]."""
+    out = []
+    for s1, s2 in zip(samples, samples[1:]):
+        if (0.5 < s2["t"] - s1["t"] < 1.5 and finite(s1.get("forecast")) and
+                finite(s2.get("demand"))):
+            out.append((s2["t"], s2["demand"], s1["forecast"]))
     return out
+
+
+def ramp_reports(state):
+    """[(step, report)] of the ramp's loads, and the phase's report made of
+    them: requests and errors summed, latency the worst step's (percentiles
+    of separate loads do not add up)."""
+    steps = {s["step"]: s for s in lines(os.path.join(state, "ramp.jsonl"))}
+    out = []
+    for n in sorted(steps):
+        try:
+            r = json.load(open(os.path.join(state, "ramp.%d.load.json" % n)))
+        except (OSError, ValueError):
+            continue
+        out.append((steps[n], r))
+    if not out:
+        return steps, out, None
+    total = {"completed": sum(r["completed"] for _, r in out),
+             "errors": {"total": sum(r["errors"]["total"] for _, r in out)},
+             "elapsed_s": sum(r.get("elapsed_s", 0) for _, r in out),
+             "planned": sum(st["rate"] * r.get("elapsed_s", st["seconds"]) for st, r in out),
+             "latency_ms": {k: max(r.get("latency_ms", {}).get(k, 0) for _, r in out)
+                            for k in ("p50", "p99", "max")},
+             "backends": {}}
+    for _, r in out:
+        for n, c in r.get("backends", {}).items():
+            total["backends"][n] = total["backends"].get(n, 0) + c
+    return steps, out, total
 
 
 def main():
@@ -61,6 +110,8 @@ def main():
     p.add_argument("--killed", required=True)
     p.add_argument("--standby", default="")
     p.add_argument("--fast", type=int, default=0)
+    p.add_argument("--actives-capacity", type=float, default=0, help="requests/s the actives' quotas allow")
+    p.add_argument("--capacity-high", type=float, default=0)
     p.add_argument("--backend", action="append", default=[], help="NAME=ADDR=QUOTA%%")
     p.add_argument("phases", nargs="+")
     a = p.parse_args()
@@ -84,10 +135,13 @@ def main():
     # Phases: requests, errors, latency.
     print("  %-8s %9s %7s %9s %9s %9s" % ("phase", "requests", "errors", "p50 ms", "p99 ms", "max ms"))
     reports, requests, errors = {}, 0, 0
+    ramp_steps, ramp, ramp_total = ramp_reports(a.state)
     for ph in a.phases:
         try:
-            r = json.load(open(os.path.join(a.state, ph + ".load.json")))
+            r = ramp_total if ph == "ramp" else json.load(open(os.path.join(a.state, ph + ".load.json")))
         except (OSError, ValueError):
+            r = None
+        if not r:
             print("  %-8s (no report)" % ph)
             continue
         reports[ph] = r
@@ -97,8 +151,10 @@ def main():
         print("  %-8s %9d %7d %9.2f %9.2f %9.2f" % (ph, r["completed"], r["errors"]["total"],
                                                   lat.get("p50", 0), lat.get("p99", 0), lat.get("max", 0)))
     print("  total    %9d %7d" % (requests, errors))
-    flowed = [ph for ph in a.phases if ph in reports and
-              reports[ph]["completed"] >= 0.5 * a.rate * reports[ph].get("elapsed_s", 1)]
+    if ramp_total:
+        print("  (ramp: %d steps, its latency the worst step's; step by step below)" % len(ramp))
+    flowed = [ph for ph in a.phases if ph in reports and reports[ph]["completed"] >=
+              0.5 * reports[ph].get("planned", a.rate * reports[ph].get("elapsed_s", 1))]
     learn = reports.get(a.phases[0], {}).get("backends", {})
     active = [n for n in sorted(addr) if n != a.standby]
     check(len(flowed) == len(a.phases) and all(learn.get(n) for n in active),
@@ -151,6 +207,75 @@ def main():
     def show(d):
         return "+%.1f s %s %s: %s" % (rel(d["time"]), name_of.get(d["backend"], d["backend"]),
                                        d.get("rule"), d.get("reason", "")[:160])
+
+    # The ramp: demand past the actives' capacity, answered by the standby
+    # pool before the offered rate passed that capacity.
+    rmp = events.get("ramp")
+    if rmp and ramp:
+        last_st, last_r = ramp[-1]
+        t_end = last_st["t"] + last_r.get("elapsed_s", last_st["seconds"])
+        sb = addr.get(a.standby)
+        acts = [d for d in decisions if d["backend"] == sb and d.get("rule") == "capacity_up"
+                and rmp["t"] <= d["time"] < t_end]
+        over = [st for st, _ in ramp if a.actives_capacity and st["rate"] > a.actives_capacity]
+        t_over = over[0]["t"] if over else None
+        lat0 = reports.get(a.phases[0], {}).get("latency_ms", {}).get("p99")
+        print("\n  event +%.1f s: %s; p99 before %s (%s)"
+              % (rel(rmp["t"]), rmp["text"], "%.1f ms" % lat0 if lat0 is not None else "-", a.phases[0]))
+        print("    %4s %6s %6s %6s %7s %7s %8s %8s %6s  %s"
+              % ("step", "rate/s", "ok/s", "errors", "p50 ms", "p99 ms", "demand/s", "forecast",
+                 "util", "%s (state, weight, share)" % a.standby))
+        at_step, p99_first, doubled = None, None, None
+        for st, r in ramp:
+            t1 = st["t"] + r.get("elapsed_s", st["seconds"])
+            ss = [x for x in samples if st["t"] <= x["t"] < t1]
+
+            def mean(key):
+                v = [x[key] for x in ss if finite(x.get(key))]
+                return "%.0f" % (sum(v) / len(v)) if v else "-"
+            utils = [x["util"] for x in ss if finite(x.get("util"))]
+            b = ss[-1]["backends"].get(a.standby, {}) if ss else {}
+            share = [x["backends"][a.standby]["share"] for x in ss if a.standby in x["backends"]]
+            lat = r.get("latency_ms", {})
+            print("    %4d %6d %6.0f %6d %7.2f %7.2f %8s %8s %6s  %s, %s, %.0f%%"
+                  % (st["step"], st["rate"], r["completed"] / max(r.get("elapsed_s", 1), 1e-3),
+                     r["errors"]["total"], lat.get("p50", 0), lat.get("p99", 0), mean("demand"),
+                     mean("forecast"), "%.2f" % max(utils) if utils else "-", b.get("op_state", "?"),
+                     b.get("weight", 0), sum(share) / len(share) if share else 0))
+            if acts and at_step is None and st["t"] <= acts[0]["time"] < t1:
+                at_step = st
+            if p99_first is None:
+                p99_first = lat.get("p99")
+            elif doubled is None and p99_first and lat.get("p99", 0) > 2 * p99_first:
+                doubled = st
+        mine = [d for d in decisions if rmp["t"] <= d["time"] < t_end]
+        print("\n".join(listing([d for d in mine if d.get("rule") not in ("equalise", "slow_start")] +
+                                [d for d in mine if d["backend"] == sb and d.get("rule") == "slow_start"])))
+        if acts:
+            d = acts[0]
+            print("    => %s activated %.1f s into the ramp, %s (predicted utilisation %.2f above %.2f), %s"
+                  % (a.standby, d["time"] - rmp["t"],
+                     "in step %d (%d/s)" % (at_step["step"], at_step["rate"]) if at_step else "between steps",
+                     d.get("predicted_util", float("nan")), a.capacity_high,
+                     "%.1f s before the offered rate passed the actives' %.0f/s" % (t_over - d["time"],
+                                                                                    a.actives_capacity)
+                     if t_over and d["time"] < t_over else "after the offered rate passed the actives' %.0f/s"
+                     % a.actives_capacity))
+        else:
+            print("    => %s not activated during the ramp" % a.standby)
+        print("    => p99 %s" % ("first above twice the first step's (%.1f ms) in step %d (%d/s)"
+                                 % (p99_first, doubled["step"], doubled["rate"]) if doubled
+                                 else "never above twice the first step's (%.1f ms)" % (p99_first or 0)))
+        check(acts and t_over and acts[0]["time"] < t_over,
+              "ramp: standby %s activated before the offered rate passed the actives' capacity (%.0f/s): %s"
+              % (a.standby, a.actives_capacity,
+                 "+%.1f s, %.1f s ahead" % (rel(acts[0]["time"]), t_over - acts[0]["time"])
+                 if acts and t_over else "activated at +%.1f s" % rel(acts[0]["time"]) if acts
+                 else "never during the ramp"))
+        ramp_errors = sum(r["errors"]["total"] for _, r in ramp)
+        check(ramp_errors == 0, "ramp: no client errors (%d requests in %d steps up to %d/s%s)"
+              % (sum(r["completed"] for _, r in ramp), len(ramp), max(st["rate"] for st, _ in ramp),
+                 "" if not ramp_errors else "; %d errors" % ramp_errors))
 
     # The gray failure: the degraded backend cut (factor halved) or drained
     # before the first client error after the ramp began.
@@ -229,13 +354,15 @@ def main():
               "standby %s took no new connection before the brain activated it%s"
               % (a.standby, "" if not early else ": %d/s at +%.1f s" % (early[0][1], early[0][0])))
 
-    # Forecast against the measured demand.
-    fc = [(s["demand"], s["forecast"]) for s in samples
-          if finite(s.get("demand")) and finite(s.get("forecast")) and s["demand"] > 0]
+    # Forecast against the measured demand: xlbd_vip_forecast_per_second is
+    # the next tick's (1 s ahead), so each sample's forecast is held against
+    # the demand of the sample a second later (the same instant it would
+    # equal the demand whenever the model "last" is selected).
+    fc = [(d, f) for _, d, f in forecast_pairs(samples) if d > 0]
     if fc:
         err = sum(abs(f - d) / d for d, f in fc) / len(fc)
-        print("\n  demand forecast: mean absolute error %.1f%% over %d samples (the VIP's measured rate "
-              "against xlbd_vip_forecast_per_second)" % (100 * err, len(fc)))
+        print("\n  demand forecast: mean absolute error %.1f%% over %d samples (xlbd_vip_forecast_per_second, "
+              "the next second's, against the VIP's rate measured a second later)" % (100 * err, len(fc)))
     print("  decisions: %d (xlbctl decisions --state-dir ...; the log is copied to %s)"
           % (len(decisions), os.path.join(a.out, "decisions.jsonl")))
 
@@ -260,9 +387,13 @@ def plot(a, samples, prog, events, t0):
         for t_end, _, ok, err, p99, _ in prog:
             f.write("%.2f %.1f %d %.3f\n" % (t_end - t0, ok, err, max(p99, 0.01)))
     with open(os.path.join(a.out, "forecast.dat"), "w") as f:
+        for t, d, fc in forecast_pairs(samples):
+            f.write("%.2f %.2f %.2f\n" % (t - t0, d, fc))
+    with open(os.path.join(a.out, "capacity.dat"), "w") as f:
         for s in samples:
-            if finite(s.get("demand")) and finite(s.get("forecast")):
-                f.write("%.2f %.2f %.2f\n" % (s["t"] - t0, s["demand"], s["forecast"]))
+            if finite(s.get("util")):
+                f.write("%.2f %.3f %s\n" % (s["t"] - t0, s["util"],
+                                            "%.0f" % s["active_n"] if finite(s.get("active_n")) else "NaN"))
     arrows = "".join("set arrow from %.1f, graph 0 to %.1f, graph 1 nohead dt 2 lc rgb 'gray40'\n"
                      "set label '%s' at %.1f, graph 0.95 offset 0.3,0 font ',8'\n"
                      % (e["t"] - t0, e["t"] - t0, e["name"], e["t"] - t0)
@@ -270,9 +401,9 @@ def plot(a, samples, prog, events, t0):
     xmax = max([s["t"] - t0 for s in samples] + [t_end - t0 for t_end, *_ in prog] + [1])
     share = ", ".join("'share.dat' using 1:%d with lines lw 2 title '%s'" % (2 + 2 * i, n)
                       for i, n in enumerate(names))
-    script = """set terminal pngcairo size 1100,900 font ',10'
+    script = """set terminal pngcairo size 1100,1150 font ',10'
 set output 'demo.png'
-set multiplot layout 3,1 title 'xlb demo: the brain at work (events dashed)'
+set multiplot layout 4,1 title 'xlb demo: the brain at work (events dashed)'
 set grid
 set key outside right width 2
 set lmargin 10
@@ -290,16 +421,21 @@ plot 'client.dat' using 1:4 with lines lw 2 title 'p99 (0.2 s)', 'client.dat' us
 unset logscale y
 set ylabel 'requests/s'
 set yrange [0:*]
-plot 'forecast.dat' using 1:2 with lines lw 2 title 'demand (measured)', 'forecast.dat' using 1:3 with lines lw 2 dt 2 title 'forecast', 'client.dat' using 1:2 with lines lw 1 title 'client ok/s'
+plot 'forecast.dat' using 1:2 with lines lw 2 title 'demand (measured)', 'forecast.dat' using 1:3 with lines lw 2 dt 2 title 'forecast (made 1 s before)', 'client.dat' using 1:2 with lines lw 1 title 'client ok/s'
+set ylabel 'capacity plan'
+set y2label 'active backends'
+set y2range [0:6]
+set y2tics 1
+plot 'capacity.dat' using 1:2 with lines lw 2 title 'predicted utilisation', %s with lines dt 3 lc rgb 'red' title 'capacity high', 'capacity.dat' using 1:3 axes x1y2 with steps lw 1 title 'active backends'
 unset multiplot
-""" % (xmax, arrows, share)
+""" % (xmax, arrows, share, a.capacity_high or "NaN")
     with open(os.path.join(a.out, "demo.gp"), "w") as f:
         f.write(script)
     r = subprocess.run(["gnuplot", "demo.gp"], cwd=a.out, capture_output=True, text=True)
     if r.returncode:
         print("  plot: gnuplot failed: %s" % r.stderr.strip()[:300])
     else:
-        print("  plot: %s (per-backend share, client p99, demand against forecast)"
+        print("  plot: %s (per-backend share, client p99, demand against forecast, the capacity plan)"
               % os.path.join(a.out, "demo.png"))
 
 
