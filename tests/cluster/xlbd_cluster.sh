@@ -62,6 +62,25 @@ etcd_leader() {
 		--command-timeout=1s get --print-value-only "/xlb/$CL_PREFIX/leader" 2>/dev/null
 }
 etcd_leader_among() { local l n; l=$(etcd_leader); for n in "$@"; do [[ $l == "lb$n" ]] && return 0; done; return 1; }
+etcd_revision() {
+	cluster_exec rt env ETCDCTL_API=3 etcdctl --endpoints "$(cluster_etcd_endpoints)" \
+		--command-timeout=1s get -w json "/xlb/$CL_PREFIX/leader" 2>/dev/null |
+		"$PY" -c 'import json,sys; print(json.load(sys.stdin)["header"]["revision"])'
+}
+# Every applied revision each host reported under its key since etcd
+# revision REV ("lb2 14 16 16 21"), from etcd's history of the keys.
+reported_revisions() {
+	cluster_exec rt timeout 2 env ETCDCTL_API=3 etcdctl --endpoints "$(cluster_etcd_endpoints)" \
+		watch --rev="$1" --prefix "/xlb/$CL_PREFIX/hosts/" 2>/dev/null |
+		"$PY" -c 'import json,sys
+seen = {}
+for line in sys.stdin:
+    if line.startswith("{"):
+        h = json.loads(line)
+        seen.setdefault(h["host"], []).append(h["applied_revision"])
+for host in sorted(seen):
+    print(host, *seen[host])'
+}
 # Applied revisions in a host's log are never lower than an earlier one.
 monotonic() { grep -o 'applied state revision [0-9]*' "$CL_RUN/xlbd-lb$1.log" |
 	awk '{ if ($4 < last) bad = 1; last = $4 } END { exit bad }'; }
@@ -89,6 +108,12 @@ j = json.load(sys.stdin)
 odd = "lb" + sys.argv[1] if len(sys.argv) > 1 else None
 ok = j["leader"] and len(j["hosts"]) == 3 and all(h["digest_matches"] == (h["host"] != odd) for h in j["hosts"])
 sys.exit(0 if ok else 1)' "$@"
+}
+# every host reports the state's revision as applied (the leader: published)
+all_applied() {
+	{ status --json || :; } | "$PY" -c 'import json,sys
+j = json.load(sys.stdin)
+sys.exit(0 if j["leader"] and len(j["hosts"]) == 3 and all(h["applied_revision"] == j["state_revision"] and h["digest_matches"] for h in j["hosts"]) else 1)'
 }
 pairs_of() { # factor/health of every pair on host N
 	cluster_xlbctl "$1" --json backend list |
@@ -199,6 +224,7 @@ if tcase leader_takeover_no_stale_revision; then
 	for n in 1 2 3; do [[ $n != "$old" ]] && rest+=("$n"); done
 	why=""
 	t0=$(date +%s.%N)
+	rev0=$(etcd_revision)
 	cluster_stop "xlbd-lb$old" KILL
 	# The takeover as etcd holds it (the leader key names a survivor), then
 	# as /metrics shows it (rendered once a tick, so up to a tick later).
@@ -211,12 +237,26 @@ if tcase leader_takeover_no_stale_revision; then
 	b3_down() { local n; for n in "${rest[@]}"; do pairs_of "$n" | grep -q "'${CL_B_IP[3]}', [0-9.]*, 'down'" || return 1; done; }
 	wait_for 5 b3_down >/dev/null || why+="b3 not down on ${rest[*]} after the takeover: $(for n in "${rest[@]}"; do pairs_of $n; done); "
 	for n in "${rest[@]}"; do monotonic "$n" || why+="lb$n applied a revision older than one it had applied: $(grep -o 'applied state revision [0-9]*' "$CL_RUN/xlbd-lb$n.log" | awk '{print $4}' | tr '\n' ' '); "; done
+	# what the survivors reported through the takeover never goes back
+	# (a new leader once said 0, or its previous term's revision, until
+	# its first publication)
+	revs=$(reported_revisions "$rev0")
+	for n in "${rest[@]}"; do
+		r=$(grep "^lb$n " <<<"$revs")
+		echo "# lb$n reported applied revisions: ${r#lb$n }"
+		[[ -n $r ]] || why+="no report of lb$n in etcd's history since revision $rev0; "
+		awk '{ for (i = 3; i <= NF; i++) if ($i < $(i - 1)) bad = 1 } END { exit bad }' <<<"$r" ||
+			why+="lb$n's reported applied revision went back: ${r#lb$n }; "
+	done
 	for n in "${rest[@]}"; do
 		s=$(metric "$n" xlbd_cluster_stale_refused_total)
 		echo "# lb$n: stale revisions refused $s, applied revision $(metric "$n" xlbd_cluster_applied_revision)"
 	done
 	cluster_start srv-b3 b3 "$PWD/$BUILD/xlb-backend" --name b3 --port "$CL_PORT" --threads 2 >/dev/null
 	cluster_xlbd_start "$old"
+	ta=$(wait_for 5 all_applied) || why+="not every host applied the state's revision 5 s after the old leader's restart: $(status --json | tr -s ' \n' ' '); "
+	echo "# lb$old restarted: every host reports the state's revision after ${ta:-?}s"
+	status | sed 's/^/# /'
 	[[ -z $why ]] && pass leader_takeover_no_stale_revision || fail leader_takeover_no_stale_revision "$why"
 fi
 
@@ -237,6 +277,8 @@ if tcase etcd_down_keeps_forwarding; then
 	back() { local n; for n in 1 2 3; do [[ $(metric "$n" xlbd_cluster_connected) == 1 ]] || return 1; done; one_leader 1 2 3; }
 	t=$(wait_for 20 back) || why+="not every host connected with one leader 20 s after etcd restarted; "
 	echo "# etcd restarted: every host connected, one leader (lb$(leaders 1 2 3)) after ${t:-?}s"
+	ta=$(wait_for 5 all_applied) || why+="not every host applied the state's revision 5 s after: $(status --json | tr -s ' \n' ' '); "
+	status | sed 's/^/# /'
 	[[ -z $why ]] && pass etcd_down_keeps_forwarding || fail etcd_down_keeps_forwarding "$why"
 fi
 summary

@@ -76,7 +76,14 @@ struct cluster {
 	struct etcd_stream stream;
 	struct xlbd_watch timer;
 	/* state */
-	int64_t applied_rev, seen_rev, published_rev;
+	/*
+	 * applied_rev: the revision of the state document this host's maps
+	 * hold, whether it applied it (follower) or published it (leader).
+	 * One number for both roles: a leader reporting only what it had
+	 * published itself said 0, or its previous term's revision, after a
+	 * takeover while its maps held the interim leader's later state.
+	 */
+	int64_t applied_rev, seen_rev;
 	uint64_t seq;
 	char *published; /* pairs + digest of the last document put */
 	char *pending;	 /* being put */
@@ -250,6 +257,9 @@ static void reset(struct cluster *c, const char *why)
 			 why);
 	c->role = ROLE_NONE;
 	c->lease = 0;
+	/* the host key went with the old lease: the next report is a put */
+	free(c->reported);
+	c->reported = NULL;
 	c->leader[0] = 0;
 	c->leader_known = false;
 	c->session++;
@@ -448,9 +458,7 @@ static void report(struct cluster *c)
 			       json_object_new_string(role_names[c->role]));
 	json_object_object_add(o, "leader", json_object_new_string(c->leader));
 	json_object_object_add(o, "applied_revision",
-			       json_object_new_int64(c->role == ROLE_LEADER
-							     ? c->published_rev
-							     : c->applied_rev));
+			       json_object_new_int64(c->applied_rev));
 	json_object_object_add(o, "digest", json_object_new_string(c->digest));
 	json_object_object_add(o, "down", json_object_get(c->local_down));
 	text = strdup(
@@ -799,7 +807,8 @@ static void on_reply(struct cluster *c, struct req *q,
 		free(c->published);
 		c->published = c->pending;
 		c->pending = NULL;
-		c->published_rev = r->revision;
+		if (r->revision > c->applied_rev)
+			c->applied_rev = r->revision;
 		c->publishes++;
 		xlbd_log(c->d, "info",
 			 "cluster: published state revision %" PRId64
@@ -1108,6 +1117,12 @@ void xlbd_cluster_tick(struct xlbd *d)
 
 	if (!c)
 		return;
+	/* a pair removed from the configuration is no finding any more */
+	json_object_object_foreach(c->local_down, key, v)
+	{
+		if (!xlbd_pair_find(d, key))
+			json_object_object_del(c->local_down, key);
+	}
 	if (c->role == ROLE_LEADER) {
 		publish(c);
 		return;
@@ -1145,9 +1160,9 @@ void xlbd_cluster_metrics(const struct xlbd *d, FILE *f)
 	M("has_lease", "gauge", "1 while this host holds a live lease", "%d",
 	  c->lease != 0);
 	M("applied_revision", "gauge",
-	  "etcd revision of the state this host applied (leader: published)",
-	  "%" PRId64,
-	  c->role == ROLE_LEADER ? c->published_rev : c->applied_rev);
+	  "etcd revision of the state document this host's maps hold "
+	  "(applied, or published as leader)",
+	  "%" PRId64, c->applied_rev);
 	M("seen_revision", "gauge", "newest state revision seen", "%" PRId64,
 	  c->seen_rev);
 	M("apply_lag_seconds", "gauge",
