@@ -115,7 +115,8 @@ class Progress:
                 line = tag.group(2)
             m = PROGRESS.match(line)
             if m and self.start is not None:
-                self.last = {"t": self.start + float(m.group(1)), "sent_per_s": float(m.group(3)),
+                self.last = {"t": self.start + float(m.group(1)), "load": self.phase,
+                             "sent_per_s": float(m.group(3)),
                              "ok_per_s": float(m.group(5)), "errors": int(m.group(6)),
                              "p99_ms": float(m.group(8))}
 
@@ -178,13 +179,15 @@ def show_table(s, t0):
 
 def show_ticker(s, phase, t0, standby):
     c = s.get("client") or {}
+    if c.get("load") != phase:
+        c = {}  # the step has only just begun: no line of its own yet
     b = s["backends"].get(standby, {})
-    print("    .. +%5.1f s  %-7s sent %4.0f/s  demand %s/s  forecast %s/s  predicted util %s (high %s)  "
-          "active %s, standby %s  %s %s %s, share %.0f%%  p99 %.1f ms"
-          % (s["t"] - t0, phase, c.get("sent_per_s", 0), fmt(s.get("demand"), "%.0f"),
+    print("    .. +%5.1f s  %-7s sent %4s/s  demand %s/s  forecast %s/s  predicted util %s (high %s)  "
+          "active %s, standby %s  %s %s %s, share %.0f%%  p99 %s ms"
+          % (s["t"] - t0, phase, fmt(c.get("sent_per_s"), "%.0f"), fmt(s.get("demand"), "%.0f"),
              fmt(s.get("forecast"), "%.0f"), fmt(s.get("util"), "%.2f"), fmt(s.get("high"), "%.2f"),
              fmt(s.get("active_n"), "%.0f"), fmt(s.get("standby_n"), "%.0f"), standby,
-             b.get("op_state", "?"), b.get("weight", 0), b.get("share", 0), c.get("p99_ms", 0)),
+             b.get("op_state", "?"), b.get("weight", 0), b.get("share", 0), fmt(c.get("p99_ms"), "%.1f")),
           flush=True)
 
 

@@ -278,7 +278,7 @@ def main():
                  "" if not ramp_errors else "; %d errors" % ramp_errors))
 
     # The gray failure: the degraded backend cut (factor halved) or drained
-    # before the first client error after the ramp began.
+    # before the first client error after its quota began to fall.
     deg = events.get("degrade")
     if deg:
         mine = [d for d in decisions if d["backend"] == addr[a.degraded] and
@@ -292,10 +292,10 @@ def main():
         if cut:
             lead = ("%.1f s before the first client error" % (t_err - cut[0]["time"]) if t_err
                     else "no client error during the degradation")
-            print("    => cut %.1f s after the ramp began, %s" % (cut[0]["time"] - deg["t"], lead))
+            print("    => cut %.1f s after its quota began to fall, %s" % (cut[0]["time"] - deg["t"], lead))
         check(cut and (t_err is None or cut[0]["time"] < t_err),
               "degraded %s: weight cut or drained %s, before the first client error (%s)"
-              % (a.degraded, "%.1f s into the ramp" % (cut[0]["time"] - deg["t"]) if cut else "never",
+              % (a.degraded, "%.1f s into its quota ramp" % (cut[0]["time"] - deg["t"]) if cut else "never",
                  "+%.1f s" % rel(t_err) if t_err else "none during the degradation"))
 
     # The hard failure: down within DOWN_BOUND_S, no errors after.
