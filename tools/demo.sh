@@ -21,7 +21,7 @@
 # of each phase, each decision with its reason and lead time), self-checks,
 # and a PNG plot, and removes everything it made, also on Ctrl-C.
 #
-#   tools/demo.sh             about three minutes
+#   tools/demo.sh             about 2 min 40 s
 #   DEMO_FAST=1 tools/demo.sh about a minute (tests/readme/demo_fast.sh runs it)
 #
 # Exit status: 0 when every check held, 1 when one did not, 2 when the demo
@@ -320,6 +320,7 @@ action_learn() {
 	event learned "end of learning"
 }
 
+# Sleeps until the epoch time EPOCH (at once if it is past).
 sleep_until() {
 	sleep "$(awk -v t="$1" -v n="$EPOCHREALTIME" 'BEGIN { d = t - n; printf "%.3f", (d > 0 ? d : 0) }')"
 }

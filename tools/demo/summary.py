@@ -21,6 +21,7 @@ import sys
 
 PROGRESS = re.compile(r'^progress +([\d.]+) s: sent (\d+) \(([\d.]+)/s\) completed (\d+) '
                       r'\(([\d.]+)/s\) errors (\d+) +p50 ([\d.]+) p99 ([\d.]+) max ([\d.]+) ms')
+ROUTINE = ("equalise", "slow_start", "hot")  # folded, a line per backend and rule
 FAILOVER_GRACE_S = 1.0  # requests in flight when the backend went down
 DOWN_BOUND_S = 5.0      # kill -> down, generous for a busy 2-core machine
 
@@ -189,12 +190,15 @@ def main():
     def next_event(e):
         return min([x["t"] for x in events.values() if x["t"] > e["t"]] or [float("inf")])
 
+    shown = set()  # the decisions listed under an event (by id)
+
     def listing(ds, most=6):
-        """Decisions, the routine ones (equalise, slow start) folded into a
-        line per backend and rule, the others one line each."""
+        """Decisions, the routine ones (equalise, slow start, hot) folded
+        into a line per backend and rule, the others one line each."""
         out, folded = [], {}
         for d in ds:
-            if d.get("rule") in ("equalise", "slow_start"):
+            shown.add(id(d))
+            if d.get("rule") in ROUTINE:
                 folded.setdefault((d["backend"], d["rule"]), []).append(d)
             elif len(out) < most:
                 out.append("    decision " + show(d))
@@ -251,6 +255,7 @@ def main():
         mine = [d for d in decisions if rmp["t"] <= d["time"] < t_end]
         print("\n".join(listing([d for d in mine if d.get("rule") not in ("equalise", "slow_start")] +
                                 [d for d in mine if d["backend"] == sb and d.get("rule") == "slow_start"])))
+        shown.update(id(d) for d in mine)
         if acts:
             d = acts[0]
             print("    => %s activated %.1f s into the ramp, %s (predicted utilisation %.2f above %.2f), %s"
@@ -353,6 +358,15 @@ def main():
         check(not early and not learn.get(a.standby),
               "standby %s took no new connection before the brain activated it%s"
               % (a.standby, "" if not early else ": %d/s at +%.1f s" % (early[0][1], early[0][0])))
+
+    # What the brain did beyond the events' answers (a drain of another
+    # backend, a guardrail, ...), so that nothing it decided goes unsaid.
+    others = [d for d in decisions if id(d) not in shown and d.get("rule") not in ROUTINE]
+    if others:
+        print("\n  other decisions (not the answer to an event above):")
+        print("\n".join("    decision " + show(d) for d in others[:8]))
+        if len(others) > 8:
+            print("    ... %d more in the decision log" % (len(others) - 8))
 
     # Forecast against the measured demand: xlbd_vip_forecast_per_second is
     # the next tick's (1 s ahead), so each sample's forecast is held against
