@@ -21,7 +21,7 @@
 # of each phase, each decision with its reason and lead time), self-checks,
 # and a PNG plot, and removes everything it made, also on Ctrl-C.
 #
-#   tools/demo.sh             about 2 min 40 s
+#   tools/demo.sh             about three minutes
 #   DEMO_FAST=1 tools/demo.sh about a minute (tests/readme/demo_fast.sh runs it)
 #
 # Exit status: 0 when every check held, 1 when one did not, 2 when the demo
@@ -44,12 +44,12 @@ OUT=${DEMO_OUT:-$PWD/results/demo}
 if [[ -n ${DEMO_FAST:-} && ${DEMO_FAST:-0} != 0 ]]; then
 	FAST=1
 	LEARN_S=12 DEGRADE_S=12 KILL_S=7 RESTORE_S=10
-	RAMP_STEPS=(150 230 310 390 440) RAMP_STEP_S=3
+	RAMP_STEPS=(150 230 310 390 440) RAMP_STEP_S=3 RAMP_SETTLE_S=5
 	VIEW_EVERY=3 SLOW_START_S=6 EJECTION_S=8 CAPACITY_TICKS=3 CAPACITY_DWELL_S=5
 else
 	FAST=0
 	LEARN_S=40 DEGRADE_S=30 KILL_S=15 RESTORE_S=40
-	RAMP_STEPS=(150 210 270 330 390 440 440) RAMP_STEP_S=4
+	RAMP_STEPS=(150 210 270 330 390 440 440) RAMP_STEP_S=4 RAMP_SETTLE_S=10
 	VIEW_EVERY=5 SLOW_START_S=20 EJECTION_S=20 CAPACITY_TICKS=5 CAPACITY_DWELL_S=10
 fi
 PHASES=(learn ramp degrade kill restore)
@@ -328,22 +328,26 @@ sleep_until() {
 # The ramp: one open-loop load per step (each its own report, so each step
 # has its own p99), each started on the step's schedule, not when the one
 # before has its last answer (that would leave a gap as long as the slowest
-# request); the steps' start times in ramp.jsonl for the summary.
+# request); the steps' start times in ramp.jsonl for the summary. A last
+# step back at RATE lets the weights settle (the brain's hot rule cuts the
+# actives near the top) before the gray failure, whose cut is measured
+# against the factor it starts from.
 run_ramp() {
-	local i rate t start
-	event ramp "the client's rate ramped ${RAMP_STEPS[0]} -> ${RAMP_STEPS[-1]}/s in ${#RAMP_STEPS[@]} steps of ${RAMP_STEP_S} s (the actives' capacity ~$(actives_capacity)/s)"
+	local i rate secs t start n=${#RAMP_STEPS[@]}
+	event ramp "the client's rate ramped ${RAMP_STEPS[0]} -> ${RAMP_STEPS[-1]}/s in $n steps of ${RAMP_STEP_S} s, then ${RATE}/s for ${RAMP_SETTLE_S} s (the actives' capacity ~$(actives_capacity)/s)"
 	: >"$STATE/ramp.jsonl"
 	start=$(now)
-	for i in "${!RAMP_STEPS[@]}"; do
-		rate=${RAMP_STEPS[i]}
+	for ((i = 0; i <= n; i++)); do
+		rate=${RAMP_STEPS[i]:-$RATE} secs=$RAMP_STEP_S
+		((i == n)) && secs=$RAMP_SETTLE_S
 		sleep_until "$(awk -v s="$start" -v i="$i" -v d="$RAMP_STEP_S" 'BEGIN { printf "%.6f", s + i * d }')"
 		t=$(now)
 		printf 'start ramp.%d %s\n' "$((i + 1))" "$t" >>"$STATE/progress.log"
 		printf '{"step": %d, "rate": %d, "t": %s, "seconds": %s}\n' "$((i + 1))" "$rate" "$t" \
-			"$RAMP_STEP_S" >>"$STATE/ramp.jsonl"
+			"$secs" >>"$STATE/ramp.jsonl"
 		# Its progress lines tagged with the step's name: the steps overlap.
 		ns_bg cl "$LOAD_BIN" http "http://$TOPO_VIP4:$HTTP_PORT/" --new-conn --rate "$rate" \
-			--duration "$RAMP_STEP_S" --timeout 2000 --interval-report 0.2 --json \
+			--duration "$secs" --timeout 2000 --interval-report 0.2 --json \
 			>"$STATE/ramp.$((i + 1)).load.json" \
 			2> >(sed -u "s/^/[ramp.$((i + 1))] /" >>"$STATE/progress.log")
 		RAMP_PIDS+=("$BG_PID")
@@ -393,7 +397,7 @@ phases() {
 	note "cost per request from its agent and moves the effective weights toward capacity (1:2:3:2)"
 	run_phase learn "$LEARN_S"
 
-	phase_header ramp "demand rises: ${RAMP_STEPS[*]} new connections/s, ${RAMP_STEP_S} s each, past the four actives' ~$(actives_capacity)/s"
+	phase_header ramp "demand rises: ${RAMP_STEPS[*]} new connections/s, ${RAMP_STEP_S} s each, past the four actives' ~$(actives_capacity)/s, then $RATE/s for ${RAMP_SETTLE_S} s"
 	note "watch: the VIP's demand and forecast climb and the capacity plan's predicted utilisation (the peak"
 	note "forecast over brain.capacity_horizon_s, 10 s, over the actives' learned capacity) pass"
 	note "brain.capacity_high ($CAPACITY_HIGH) for brain.capacity_ticks ($CAPACITY_TICKS): the standby $STANDBY is activated"
@@ -454,4 +458,6 @@ main() {
 	summary
 }
 
-main "$@"
+# On one line: bash reads a script as it runs, so a change to this file
+# (a git pull) during a demo must not be read after main returns.
+main "$@"; exit
