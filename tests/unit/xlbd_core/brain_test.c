@@ -378,6 +378,43 @@ TEST(noisy_unequal_capacity_still_follows_capacity)
 	}
 }
 
+/*
+ * The harness's closed-loop test 3 in the simulator: four equal backends
+ * with the harness's noise, 10 requests/s each stepping up to 50. After
+ * the step has settled the weights stop moving: noise in the cost
+ * estimates is no reason to write.
+ */
+TEST(noisy_shared_5x_step_settles_and_stops_writing)
+{
+	static struct sim s;
+	unsigned int worst = 0;
+
+	test_defer(sim_fini, &s);
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		unsigned int late = 0;
+
+		sim_fini(&s);
+		CHECK_EQ(sim_init(&s, 4, 40), 0);
+		s.rng = seed;
+		s.cpu_noise = 0.25;
+		s.counting = true;
+		for (size_t i = 0; i < s.n; i++)
+			s.capacity[i] = 300;
+		SIM_STEPS(&s, 30);
+		s.demand *= 5;
+		SIM_STEPS(&s, 90);
+		for (int t = 0; t < 60; t++) {
+			CHECK_EQ(sim_step(&s), 0);
+			late += s.last_writes;
+		}
+		printf("# seed %llu: %u writes in the last minute\n",
+		       (unsigned long long)seed, late);
+		worst = late > worst ? late : worst;
+		CHECK_EQ(s.drains, 0);
+	}
+	CHECK(worst < 3, "%u writes in a last minute", worst);
+}
+
 TEST(shared_5x_step_is_no_anomaly)
 {
 	static struct sim s;

@@ -209,7 +209,6 @@ static struct brain_pair *pair_new(struct xlb_brain *brain, const char *key)
 	p->policy_factor = 1.0;
 	p->factor = XLB_FACTOR_ONE;
 	p->target_smooth = NAN;
-	p->cost_anchor = NAN;
 	p->slow_start_since = NAN;
 	p->eject_until = NAN;
 	p->anomaly_quiet_until = NAN;

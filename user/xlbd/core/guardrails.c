@@ -264,11 +264,8 @@ static void factor_reason(const struct brain_pair *p,
 	default:
 		snprintf(d->reason, sizeof(d->reason),
 			 "toward equal predicted utilisation: cost %.4g per "
-			 "request (plain ratio %.4g, regression b+c %.4g), "
-			 "target factor %.3f, predicted utilisation %.3f",
-			 isfinite(p->cost_anchor)
-				 ? p->cost_ratio * p->cost_anchor
-				 : p->cost_ratio,
+			 "request (regression b+c %.4g), target factor %.3f, "
+			 "predicted utilisation %.3f",
 			 p->cost_ratio, p->cost, p->target_smooth,
 			 p->predicted_util);
 		break;

@@ -134,16 +134,15 @@ struct brain_pair {
 	double cost;		     /* b + c, NAN until fitted */
 	double intercept;
 	double regression_r2;
-	int load_source;   /* enum brain_load_source of the window */
-	double cost_ratio; /* mean load / mean req, the fallback */
+	int load_source; /* enum brain_load_source of the window */
 	/*
-	 * policy.c: the regression's cost over the plain ratio, smoothed
-	 * while a fit is usable, NAN before one; the cost the policy uses is
-	 * cost_ratio x cost_anchor, so that it never jumps when the fit comes
-	 * and goes (a steady load has too little variation to fit).
+	 * The cost per request the policy uses: smoothed load over smoothed
+	 * requests of the same ticks. A ratio of means, not a mean of
+	 * ratios: the load is made by the requests it is divided by, so
+	 * their counting noise cancels instead of adding.
 	 */
-	double cost_anchor;
-	int anchor_source; /* the load_source the anchor was learned in */
+	double load_smooth, req_smooth;
+	double cost_ratio;
 
 	/* anomaly */
 	double score;		   /* NAN when not scored */

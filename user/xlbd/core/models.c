@@ -32,6 +32,7 @@ int brain_models_alloc(struct xlb_brain *brain, struct brain_pair *p)
 	p->cost = NAN;
 	p->intercept = NAN;
 	p->cost_ratio = NAN;
+	p->load_smooth = p->req_smooth = NAN;
 	p->predicted_util = NAN;
 	p->max_z = 0;
 	p->max_z_feature = -1;
@@ -92,6 +93,27 @@ static void reg_add(struct brain_pair *p, const double *row, double sign)
 	}
 }
 
+/* How much of the smoothed means each tick replaces. */
+#define COST_SMOOTHING 0.15
+
+/*
+ * The load sample ends within the last tick (the agent's CPU since its
+ * previous scrape), so it is set against this tick's requests.
+ */
+static void cost_ratio_update(struct brain_pair *p, double load, double req)
+{
+	if (!isfinite(p->req_smooth)) {
+		/* a restored ratio carries on from the first requests */
+		p->req_smooth = req;
+		p->load_smooth = isfinite(p->cost_ratio) ? p->cost_ratio * req
+							 : load;
+	} else {
+		p->req_smooth += COST_SMOOTHING * (req - p->req_smooth);
+		p->load_smooth += COST_SMOOTHING * (load - p->load_smooth);
+	}
+	p->cost_ratio = p->load_smooth / p->req_smooth;
+}
+
 /* Slide the window one row and re-solve b, c from its co-moments: O(1). */
 static void regression_update(struct xlb_brain *brain, struct brain_pair *p)
 {
@@ -118,22 +140,17 @@ static void regression_update(struct xlb_brain *brain, struct brain_pair *p)
 		memset(p->reg_sum, 0, sizeof(p->reg_sum));
 		memset(p->reg_cross, 0, sizeof(p->reg_cross));
 		p->cost = p->cost_ratio = NAN;
+		p->load_smooth = p->req_smooth = NAN;
 	}
 	if (source == LOAD_NONE)
 		row[0] = NAN;
 
 	p->req_prev2 = p->req_prev1;
 	p->req_prev1 = req;
+	if (isfinite(row[0]) && req >= 1.0) /* idle ticks say nothing */
+		cost_ratio_update(p, row[0], req);
 	if (!isfinite(row[0]) || !isfinite(row[1]) || !isfinite(row[2]))
 		return;
-	if (row[1] >= 1.0) {
-		/* the plain ratio, smoothed: the fallback cost */
-		double r = row[0] / row[1];
-
-		p->cost_ratio = isfinite(p->cost_ratio)
-					? 0.8 * p->cost_ratio + 0.2 * r
-					: r;
-	}
 	if (p->reg_n == w)
 		reg_add(p, &p->reg_rows[3 * p->reg_pos], -1);
 	else

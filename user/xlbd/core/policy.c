@@ -20,48 +20,16 @@
 #define EQUALISE_MIN_UTIL 0.05
 /* What a hot tick leaves of a pair's factor. */
 #define HOT_CUT 0.5
-/* Regression costs further than this from the plain ratio are not used. */
-#define COST_AGREEMENT 4.0
-
-/* How fast the anchor follows the fit's cost over the plain ratio. */
-#define ANCHOR_SMOOTHING 0.1
 
 /*
- * Once a tick: what the regression says of the plain ratio. The fit needs
- * variation in the requests; a steady load (the last minutes of a load
- * step, once the step has left the window) has none, and switching
- * between the fit's b + c and the ratio (which also carries the idle
- * load, the intercept) would move every target by their difference.
- */
-static void cost_anchor_update(struct brain_pair *p)
-{
-	double r = p->cost_ratio, c = p->cost;
-
-	if (p->anchor_source != p->load_source) {
-		p->cost_anchor = NAN; /* another unit: learnt again */
-		p->anchor_source = p->load_source;
-	}
-	if (!(isfinite(c) && c > 0 && r > 0 && c < r * COST_AGREEMENT &&
-	      c > r / COST_AGREEMENT))
-		return;
-	/* from 1 (the plain ratio): one noisy first fit cannot swing it */
-	p->cost_anchor =
-		(1 - ANCHOR_SMOOTHING) *
-			(isfinite(p->cost_anchor) ? p->cost_anchor : 1.0) +
-		ANCHOR_SMOOTHING * (c / r);
-}
-
-/*
- * The cost per request: the plain ratio (it follows a change in a few
- * ticks) in the regression's terms, once there was a fit.
+ * The cost per request: load over requests, smoothed (models.c). Shares
+ * proportional to its inverse make the measured utilisations equal, idle
+ * load included; the regression's b + c is the marginal cost and would
+ * not (it drives the capacity plan, capacity.c).
  */
 static double pair_cost(const struct brain_pair *p)
 {
-	double r = p->cost_ratio;
-
-	if (!(r > 0))
-		return NAN;
-	return isfinite(p->cost_anchor) ? r * p->cost_anchor : r;
+	return p->cost_ratio > 0 ? p->cost_ratio : NAN;
 }
 
 /*
@@ -145,8 +113,6 @@ static void vip_policy(struct xlb_brain *brain,
 	int source = LOAD_NONE;
 
 	mark_hot(brain, vip);
-	for_each_vip_pair (brain, vip, pos, i)
-		cost_anchor_update(brain->pairs[brain->slot_of[i]]);
 	/* costs compare in one unit: CPU when any pair has an agent */
 	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
