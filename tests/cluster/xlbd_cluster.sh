@@ -161,6 +161,7 @@ if tcase follower_only_failure_stays_local; then
 		[[ $(health_of "$n" "$B") == ok ]] || why+="lb$n has b2 $(health_of "$n" "$B") though only lb$F's probes fail; "
 	done
 	st=$(status --json)
+	status | sed 's/^/# /'
 	json "[h for h in j['hosts'] if h['host'] == 'lb$F'][0]['down']['$KEY']['since']" "$st" >/dev/null 2>&1 || why+="lb$F's host key does not report b2 down: $(tr -s ' \n' ' ' <<<"$st"); "
 	all_match "$F" || why+="cluster status does not single out lb$F's tables: $(tr -s ' \n' ' ' <<<"$st"); "
 	grep -q "cluster: $KEY reported down by another host; this host's probe reaches it: not confirmed" "$CL_RUN/xlbd-lb$L.log" || why+="the leader lb$L did not log the unconfirmed report; "

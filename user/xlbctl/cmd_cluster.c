@@ -2,15 +2,18 @@
 /*
  * cluster status: what the LB hosts' xlbd wrote under the cluster's prefix
  * in etcd (user/xlbd/cluster.c): the leader, the state document's revision
- * and digest, and per host its role, applied revision and table digest.
+ * and digest, and per host its role, applied revision, table digest and
+ * the pairs its own probes hold down (its tables differ while it has any).
  * One range request per endpoint until one answers; exit 1 when none does,
  * 3 when a host's digest differs from the state's.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -100,6 +103,41 @@ static int range(const char *endpoints, const char *prefix,
 	return 1;
 }
 
+/* Every pair a host's probes hold down: since when and why. */
+static void print_down(struct json_object *hosts)
+{
+	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
+		struct json_object *h = json_object_array_get_idx(hosts, i);
+		struct json_object *down, *host, *v;
+
+		if (!json_object_object_get_ex(h, "down", &down) ||
+		    !json_object_object_get_ex(h, "host", &host))
+			continue;
+		json_object_object_foreach(down, pair, e)
+		{
+			double since = json_object_object_get_ex(e, "since", &v)
+					       ? json_object_get_double(v)
+					       : 0;
+			const char *why =
+				json_object_object_get_ex(e, "reason", &v)
+					? json_object_get_string(v)
+					: "";
+			time_t t = (time_t)since;
+			char when[32] = "?";
+			struct tm tm;
+
+			if (since > 0 && gmtime_r(&t, &tm))
+				snprintf(when, sizeof(when),
+					 "%02d:%02d:%02d.%03d UTC", tm.tm_hour,
+					 tm.tm_min, tm.tm_sec,
+					 (int)((since - (double)t) * 1000));
+			printf("  %s: %s down since %s%s%s\n",
+			       json_object_get_string(host), pair, when,
+			       why[0] ? ": " : "", why);
+		}
+	}
+}
+
 int cmd_cluster_status(const struct cli *cli)
 {
 	char etcd[512], prefix[160], used[256], k_prefix[170], k_state[180],
@@ -179,13 +217,15 @@ int cmd_cluster_status(const struct cli *cli)
 		       ", digest %s\n",
 		       prefix, used, leader[0] ? leader : "(none)", state_rev,
 		       want[0] ? want : "-");
-		printf("%-16s %-9s %-10s %-10s %s\n", "HOST", "ROLE", "APPLIED",
-		       "DIGEST", "MATCHES");
+		printf("%-16s %-9s %-10s %-10s %-8s %s\n", "HOST", "ROLE",
+		       "APPLIED", "DIGEST", "MATCHES", "PROBES-DOWN");
 		for (size_t i = 0; i < json_object_array_length(hosts); i++) {
 			struct json_object *h =
 				json_object_array_get_idx(hosts, i);
 			struct json_object *v;
 			const char *f[4] = { "", "", "", "" };
+			bool matches;
+			int n_down;
 			static const char *const names[] = { "host", "role",
 							     "applied_revision",
 							     "digest" };
@@ -194,9 +234,14 @@ int cmd_cluster_status(const struct cli *cli)
 				if (json_object_object_get_ex(h, names[k], &v))
 					f[k] = json_object_get_string(v);
 			json_object_object_get_ex(h, "digest_matches", &v);
-			printf("%-16s %-9s %-10s %-10s %s\n", f[0], f[1], f[2],
-			       f[3], json_object_get_boolean(v) ? "yes" : "no");
+			matches = json_object_get_boolean(v);
+			n_down = json_object_object_get_ex(h, "down", &v)
+					 ? json_object_object_length(v)
+					 : 0;
+			printf("%-16s %-9s %-10s %-10s %-8s %d\n", f[0], f[1],
+			       f[2], f[3], matches ? "yes" : "no", n_down);
 		}
+		print_down(hosts);
 	}
 	json_object_put(state);
 	json_object_put(out);
