@@ -62,6 +62,41 @@ TEST(probe_fall_then_rise)
 	xlb_brain_destroy(brain);
 }
 
+/* Another host reports the pair down: one failed probe here confirms it. */
+TEST(probe_confirm_down_needs_this_hosts_last_probe_failed)
+{
+	struct xlb_brain_config cfg;
+	struct xlb_brain *brain;
+	struct xlb_brain_decision d;
+	const char *key = "10.0.0.1:80/tcp 10.0.0.11";
+
+	xlb_brain_config_default(&cfg);
+	CHECK_EQ(xlb_brain_create(&cfg, &brain), 0);
+	/* never probed, then reaching it: nothing to confirm */
+	CHECK_EQ(xlb_brain_probe_confirm_down(brain, key, &d), 0);
+	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.0, true, 0.001, &d), 0);
+	CHECK_EQ(xlb_brain_probe_confirm_down(brain, key, &d), 0);
+	/* one failure (below fall 2) confirms */
+	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.1, false, 0, &d), 0);
+	CHECK_EQ(xlb_brain_probe_confirm_down(brain, key, &d), 1);
+	CHECK_EQ(d.rule, XLB_RULE_PROBE_DOWN);
+	CHECK_EQ(d.old_health, XLB_HEALTH_OK);
+	CHECK_EQ(d.new_health, XLB_HEALTH_DOWN);
+	CHECK(strstr(d.reason, "reported down by another host"), "reason: %s",
+	      d.reason);
+	/* down already: neither a second confirmation nor fall repeats it */
+	CHECK_EQ(xlb_brain_probe_confirm_down(brain, key, &d), 0);
+	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.2, false, 0, &d), 0);
+	/* rise brings it back through slow start, as after fall */
+	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.3, true, 0.001, &d), 0);
+	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.4, true, 0.001, &d), 0);
+	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.5, true, 0.001, &d), 1);
+	CHECK_EQ(d.rule, XLB_RULE_PROBE_UP);
+	CHECK(d.new_factor <= XLB_FACTOR_ONE / 10 + 1,
+	      "slow start begins at 10%%, factor %u", d.new_factor);
+	xlb_brain_destroy(brain);
+}
+
 TEST(save_load_round_trip_and_refuses_other_versions)
 {
 	struct xlb_brain_config cfg;
