@@ -13,9 +13,16 @@
  * restart adopts it) go in one transaction. The view history puts every
  * resolution in one table, each span at the finest resolution still kept
  * (xlbctl history export reads it).
+ *
+ * SQLite writes to disk, so it runs on a writer thread of its own: the
+ * loop copies a tick's rows (and the brain's saved state, and decisions)
+ * into a queue and goes on; a WAL checkpoint or a slow disk never delays a
+ * probe. Past XLBD_STORE_QUEUE_TICKS queued a tick is dropped, counted
+ * and logged: history is worth less than the loop's period.
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +89,34 @@ struct series {
 	struct agg tier[N_TIERS];
 };
 
+/* One pair's row of a tick, copied on the loop for the writer. */
+struct row {
+	char vip[XLB_VIP_STRLEN], backend[XLB_ADDR_STRLEN];
+	double v[N_SIG];
+	uint32_t weight, base_weight, health, op_state;
+	uint64_t probes_ok, probes_failed;
+};
+
+/* What the writer does for one tick or one decision. */
+struct job {
+	struct job *next;
+	double wall;
+	bool tick; /* else a decision */
+	/* a tick: its rows and the retention it was written under */
+	struct row *rows;
+	size_t n_rows;
+	double raw_retention, retention, tier_retention[N_TIERS];
+	void *brain; /* a saved brain state to keep, or NULL */
+	size_t brain_len;
+	bool age_decisions;
+	/* a decision */
+	struct row who;
+	const char *rule;
+	double old_factor, new_factor;
+	int old_health, new_health;
+	char *reason, *json;
+};
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *sample, *aggregate, *decision, *save;
@@ -92,7 +127,20 @@ struct store {
 	size_t n_series, cap_series;
 	int32_t *index; /* open addressing into series, -1 empty */
 	size_t cap_index;
+
+	/* the queue to the writer thread, under lock */
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t lock;
+	pthread_cond_t work, idle;
+	struct job *head, *tail;
+	unsigned int queued_ticks;
+	bool busy, stopping;
+	unsigned long failures, failures_told, dropped;
+	char error[256]; /* the writer's last failure */
 };
+
+static void *writer_main(void *arg);
 
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -130,11 +178,20 @@ static void bind_num(sqlite3_stmt *st, int i, double x)
 		sqlite3_bind_null(st, i);
 }
 
-/* A pair's values this tick, as samples holds them (NAN: unknown). */
-static void pair_values(const struct xlbd_pair *p, double v[N_SIG])
+/* A pair's row this tick, as samples holds it (NAN: unknown). */
+static void row_fill(struct row *r, const struct xlbd_pair *p)
 {
 	const struct xlb_brain_obs *o = &p->obs;
+	double *v = r->v;
 
+	snprintf(r->vip, sizeof(r->vip), "%s", p->vip_text);
+	snprintf(r->backend, sizeof(r->backend), "%s", p->addr_text);
+	r->weight = p->info.weight;
+	r->base_weight = p->info.base_weight;
+	r->health = p->info.health;
+	r->op_state = p->info.op_state;
+	r->probes_ok = o->probes_ok;
+	r->probes_failed = o->probes_failed;
 	v[SIG_WEIGHT] = p->info.weight;
 	v[SIG_FACTOR] = p->info.factor / (double)XLB_FACTOR_ONE;
 	v[SIG_PACKETS] = o->packets_per_s;
@@ -284,6 +341,9 @@ static void store_free(struct store *s)
 	sqlite3_finalize(s->age_aggregates);
 	sqlite3_finalize(s->age_decisions);
 	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->idle);
 	free(s->series);
 	free(s->index);
 	free(s);
@@ -296,8 +356,17 @@ int xlbd_store_open(struct xlbd *d)
 
 	if (!s)
 		return -ENOMEM;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->idle, NULL);
 	for (int k = 0; k < N_TIERS; k++)
 		s->bucket[k] = NAN;
+	if (!sqlite3_threadsafe()) {
+		xlbd_log(d, "error",
+			 "history: this SQLite is built without "
+			 "threads; the writer thread needs them");
+		goto fail;
+	}
 	snprintf(path, sizeof(path), "%s/%s", d->opt.state_dir, HISTORY_DB);
 	if (sqlite3_open(path, &s->db) != SQLITE_OK) {
 		xlbd_log(d, "error", "history %s: %s", path,
@@ -333,6 +402,11 @@ int xlbd_store_open(struct xlbd *d)
 	    sqlite3_prepare_v2(s->db, "DELETE FROM decisions WHERE time < ?",
 			       -1, &s->age_decisions, NULL))
 		goto fail_msg;
+	if (pthread_create(&s->writer, NULL, writer_main, s)) {
+		xlbd_log(d, "error", "history: no writer thread");
+		goto fail;
+	}
+	s->writer_started = true;
 	d->store = s;
 	return 0;
 fail_msg:
@@ -381,7 +455,7 @@ static int reindex(struct store *s, size_t want)
 }
 
 /* The pair's series, a new one when it has none (NULL: out of memory). */
-static struct series *series_of(struct store *s, const struct xlbd_pair *p)
+static struct series *series_of(struct store *s, const struct row *r)
 {
 	size_t h, mask;
 	struct series *e;
@@ -389,11 +463,10 @@ static struct series *series_of(struct store *s, const struct xlbd_pair *p)
 	if (2 * (s->n_series + 1) > s->cap_index && reindex(s, s->n_series + 1))
 		return NULL;
 	mask = s->cap_index - 1;
-	for (h = key_hash(p->vip_text, p->addr_text) & mask; s->index[h] >= 0;
+	for (h = key_hash(r->vip, r->backend) & mask; s->index[h] >= 0;
 	     h = (h + 1) & mask) {
 		e = &s->series[s->index[h]];
-		if (!strcmp(e->vip, p->vip_text) &&
-		    !strcmp(e->backend, p->addr_text))
+		if (!strcmp(e->vip, r->vip) && !strcmp(e->backend, r->backend))
 			return e;
 	}
 	if (s->n_series == s->cap_series) {
@@ -407,22 +480,23 @@ static struct series *series_of(struct store *s, const struct xlbd_pair *p)
 	}
 	e = &s->series[s->n_series];
 	memset(e, 0, sizeof(*e));
-	snprintf(e->vip, sizeof(e->vip), "%s", p->vip_text);
-	snprintf(e->backend, sizeof(e->backend), "%s", p->addr_text);
+	snprintf(e->vip, sizeof(e->vip), "%s", r->vip);
+	snprintf(e->backend, sizeof(e->backend), "%s", r->backend);
 	s->index[h] = (int32_t)s->n_series++;
 	return e;
 }
 
-static void agg_add(struct agg *a, const struct xlbd_pair *p,
-		    const double v[N_SIG])
+static void agg_add(struct agg *a, const struct row *r)
 {
-	if (!a->ticks || p->info.health > a->health)
-		a->health = p->info.health; /* ok < draining < down */
+	const double *v = r->v;
+
+	if (!a->ticks || r->health > a->health)
+		a->health = r->health; /* ok < draining < down */
 	a->ticks++;
-	a->base_weight = p->info.base_weight;
-	a->op_state = p->info.op_state;
-	a->probes_ok += p->obs.probes_ok;
-	a->probes_failed += p->obs.probes_failed;
+	a->base_weight = r->base_weight;
+	a->op_state = r->op_state;
+	a->probes_ok += r->probes_ok;
+	a->probes_failed += r->probes_failed;
 	for (int i = 0; i < N_SIG; i++) {
 		if (!isfinite(v[i]))
 			continue; /* unknown: not a zero in the mean */
@@ -473,7 +547,7 @@ static int agg_write(struct store *s, const struct series *e, int k,
  * Write tier k's finished buckets (every pair that had a tick in it), start
  * the next, and age out that tier's rows past its retention.
  */
-static int tier_flush(struct xlbd *d, struct store *s, int k, double wall)
+static int tier_flush(struct store *s, int k, double wall, double retention)
 {
 	double start = s->bucket[k] * tier_s[k];
 	int ret = 0;
@@ -489,7 +563,7 @@ static int tier_flush(struct xlbd *d, struct store *s, int k, double wall)
 	}
 	sqlite3_reset(s->age_aggregates);
 	sqlite3_bind_int(s->age_aggregates, 1, (int)tier_s[k]);
-	sqlite3_bind_double(s->age_aggregates, 2, wall - tier_retention(d, k));
+	sqlite3_bind_double(s->age_aggregates, 2, wall - retention);
 	if (sqlite3_step(s->age_aggregates) != SQLITE_DONE)
 		ret = -EIO;
 	return ret;
@@ -514,28 +588,27 @@ static int series_evict(struct store *s)
 	return reindex(s, n);
 }
 
-static int sample_write(struct store *s, const struct xlbd_pair *p,
-			const double v[N_SIG], double wall)
+static int sample_write(struct store *s, const struct row *r, double wall)
 {
 	sqlite3_stmt *st = s->sample;
+	const double *v = r->v;
 
 	sqlite3_reset(st);
 	sqlite3_bind_double(st, 1, wall);
-	sqlite3_bind_text(st, 2, p->vip_text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, p->addr_text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, p->info.weight);
-	sqlite3_bind_int64(st, 5, p->info.base_weight);
+	sqlite3_bind_text(st, 2, r->vip, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->backend, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, r->weight);
+	sqlite3_bind_int64(st, 5, r->base_weight);
 	sqlite3_bind_double(st, 6, v[SIG_FACTOR]);
-	sqlite3_bind_text(st, 7, health_name(p->info.health), -1,
-			  SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, xlb_op_state_name(p->info.op_state), -1,
+	sqlite3_bind_text(st, 7, health_name(r->health), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, xlb_op_state_name(r->op_state), -1,
 			  SQLITE_STATIC);
 	bind_num(st, 9, v[SIG_PACKETS]);
 	bind_num(st, 10, v[SIG_BYTES]);
 	bind_num(st, 11, v[SIG_NEW_FLOWS]);
 	bind_num(st, 12, v[SIG_ENDED_FLOWS]);
-	sqlite3_bind_int64(st, 13, p->obs.probes_ok);
-	sqlite3_bind_int64(st, 14, p->obs.probes_failed);
+	sqlite3_bind_int64(st, 13, (sqlite3_int64)r->probes_ok);
+	sqlite3_bind_int64(st, 14, (sqlite3_int64)r->probes_failed);
 	bind_num(st, 15, v[SIG_PROBE_LATENCY]);
 	bind_num(st, 16, v[SIG_METRICS_AGE]);
 	bind_num(st, 17, v[SIG_CPU]);
@@ -546,6 +619,206 @@ static int sample_write(struct store *s, const struct xlbd_pair *p,
 	bind_num(st, 22, v[SIG_ANOMALY]);
 	bind_num(st, 23, v[SIG_PREDICTED_UTIL]);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+}
+
+static void job_free(struct job *j)
+{
+	free(j->rows);
+	free(j->brain);
+	free(j->reason);
+	free(j->json);
+	free(j);
+}
+
+/* A tick's rows, the rows it ages out and the brain's state. */
+static int tick_write(struct store *s, const struct job *j)
+{
+	int ret = 0;
+
+	/* Buckets that ended before this tick are written first. */
+	bool flushed = false;
+
+	for (int k = 0; k < N_TIERS; k++) {
+		double b = floor(j->wall / tier_s[k]);
+
+		if (b == s->bucket[k])
+			continue;
+		if (isfinite(s->bucket[k]) &&
+		    tier_flush(s, k, j->wall, j->tier_retention[k]))
+			ret = -EIO;
+		s->bucket[k] = b;
+		flushed = true;
+	}
+	if (flushed && series_evict(s))
+		ret = -ENOMEM;
+	for (size_t i = 0; i < j->n_rows; i++) {
+		const struct row *r = &j->rows[i];
+		struct series *e = NULL;
+
+		if (j->raw_retention > 0 && sample_write(s, r, j->wall))
+			ret = -EIO;
+		for (int k = 0; k < N_TIERS; k++) {
+			if (j->tier_retention[k] <= 0)
+				continue;
+			if (!e && !(e = series_of(s, r))) {
+				ret = -ENOMEM;
+				break;
+			}
+			agg_add(&e->tier[k], r);
+		}
+	}
+	/* Aged rows go a tick's worth at a time: no minute-long pile. */
+	sqlite3_reset(s->age_samples);
+	sqlite3_bind_double(s->age_samples, 1,
+			    j->wall - fmin(j->raw_retention, j->retention));
+	if (sqlite3_step(s->age_samples) != SQLITE_DONE)
+		ret = -EIO;
+	if (j->brain) {
+		sqlite3_reset(s->save);
+		sqlite3_bind_double(s->save, 1, j->wall);
+		sqlite3_bind_blob(s->save, 2, j->brain, (int)j->brain_len,
+				  SQLITE_STATIC);
+		if (sqlite3_step(s->save) != SQLITE_DONE)
+			ret = -EIO;
+	}
+	if (j->age_decisions) {
+		sqlite3_reset(s->age_decisions);
+		sqlite3_bind_double(s->age_decisions, 1,
+				    j->wall - j->retention);
+		sqlite3_step(s->age_decisions);
+	}
+	return ret;
+}
+
+static int decision_write(struct store *s, const struct job *j)
+{
+	sqlite3_stmt *st = s->decision;
+
+	sqlite3_reset(st);
+	sqlite3_bind_double(st, 1, j->wall);
+	sqlite3_bind_text(st, 2, j->who.vip, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, j->who.backend, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, j->rule, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 5, j->old_factor);
+	sqlite3_bind_double(st, 6, j->new_factor);
+	sqlite3_bind_int(st, 7, j->old_health);
+	sqlite3_bind_int(st, 8, j->new_health);
+	sqlite3_bind_text(st, 9, j->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, j->json, -1, SQLITE_STATIC);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Everything queued in one transaction; the jobs are freed. */
+static int batch_write(struct store *s, struct job *j)
+{
+	int ret = 0;
+
+	sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+	while (j) {
+		struct job *next = j->next;
+
+		if (j->tick ? tick_write(s, j) : decision_write(s, j))
+			ret = -EIO;
+		job_free(j);
+		j = next;
+	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		ret = -EIO;
+	return ret;
+}
+
+static void *writer_main(void *arg)
+{
+	struct store *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		struct job *batch;
+		int ret;
+
+		while (!s->head && !s->stopping)
+			pthread_cond_wait(&s->work, &s->lock);
+		if (!s->head)
+			break;
+		batch = s->head;
+		s->head = s->tail = NULL;
+		s->queued_ticks = 0;
+		s->busy = true;
+		pthread_mutex_unlock(&s->lock);
+		ret = batch_write(s, batch);
+		pthread_mutex_lock(&s->lock);
+		if (ret) {
+			s->failures++;
+			snprintf(s->error, sizeof(s->error), "%s",
+				 ret == -ENOMEM ? "out of memory"
+						: sqlite3_errmsg(s->db));
+		}
+		s->busy = false;
+		pthread_cond_broadcast(&s->idle);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* Hand a job to the writer; false when the queue is full (dropped). */
+static bool enqueue(struct store *s, struct job *j)
+{
+	bool ok = true;
+
+	pthread_mutex_lock(&s->lock);
+	if (j->tick && s->queued_ticks >= XLBD_STORE_QUEUE_TICKS) {
+		s->dropped++;
+		ok = false;
+	} else {
+		if (s->tail)
+			s->tail->next = j;
+		else
+			s->head = j;
+		s->tail = j;
+		s->queued_ticks += j->tick;
+		pthread_cond_signal(&s->work);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!ok)
+		job_free(j);
+	return ok;
+}
+
+void xlbd_store_sync(struct xlbd *d)
+{
+	struct store *s = d->store;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	while (s->head || s->busy)
+		pthread_cond_wait(&s->idle, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * The writer's news for the loop's log: failures since the last look and
+ * ticks dropped. Nonzero when something went wrong since then.
+ */
+static int store_news(struct xlbd *d, struct store *s, bool dropped_now)
+{
+	unsigned long failures, dropped;
+	char error[sizeof(s->error)];
+
+	pthread_mutex_lock(&s->lock);
+	failures = s->failures - s->failures_told;
+	s->failures_told = s->failures;
+	dropped = s->dropped;
+	snprintf(error, sizeof(error), "%s", s->error);
+	pthread_mutex_unlock(&s->lock);
+	if (failures)
+		xlbd_log(d, "warn", "history: %s", error);
+	if (dropped_now && (dropped == 1 || dropped % 60 == 0))
+		xlbd_log(d, "warn",
+			 "history: the writer is %d ticks behind; %lu ticks "
+			 "not kept so far",
+			 XLBD_STORE_QUEUE_TICKS, dropped);
+	return failures || dropped_now ? -EIO : 0;
 }
 
 /*
@@ -559,96 +832,59 @@ void xlbd_store_close(struct xlbd *d)
 
 	if (!s)
 		return;
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->lock);
+		s->stopping = true;
+		pthread_cond_signal(&s->work);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->writer, NULL);
+		s->writer_started = false;
+		store_news(d, s, false);
+	}
 	sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
 	for (int k = 0; k < N_TIERS; k++)
 		if (isfinite(s->bucket[k]))
-			tier_flush(d, s, k, s->bucket[k] * tier_s[k]);
+			tier_flush(s, k, s->bucket[k] * tier_s[k],
+				   tier_retention(d, k));
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		xlbd_log(d, "warn", "history: %s", sqlite3_errmsg(s->db));
 	store_free(s);
 	d->store = NULL;
 }
 
-static int save_brain(struct xlbd *d, struct store *s, double wall)
-{
-	void *blob = NULL;
-	size_t len = 0;
-	int ret;
-
-	ret = xlb_brain_save(d->brain, &blob, &len);
-	if (ret)
-		return ret;
-	sqlite3_reset(s->save);
-	sqlite3_bind_double(s->save, 1, wall);
-	sqlite3_bind_blob(s->save, 2, blob, (int)len, SQLITE_TRANSIENT);
-	ret = sqlite3_step(s->save) == SQLITE_DONE ? 0 : -EIO;
-	free(blob);
-	return ret;
-}
-
 int xlbd_store_tick(struct xlbd *d, double wall)
 {
 	struct store *s = d->store;
-	bool flushed = false;
-	double v[N_SIG];
+	struct job *j;
 	int ret = 0;
 
 	if (!s)
 		return 0;
-	sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
-	/* Buckets that ended before this tick are written first. */
-	for (int k = 0; k < N_TIERS; k++) {
-		double b = floor(wall / tier_s[k]);
-
-		if (b == s->bucket[k])
-			continue;
-		if (isfinite(s->bucket[k]) && tier_flush(d, s, k, wall))
-			ret = -EIO;
-		s->bucket[k] = b;
-		flushed = true;
+	j = calloc(1, sizeof(*j));
+	if (!j ||
+	    (d->n_pairs && !(j->rows = calloc(d->n_pairs, sizeof(*j->rows))))) {
+		free(j);
+		xlbd_log(d, "warn", "history: out of memory");
+		return -ENOMEM;
 	}
-	if (flushed && series_evict(s))
-		ret = -ENOMEM;
-	for (size_t i = 0; !d->stop && i < d->n_pairs; i++) {
-		const struct xlbd_pair *p = d->pairs[i];
-		struct series *e = NULL;
-
-		pair_values(p, v);
-		if (d->cfg.raw_retention_s > 0 && sample_write(s, p, v, wall))
-			ret = -EIO;
-		for (int k = 0; k < N_TIERS; k++) {
-			if (tier_retention(d, k) <= 0)
-				continue;
-			if (!e && !(e = series_of(s, p))) {
-				ret = -ENOMEM;
-				break;
-			}
-			agg_add(&e->tier[k], p, v);
-		}
+	j->wall = wall;
+	j->tick = true;
+	for (size_t i = 0; i < d->n_pairs; i++)
+		row_fill(&j->rows[j->n_rows++], d->pairs[i]);
+	j->raw_retention = d->cfg.raw_retention_s;
+	j->retention = d->cfg.retention_s;
+	for (int k = 0; k < N_TIERS; k++)
+		j->tier_retention[k] = tier_retention(d, k);
+	/* the brain is the loop's: its state is copied here */
+	if (d->stop || ++s->ticks % d->cfg.save_every == 0) {
+		ret = xlb_brain_save(d->brain, &j->brain, &j->brain_len);
+		if (ret)
+			xlbd_log(d, "warn",
+				 "history: brain state not saved: %s",
+				 strerror(-ret));
 	}
-	/* Aged rows go a tick's worth at a time: no minute-long pile. */
-	sqlite3_reset(s->age_samples);
-	sqlite3_bind_double(s->age_samples, 1,
-			    wall - fmin(d->cfg.raw_retention_s,
-					d->cfg.retention_s));
-	if (sqlite3_step(s->age_samples) != SQLITE_DONE)
-		ret = -EIO;
-	if (d->stop || ++s->ticks % d->cfg.save_every == 0)
-		if (save_brain(d, s, wall))
-			ret = -EIO;
-	if (s->ticks % 60 == 1) {
-		sqlite3_reset(s->age_decisions);
-		sqlite3_bind_double(s->age_decisions, 1,
-				    wall - d->cfg.retention_s);
-		sqlite3_step(s->age_decisions);
-	}
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		ret = -EIO;
-	if (ret)
-		xlbd_log(d, "warn", "history: %s",
-			 ret == -ENOMEM ? "out of memory"
-					: sqlite3_errmsg(s->db));
-	return ret;
+	j->age_decisions = s->ticks % 60 == 1;
+	return store_news(d, s, !enqueue(s, j)) ? -EIO : ret;
 }
 
 int xlbd_store_decision(struct xlbd *d, double wall, const char *json,
@@ -656,21 +892,24 @@ int xlbd_store_decision(struct xlbd *d, double wall, const char *json,
 			const struct xlb_brain_decision *dec)
 {
 	struct store *s = d->store;
-	sqlite3_stmt *st = s->decision;
+	struct job *j = calloc(1, sizeof(*j));
 
-	sqlite3_reset(st);
-	sqlite3_bind_double(st, 1, wall);
-	sqlite3_bind_text(st, 2, p->vip_text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, p->addr_text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, xlb_brain_rule_name(dec->rule), -1,
-			  SQLITE_STATIC);
-	sqlite3_bind_double(st, 5, dec->old_factor / (double)XLB_FACTOR_ONE);
-	sqlite3_bind_double(st, 6, dec->new_factor / (double)XLB_FACTOR_ONE);
-	sqlite3_bind_int(st, 7, (int)dec->old_health);
-	sqlite3_bind_int(st, 8, (int)dec->new_health);
-	sqlite3_bind_text(st, 9, dec->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, json, -1, SQLITE_STATIC);
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	if (!j || !(j->json = strdup(json)) ||
+	    !(j->reason = strdup(dec->reason))) {
+		if (j)
+			job_free(j);
+		return -ENOMEM;
+	}
+	j->wall = wall;
+	snprintf(j->who.vip, sizeof(j->who.vip), "%s", p->vip_text);
+	snprintf(j->who.backend, sizeof(j->who.backend), "%s", p->addr_text);
+	j->rule = xlb_brain_rule_name(dec->rule);
+	j->old_factor = dec->old_factor / (double)XLB_FACTOR_ONE;
+	j->new_factor = dec->new_factor / (double)XLB_FACTOR_ONE;
+	j->old_health = (int)dec->old_health;
+	j->new_health = (int)dec->new_health;
+	enqueue(s, j);
+	return 0;
 }
 
 int xlbd_store_load_brain(struct xlbd *d)

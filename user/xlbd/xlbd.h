@@ -266,6 +266,10 @@ void xlbd_http_run(struct xlbd *d);
 int xlbd_store_open(struct xlbd *d);
 void xlbd_store_close(struct xlbd *d);
 int xlbd_store_tick(struct xlbd *d, double wall);
+/* Ticks queued for the history writer before one is dropped. */
+#define XLBD_STORE_QUEUE_TICKS 60
+/* Wait until the writer thread has written everything queued. */
+void xlbd_store_sync(struct xlbd *d);
 int xlbd_store_decision(struct xlbd *d, double wall, const char *json,
 			const struct xlbd_pair *p,
 			const struct xlb_brain_decision *dec);

@@ -11,7 +11,7 @@ XLBD_DEPLIBS  := $(BUILD)/libxlbbrain.a $(BUILD)/libxlbmodels.a
 XLBD_CFLAGS    = $(CFLAGS) -Iuser/xlbd -Iuser/prom -MMD -MP \
                  $(shell pkg-config --cflags json-c libsystemd 2>/dev/null)
 XLBD_LIBS      = $(XLBD_DEPLIBS) $(LIBXLB_LIBS) -ljson-c -lcurl -lmicrohttpd \
-                 -lsqlite3 -lsystemd -lcrypto -lm
+                 -lsqlite3 -lsystemd -lcrypto -lm -lpthread
 
 # The node-signal tracker (user/prom/, H2's) when the tree has it: without
 # it scrapes are fetched and refused as unparsed.
