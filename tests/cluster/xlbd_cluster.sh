@@ -21,6 +21,10 @@
 #       host's digest matches the state's; the leader's decision names
 #       the host that saw it first; the server back: up on every host
 #       through the leader's slow start
+#   cluster_keys_change_on_sighup      lb1's cluster.prefix changed and
+#       SIGHUP: it leaves (its host key gone at once: lease revoked) and
+#       leads a cluster of its own under the new prefix; changed back: it
+#       rejoins, three hosts on the state's revision
 #   etcd_down_keeps_forwarding         every member stopped: requests through
 #       the VIP still succeed, /metrics says etcd is unreachable; restarted:
 #       a leader again and every host connected
@@ -259,6 +263,25 @@ if tcase leader_takeover_no_stale_revision; then
 	echo "# lb$old restarted: every host reports the state's revision after ${ta:-?}s"
 	status | sed 's/^/# /'
 	[[ -z $why ]] && pass leader_takeover_no_stale_revision || fail leader_takeover_no_stale_revision "$why"
+fi
+
+if tcase cluster_keys_change_on_sighup; then
+	why=""
+	conf=$CL_RUN/xlbd-lb1.conf
+	getp() { cluster_exec rt env ETCDCTL_API=3 etcdctl --endpoints "$(cluster_etcd_endpoints)" \
+		--command-timeout=1s get --print-value-only "$1" 2>/dev/null; }
+	sed -i "s|\"/xlb/$CL_PREFIX\"|\"/xlb/$CL_PREFIX-2\"|" "$conf"
+	kill -HUP "$(cat "$CL_RUN/xlbd-lb1.pid")"
+	gone=$(wait_for 2 eval '[[ -z $(getp /xlb/'"$CL_PREFIX"'/hosts/lb1) ]]') || why+="lb1's host key still under the old prefix 2 s after the SIGHUP; "
+	led=$(wait_for 5 eval '[[ $(getp /xlb/'"$CL_PREFIX"'-2/leader) == lb1 ]]') || why+="lb1 does not lead under the new prefix 5 s after the SIGHUP; "
+	wait_for 5 one_leader 2 3 >/dev/null || why+="no single leader among lb2, lb3 after lb1 left; "
+	grep -q 'cluster: the cluster keys changed on reload: leaving (lease revoked), joining with the new ones' "$CL_RUN/xlbd-lb1.log" || why+="lb1's log does not say it left and joined; "
+	echo "# lb1's prefix changed, SIGHUP: its old host key gone after ${gone:-?}s, leads under the new prefix after ${led:-?}s"
+	sed -i "s|\"/xlb/$CL_PREFIX-2\"|\"/xlb/$CL_PREFIX\"|" "$conf"
+	kill -HUP "$(cat "$CL_RUN/xlbd-lb1.pid")"
+	back=$(wait_for 5 all_applied) || why+="lb1 not back with every host on the state's revision 5 s after the second SIGHUP: $(status --json | tr -s ' \n' ' '); "
+	echo "# changed back, SIGHUP: three hosts on the state's revision after ${back:-?}s"
+	[[ -z $why ]] && pass cluster_keys_change_on_sighup || fail cluster_keys_change_on_sighup "$why"
 fi
 
 if tcase etcd_down_keeps_forwarding; then

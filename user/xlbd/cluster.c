@@ -60,6 +60,10 @@ struct cluster {
 	char *ep[MAX_ENDPOINTS];
 	size_t n_ep, cur;
 	char host[64];
+	/* the cluster.* keys this session runs with (a reload compares) */
+	char conf_etcd[sizeof(((struct xlbd_config *)0)->cluster_etcd)];
+	char conf_prefix[sizeof(((struct xlbd_config *)0)->cluster_prefix)];
+	char conf_host[sizeof(((struct xlbd_config *)0)->cluster_host_id)];
 	char k_prefix[160], k_leader[192], k_state[192], k_hosts[192],
 		k_me[256];
 	unsigned int ttl;
@@ -959,6 +963,11 @@ int xlbd_cluster_start(struct xlbd *d)
 	if (!c)
 		return -ENOMEM;
 	c->d = d;
+	snprintf(c->conf_etcd, sizeof(c->conf_etcd), "%s", cfg->cluster_etcd);
+	snprintf(c->conf_prefix, sizeof(c->conf_prefix), "%s",
+		 cfg->cluster_prefix);
+	snprintf(c->conf_host, sizeof(c->conf_host), "%s",
+		 cfg->cluster_host_id);
 	snprintf(list, sizeof(list), "%s", cfg->cluster_etcd);
 	for (tok = strtok_r(list, ", ", &save); tok && c->n_ep < MAX_ENDPOINTS;
 	     tok = strtok_r(NULL, ", ", &save))
@@ -1039,6 +1048,27 @@ void xlbd_cluster_stop(struct xlbd *d)
 	json_object_put(c->unconfirmed);
 	free(c);
 	d->cluster = NULL;
+}
+
+int xlbd_cluster_reconfigure(struct xlbd *d)
+{
+	const struct xlbd_config *cfg = &d->cfg;
+	struct cluster *c = of(d);
+	bool same = c && !strcmp(c->conf_etcd, cfg->cluster_etcd) &&
+		    !strcmp(c->conf_prefix, cfg->cluster_prefix) &&
+		    !strcmp(c->conf_host, cfg->cluster_host_id) &&
+		    c->ttl == cfg->cluster_lease_ttl_s;
+
+	if (same || (!c && !cfg->cluster_etcd[0]))
+		return 0;
+	xlbd_log(d, "info", "cluster: the cluster keys changed on reload: %s",
+		 !c			? "joining"
+		 : cfg->cluster_etcd[0] ? "leaving (lease revoked), joining "
+					  "with the new ones"
+					: "leaving (lease revoked), alone from "
+					  "now on");
+	xlbd_cluster_stop(d);
+	return xlbd_cluster_start(d);
 }
 
 bool xlbd_cluster_decides(const struct xlbd *d)

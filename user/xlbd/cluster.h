@@ -19,6 +19,12 @@ struct xlb_brain_decision;
 
 int xlbd_cluster_start(struct xlbd *d);
 void xlbd_cluster_stop(struct xlbd *d);
+/*
+ * After a reload (SIGHUP): when any cluster.* key changed, leave (the
+ * lease revoked, so a leader hands over now) and start again with the new
+ * keys; cluster.etcd emptied: alone from now on.
+ */
+int xlbd_cluster_reconfigure(struct xlbd *d);
 /* The tick's decisions may be written: no cluster, or this host leads. */
 bool xlbd_cluster_decides(const struct xlbd *d);
 /*

@@ -83,7 +83,7 @@ struct xlbd_config {
 	char **capacity_hook;
 	size_t capacity_hook_n;
 	double capacity_hook_timeout_s; /* 30 */
-	/* scale-out (cluster.c): "" runs alone; read at start only */
+	/* scale-out (cluster.c): "" runs alone; a reload changing one rejoins */
 	char cluster_etcd[512];		  /* endpoints, comma-separated */
 	char cluster_prefix[128];	  /* "/xlb/default" */
 	char cluster_host_id[64];	  /* "": the host name */

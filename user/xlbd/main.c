@@ -208,6 +208,8 @@ static void reload(struct xlbd *d)
 	xlbd_config_move(&d->cfg, &cfg);
 	if (!d->opt.log_format_given)
 		xlbd_log_format = d->cfg.log_format;
+	if (!d->opt.once)
+		xlbd_cluster_reconfigure(d); /* when a cluster key changed */
 	/* Probe settings may have changed: every pair takes its new ones. */
 	for (size_t i = 0; i < d->n_pairs; i++) {
 		xlbd_probe_stop(d, d->pairs[i]);
