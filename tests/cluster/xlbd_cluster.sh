@@ -156,7 +156,8 @@ if tcase follower_only_failure_stays_local; then
 	CLUSTER_CLEANUPS+=("cluster_exec lb$F nft delete table inet xlbtest")
 	cluster_exec "lb$F" nft add chain inet xlbtest out '{ type filter hook output priority 0; }'
 	cluster_exec "lb$F" nft add rule inet xlbtest out ip daddr "$B" tcp dport "$CL_PORT" reject with tcp reset
-	t=$(wait_for 1 eval '[[ $(health_of '"$F"' '"$B"') == down ]]') || why+="b2 not down in lb$F's maps 1 s after its probes lost it ($(health_of "$F" "$B")); "
+	f_is() { [[ $(health_of "$F" "$B") == "$1" ]]; }
+	t=$(wait_for 1 f_is down) || why+="b2 not down in lb$F's maps 1 s after its probes lost it ($(health_of "$F" "$B")); "
 	# the decision as the follower logged it, from the rule's insertion
 	dl=$(grep -h "\"backend\":\"$B\"" "$CL_RUN/xlbd-lb$F/decisions.jsonl" | grep '"new_health":"down"' | tail -1)
 	td=$(json "'%.3f' % (j['time'] - $t0)" "$dl" 2>/dev/null)
@@ -172,7 +173,7 @@ if tcase follower_only_failure_stays_local; then
 	[[ $(metric "$L" xlbd_cluster_confirmed_total) == 0 ]] || why+="the leader confirmed a report; "
 	[[ $(health_of "$F" "$B") == down ]] || why+="lb$F brought b2 back while its probes fail; "
 	cluster_exec "lb$F" nft delete table inet xlbtest
-	tb=$(wait_for 3 eval '[[ $(health_of '"$F"' '"$B"') == ok ]]') || why+="b2 not back on lb$F 3 s after its probes reached it again; "
+	tb=$(wait_for 3 f_is ok) || why+="b2 not back on lb$F 3 s after its probes reached it again; "
 	wait_for 2 all_match >/dev/null || why+="digests differ after lb$F's probes recovered: $(status --json | tr -s ' \n' ' '); "
 	echo "# lb$F's probes lost b2: down in its maps after ${t:-?}s (decision ${td:-?}s), lb$L (leader) and lb$O kept it up; reachable again: back on lb$F after ${tb:-?}s"
 	[[ -z $why ]] && pass follower_only_failure_stays_local || fail follower_only_failure_stays_local "$why"
@@ -248,10 +249,10 @@ if tcase leader_takeover_no_stale_revision; then
 	revs=$(reported_revisions "$rev0")
 	for n in "${rest[@]}"; do
 		r=$(grep "^lb$n " <<<"$revs")
-		echo "# lb$n reported applied revisions: ${r#lb$n }"
+		echo "# lb$n reported applied revisions: ${r#"lb$n "}"
 		[[ -n $r ]] || why+="no report of lb$n in etcd's history since revision $rev0; "
 		awk '{ for (i = 3; i <= NF; i++) if ($i < $(i - 1)) bad = 1 } END { exit bad }' <<<"$r" ||
-			why+="lb$n's reported applied revision went back: ${r#lb$n }; "
+			why+="lb$n's reported applied revision went back: ${r#"lb$n "}; "
 	done
 	for n in "${rest[@]}"; do
 		s=$(metric "$n" xlbd_cluster_stale_refused_total)
@@ -272,8 +273,10 @@ if tcase cluster_keys_change_on_sighup; then
 		--command-timeout=1s get --print-value-only "$1" 2>/dev/null; }
 	sed -i "s|\"/xlb/$CL_PREFIX\"|\"/xlb/$CL_PREFIX-2\"|" "$conf"
 	kill -HUP "$(cat "$CL_RUN/xlbd-lb1.pid")"
-	gone=$(wait_for 2 eval '[[ -z $(getp /xlb/'"$CL_PREFIX"'/hosts/lb1) ]]') || why+="lb1's host key still under the old prefix 2 s after the SIGHUP; "
-	led=$(wait_for 5 eval '[[ $(getp /xlb/'"$CL_PREFIX"'-2/leader) == lb1 ]]') || why+="lb1 does not lead under the new prefix 5 s after the SIGHUP; "
+	old_key_gone() { [[ -z $(getp "/xlb/$CL_PREFIX/hosts/lb1") ]]; }
+	new_leader() { [[ $(getp "/xlb/$CL_PREFIX-2/leader") == lb1 ]]; }
+	gone=$(wait_for 2 old_key_gone) || why+="lb1's host key still under the old prefix 2 s after the SIGHUP; "
+	led=$(wait_for 5 new_leader) || why+="lb1 does not lead under the new prefix 5 s after the SIGHUP; "
 	wait_for 5 one_leader 2 3 >/dev/null || why+="no single leader among lb2, lb3 after lb1 left; "
 	grep -q 'cluster: the cluster keys changed on reload: leaving (lease revoked), joining with the new ones' "$CL_RUN/xlbd-lb1.log" || why+="lb1's log does not say it left and joined; "
 	echo "# lb1's prefix changed, SIGHUP: its old host key gone after ${gone:-?}s, leads under the new prefix after ${led:-?}s"
