@@ -5,9 +5,11 @@
  * dependent nanoseconds, are what the benchmark reports.
  *   floor_pass:   XDP_PASS only.
  *   floor_tx:     parse to the ports, swap MACs, XDP_TX.
- *   floor_hit:    floor_tx + one lookup that hits in an LRU table like
- *                 xlb's connection table (same key, value, flags, size).
+ *   floor_hit:    floor_tx + one lookup that hits in the connection table.
  *   floor_insert: floor_tx + a lookup that misses and an insert.
+ * The data-plane benchmark gives floor_conns the connection table of the xlb
+ * instance a floor is compared with (bpf_map__reuse_fd): a table of the same
+ * definition made apart differs in insert cost by more than what is measured.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,7 +17,7 @@
 
 #include "conn_table.h"
 
-/* Exactly xlb's connection table, unpinned. */
+/* xlb's connection table: its definition, and in the benchmark its map. */
 struct {
 	XLB_CONN_TABLE_DEFINITION;
 } floor_conns SEC(".maps");
