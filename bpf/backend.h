@@ -15,6 +15,27 @@ static __always_inline struct xlb_backend *pair_lookup(__u32 pair)
 	return be;
 }
 
+/* The pair's word (struct xlb_backend), as forward() uses it. */
+struct pair_word {
+	__u8 mac[6];
+	__u8 family;
+	__u8 flags;
+};
+
+static __always_inline struct pair_word
+pair_word_load(const struct xlb_backend *be)
+{
+	union {
+		__u64 word;
+		struct pair_word w;
+	} u;
+
+	/* volatile: one 8-byte load, never split or repeated by clang. */
+	u.word = *(const volatile __u64 *)((const __u8 *)be +
+					   XLB_PAIR_WORD_OFFSET);
+	return u.w;
+}
+
 /* The pair's state; a value outside the enum reads as down. */
 static __always_inline __u32 pair_state(__u32 pair)
 {

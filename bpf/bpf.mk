@@ -1,7 +1,9 @@
 # BPF objects and their skeletons: $(BUILD)/bpf/NAME.bpf.o -> $(BUILD)/NAME.skel.h
 BPF_HEADERS := $(wildcard bpf/*.h headers/*.h)
-BPF_OBJS    := $(BUILD)/bpf/xlb.bpf.o $(BUILD)/bpf/decap.bpf.o
-BPF_SKELS   := $(BUILD)/xlb.skel.h $(BUILD)/decap.skel.h
+BPF_OBJS    := $(BUILD)/bpf/xlb.bpf.o $(BUILD)/bpf/decap.bpf.o \
+               $(BUILD)/bpf/pair_word.bpf.o
+BPF_SKELS   := $(BUILD)/xlb.skel.h $(BUILD)/decap.skel.h \
+               $(BUILD)/pair_word.skel.h
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HEADERS) vmlinux/vmlinux.h
 	@mkdir -p $(@D)

@@ -4,6 +4,7 @@
 #define XLB_BPF_FORWARD_H
 
 #include "xlb_structs.h"
+#include "backend.h"
 #include "encap.h"
 
 /* Set per attachment at load time: the MAC of the interface we run on. */
@@ -15,13 +16,13 @@ const volatile __u8 lb_mac[6] = {};
  * the backend answers the client directly.
  */
 static __always_inline int forward_l2dsr(void *data, void *data_end,
-					 const struct xlb_backend *be)
+					 const struct pair_word *w)
 {
 	struct ethhdr *eth = data;
 
 	if ((void *)(eth + 1) > data_end)
 		return XDP_ABORTED;
-	__builtin_memcpy(eth->h_dest, be->mac, sizeof(eth->h_dest));
+	__builtin_memcpy(eth->h_dest, w->mac, sizeof(eth->h_dest));
 	/* Byte by byte: a memcpy would let clang fold the initial zeros in. */
 	for (int i = 0; i < 6; i++)
 		eth->h_source[i] = lb_mac[i];
@@ -30,7 +31,8 @@ static __always_inline int forward_l2dsr(void *data, void *data_end,
 
 /*
  * The pair carries its VIP's mode: one test of a byte already loaded keeps
- * l2dsr's cost; every other mode is off the common path.
+ * l2dsr's cost; every other mode is off the common path. Mode and MAC come
+ * from one load of the pair's word, so a change of either is atomic.
  */
 static __always_inline int forward(struct xdp_md *ctx,
 				   const struct xlb_backend *be,
@@ -39,10 +41,11 @@ static __always_inline int forward(struct xdp_md *ctx,
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
+	struct pair_word w = pair_word_load(be);
 
-	if (be->flags & XLB_VIP_MODE_MASK)
+	if (w.flags & XLB_VIP_MODE_MASK)
 		return forward_ipip(ctx, be, pkt, global);
-	return forward_l2dsr(data, data_end, be);
+	return forward_l2dsr(data, data_end, &w);
 }
 
 #endif

@@ -95,9 +95,30 @@ struct xlb_backend {
 	 * remembers it, so a flow never follows a reused index.
 	 */
 	__u32 gen;
+	/*
+	 * mac, family and flags: the pair's word, one aligned 8 bytes that
+	 * the program reads in one load and libxlb changes on a live pair in
+	 * one store (struct xlb_pair_word_args), so a packet never leaves
+	 * with bytes of two MACs.
+	 */
 	__u8 mac[6]; /* l2dsr: destination MAC of forwarded frames */
 	__u8 family;
 	__u8 flags; /* XLB_BACKEND_F_*, the VIP's XLB_VIP_MODE_MASK bits */
+};
+
+#define XLB_PAIR_WORD_OFFSET 24
+_Static_assert(__builtin_offsetof(struct xlb_backend, mac) ==
+			       XLB_PAIR_WORD_OFFSET &&
+		       __builtin_offsetof(struct xlb_backend, flags) ==
+			       XLB_PAIR_WORD_OFFSET + 7 &&
+		       sizeof(struct xlb_backend) == XLB_PAIR_WORD_OFFSET + 8,
+	       "mac, family, flags: the last aligned 8 bytes of the pair");
+
+/* The context of bpf/pair_word.bpf.c: store word as pair's 8 bytes. */
+struct xlb_pair_word_args {
+	__u32 pair;
+	__u32 pad;
+	__u64 word;
 };
 
 /* Four Maglev slots per array value: array values are 8 bytes anyway. */

@@ -227,12 +227,7 @@ int xlb_backend_set(struct xlb *xlb, const struct xlb_vip_key *vip_key,
 		struct xlb_backend be = snap.be[pair];
 
 		memcpy(be.mac, spec->mac, sizeof(be.mac));
-		if (bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &pair, &be,
-					BPF_ANY))
-			err = xlb_errno(errno, "write %s[%u]", XLB_MAP_BACKENDS,
-					pair);
-		else
-			pair_cache_put_be(xlb, pair, &be);
+		err = pair_word_write(xlb, pair, &be);
 	}
 	in = snap.intent[pair];
 	if (spec->set & XLB_SET_WEIGHT)

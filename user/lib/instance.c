@@ -149,6 +149,7 @@ static struct xlb *handle_new(const char *pin_dir)
 
 static void close_maps(struct xlb *xlb)
 {
+	pair_word_close(xlb);
 	for (int i = 0; i < MAP_COUNT; i++) {
 		if (xlb->fds[i] >= 0)
 			close(xlb->fds[i]);

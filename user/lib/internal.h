@@ -27,6 +27,8 @@ enum xlb_map_id {
 	MAP_COUNT,
 };
 
+struct pair_word_bpf;
+
 struct xlb {
 	char pin_dir[PATH_MAX];
 	int dir_fd;  /* the pin directory, as checked when it was opened */
@@ -49,6 +51,8 @@ struct xlb {
 	 * apply of n changes reads the slots once, not n times.
 	 */
 	struct pair_snapshot *cache;
+	/* pair_word.c's program, loaded on the first live word change. */
+	struct pair_word_bpf *pair_word;
 };
 
 extern const char *const xlb_map_names[MAP_COUNT];
@@ -96,6 +100,15 @@ void pair_cache_put_be(struct xlb *xlb, __u32 pair,
 void pair_cache_put_scalar(struct xlb *xlb, int map, __u32 pair, __u32 value);
 void pair_cache_put_intent(struct xlb *xlb, __u32 pair,
 			   const struct xlb_pair_intent *in);
+
+/*
+ * Changes a live pair's MAC, family and flags (be's word; the rest of be is
+ * not written) in one 8-byte store, so packets in flight see all of the old
+ * word or all of the new. The cache follows.
+ */
+int pair_word_write(struct xlb *xlb, __u32 pair, const struct xlb_backend *be);
+/* Unloads the program, if loaded (the maps close). */
+void pair_word_close(struct xlb *xlb);
 
 /* Reads a whole array map (n entries of value_size) with one batch call. */
 int array_read_all(int fd, __u32 n, size_t value_size, void *values);

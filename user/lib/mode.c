@@ -76,10 +76,7 @@ int xlb_vip_set_mode(struct xlb *xlb, const struct xlb_vip_key *key,
 		    (be.flags & XLB_VIP_MODE_MASK) == bits)
 			continue;
 		be.flags = (be.flags & ~XLB_VIP_MODE_MASK) | bits;
-		if (bpf_map_update_elem(xlb->fds[MAP_BACKENDS], &i, &be,
-					BPF_ANY))
-			err = xlb_errno(errno, "write %s[%u]", XLB_MAP_BACKENDS,
-					i);
+		err = pair_word_write(xlb, i, &be);
 	}
 	pair_snapshot_free(&snap);
 	if (err)
