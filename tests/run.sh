@@ -18,11 +18,13 @@ if ((EUID == 0)); then
 fi
 
 run_one() {
-	local prog=$1 out rc p f s
+	local prog=$1 out rc p f s start=$SECONDS
 	echo "== $prog"
 	out=$(mktemp)
 	"$prog" $filter 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
+	# how long each program took: the suite must stay under 20 minutes
+	echo "-- $prog: $((SECONDS - start)) s"
 	p=$(grep -c '^PASS ' "$out")
 	f=$(grep -c '^FAIL ' "$out")
 	s=$(grep -c '^SKIP ' "$out")
@@ -79,5 +81,6 @@ if ((${#failed_names[@]})); then
 	echo "==== failures"
 	printf '%s\n' "${failed_names[@]}"
 fi
+echo "suite time: $((SECONDS / 60)) min $((SECONDS % 60)) s"
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 ((total_fail == 0))

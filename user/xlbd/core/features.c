@@ -83,6 +83,7 @@ int brain_features_alloc(struct xlb_brain *brain, struct brain_pair *p)
 	}
 	p->in_flight = NAN;
 	p->cost_change = NAN;
+	p->hot_cut_at = NAN;
 	for (int f = 0; f < FEAT_N; f++)
 		p->z[f] = NAN;
 	return 0;
@@ -237,12 +238,14 @@ static void pair_signals(struct xlb_brain *brain, struct brain_pair *p,
 		double f = isfinite(p->in_flight) ? p->in_flight : 0;
 
 		f += (o->new_flows_per_s - o->ended_flows_per_s) * dt;
-		p->in_flight = f > 0 ? f : 0;
+		/* under a millionth is the sum's rounding, not a connection */
+		p->in_flight = f > 1e-6 ? f : 0;
 	} else {
 		p->in_flight = NAN;
 	}
 	/* this tick's load per request: the quick view of its cost */
-	if (req >= 1.0 && isfinite(cpu))
+	p->busy_ticks = req >= 1.0 ? p->busy_ticks + 1 : 0;
+	if (isfinite(cpu) && brain_cost_known(brain, p))
 		cost = cpu / req;
 
 	signal_update(cfg, &p->sig[SIG_CPU], cpu, brain->now);

@@ -90,6 +90,8 @@ struct brain_pair {
 
 	/* slow start: since when, NAN when not ramping */
 	double slow_start_since;
+	/* when the hot rule last cut its factor, NAN when never */
+	double hot_cut_at;
 
 	/*
 	 * After probes bring a pair back, its first ticks still hold the
@@ -143,6 +145,8 @@ struct brain_pair {
 	 */
 	double load_smooth, req_smooth;
 	double cost_ratio;
+	/* ticks with requests in a row (brain_cost_known) */
+	unsigned int busy_ticks;
 
 	/* anomaly */
 	double score;		   /* NAN when not scored */
@@ -271,5 +275,23 @@ double brain_slow_start_mult(const struct xlb_brain_config *cfg, double since,
 __u32 brain_factor_fixed(double f);
 void brain_explain(const struct xlb_brain *brain, const struct brain_pair *p,
 		   struct xlb_brain_decision *d);
+
+/*
+ * Whether this tick's load over its requests is the pair's cost. Not on
+ * idle ticks, nor on the first busy ones after them: the load lags the
+ * requests counted at the LB (the agent's CPU since its previous scrape
+ * reaches back into the idle time; a Prometheus irate is a scrape or two
+ * behind), so they read a fraction of it. Nor for a few seconds after a
+ * hot cut: the load is then its backlog, made by the requests before the
+ * cut (it read 3.5x, and an overloaded backend was drained as faulty).
+ */
+#define COST_WARMUP_TICKS 3
+#define HOT_COST_BLIND_S 5.0
+static inline bool brain_cost_known(const struct xlb_brain *brain,
+				    const struct brain_pair *p)
+{
+	return p->busy_ticks > COST_WARMUP_TICKS &&
+	       !(brain->now - p->hot_cut_at < HOT_COST_BLIND_S);
+}
 
 #endif

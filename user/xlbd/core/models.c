@@ -94,7 +94,7 @@ static void reg_add(struct brain_pair *p, const double *row, double sign)
 }
 
 /* How much of the smoothed means each tick replaces. */
-#define COST_SMOOTHING 0.15
+#define COST_SMOOTHING 0.1
 
 /*
  * The load sample ends within the last tick (the agent's CPU since its
@@ -103,14 +103,19 @@ static void reg_add(struct brain_pair *p, const double *row, double sign)
 static void cost_ratio_update(struct brain_pair *p, double load, double req)
 {
 	if (!isfinite(p->req_smooth)) {
-		/* a restored ratio carries on from the first requests */
-		p->req_smooth = req;
-		p->load_smooth = isfinite(p->cost_ratio) ? p->cost_ratio * req
-							 : load;
-	} else {
-		p->req_smooth += COST_SMOOTHING * (req - p->req_smooth);
-		p->load_smooth += COST_SMOOTHING * (load - p->load_smooth);
+		/*
+		 * A restored ratio carries on from the first requests, as
+		 * if it had been their mean; else both means start at zero,
+		 * so the first sample weighs what every later one does (the
+		 * ratio needs no bias correction: it cancels).
+		 */
+		bool restored = isfinite(p->cost_ratio);
+
+		p->req_smooth = restored ? req : 0;
+		p->load_smooth = restored ? p->cost_ratio * req : 0;
 	}
+	p->req_smooth += COST_SMOOTHING * (req - p->req_smooth);
+	p->load_smooth += COST_SMOOTHING * (load - p->load_smooth);
 	p->cost_ratio = p->load_smooth / p->req_smooth;
 }
 
@@ -147,7 +152,7 @@ static void regression_update(struct xlb_brain *brain, struct brain_pair *p)
 
 	p->req_prev2 = p->req_prev1;
 	p->req_prev1 = req;
-	if (isfinite(row[0]) && req >= 1.0) /* idle ticks say nothing */
+	if (isfinite(row[0]) && brain_cost_known(brain, p))
 		cost_ratio_update(p, row[0], req);
 	if (!isfinite(row[0]) || !isfinite(row[1]) || !isfinite(row[2]))
 		return;

@@ -151,6 +151,7 @@ static void vip_policy(struct xlb_brain *brain,
 			/* halved each hot tick: little new traffic at once */
 			p->policy_factor = fmax(cfg->min_factor, f * HOT_CUT);
 			p->target_smooth = p->policy_factor;
+			p->hot_cut_at = brain->now;
 			continue;
 		}
 		cost = p->load_source == source ? pair_cost(p) : NAN;
