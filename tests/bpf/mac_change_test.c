@@ -15,7 +15,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -83,14 +82,6 @@ static void *flip(void *arg)
 	}
 	free(c);
 	return NULL;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static struct pkt_spec flow_spec(__u16 sport, __u8 tcp_flags)
@@ -162,8 +153,9 @@ TEST(a_mac_flipped_while_packets_run_is_never_torn)
 
 	pin_to(0);
 	CHECK(!pthread_create(&writer, NULL, flip, &fl), "writer thread");
-	end = now_s() + RUN_SECONDS;
-	while (now_s() < end && (t.one < RUN_FRAMES || t.two < RUN_FRAMES)) {
+	end = test_now_s() + RUN_SECONDS;
+	while (test_now_s() < end &&
+	       (t.one < RUN_FRAMES || t.two < RUN_FRAMES)) {
 		/* Seven established frames to one SYN: both paths read it. */
 		err = fixture_run(f, runs % 8 ? &est : &syn, &r);
 		if (err)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_TESTS 512
 
@@ -117,4 +118,12 @@ int test_main(int argc, char **argv)
 __attribute__((weak)) int main(int argc, char **argv)
 {
 	return test_main(argc, argv);
+}
+
+double test_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }

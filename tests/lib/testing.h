@@ -22,6 +22,8 @@ bool test_failed(void);
 /* Runs fn(arg) after the current test returns, however it returns. */
 void test_defer(void (*fn)(void *), void *arg);
 int test_main(int argc, char **argv);
+/* Seconds on the monotonic clock, for tests that run for a while. */
+double test_now_s(void);
 
 #define TEST(name)                                                     \
 	static void name(void);                                        \
