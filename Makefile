@@ -50,16 +50,19 @@ all: $(BINS) $(TEST_BINS) $(BENCH_BINS)
 deps:
 	@tools/deps.sh
 
+# The build before a run uses every CPU (half the build time on two).
+BUILD_JOBS := -j$(shell nproc 2>/dev/null || echo 1)
+
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
 	@tests/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
 	@tools/bench/run.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(BUILD_JOBS) all
 	@tools/demo.sh
 
 # What an installed xlb is: the programs, their man pages, systemd units,
