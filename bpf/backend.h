@@ -15,25 +15,18 @@ static __always_inline struct xlb_backend *pair_lookup(__u32 pair)
 	return be;
 }
 
-/* The pair's word (struct xlb_backend), as forward() uses it. */
-struct pair_word {
-	__u8 mac[6];
-	__u8 family;
-	__u8 flags;
-};
-
-static __always_inline struct pair_word
-pair_word_load(const struct xlb_backend *be)
+/*
+ * The pair's word (mac, family, flags) into a copy of the pair, in one
+ * 8-byte load: libxlb changes a live pair's word in one store, so a packet
+ * uses the MAC and mode of one moment, never bytes of two.
+ */
+static __always_inline void pair_word_load(const struct xlb_backend *be,
+					   struct xlb_backend *copy)
 {
-	union {
-		__u64 word;
-		struct pair_word w;
-	} u;
-
 	/* volatile: one 8-byte load, never split or repeated by clang. */
-	u.word = *(const volatile __u64 *)((const __u8 *)be +
-					   XLB_PAIR_WORD_OFFSET);
-	return u.w;
+	*(__u64 *)((__u8 *)copy + XLB_PAIR_WORD_OFFSET) =
+		*(const volatile __u64 *)((const __u8 *)be +
+					  XLB_PAIR_WORD_OFFSET);
 }
 
 /* The pair's state; a value outside the enum reads as down. */

@@ -108,10 +108,10 @@ static __always_inline bool insert_allowed(struct xlb_global_counters *global)
 /*
  * Remembers a new flow. Other packets come here after conn_lookup missed; a
  * SYN has not looked its 5-tuple up yet and does so here, right before the
- * insert, never to follow the entry: with the lookup next to it the insert
- * costs less than alone (the LRU pop and the bucket walk overlap; 1.07x the
- * lookup + insert floor against 1.22x without, tools/bench), and a bypassed
- * SYN learns whether there is an old entry to delete.
+ * insert, never to follow the entry: the lookup brings in the bucket the
+ * insert walks, so both cost less than the insert alone (the SYN path
+ * 1.06-1.12x the insert floor against 1.25x without, tools/bench), and a
+ * bypassed SYN learns whether there is an old entry to delete.
  */
 static __always_inline void conn_insert(const struct packet *pkt, __u32 pair,
 					const struct xlb_backend *be,

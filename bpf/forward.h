@@ -16,13 +16,13 @@ const volatile __u8 lb_mac[6] = {};
  * the backend answers the client directly.
  */
 static __always_inline int forward_l2dsr(void *data, void *data_end,
-					 const struct pair_word *w)
+					 const __u8 *mac)
 {
 	struct ethhdr *eth = data;
 
 	if ((void *)(eth + 1) > data_end)
 		return XDP_ABORTED;
-	__builtin_memcpy(eth->h_dest, w->mac, sizeof(eth->h_dest));
+	__builtin_memcpy(eth->h_dest, mac, sizeof(eth->h_dest));
 	/* Byte by byte: a memcpy would let clang fold the initial zeros in. */
 	for (int i = 0; i < 6; i++)
 		eth->h_source[i] = lb_mac[i];
@@ -41,11 +41,12 @@ static __always_inline int forward(struct xdp_md *ctx,
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
-	struct pair_word w = pair_word_load(be);
+	struct xlb_backend w __attribute__((aligned(8)));
 
+	pair_word_load(be, &w);
 	if (w.flags & XLB_VIP_MODE_MASK)
 		return forward_ipip(ctx, be, pkt, global);
-	return forward_l2dsr(data, data_end, &w);
+	return forward_l2dsr(data, data_end, w.mac);
 }
 
 #endif

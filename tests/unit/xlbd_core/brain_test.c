@@ -387,7 +387,7 @@ TEST(steady_fleet_converges_then_stops_writing)
  * the equaliser raised it by 25% a tick to 1.94x). Those ticks are no
  * samples: equal backends keep equal factors.
  */
-TEST(first_busy_tick_after_idle_moves_no_weight)
+TEST(lagging_load_at_traffic_start_moves_no_weight)
 {
 	static struct sim s;
 	double lo = INFINITY, hi = 0;
