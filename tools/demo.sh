@@ -22,7 +22,7 @@
 # and a PNG plot, and removes everything it made, also on Ctrl-C.
 #
 #   tools/demo.sh             about three minutes
-#   DEMO_FAST=1 tools/demo.sh about a minute (tests/readme/demo_fast.sh runs it)
+#   DEMO_FAST=1 tools/demo.sh about 45 s (tests/readme/demo_fast.sh runs it)
 #
 # Exit status: 0 when every check held, 1 when one did not, 2 when the demo
 # could not run (not root, not built, topology failed), 130 on Ctrl-C.
@@ -43,9 +43,9 @@ OUT=${DEMO_OUT:-$PWD/results/demo}
 
 if [[ -n ${DEMO_FAST:-} && ${DEMO_FAST:-0} != 0 ]]; then
 	FAST=1
-	LEARN_S=12 DEGRADE_S=12 KILL_S=7 RESTORE_S=10
-	RAMP_STEPS=(150 230 310 390 440) RAMP_STEP_S=3 RAMP_SETTLE_S=5
-	VIEW_EVERY=3 SLOW_START_S=6 EJECTION_S=8 CAPACITY_TICKS=3 CAPACITY_DWELL_S=5
+	LEARN_S=7 DEGRADE_S=9 KILL_S=5 RESTORE_S=5
+	RAMP_STEPS=(150 270 390 440) RAMP_STEP_S=3 RAMP_SETTLE_S=3
+	VIEW_EVERY=3 SLOW_START_S=4 EJECTION_S=8 CAPACITY_TICKS=3 CAPACITY_DWELL_S=5
 else
 	FAST=0
 	LEARN_S=40 DEGRADE_S=30 KILL_S=15 RESTORE_S=40

@@ -104,7 +104,7 @@ demo_fast_case() {
 	elif [[ -n $(leftovers "$prefix") ]]; then
 		why+="left behind: $(leftovers "$prefix" | head -n 3 | tr '\n' ' '); "
 	fi
-	# About 60 s of traffic; setup and summary on a busy machine besides.
+	# About 41 s of traffic; setup and summary on a busy machine besides.
 	((secs <= 100)) || why+="took $secs s; "
 	grep -E '^  check |^    => ' "$out" | sed 's/^ */  # /'
 	echo "  # $secs s"
