@@ -175,4 +175,80 @@ if tcase kill_before_the_rebuild_leaves_stale_tables_the_next_apply_rebuilds; th
 	fi
 fi
 
+
+# The pairs' copies of their VIP's mode, as the data plane reads them:
+# "ADDRESS=MODE ..." of every pair in use (mode: flags bits 4-5).
+pair_modes() {
+	bpftool -j map dump pinned "$TOPO_PIN_DIR/xlb_backends" | "$PY" -c '
+import ipaddress, json, sys
+out = []
+for e in json.load(sys.stdin):
+    v = e["formatted"]["value"]
+    if v["flags"] & 1:
+        a = ipaddress.IPv4Address(v["addr"]["v4"].to_bytes(4, "little"))
+        out.append("%s=%d" % (a, (v["flags"] >> 4) & 3))
+print(" ".join(sorted(out)))'
+}
+
+# FILE's VIPs in mode ipip with backend ADDRESS removed (op del) or added.
+edit_ipip() {
+	"$PY" - "$@" <<'PYEOF'
+import json, sys
+path, op, addr = sys.argv[1:4]
+d = json.load(open(path))
+for v in d["vips"]:
+    if v.get("forward") == "ipip":
+        v["backends"] = [b for b in v["backends"] if b["address"] != addr]
+        if op == "add":
+            v["backends"].append({"address": addr})
+print(json.dumps(d))
+PYEOF
+}
+
+# A VIP's mode changed in place, by vip set and by config apply: its pairs
+# follow; a backend added while it tunnels needs no ARP; turning l2dsr,
+# such a backend's MAC comes from the neighbour table before the mode
+# changes, and a backend the segment lacks stops it with nothing changed.
+if tcase forward_mode_changes_in_place_and_l2dsr_resolves_macs_first; then
+	why=""
+	xlbctl config apply "$TMP/target.json" >/dev/null 2>&1 || why+="applying the target failed; "
+	out=$(xlbctl vip set "$V80" --forward ipip 2>&1) || why+="vip set ipip: $out; "
+	[[ $out == *"set vip $V80 forward ipip"*"applied 1 change" ]] || why+="vip set ipip said: $out; "
+	modes=$(pair_modes)
+	[[ $modes == *"$TOPO_B1_IP4=1"* && $modes == *"$TOPO_B3_IP4=1"* && $modes == *"$TOPO_B1_IP4=0"* ]] ||
+		why+="pairs after vip set ipip: $modes; "
+	# b3 again, added while the VIP tunnels, and a backend off the segment.
+	xlbctl config dump >"$TMP/ipip.json"
+	edit_ipip "$TMP/ipip.json" del "$TOPO_B3_IP4" >"$TMP/ipip1.json"
+	xlbctl config apply "$TMP/ipip1.json" >/dev/null 2>&1 || why+="removing b3 failed; "
+	edit_ipip "$TMP/ipip1.json" add "$TOPO_B3_IP4" >"$TMP/ipip2.json"
+	edit_ipip "$TMP/ipip2.json" add 192.0.2.50 >"$TMP/ipip3.json"
+	out=$(xlbctl config apply "$TMP/ipip3.json" 2>&1) || why+="adding under ipip: $out; "
+	[[ $out == *"add backend $V80 192.0.2.50 weight 100 state active mac none (tunnelled)"* ]] ||
+		why+="adding under ipip said: $out; "
+	dump=$(xlbctl config dump)
+	[[ $(json '[b.get("mac") for v in j["vips"] for b in v["backends"] if b["address"] == "192.0.2.50"]' "$dump") == "[None]" ]] ||
+		why+="a tunnelled backend's dump shows a MAC: $dump; "
+	before=$(maps_snapshot | md5sum)
+	out=$(xlbctl vip set "$V80" --forward l2dsr --neigh-timeout 0.3 2>&1)
+	rc=$?
+	after=$(maps_snapshot | md5sum)
+	[[ $rc != 0 && $out == *"192.0.2.50"* && $after == "$before" ]] ||
+		why+="l2dsr with a backend off the segment: exit $rc, maps $([[ $after == "$before" ]] && echo same || echo changed): $out; "
+	xlbctl config apply "$TMP/ipip2.json" >/dev/null 2>&1 || why+="removing 192.0.2.50 failed; "
+	out=$(xlbctl vip set "$V80" --forward l2dsr 2>&1) || why+="vip set l2dsr: $out; "
+	[[ $out == *"set backend $V80 $TOPO_B3_IP4 mac none -> $TOPO_B3_MAC"*"set vip $V80 forward l2dsr"* ]] ||
+		why+="vip set l2dsr said: $out; "
+	modes=$(pair_modes)
+	[[ $modes != *"=1"* ]] || why+="pairs after l2dsr: $modes; "
+	dump=$(xlbctl config dump)
+	[[ $dump != *'"forward"'* && $(json '[b["mac"] for v in j["vips"] for b in v["backends"] if b["address"] == "'"$TOPO_B3_IP4"'"]' "$dump") == *"$TOPO_B3_MAC"* ]] ||
+		why+="dump after l2dsr: $dump; "
+	if [[ -z $why ]]; then
+		pass forward_mode_changes_in_place_and_l2dsr_resolves_macs_first
+	else
+		fail forward_mode_changes_in_place_and_l2dsr_resolves_macs_first "$why"
+	fi
+fi
+
 summary

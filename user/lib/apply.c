@@ -55,19 +55,33 @@ static int apply_one(struct xlb *xlb, const struct xlb_change *c)
 
 		if (!err && c->no_icmp_echo)
 			err = xlb_vip_set_icmp_echo(xlb, &c->vip, false);
+		/* Before its pairs: each copies the VIP's mode when added. */
+		if (!err && c->forward != XLB_FORWARD_L2DSR)
+			err = xlb_vip_set_mode(xlb, &c->vip, c->forward);
 		return err;
 	}
+	case XLB_CHANGE_VIP_MODE:
+		return xlb_vip_set_mode(xlb, &c->vip, c->forward);
 	case XLB_CHANGE_VIP_SET:
 		return xlb_vip_set_icmp_echo(xlb, &c->vip, !c->no_icmp_echo);
 	case XLB_CHANGE_VIP_RESIZE:
 		return xlb_vip_set_table_size(xlb, &c->vip, c->table_size);
 	case XLB_CHANGE_BACKEND_DEL:
 		return xlb_backend_del(xlb, &c->vip, &s->addr, s->family);
-	case XLB_CHANGE_BACKEND_ADD:
-		if (!(s->set & XLB_SET_MAC))
+	case XLB_CHANGE_BACKEND_ADD: {
+		struct xlb_backend_spec spec = *s;
+
+		if (!(spec.set & XLB_SET_MAC) && c->needs_mac)
 			return xlb_err(EINVAL, "no MAC known for it");
-		return xlb_backend_add(xlb, &c->vip, s);
+		if (!(spec.set & XLB_SET_MAC)) {
+			memcpy(spec.mac, XLB_TUNNEL_MAC, 6);
+			spec.set |= XLB_SET_MAC;
+		}
+		return xlb_backend_add(xlb, &c->vip, &spec);
+	}
 	case XLB_CHANGE_BACKEND_SET:
+		if (c->needs_mac && !(s->set & XLB_SET_MAC))
+			return xlb_err(EINVAL, "no MAC known for it");
 		return xlb_backend_set(xlb, &c->vip, s);
 	}
 	return xlb_err(EINVAL, "unknown change kind %d", c->kind);

@@ -49,6 +49,7 @@ int xlb_desired_read(struct xlb *xlb, struct xlb_desired *out)
 		dv->table_size = vips[v].vip.table_size;
 		dv->no_icmp_echo =
 			!!(vips[v].vip.flags & XLB_VIP_F_NO_ICMP_ECHO);
+		dv->forward = xlb_vip_mode(&vips[v].vip);
 		out->n_vips++;
 		while (p < n_pairs &&
 		       xlb_vip_key_cmp(&pairs[p].vip, &dv->key) < 0)
@@ -68,7 +69,9 @@ int xlb_desired_read(struct xlb *xlb, struct xlb_desired *out)
 
 			db->addr = pairs[i].be.addr;
 			db->family = pairs[i].be.family;
-			db->has_mac = true;
+			/* A tunnelling VIP's pair may have none (unused). */
+			db->has_mac =
+				memcmp(pairs[i].be.mac, XLB_TUNNEL_MAC, 6);
 			memcpy(db->mac, pairs[i].be.mac, 6);
 			/* The operator's intent, not the brain's product. */
 			db->weight = pairs[i].base_weight;
@@ -280,6 +283,7 @@ static int push_backend_add(struct change_list *list,
 	struct xlb_change c = {
 		.kind = XLB_CHANGE_BACKEND_ADD,
 		.vip = want->key,
+		.forward = want->forward,
 		.spec = spec_of(be),
 	};
 
@@ -287,6 +291,8 @@ static int push_backend_add(struct change_list *list,
 		memcpy(c.spec.mac, old->mac, 6);
 		c.spec.set |= XLB_SET_MAC;
 	}
+	c.needs_mac = !(c.spec.set & XLB_SET_MAC) &&
+		      xlb_mode_uses_mac(want->forward);
 	return change_push(list, &c);
 }
 
@@ -299,6 +305,7 @@ static int push_vip_add(struct change_list *list,
 		.vip = want->key,
 		.table_size = table_size_of(want),
 		.no_icmp_echo = want->no_icmp_echo,
+		.forward = want->forward,
 	};
 	int err = change_push(list, &c);
 
@@ -394,6 +401,7 @@ int xlb_desired_diff(const struct xlb_desired *current,
 			struct xlb_change c = {
 				.kind = XLB_CHANGE_BACKEND_SET,
 				.vip = want->key,
+				.forward = want->forward,
 			};
 
 			if (!old)
@@ -401,9 +409,27 @@ int xlb_desired_diff(const struct xlb_desired *current,
 			c.spec = spec_of(&want->backends[b]);
 			c.spec.set = backend_delta(old, &want->backends[b]);
 			c.old = spec_of(old);
-			if (c.spec.set)
+			/* A VIP turning l2dsr: its pairs' MACs come first. */
+			c.needs_mac = !old->has_mac &&
+				      !want->backends[b].has_mac &&
+				      xlb_mode_uses_mac(want->forward);
+			if (c.spec.set || c.needs_mac)
 				err = change_push(&list, &c);
 		}
+	}
+	/* Last: a VIP turning l2dsr finds each pair's MAC in place. */
+	for (size_t v = 0; !err && v < desired->n_vips; v++) {
+		const struct xlb_desired_vip *want = &desired->vips[v];
+		const struct xlb_desired_vip *now =
+			find_vip(current, &want->key);
+
+		if (now && now->forward != want->forward)
+			err = change_push(&list,
+					  &(struct xlb_change){
+						  .kind = XLB_CHANGE_VIP_MODE,
+						  .vip = want->key,
+						  .forward = want->forward,
+					  });
 	}
 	if (err) {
 		free(list.items);
@@ -451,6 +477,13 @@ const char *xlb_change_format(const struct xlb_change *c, char *buf, size_t len)
 		       c->table_size);
 		if (c->no_icmp_echo)
 			append(buf, len, " icmp-echo off");
+		if (c->forward != XLB_FORWARD_L2DSR)
+			append(buf, len, " forward %s",
+			       xlb_mode_name(c->forward));
+		break;
+	case XLB_CHANGE_VIP_MODE:
+		append(buf, len, "set vip %s forward %s", vip,
+		       xlb_mode_name(c->forward));
 		break;
 	case XLB_CHANGE_VIP_SET:
 		append(buf, len, "set vip %s icmp-echo %s", vip,
@@ -466,7 +499,9 @@ const char *xlb_change_format(const struct xlb_change *c, char *buf, size_t len)
 	case XLB_CHANGE_BACKEND_ADD:
 		append(buf, len, "add backend %s %s weight %u state %s mac %s",
 		       vip, addr, s->weight, xlb_op_state_name(s->state),
-		       (s->set & XLB_SET_MAC) ? mac : "(neighbour table)");
+		       (s->set & XLB_SET_MAC) ? mac
+		       : c->needs_mac	      ? "(neighbour table)"
+					      : "none (tunnelled)");
 		break;
 	case XLB_CHANGE_BACKEND_SET:
 		append(buf, len, "set backend %s %s", vip, addr);
@@ -478,7 +513,10 @@ const char *xlb_change_format(const struct xlb_change *c, char *buf, size_t len)
 			       xlb_op_state_name(o->state),
 			       xlb_op_state_name(s->state));
 		if (s->set & XLB_SET_MAC)
-			append(buf, len, " mac %s -> %s", old_mac, mac);
+			append(buf, len, " mac %s -> %s",
+			       (o->set & XLB_SET_MAC) ? old_mac : "none", mac);
+		else if (c->needs_mac)
+			append(buf, len, " mac none -> (neighbour table)");
 		break;
 	}
 	return buf;

@@ -42,6 +42,11 @@ enum xlb_forward_mode xlb_vip_mode(const struct xlb_vip *vip)
 	return (vip->flags & XLB_VIP_MODE_MASK) >> XLB_VIP_MODE_SHIFT;
 }
 
+bool xlb_mode_uses_mac(enum xlb_forward_mode mode)
+{
+	return mode == XLB_FORWARD_L2DSR;
+}
+
 /*
  * The pairs first, then the VIP: a packet reads the mode from its pair,
  * and a backend added meanwhile copies it from the VIP (we hold the lock,
@@ -50,7 +55,7 @@ enum xlb_forward_mode xlb_vip_mode(const struct xlb_vip *vip)
 int xlb_vip_set_mode(struct xlb *xlb, const struct xlb_vip_key *key,
 		     enum xlb_forward_mode mode)
 {
-	char text[XLB_VIP_STRLEN];
+	char text[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
 	struct pair_snapshot snap;
 	struct xlb_vip vip;
 	__u8 bits;
@@ -69,6 +74,23 @@ int xlb_vip_set_mode(struct xlb *xlb, const struct xlb_vip_key *key,
 	err = pair_snapshot_read(xlb, &snap);
 	if (err)
 		return err;
+	for (__u32 i = 0; i < snap.n && !err; i++) {
+		const struct xlb_backend be = snap.be[i];
+
+		if (!(be.flags & XLB_BACKEND_F_IN_USE) || be.vip_id != vip.id)
+			continue;
+		/* Checked before any pair changes: nothing half-applied. */
+		if (xlb_mode_uses_mac(mode) &&
+		    !memcmp(be.mac, XLB_TUNNEL_MAC, 6))
+			err = xlb_err(EINVAL,
+				      "%s: backend %s has no MAC (it was added "
+				      "to a tunnelling VIP): backend set --mac "
+				      "first, or config apply, which resolves "
+				      "it",
+				      text,
+				      xlb_format_addr(&be.addr, be.family, addr,
+						      sizeof(addr)));
+	}
 	for (__u32 i = 0; i < snap.n && !err; i++) {
 		struct xlb_backend be = snap.be[i];
 

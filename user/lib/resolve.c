@@ -66,8 +66,7 @@ int xlb_changes_resolve_macs(struct xlb *xlb, struct xlb_change *changes,
 	for (size_t i = 0; i < n; i++) {
 		struct xlb_backend_spec *s = &changes[i].spec;
 
-		if (changes[i].kind != XLB_CHANGE_BACKEND_ADD ||
-		    (s->set & XLB_SET_MAC))
+		if (!changes[i].needs_mac || (s->set & XLB_SET_MAC))
 			continue;
 		err = xlb_resolve_mac(xlb, &s->addr, s->family, s->mac,
 				      timeout_ms);

@@ -147,7 +147,14 @@ const char *xlb_mode_name(enum xlb_forward_mode mode);
 /* "l2dsr" or "ipip"; gue is refused until it is implemented. */
 int xlb_parse_mode(const char *text, enum xlb_forward_mode *mode);
 enum xlb_forward_mode xlb_vip_mode(const struct xlb_vip *vip);
-/* Sets the VIP's mode and its pairs' copies; established flows follow. */
+/* l2dsr sends to the pair's MAC; the tunnel modes to the FIB's next hop. */
+bool xlb_mode_uses_mac(enum xlb_forward_mode mode);
+/* The MAC a pair of a tunnelling VIP holds when none was given: unused. */
+#define XLB_TUNNEL_MAC ((const __u8 *)"\x02\0\0\0\0\0")
+/*
+ * Sets the VIP's mode and its pairs' copies; established flows follow.
+ * Refused towards l2dsr while a pair has no MAC (XLB_TUNNEL_MAC).
+ */
 int xlb_vip_set_mode(struct xlb *xlb, const struct xlb_vip_key *key,
 		     enum xlb_forward_mode mode);
 
@@ -437,8 +444,9 @@ struct xlb_desired_backend {
 
 struct xlb_desired_vip {
 	struct xlb_vip_key key;
-	__u32 table_size;  /* 0: XLB_TABLE_SIZE_DEFAULT */
-	bool no_icmp_echo; /* "icmp_echo": false */
+	__u32 table_size;	       /* 0: XLB_TABLE_SIZE_DEFAULT */
+	bool no_icmp_echo;	       /* "icmp_echo": false */
+	enum xlb_forward_mode forward; /* "forward" (0: l2dsr) */
 	struct xlb_desired_backend *backends;
 	size_t n_backends;
 };
@@ -468,6 +476,7 @@ enum xlb_change_kind {
 	XLB_CHANGE_BACKEND_SET,
 	XLB_CHANGE_VIP_SET,    /* ICMP echo on or off */
 	XLB_CHANGE_VIP_RESIZE, /* a new table size, pairs kept */
+	XLB_CHANGE_VIP_MODE,   /* a new forwarding mode, after pairs' MACs */
 };
 
 struct xlb_change {
@@ -475,10 +484,14 @@ struct xlb_change {
 	struct xlb_vip_key vip;
 	__u32 table_size;  /* VIP_ADD, VIP_DEL, VIP_RESIZE: the table's size */
 	bool no_icmp_echo; /* VIP_ADD, VIP_SET */
+	/* VIP_ADD, VIP_MODE: the VIP's mode; BACKEND_ADD, _SET: its VIP's */
+	enum xlb_forward_mode forward;
 	/*
 	 * Backend changes: the new values; spec.set holds the XLB_SET_* that
-	 * change (for an add, XLB_SET_MAC once the MAC is known).
+	 * change (for an add, XLB_SET_MAC once the MAC is known). needs_mac:
+	 * the neighbour table gives the MAC (xlb_changes_resolve_macs).
 	 */
+	bool needs_mac;
 	struct xlb_backend_spec spec;
 	struct xlb_backend_spec old; /* BACKEND_SET, BACKEND_DEL: before */
 };
@@ -494,7 +507,10 @@ int xlb_desired_diff(const struct xlb_desired *current,
 /* One line, e.g. "set backend 10.0.0.11 of 10.0.0.1:80/tcp: weight 100 -> 50". */
 const char *xlb_change_format(const struct xlb_change *change, char *buf,
 			      size_t len);
-/* Fills the MAC of each backend added without one (xlb_resolve_mac). */
+/*
+ * Fills the MAC of each change that needs one (xlb_resolve_mac): a backend
+ * added to an l2dsr VIP without one, or kept by a VIP that turns l2dsr.
+ */
 int xlb_changes_resolve_macs(struct xlb *xlb, struct xlb_change *changes,
 			     size_t n, int timeout_ms);
 /*

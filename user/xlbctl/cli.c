@@ -107,12 +107,14 @@ static int apply_option(int id, const char *arg, struct cli *cli, char *err,
 				    "--forward '%s' is not l2dsr or "
 				    "ipip",
 				    arg);
+		cli->has_forward = true;
 		break;
 	case OPT_ICMP_ECHO:
 		if (strcmp(arg, "on") && strcmp(arg, "off"))
 			return fail(err, len,
 				    "--icmp-echo '%s' is not on or off", arg);
 		cli->no_icmp_echo = !strcmp(arg, "off");
+		cli->has_icmp_echo = true;
 		break;
 	case OPT_TUNNEL_SOURCE: {
 		union xlb_addr a;
@@ -410,6 +412,12 @@ static int finish(const struct command_spec *spec, int n, char **operands,
 		if (n)
 			cli->ifname = operands[0];
 		break;
+	case CLI_VIP_SET:
+		if (!cli->has_forward && !cli->has_icmp_echo)
+			return fail(err, len,
+				    "vip set: nothing to change (--forward "
+				    "or --icmp-echo)");
+		/* fall through */
 	case CLI_VIP_ADD:
 	case CLI_VIP_DEL:
 		rc = parse_vip_operand(spec, operands[0], cli, err, len);

@@ -19,6 +19,7 @@ enum cli_command {
 	CLI_STATUS,
 	CLI_VIP_ADD,
 	CLI_VIP_DEL,
+	CLI_VIP_SET,
 	CLI_VIP_LIST,
 	CLI_BACKEND_ADD,
 	CLI_BACKEND_SET,
@@ -68,9 +69,10 @@ struct cli {
 	/* vip, backend */
 	struct xlb_vip_key vip;
 	bool has_vip;
-	__u32 table_size;	       /* 0: not given */
-	enum xlb_forward_mode forward; /* vip add --forward; attach: l2dsr */
-	bool no_icmp_echo;	       /* vip add --icmp-echo off */
+	__u32 table_size;		 /* 0: not given */
+	enum xlb_forward_mode forward;	 /* vip add --forward; attach: l2dsr */
+	bool no_icmp_echo;		 /* vip add --icmp-echo off */
+	bool has_forward, has_icmp_echo; /* vip set: what to change */
 	/* settings --tunnel-source: the ipip outer source, per family */
 	union xlb_addr tunnel_source4, tunnel_source6;
 	bool has_tunnel_source4, has_tunnel_source6;

@@ -97,6 +97,18 @@ const struct command_spec cli_commands[] = {
 	  "does)\n" },
 	{ CLI_VIP_DEL, "vip del", "VIP", 1, 1, 0,
 	  "remove a VIP with its backends and table", "" },
+	{ CLI_VIP_SET, "vip set", "VIP", 1, 1,
+	  BIT(OPT_FORWARD) | BIT(OPT_ICMP_ECHO) | BIT(OPT_DRY_RUN) |
+		  BIT(OPT_NEIGH_TIMEOUT),
+	  "change a VIP's forwarding mode or ICMP echo in place, its flows "
+	  "and backends kept",
+	  "  --forward l2dsr|ipip|gue\n"
+	  "                          turning l2dsr, backends added without a "
+	  "MAC\n"
+	  "                          get theirs from the neighbour table "
+	  "first\n"
+	  "  --icmp-echo on|off      the LB answers ping to the address\n"
+	  "  --dry-run               print the changes, apply none\n" },
 	{ CLI_VIP_LIST, "vip list", "", 0, 0, 0,
 	  "list VIPs, their tables and whether a table is stale", "" },
 	{ CLI_BACKEND_ADD, "backend add", "VIP BACKEND", 2, 2,

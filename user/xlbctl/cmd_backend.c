@@ -26,8 +26,8 @@ int cmd_backend_add(const struct cli *cli)
 	err = xlb_vip_get(xlb, &cli->vip, &vip);
 	/* ipip routes to the backend: its MAC is unused, no ARP to wait for. */
 	if (!err && !(spec.set & XLB_SET_MAC) &&
-	    xlb_vip_mode(&vip) == XLB_FORWARD_IPIP)
-		memcpy(spec.mac, "\x02\0\0\0\0\0", 6);
+	    !xlb_mode_uses_mac(xlb_vip_mode(&vip)))
+		memcpy(spec.mac, XLB_TUNNEL_MAC, 6);
 	else if (!err && !(spec.set & XLB_SET_MAC))
 		err = xlb_resolve_mac(xlb, &spec.addr, spec.family, spec.mac,
 				      cli->neigh_timeout_ms);

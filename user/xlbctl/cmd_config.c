@@ -53,9 +53,8 @@ static int finish_unchanged(const struct cli *cli, struct xlb *xlb)
 	return 0;
 }
 
-/* Diffs, prints, and (unless --dry-run) applies; the lock is held. */
-static int apply(const struct cli *cli, struct xlb *xlb,
-		 const struct xlb_desired *want)
+int config_apply_desired(const struct cli *cli, struct xlb *xlb,
+			 const struct xlb_desired *want)
 {
 	const struct xlb_meta *meta = xlb_meta(xlb);
 	struct xlb_change *changes = NULL;
@@ -109,7 +108,7 @@ int cmd_config_apply(const struct cli *cli)
 		xlb_desired_free(&want);
 		return rc;
 	}
-	err = apply(cli, xlb, &want);
+	err = config_apply_desired(cli, xlb, &want);
 	xlb_desired_free(&want);
 	if (err)
 		rc = report_lib(cli, err);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vip add, del and list. */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "commands.h"
@@ -22,6 +23,50 @@ int cmd_vip_add(const struct cli *cli)
 	if (!err && cli->no_icmp_echo)
 		err = xlb_vip_set_icmp_echo(xlb, &cli->vip, false);
 	return session_finish(cli, xlb, err);
+}
+
+/*
+ * The maps' own desired state with this VIP's settings changed, applied
+ * as config apply would: a VIP turning l2dsr has its backends' MACs
+ * resolved and set before its mode, and a failure part-way rolls back.
+ */
+int cmd_vip_set(const struct cli *cli)
+{
+	struct xlb_desired_vip *vip = NULL;
+	char text[XLB_VIP_STRLEN];
+	struct xlb_desired want;
+	struct xlb *xlb;
+	int rc, err;
+
+	rc = cli->dry_run ? session_open(cli, &xlb)
+			  : session_open_writer(cli, &xlb);
+	if (rc)
+		return rc;
+	err = xlb_desired_read(xlb, &want);
+	if (err) {
+		rc = report_lib(cli, err);
+		goto out;
+	}
+	for (size_t i = 0; i < want.n_vips && !vip; i++)
+		if (!xlb_vip_key_cmp(&want.vips[i].key, &cli->vip))
+			vip = &want.vips[i];
+	if (!vip) {
+		rc = report(cli, -ENOENT, "VIP %s does not exist",
+			    xlb_format_vip(&cli->vip, text, sizeof(text)));
+	} else {
+		if (cli->has_forward)
+			vip->forward = cli->forward;
+		if (cli->has_icmp_echo)
+			vip->no_icmp_echo = cli->no_icmp_echo;
+		err = config_apply_desired(cli, xlb, &want);
+		if (err)
+			rc = report_lib(cli, err);
+	}
+	xlb_desired_free(&want);
+out:
+	xlb_unlock(xlb);
+	xlb_close(xlb);
+	return rc;
 }
 
 int cmd_vip_del(const struct cli *cli)

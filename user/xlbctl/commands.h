@@ -12,6 +12,7 @@ int cmd_status(const struct cli *cli);
 /* cmd_vip.c */
 int cmd_vip_add(const struct cli *cli);
 int cmd_vip_del(const struct cli *cli);
+int cmd_vip_set(const struct cli *cli);
 int cmd_vip_list(const struct cli *cli);
 /* cmd_backend.c */
 int cmd_backend_add(const struct cli *cli);
@@ -25,6 +26,12 @@ int cmd_top(const struct cli *cli);
 /* cmd_config.c */
 int cmd_config_apply(const struct cli *cli);
 int cmd_config_dump(const struct cli *cli);
+/*
+ * Diffs want against the maps, prints the changes and (unless --dry-run)
+ * applies them as one transaction; the writer lock is held.
+ */
+int config_apply_desired(const struct cli *cli, struct xlb *xlb,
+			 const struct xlb_desired *want);
 /* cmd_sync.c */
 int cmd_sync(const struct cli *cli);
 /* cmd_decisions.c */

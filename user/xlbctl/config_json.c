@@ -178,7 +178,7 @@ static int parse_vip(struct parser *p, json_object *obj,
 
 	if (!json_object_is_type(obj, json_type_object))
 		return fail(p, "expected an object, got %s", type_name(obj));
-	err = check_keys(p, obj, "vip table_size icmp_echo backends");
+	err = check_keys(p, obj, "vip table_size icmp_echo forward backends");
 	if (!err)
 		err = get_string(p, obj, "vip", true, &text);
 	if (err)
@@ -200,6 +200,13 @@ static int parse_vip(struct parser *p, json_object *obj,
 		}
 		vip->no_icmp_echo = !json_object_get_boolean(list);
 		list = NULL;
+	}
+	err = get_string(p, obj, "forward", false, &text);
+	if (err)
+		return err;
+	if (text && xlb_parse_mode(text, &vip->forward)) {
+		path_push(p, ".forward");
+		return fail(p, "%s", xlb_errmsg());
 	}
 	if (json_object_object_get_ex(obj, "backends", &list) &&
 	    !json_object_is_type(list, json_type_array)) {
@@ -422,6 +429,11 @@ json_object *config_to_json(const struct xlb_desired *d)
 		if (vip->no_icmp_echo)
 			json_object_object_add(o, "icmp_echo",
 					       json_object_new_boolean(false));
+		if (vip->forward != XLB_FORWARD_L2DSR)
+			json_object_object_add(
+				o, "forward",
+				json_object_new_string(
+					xlb_mode_name(vip->forward)));
 		for (size_t b = 0; b < vip->n_backends; b++) {
 			const struct xlb_desired_backend *be =
 				&vip->backends[b];

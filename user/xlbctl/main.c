@@ -54,6 +54,7 @@ static int (*const handlers[CLI_COMMANDS])(const struct cli *) = {
 	[CLI_STATUS] = cmd_status,
 	[CLI_VIP_ADD] = cmd_vip_add,
 	[CLI_VIP_DEL] = cmd_vip_del,
+	[CLI_VIP_SET] = cmd_vip_set,
 	[CLI_VIP_LIST] = cmd_vip_list,
 	[CLI_BACKEND_ADD] = cmd_backend_add,
 	[CLI_BACKEND_SET] = cmd_backend_set,

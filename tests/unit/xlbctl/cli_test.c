@@ -205,7 +205,11 @@ TEST(bad_commands_and_operands_are_named)
 {
 	PARSE_BAD("no command given");
 	PARSE_BAD("unknown command 'frob'", "frob");
-	PARSE_BAD("vip: missing subcommand (add, del, list)", "vip");
+	PARSE_BAD("vip: missing subcommand (add, del, set, list)", "vip");
+	PARSE_BAD("vip set: nothing to change (--forward or --icmp-echo)",
+		  "vip", "set", "10.0.0.1:80/tcp");
+	PARSE_BAD("--forward 'dsr' is not l2dsr", "vip", "set",
+		  "10.0.0.1:80/tcp", "--forward", "dsr");
 	PARSE_BAD("backend: unknown subcommand 'show'", "backend", "show");
 	PARSE_BAD("attach: missing DEV", "attach");
 	PARSE_BAD("unexpected operand 'eth1'", "attach", "eth0", "eth1");

@@ -35,6 +35,7 @@ static const char *const good = "{\n"
 				"    { \"vip\": \"10.0.0.1:80/tcp\",\n"
 				"      \"table_size\": 251,\n"
 				"      \"icmp_echo\": false,\n"
+				"      \"forward\": \"ipip\",\n"
 				"      \"backends\": [\n"
 				"        { \"address\": \"10.0.0.11\" },\n"
 				"        { \"address\": \"10.0.0.12\", "
@@ -56,6 +57,8 @@ TEST(a_good_file_parses_with_defaults)
 	CHECK_EQ(d.vips[0].table_size, 251);
 	CHECK(d.vips[0].no_icmp_echo, "icmp_echo false");
 	CHECK(!d.vips[1].no_icmp_echo, "icmp_echo on by default");
+	CHECK_EQ(d.vips[0].forward, XLB_FORWARD_IPIP);
+	CHECK_EQ(d.vips[1].forward, XLB_FORWARD_L2DSR);
 	CHECK_EQ(ntohs(d.vips[0].key.port), 80);
 	CHECK_EQ(d.vips[0].n_backends, 2);
 	CHECK_EQ(d.vips[0].backends[0].weight, XLB_WEIGHT_DEFAULT);
@@ -100,6 +103,7 @@ TEST(dump_output_parses_back_to_the_same_state)
 		      "VIP %zu", v);
 		CHECK_EQ(again.vips[v].table_size, d.vips[v].table_size);
 		CHECK_EQ(again.vips[v].no_icmp_echo, d.vips[v].no_icmp_echo);
+		CHECK_EQ(again.vips[v].forward, d.vips[v].forward);
 		CHECK_EQ(again.vips[v].n_backends, d.vips[v].n_backends);
 		for (size_t b = 0; b < d.vips[v].n_backends; b++)
 			CHECK(!memcmp(&again.vips[v].backends[b],
@@ -138,7 +142,7 @@ TEST(wrong_shapes_name_the_json_path)
 	BAD("vips[0].vip: expected a string, got int", "{\"vips\": [{\"vip\": "
 						       "80}]}");
 	BAD("vips[0]: unknown key 'backend' (expected vip table_size "
-	    "icmp_echo backends)",
+	    "icmp_echo forward backends)",
 	    "{\"vips\": [{\"vip\": \"10.0.0.1:80/tcp\", \"backend\": []}]}");
 	BAD("vips[0].backends: expected an array, got object", "{\"vips\": "
 							       "[{\"vip\": "
@@ -168,6 +172,15 @@ TEST(bad_values_name_the_json_path)
 	    "\"off\"}]}");
 	BAD("vips[0].vip: '10.0.0.1:80' is not a VIP", "{\"vips\": [{\"vip\": "
 						       "\"10.0.0.1:80\"}]}");
+	BAD("vips[0].forward: mode 'dsr' is not l2dsr", "{\"vips\": [{\"vip\": "
+							"\"10.0.0.1:80/tcp\", "
+							"\"forward\": "
+							"\"dsr\"}]}");
+	BAD("vips[0].forward: expected a string, got int", "{\"vips\": "
+							   "[{\"vip\": "
+							   "\"10.0.0.1:80/"
+							   "tcp\", "
+							   "\"forward\": 1}]}");
 	BAD("vips[1].backends[0].weight: 20000 is out of range [0, 10000]",
 	    "{\"vips\": [{\"vip\": \"10.0.0.1:80/tcp\"}, {\"vip\": "
 	    "\"10.0.0.1:81/tcp\", \"backends\": [{\"address\": \"10.0.0.11\", "

@@ -117,6 +117,43 @@ TEST(icmp_echo_is_set_in_place)
 		    "set vip 10.0.0.1:80/tcp icmp-echo on");
 }
 
+TEST(forward_mode_changes_in_place_after_the_pairs)
+{
+	/* Pairs with MACs: the mode alone changes, flows and pairs kept. */
+	expect_diff(base,
+		    "{\"vips\": [" V80 "\"forward\": \"ipip\", \"backends\": ["
+		    "{\"address\": \"10.0.0.11\"}, {\"address\": "
+		    "\"10.0.0.12\", "
+		    "\"weight\": 50}]}]}",
+		    2,
+		    "set backend 10.0.0.1:80/tcp 10.0.0.12 weight 100 -> 50|"
+		    "set vip 10.0.0.1:80/tcp forward ipip");
+	/* A new tunnelling VIP: its mode with it, its backends need no MAC. */
+	expect_diff("{\"vips\": []}",
+		    "{\"vips\": [" V80 "\"forward\": \"ipip\", \"backends\": ["
+		    "{\"address\": \"192.168.9.11\"}]}]}",
+		    2,
+		    "add vip 10.0.0.1:80/tcp table-size 65537 forward ipip|"
+		    "add backend 10.0.0.1:80/tcp 192.168.9.11 weight 100 "
+		    "state active mac none (tunnelled)");
+}
+
+TEST(a_vip_turning_l2dsr_resolves_its_pairs_macs_first)
+{
+	/* Pairs of a tunnelling VIP without a MAC (as the maps read back). */
+	const char *ipip = "{\"vips\": [" V80 "\"forward\": \"ipip\", "
+			   "\"backends\": [{\"address\": \"10.0.0.11\"}, "
+			   "{\"address\": \"10.0.0.12\", " MAC_C "}]}]}";
+
+	expect_diff(ipip,
+		    "{\"vips\": [" V80 "\"backends\": [{\"address\": "
+		    "\"10.0.0.11\"}, {\"address\": \"10.0.0.12\"}]}]}",
+		    2,
+		    "set backend 10.0.0.1:80/tcp 10.0.0.11 mac none -> "
+		    "(neighbour table)|"
+		    "set vip 10.0.0.1:80/tcp forward l2dsr");
+}
+
 TEST(a_vip_no_longer_wanted_is_deleted_whole)
 {
 	expect_diff(base, "{\"vips\": []}", 1, "del vip 10.0.0.1:80/tcp");
