@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xlb_decap: XDP on a backend of an ipip VIP. This kernel has no tunnel
- * modules, so the backend strips the outer header itself: an IPv4 or IPv6
- * packet carrying IPv4 (4) or IPv6 (41) whose inner destination is one of
- * the configured VIPs loses its outer header and goes up the stack as if it
- * had arrived plain. The backend holds the VIP on its loopback and answers
- * the client directly (L3 DSR). Everything else passes untouched.
+ * xlb_decap: XDP on a backend of an ipip or gue VIP. This kernel has no
+ * tunnel modules, so the backend strips the outer headers itself: an IPv4
+ * or IPv6 packet carrying IPv4 (4) or IPv6 (41), or UDP to the GUE port
+ * carrying either, whose inner destination is one of the configured VIPs
+ * loses its outer headers and goes up the stack as if it had arrived plain.
+ * The backend holds the VIP on its loopback and answers the client directly
+ * (L3 DSR). Everything else passes untouched.
+ *
+ * GUE: variant 1 (the inner IP header right after UDP: what the LB sends)
+ * and variant 0 without extensions (4-byte header, protocol 4 or 41). The
+ * UDP checksum is not checked, so a zero one over IPv6 is taken (RFC 6935:
+ * the inner packet carries its own checksum, which the stack checks).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,6 +22,11 @@
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 #define IPV4_FRAG_MASK 0x3fff
+/* The longest outer headers: IPv6 + UDP + a variant-0 GUE header. */
+#define OUTER_MAX (40 + 8 + 4)
+
+/* GUE's UDP destination port, host order; set by the loader, 0 = no GUE. */
+const volatile __u16 gue_port = XLB_GUE_PORT_DEFAULT;
 
 /* The VIPs whose encapsulated packets are stripped. */
 struct {
@@ -57,6 +68,37 @@ static __always_inline int outer_header(void *l3, void *data_end, __be16 proto,
 	return 0;
 }
 
+/*
+ * After an outer UDP header: its length with the GUE header, and the inner
+ * protocol, or 0 if it is not GUE we take.
+ */
+static __always_inline int gue_header(void *l4, void *data_end, __u8 *inner)
+{
+	struct udphdr *udp = l4;
+	__u8 *gue = (void *)(udp + 1);
+
+	if ((void *)(gue + 4) > data_end || !gue_port ||
+	    udp->dest != bpf_htons(gue_port))
+		return 0;
+	switch (gue[0] >> 6) {
+	case 1: /* variant 1: the IP header's version nibble, 0100 or 0110 */
+		if (gue[0] >> 4 == 4)
+			*inner = IPPROTO_IPIP;
+		else if (gue[0] >> 4 == 6)
+			*inner = IPPROTO_IPV6;
+		else
+			return 0;
+		return sizeof(*udp);
+	case 0: /* variant 0: no control bit, no extensions, no flags */
+		if (gue[0] || gue[2] || gue[3] ||
+		    (gue[1] != IPPROTO_IPIP && gue[1] != IPPROTO_IPV6))
+			return 0;
+		*inner = gue[1];
+		return sizeof(*udp) + 4;
+	}
+	return 0;
+}
+
 SEC("xdp")
 int xlb_decap(struct xdp_md *ctx)
 {
@@ -68,6 +110,7 @@ int xlb_decap(struct xdp_md *ctx)
 	__be16 inner_eth;
 	__u32 zero = 0;
 	__u8 inner = 0;
+	bool gue = false;
 	void *l3;
 	int len;
 
@@ -77,7 +120,17 @@ int xlb_decap(struct xdp_md *ctx)
 	if ((void *)(eth + 1) > data_end)
 		goto pass;
 	len = outer_header(eth + 1, data_end, eth->h_proto, &inner);
-	if (!len || (inner != IPPROTO_IPIP && inner != IPPROTO_IPV6))
+	if (len && inner == IPPROTO_UDP) {
+		int udp_len =
+			gue_header((void *)(eth + 1) + len, data_end, &inner);
+
+		if (!udp_len)
+			goto pass;
+		len += udp_len;
+		gue = true;
+	}
+	if (!len || len > OUTER_MAX ||
+	    (inner != IPPROTO_IPIP && inner != IPPROTO_IPV6))
 		goto pass;
 	l3 = (void *)(eth + 1) + len;
 	if (inner == IPPROTO_IPIP) {
@@ -102,16 +155,9 @@ int xlb_decap(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
-	/* The Ethernet header moves forward over the outer header. */
-	if (len == sizeof(struct iphdr)) {
-		struct ethhdr *moved = data + sizeof(struct iphdr);
-
-		if ((void *)(moved + 1) > data_end)
-			goto pass;
-		__builtin_memmove(moved, eth, 12);
-		moved->h_proto = inner_eth;
-	} else {
-		struct ethhdr *moved = data + sizeof(struct ipv6hdr);
+	/* The Ethernet header moves forward over the outer headers. */
+	{
+		struct ethhdr *moved = data + len;
 
 		if ((void *)(moved + 1) > data_end)
 			goto pass;
@@ -120,7 +166,10 @@ int xlb_decap(struct xdp_md *ctx)
 	}
 	if (bpf_xdp_adjust_head(ctx, len))
 		return XDP_ABORTED;
-	c->decapsulated++;
+	if (gue)
+		c->gue_decapsulated++;
+	else
+		c->decapsulated++;
 	return XDP_PASS;
 pass:
 	c->passed++;

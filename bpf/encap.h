@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ipip: the frame goes to its backend inside an outer IP header, so the
- * backend may sit in another subnet. Outer family = the backend's, inner =
- * the VIP's (4-in-4, 6-in-6, 4-in-6, 6-in-4). Outer source: the LB's address
- * from xlb_config; next hop and both MACs: bpf_fib_lookup towards the
- * backend. The backend's decap program (decap.bpf.c) strips the header and
- * the backend answers the client directly.
+ * ipip and gue: the frame goes to its backend inside an outer header, so
+ * the backend may sit in another subnet. Outer family = the backend's,
+ * inner = the VIP's (4-in-4, 6-in-6, 4-in-6, 6-in-4). Outer source: the
+ * LB's address from xlb_config; next hop and both MACs: bpf_fib_lookup
+ * towards the backend. The backend's decap program (decap.bpf.c) strips the
+ * header and the backend answers the client directly.
+ *
+ * ipip: [outer IP, protocol 4 or 41][inner packet].
+ * gue:  [outer IP, protocol 17][UDP][inner packet]: GUE variant 1 (direct
+ * IP-in-UDP, draft-ietf-intarea-gue section 4), where the inner header's
+ * version nibble (0100 or 0110) is the GUE version field 01. It is what
+ * Katran sends and what Linux's GUE receive takes, and 4 bytes shorter than
+ * variant 0. The UDP source port comes from the flow hash, so an underlay
+ * that spreads by 5-tuple spreads flows; the checksum is zero, for an IPv6
+ * outer header too (RFC 6935/6936: the inner packet carries its own).
  *
  * A frame too big for the route once encapsulated is answered, as a router
  * would, with ICMP fragmentation needed (IPv4 with DF) or ICMPv6 packet too
@@ -17,6 +26,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "xlb_hash.h"
 
 #define ENCAP_TTL 64
 #define ENCAP_IPV4_DF 0x4000
@@ -24,6 +34,7 @@
 #define ENCAP_AF_INET6 10
 #define ENCAP_V4_LEN 20
 #define ENCAP_V6_LEN 40
+#define ENCAP_UDP_LEN 8
 /* The L2 header moved on adjust_head: Ethernet and at most one 802.1Q tag. */
 #define ENCAP_L2_MAX 18
 #define ENCAP_IPV6_MIN_MTU 1280
@@ -226,17 +237,122 @@ static __always_inline int encap_push(struct xdp_md *ctx, __u32 l3_off,
 	return 0;
 }
 
-static __always_inline int forward_ipip(struct xdp_md *ctx,
-					const struct xlb_backend *be,
-					const struct packet *pkt,
-					struct xlb_global_counters *global)
+/*
+ * A hash of the 5-tuple for the outer source port: each address folded to
+ * one word, so three mixing rounds inline. xlb_flow_hash is a BPF call with
+ * a frame of its own, and from the ICMP path that frame would take the
+ * combined stack past 512 bytes.
+ */
+static __always_inline __u32 encap_flow_hash(const struct xlb_flow_key *k,
+					     __u32 seed)
+{
+	const __u32 *s = k->saddr.v6, *d = k->daddr.v6;
+	__u32 h = seed;
+
+	h = xlb_hash_mix(h, s[0] ^ s[1] ^ s[2] ^ s[3]);
+	h = xlb_hash_mix(h, d[0] ^ d[1] ^ d[2] ^ d[3]);
+	h = xlb_hash_mix(h, ((__u32)k->sport << 16 | k->dport) ^ k->proto);
+	return xlb_hash_final(h, 12);
+}
+
+/*
+ * The outer UDP header of gue: source port from the flow hash (the same
+ * flow always the same port), destination the configured one, checksum
+ * zero (see the top of this file).
+ */
+static __always_inline void encap_udp(struct udphdr *udp,
+				      const struct packet *pkt,
+				      const struct xlb_config *cfg,
+				      __u32 inner_len)
+{
+	__u32 hash = encap_flow_hash(&pkt->key, cfg->hash_seed);
+
+	udp->source =
+		bpf_htons(XLB_GUE_SPORT_BASE + (hash & XLB_GUE_SPORT_MASK));
+	udp->dest = bpf_htons(cfg->gue_port);
+	udp->len = bpf_htons(inner_len + ENCAP_UDP_LEN);
+	udp->check = 0;
+}
+
+static __always_inline void encap_ipv4(struct iphdr *ip,
+				       const struct xlb_backend *be,
+				       const struct xlb_config *cfg, __u8 tos,
+				       bool df, __u8 proto, __u32 len)
+{
+	*(__u8 *)ip = 0x45;
+	ip->tos = tos;
+	ip->tot_len = bpf_htons(len);
+	ip->id = 0;
+	ip->frag_off = df ? bpf_htons(ENCAP_IPV4_DF) : 0;
+	ip->ttl = ENCAP_TTL;
+	ip->protocol = proto;
+	ip->check = 0;
+	ip->saddr = cfg->tunnel_source4.v4;
+	ip->daddr = be->addr.v4;
+	ip->check = encap_fold(encap_sum16(ip, 10, 0));
+}
+
+static __always_inline void encap_ipv6(struct ipv6hdr *ip6,
+				       const struct xlb_backend *be,
+				       const struct xlb_config *cfg, __u8 tos,
+				       __u8 proto, __u32 payload_len)
+{
+	*(__be32 *)ip6 = bpf_htonl(0x60000000 | (__u32)tos << 20);
+	ip6->payload_len = bpf_htons(payload_len);
+	ip6->nexthdr = proto;
+	ip6->hop_limit = ENCAP_TTL;
+	__builtin_memcpy(&ip6->saddr, cfg->tunnel_source6.v6, 16);
+	__builtin_memcpy(&ip6->daddr, be->addr.v6, 16);
+}
+
+/*
+ * Pushes and writes the outer headers: IP (by the backend's family) and,
+ * for gue, UDP. Each length a constant in its branch, for the verifier.
+ */
+static __always_inline int
+encap_write(struct xdp_md *ctx, __u32 l3_off, const struct xlb_backend *be,
+	    const struct packet *pkt, const struct xlb_config *cfg, bool gue,
+	    __u8 tos, bool df, __u8 proto, __u32 inner_len, void **outer)
+{
+	if (be->family == XLB_FAMILY_V4 && !gue) {
+		if (encap_push(ctx, l3_off, ENCAP_V4_LEN, outer))
+			return -1;
+		encap_ipv4(*outer, be, cfg, tos, df, proto,
+			   inner_len + ENCAP_V4_LEN);
+	} else if (be->family == XLB_FAMILY_V4) {
+		if (encap_push(ctx, l3_off, ENCAP_V4_LEN + ENCAP_UDP_LEN,
+			       outer))
+			return -1;
+		encap_ipv4(*outer, be, cfg, tos, df, IPPROTO_UDP,
+			   inner_len + ENCAP_V4_LEN + ENCAP_UDP_LEN);
+		encap_udp(*outer + ENCAP_V4_LEN, pkt, cfg, inner_len);
+	} else if (!gue) {
+		if (encap_push(ctx, l3_off, ENCAP_V6_LEN, outer))
+			return -1;
+		encap_ipv6(*outer, be, cfg, tos, proto, inner_len);
+	} else {
+		if (encap_push(ctx, l3_off, ENCAP_V6_LEN + ENCAP_UDP_LEN,
+			       outer))
+			return -1;
+		encap_ipv6(*outer, be, cfg, tos, IPPROTO_UDP,
+			   inner_len + ENCAP_UDP_LEN);
+		encap_udp(*outer + ENCAP_V6_LEN, pkt, cfg, inner_len);
+	}
+	return 0;
+}
+
+static __always_inline int forward_encap(struct xdp_md *ctx,
+					 const struct xlb_backend *be,
+					 const struct packet *pkt,
+					 struct xlb_global_counters *global,
+					 bool gue)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	struct bpf_fib_lookup fib = {};
 	struct ethhdr *eth = data;
 	struct xlb_config *cfg;
-	__u32 zero = 0, l3_off, inner_len;
+	__u32 zero = 0, l3_off, inner_len, overhead;
 	__u8 tos, proto;
 	void *outer;
 	bool df;
@@ -253,20 +369,21 @@ static __always_inline int forward_ipip(struct xdp_md *ctx,
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
 	if (!cfg)
 		return XDP_ABORTED;
+	overhead = (be->family == XLB_FAMILY_V4 ? ENCAP_V4_LEN : ENCAP_V6_LEN) +
+		   (gue ? ENCAP_UDP_LEN : 0);
 
 	fib.ifindex = ctx->ingress_ifindex;
-	fib.l4_protocol = proto;
+	fib.l4_protocol = gue ? IPPROTO_UDP : proto;
+	fib.tot_len = inner_len + overhead;
 	if (be->family == XLB_FAMILY_V4) {
 		fib.family = ENCAP_AF_INET;
 		fib.tos = tos;
 		fib.ipv4_src = cfg->tunnel_source4.v4;
 		fib.ipv4_dst = be->addr.v4;
-		fib.tot_len = inner_len + ENCAP_V4_LEN;
 	} else {
 		fib.family = ENCAP_AF_INET6;
 		__builtin_memcpy(fib.ipv6_src, cfg->tunnel_source6.v6, 16);
 		__builtin_memcpy(fib.ipv6_dst, be->addr.v6, 16);
-		fib.tot_len = inner_len + ENCAP_V6_LEN;
 	}
 	if (!fib.ipv4_src && !fib.ipv6_src[1] && !fib.ipv6_src[2] &&
 	    !fib.ipv6_src[3]) {
@@ -277,10 +394,7 @@ static __always_inline int forward_ipip(struct xdp_md *ctx,
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED) {
 		global->encap_too_big++;
 		return encap_too_big(ctx, l3_off, pkt->key.family, df,
-				     fib.mtu_result -
-					     (be->family == XLB_FAMILY_V4
-						      ? ENCAP_V4_LEN
-						      : ENCAP_V6_LEN));
+				     fib.mtu_result - overhead);
 	}
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
 		global->encap_no_route++;
@@ -291,36 +405,9 @@ static __always_inline int forward_ipip(struct xdp_md *ctx,
 		return XDP_PASS;
 	}
 
-	if (be->family == XLB_FAMILY_V4) {
-		struct iphdr *ip;
-
-		if (encap_push(ctx, l3_off, ENCAP_V4_LEN, &outer))
-			return XDP_ABORTED;
-		ip = outer;
-		*(__u8 *)ip = 0x45;
-		ip->tos = tos;
-		ip->tot_len = bpf_htons(inner_len + ENCAP_V4_LEN);
-		ip->id = 0;
-		ip->frag_off = df ? bpf_htons(ENCAP_IPV4_DF) : 0;
-		ip->ttl = ENCAP_TTL;
-		ip->protocol = proto;
-		ip->check = 0;
-		ip->saddr = cfg->tunnel_source4.v4;
-		ip->daddr = be->addr.v4;
-		ip->check = encap_fold(encap_sum16(ip, 10, 0));
-	} else {
-		struct ipv6hdr *ip6;
-
-		if (encap_push(ctx, l3_off, ENCAP_V6_LEN, &outer))
-			return XDP_ABORTED;
-		ip6 = outer;
-		*(__be32 *)ip6 = bpf_htonl(0x60000000 | (__u32)tos << 20);
-		ip6->payload_len = bpf_htons(inner_len);
-		ip6->nexthdr = proto;
-		ip6->hop_limit = ENCAP_TTL;
-		__builtin_memcpy(&ip6->saddr, cfg->tunnel_source6.v6, 16);
-		__builtin_memcpy(&ip6->daddr, be->addr.v6, 16);
-	}
+	if (encap_write(ctx, l3_off, be, pkt, cfg, gue, tos, df, proto,
+			inner_len, &outer))
+		return XDP_ABORTED;
 	data = (void *)(long)ctx->data;
 	*(__be16 *)(outer - 2) =
 		bpf_htons(be->family == XLB_FAMILY_V4 ? ETH_P_IP : ETH_P_IPV6);

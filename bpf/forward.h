@@ -45,7 +45,10 @@ static __always_inline int forward(struct xdp_md *ctx,
 
 	pair_word_load(be, &w);
 	if (w.flags & XLB_VIP_MODE_MASK)
-		return forward_ipip(ctx, be, pkt, global);
+		return forward_encap(ctx, be, pkt, global,
+				     (w.flags & XLB_VIP_MODE_MASK) ==
+					     XLB_FORWARD_GUE
+						     << XLB_VIP_MODE_SHIFT);
 	return forward_l2dsr(data, data_end, w.mac);
 }
 

@@ -17,12 +17,17 @@
 struct xlb_decap_counters {
 	/* IP-in-IP (4 or 41 in an outer IPv4/IPv6 header) to a VIP: stripped. */
 	__u64 decapsulated;
-	/* IP-in-IP to another inner address: passed untouched. */
+	/* IP-in-IP or GUE to another inner address: passed untouched. */
 	__u64 not_vip;
-	/* Anything else, or an outer header with options or fragmented. */
+	/*
+	 * Anything else, or an outer header with options or fragmented, or
+	 * UDP to the GUE port that is not a GUE variant we take.
+	 */
 	__u64 passed;
+	/* GUE (UDP to the GUE port, variant 1 or 0) to a VIP: stripped. */
+	__u64 gue_decapsulated;
 };
 
-XLB_ASSERT_SIZE(struct xlb_decap_counters, 24);
+XLB_ASSERT_SIZE(struct xlb_decap_counters, 32);
 
 #endif

@@ -8,7 +8,7 @@
  * any change that would make an older xlb misread the pins; adopting pins of
  * another version is refused.
  */
-#define XLB_LAYOUT_VERSION 7
+#define XLB_LAYOUT_VERSION 8
 #define XLB_META_MAGIC 0x584c4231 /* "XLB1" */
 
 /* Configured VIPs; also the size of the table-of-tables and per-VIP stats. */
@@ -48,6 +48,19 @@
 
 /* New-flow insert budget, per second per CPU (0 = unlimited). */
 #define XLB_NEW_FLOW_BUDGET_MAX 100000000
+
+/*
+ * gue: the outer UDP destination port when none is set. GUE has no IANA
+ * port; this is the one the backends' xlb-decap listens on by default.
+ */
+#define XLB_GUE_PORT_DEFAULT 6080
+/*
+ * gue: the outer UDP source port is XLB_GUE_SPORT_BASE plus the low bits of
+ * the flow hash: one flow keeps one underlay path, flows spread over ECMP,
+ * and the port stays in the ephemeral range (49152-65535, RFC 6335).
+ */
+#define XLB_GUE_SPORT_BASE 49152
+#define XLB_GUE_SPORT_MASK 0x3fff
 
 /* Weight of a (VIP, backend) pair; 0 takes no new flows. */
 #define XLB_WEIGHT_DEFAULT 100

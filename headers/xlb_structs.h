@@ -42,7 +42,7 @@ struct xlb_vip_key {
 enum xlb_forward_mode {
 	XLB_FORWARD_L2DSR = 0, /* new destination MAC, XDP_TX */
 	XLB_FORWARD_IPIP = 1,  /* outer IP header to the backend (encap.h) */
-	XLB_FORWARD_GUE = 2, /* reserved: UDP encapsulation, not implemented */
+	XLB_FORWARD_GUE = 2,   /* outer IP + UDP, GUE variant 1 (encap.h) */
 };
 
 /* xlb_vips value. */
@@ -217,16 +217,16 @@ struct xlb_global_counters {
 	 */
 	__u64 icmp_errors_steered;
 	__u64 icmp_drops[XLB_ICMP_DROP_REASONS];
-	/* ipip: packets sent encapsulated to their backend (XDP_TX). */
+	/* ipip and gue: packets sent encapsulated to their backend (XDP_TX). */
 	__u64 encap_sent;
-	/* ipip: no route or no neighbour to the backend, or no source set. */
+	/* ipip, gue: no route or no neighbour to the backend, or no source. */
 	__u64 encap_no_route;
 	/*
-	 * ipip: too big for the route after encapsulation: answered with
+	 * ipip, gue: too big for the route after encapsulation: answered with
 	 * ICMP fragmentation needed / packet too big (DF or IPv6), or dropped.
 	 */
 	__u64 encap_too_big;
-	/* ipip: the route leaves by another interface: passed (two-armed). */
+	/* ipip, gue: the route leaves by another interface: passed. */
 	__u64 encap_other_dev;
 };
 
@@ -251,10 +251,16 @@ struct xlb_config {
 	 * it new flows are forwarded but not remembered (lru_bypass).
 	 */
 	__u32 new_flow_budget;
-	__u32 pad;
 	/*
-	 * ipip: the outer source address per family (the LB's own address on
-	 * the underlay); all zero = unset, such packets count encap_no_route.
+	 * gue: the outer UDP destination port, host order (1-65535; the
+	 * backends' xlb-decap --gue-port must match).
+	 */
+	__u16 gue_port;
+	__u16 pad;
+	/*
+	 * ipip, gue: the outer source address per family (the LB's own
+	 * address on the underlay); all zero = unset, such packets count
+	 * encap_no_route.
 	 */
 	union xlb_addr tunnel_source4;
 	union xlb_addr tunnel_source6;
@@ -301,6 +307,7 @@ XLB_ASSERT_SIZE(struct xlb_global_counters,
 		8 * (14 + XLB_DROP_REASONS + XLB_ICMP_DROP_REASONS));
 XLB_ASSERT_SIZE(struct xlb_meta, 24);
 XLB_ASSERT_SIZE(struct xlb_config, 56);
+XLB_ASSERT_OFFSET(struct xlb_config, gue_port, 20);
 XLB_ASSERT_OFFSET(struct xlb_config, tunnel_source4, 24);
 XLB_ASSERT_SIZE(struct xlb_budget_state, 16);
 XLB_ASSERT_SIZE(struct xlb_prefilter, XLB_PREFILTER_WORDS * 8);

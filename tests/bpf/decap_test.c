@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The backend's decap program: IP-in-IP to a configured VIP leaves with
- * exactly the inner packet behind the original Ethernet addresses; other
- * inner destinations and plain packets pass byte for byte, each counted.
+ * The backend's decap program: IP-in-IP or GUE to a configured VIP leaves
+ * with exactly the inner packet behind the original Ethernet addresses;
+ * other inner destinations, other UDP ports and plain packets pass byte for
+ * byte, each counted.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -75,6 +76,42 @@ static void encapsulate(const struct pkt *inner, __u8 outer_family,
 	f->len = 14 + olen + ilen;
 }
 
+/*
+ * inner behind outer IP + UDP to port (checksum zero, as the LB sends) and,
+ * for GUE variant 0, its 4-byte header; variant 1 is the inner IP header
+ * right after UDP.
+ */
+static void encapsulate_gue(const struct pkt *inner, __u8 outer_family,
+			    int variant, __u16 port, struct frame *f)
+{
+	__u32 ilen = inner->len - inner->l3, olen, glen = variant ? 0 : 4;
+	__u8 *o = f->data + 14, *udp;
+
+	encapsulate(inner, outer_family, f);
+	olen = outer_family == XLB_FAMILY_V4 ? 20 : 40;
+	udp = o + olen;
+	memmove(udp + 8 + glen, udp, ilen);
+	memset(udp, 0, 8 + glen);
+	udp[0] = 0xc0; /* source port 49152 + 0x12 */
+	udp[1] = 0x12;
+	udp[2] = port >> 8;
+	udp[3] = port & 0xff;
+	udp[4] = (8 + glen + ilen) >> 8;
+	udp[5] = (8 + glen + ilen) & 0xff;
+	if (!variant)
+		udp[9] = inner->data[12] == 0x08 ? 4 : 41; /* proto/ctype */
+	if (outer_family == XLB_FAMILY_V4) {
+		o[2] = (20 + 8 + glen + ilen) >> 8;
+		o[3] = (20 + 8 + glen + ilen) & 0xff;
+		o[9] = IPPROTO_UDP;
+	} else {
+		o[4] = (8 + glen + ilen) >> 8;
+		o[5] = (8 + glen + ilen) & 0xff;
+		o[6] = IPPROTO_UDP;
+	}
+	f->len += 8 + glen;
+}
+
 struct result {
 	__u32 verdict;
 	__u8 out[1024];
@@ -122,6 +159,7 @@ static struct xlb_decap_counters counters(struct decap_bpf *skel)
 		sum.decapsulated += per[i].decapsulated;
 		sum.not_vip += per[i].not_vip;
 		sum.passed += per[i].passed;
+		sum.gue_decapsulated += per[i].gue_decapsulated;
 	}
 	return sum;
 }
@@ -198,4 +236,94 @@ TEST(other_inner_destinations_and_plain_packets_pass_untouched)
 	CHECK(r.len == f.len && !memcmp(r.out, f.data, f.len), "changed");
 	CHECK_EQ(counters(skel).passed, 1);
 	CHECK_EQ(counters(skel).decapsulated, 0);
+}
+
+/* GUE variant 1 (what the LB sends) and 0, every family pair: stripped. */
+TEST(gue_to_a_vip_leaves_exactly_the_inner_packet)
+{
+	const struct pkt_spec *inner_specs[] = { &tcp4, &tcp6 };
+	const __u8 outer[] = { XLB_FAMILY_V4, XLB_FAMILY_V6 };
+	struct decap_bpf *skel;
+	struct result r;
+	struct frame f;
+	struct pkt p;
+
+	SKEL(skel);
+	CHECK(!add_vip(skel, "10.0.0.1") && !add_vip(skel, "fd00::1"), "vips");
+	for (int v = 0; v < 2; v++) {
+		for (int i = 0; i < 2; i++) {
+			for (int o = 0; o < 2; o++) {
+				pkt_build(&p, inner_specs[i]);
+				encapsulate_gue(&p, outer[o], v,
+						XLB_GUE_PORT_DEFAULT, &f);
+				CHECK(!run(bpf_program__fd(
+						   skel->progs.xlb_decap),
+					   &f, &r),
+				      "run");
+				CHECK_EQ(r.verdict, XDP_PASS);
+				CHECK_EQ(r.len, p.len);
+				CHECK(!memcmp(r.out, p.data, p.len),
+				      "variant %d, inner %d in outer %d: not "
+				      "the inner frame",
+				      v, i, o);
+			}
+		}
+	}
+	CHECK_EQ(counters(skel).gue_decapsulated, 8);
+	CHECK_EQ(counters(skel).decapsulated, 0);
+	CHECK_EQ(counters(skel).passed, 0);
+}
+
+/*
+ * The port is the loader's (xlb-decap --gue-port): UDP to another port, an
+ * unknown GUE variant or an inner destination that is no VIP passes as it
+ * came.
+ */
+TEST(gue_on_another_port_or_variant_or_destination_passes_untouched)
+{
+	struct pkt_spec other = tcp4;
+	struct decap_bpf *skel;
+	struct result r;
+	struct frame f;
+	struct pkt p;
+	int fd;
+
+	if (geteuid() != 0)
+		SKIP("needs root to load BPF");
+	skel = decap_bpf__open();
+	CHECK(skel, "open decap");
+	test_defer(skel_free, skel);
+	skel->rodata->gue_port = 7000;
+	CHECK(!decap_bpf__load(skel), "load decap: %s", strerror(errno));
+	fd = bpf_program__fd(skel->progs.xlb_decap);
+	CHECK(!add_vip(skel, "10.0.0.1"), "vip");
+
+	pkt_build(&p, &tcp4);
+	encapsulate_gue(&p, XLB_FAMILY_V4, 1, XLB_GUE_PORT_DEFAULT, &f);
+	CHECK(!run(fd, &f, &r), "run");
+	CHECK_EQ(r.verdict, XDP_PASS);
+	CHECK(r.len == f.len && !memcmp(r.out, f.data, f.len), "other port");
+
+	encapsulate_gue(&p, XLB_FAMILY_V4, 1, 7000, &f);
+	f.data[14 + 20 + 8] = 0x85; /* first bits 10: no GUE variant */
+	CHECK(!run(fd, &f, &r), "run");
+	CHECK(r.len == f.len && !memcmp(r.out, f.data, f.len), "variant 2");
+	encapsulate_gue(&p, XLB_FAMILY_V4, 0, 7000, &f);
+	f.data[14 + 20 + 8] = 0x01; /* variant 0 with extension words */
+	CHECK(!run(fd, &f, &r), "run");
+	CHECK(r.len == f.len && !memcmp(r.out, f.data, f.len), "hlen 1");
+	CHECK_EQ(counters(skel).passed, 3);
+
+	other.dst = "10.0.0.2";
+	pkt_build(&p, &other);
+	encapsulate_gue(&p, XLB_FAMILY_V4, 1, 7000, &f);
+	CHECK(!run(fd, &f, &r), "run");
+	CHECK(r.len == f.len && !memcmp(r.out, f.data, f.len), "not a VIP");
+	CHECK_EQ(counters(skel).not_vip, 1);
+
+	pkt_build(&p, &tcp4);
+	encapsulate_gue(&p, XLB_FAMILY_V4, 1, 7000, &f);
+	CHECK(!run(fd, &f, &r), "run");
+	CHECK(r.len == p.len && !memcmp(r.out, p.data, p.len), "not stripped");
+	CHECK_EQ(counters(skel).gue_decapsulated, 1);
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ipip forwarding: the frame leaves inside an outer IP header from the LB's
- * tunnel source to the backend, with the next hop's MAC from the kernel's
- * FIB. The test runs in a network namespace of its own with one veth, a
+ * ipip and gue forwarding: the frame leaves inside an outer IP (+ UDP)
+ * header from the LB's tunnel source to the backend, with the next hop's
+ * MAC from the kernel's FIB. The test runs in a network namespace of its own with one veth, a
  * permanent neighbour (the router) and routes to the backends' subnets, and
  * runs the program as if the frame came in on that veth.
  */
@@ -131,15 +131,14 @@ static __u16 get16(const __u8 *p)
 	return (p[0] << 8) | p[1];
 }
 
-/* One VIP in ipip mode with one backend; the tunnel sources set. */
-static int setup(struct fixture *f, const char *vip, const char *backend,
-		 struct xlb_vip_key *key)
+/* One VIP in mode with one backend; the tunnel sources set. */
+static int setup_mode(struct fixture *f, const char *vip, const char *backend,
+		      enum xlb_forward_mode mode, struct xlb_vip_key *key)
 {
 	union xlb_addr a;
 	__u8 fam;
 
-	if (fixture_vip(f, vip, key) ||
-	    xlb_vip_set_mode(f->xlb, key, XLB_FORWARD_IPIP) ||
+	if (fixture_vip(f, vip, key) || xlb_vip_set_mode(f->xlb, key, mode) ||
 	    fixture_backend(f, key, backend, unused_mac, 1, 1))
 		return -1;
 	if (xlb_parse_addr("10.1.0.1", &a, &fam) ||
@@ -148,6 +147,12 @@ static int setup(struct fixture *f, const char *vip, const char *backend,
 	    xlb_tunnel_source_set(f->xlb, &a, fam))
 		return -1;
 	return 0;
+}
+
+static int setup(struct fixture *f, const char *vip, const char *backend,
+		 struct xlb_vip_key *key)
+{
+	return setup_mode(f, vip, backend, XLB_FORWARD_IPIP, key);
 }
 
 static void set_df(struct pkt *p)
@@ -464,6 +469,146 @@ TEST(icmp_error_about_an_ipip_flow_is_encapsulated)
 	CHECK(!memcmp(o + 20, p.data + 14, inner), "the error changed");
 	CHECK_EQ(global(f).icmp_errors_steered, 1);
 	CHECK_EQ(global(f).encap_sent, 1);
+}
+
+/*
+ * gue over IPv4: [outer IPv4, protocol 17][UDP][inner], the UDP source port
+ * from the flow hash in the ephemeral range, destination the configured
+ * port, checksum zero; one flow keeps its port, flows spread.
+ */
+TEST(gue_ipv4_outer_udp_header_and_source_port_per_flow)
+{
+	struct pkt_spec s = tcp4;
+	struct xlb_vip_key key;
+	__u16 sport, ports[64];
+	struct fixture *f;
+	struct big_run r;
+	const __u8 *o;
+	int distinct = 0;
+	struct pkt p;
+	__u32 inner;
+
+	FIXTURE(f, NULL);
+	CHECK(!setup_mode(f, "10.0.0.1:80/tcp", "10.2.0.5", XLB_FORWARD_GUE,
+			  &key),
+	      "setup: %s", xlb_errmsg());
+	pkt_build(&p, &tcp4);
+	set_df(&p);
+	CHECK(!run_on_dev(f, p.data, p.len, &r), "run");
+	CHECK_EQ(r.verdict, XDP_TX);
+	inner = p.len - 14;
+	CHECK_EQ(r.out_len, p.len + 28);
+	CHECK(!memcmp(r.out, router_mac, 6), "destination MAC: the router's");
+	CHECK(!memcmp(r.out + 6, dev_mac, 6), "source MAC is not veth0's");
+	o = r.out + 14;
+	CHECK_EQ(o[0], 0x45);
+	CHECK_EQ(get16(o + 2), inner + 28);
+	CHECK_EQ(get16(o + 6), 0x4000); /* DF copied from the inner header */
+	CHECK_EQ(o[9], IPPROTO_UDP);
+	CHECK_EQ(csum(o, 20, 0), 0xffff);
+	CHECK(!memcmp(o + 12, "\x0a\x01\x00\x01", 4), "outer source");
+	CHECK(!memcmp(o + 16, "\x0a\x02\x00\x05", 4), "outer destination");
+	sport = get16(o + 20);
+	CHECK(sport >= 49152, "source port %u not ephemeral", sport);
+	CHECK_EQ(get16(o + 22), XLB_GUE_PORT_DEFAULT);
+	CHECK_EQ(get16(o + 24), inner + 8);
+	CHECK_EQ(get16(o + 26), 0); /* no checksum over IPv4 */
+	CHECK(!memcmp(o + 28, p.data + 14, inner), "inner packet changed");
+
+	/* The same flow again (now a connection-table hit): the same port. */
+	p.data[p.l4 + 13] = 0x10;
+	CHECK(!run_on_dev(f, p.data, p.len, &r), "run");
+	CHECK_EQ(get16(r.out + 14 + 20), sport);
+	CHECK_EQ(global(f).conn_hits, 1);
+
+	/* 64 client ports: the outer source ports spread. */
+	for (int i = 0; i < 64; i++) {
+		int seen = 0;
+
+		s.sport = 20000 + i;
+		pkt_build(&p, &s);
+		CHECK(!run_on_dev(f, p.data, p.len, &r), "run");
+		CHECK_EQ(r.verdict, XDP_TX);
+		ports[i] = get16(r.out + 14 + 20);
+		CHECK(ports[i] >= 49152, "port %u", ports[i]);
+		for (int j = 0; j < i; j++)
+			seen |= ports[j] == ports[i];
+		distinct += !seen;
+	}
+	CHECK(distinct >= 60, "only %d distinct source ports of 64", distinct);
+	CHECK_EQ(global(f).encap_sent, 66);
+}
+
+/*
+ * gue over IPv6 to the port set at run time: next header 17, payload
+ * length with the UDP header, checksum zero (RFC 6935/6936, the decap side
+ * takes it).
+ */
+TEST(gue_ipv6_outer_udp_header_on_the_configured_port)
+{
+	struct xlb_vip_key key;
+	struct xlb_config cfg;
+	struct fixture *f;
+	struct big_run r;
+	const __u8 *o;
+	struct pkt p;
+
+	FIXTURE(f, NULL);
+	CHECK(!setup_mode(f, "[fd00::1]:80/tcp", "fd02::5", XLB_FORWARD_GUE,
+			  &key),
+	      "setup: %s", xlb_errmsg());
+	CHECK(!xlb_gue_port_set(f->xlb, 7000), "port: %s", xlb_errmsg());
+	pkt_build(&p, &tcp6);
+	CHECK(!run_on_dev(f, p.data, p.len, &r), "run");
+	CHECK_EQ(r.verdict, XDP_TX);
+	CHECK_EQ(r.out_len, p.len + 48);
+	CHECK_EQ(get16(r.out + 12), 0x86dd);
+	o = r.out + 14;
+	CHECK_EQ(o[0] >> 4, 6);
+	CHECK_EQ(get16(o + 4), p.len - 14 + 8);
+	CHECK_EQ(o[6], IPPROTO_UDP);
+	CHECK_EQ(o[23], 1); /* source fd01::1 */
+	CHECK_EQ(o[39], 5); /* destination fd02::5 */
+	CHECK(get16(o + 40) >= 49152, "source port");
+	CHECK_EQ(get16(o + 42), 7000);
+	CHECK_EQ(get16(o + 44), p.len - 14 + 8);
+	CHECK_EQ(get16(o + 46), 0);
+	CHECK(!memcmp(o + 48, p.data + 14, p.len - 14), "inner changed");
+
+	/* Port 0 is refused and the setting stays. */
+	CHECK(xlb_gue_port_set(f->xlb, 0), "port 0 taken");
+	CHECK(strstr(xlb_errmsg(), "GUE port 0"), "message: %s", xlb_errmsg());
+	CHECK(xlb_gue_port_set(f->xlb, 65536), "port 65536 taken");
+	CHECK(!xlb_config_get(f->xlb, &cfg), "config");
+	CHECK_EQ(cfg.gue_port, 7000);
+}
+
+/* The MTU left for the client accounts for the UDP header too. */
+TEST(gue_too_big_gets_frag_needed_with_the_udp_overhead)
+{
+	struct pkt_spec s = tcp4;
+	struct xlb_vip_key key;
+	struct fixture *f;
+	struct big_run r;
+	struct pkt p;
+
+	FIXTURE(f, NULL);
+	CHECK(!setup_mode(f, "10.0.0.1:80/tcp", "10.3.0.5", XLB_FORWARD_GUE,
+			  &key),
+	      "setup");
+	/* 10.3.0.0/24 has MTU 200: 180 bytes of IP fit ipip, not gue. */
+	s.payload = 140;
+	pkt_build(&p, &s);
+	CHECK_EQ(p.len - 14, 180);
+	set_df(&p);
+	CHECK(!run_on_dev(f, p.data, p.len, &r), "run");
+	CHECK_EQ(r.verdict, XDP_TX);
+	CHECK_EQ(r.out_len, 14 + 20 + 8 + 28);
+	CHECK(!memcmp(r.out, pkt_src_mac, 6), "not sent back to the sender");
+	CHECK_EQ(r.out[14 + 20], 3);
+	CHECK_EQ(r.out[14 + 21], 4);
+	CHECK_EQ(get16(r.out + 14 + 26), 200 - 28);
+	CHECK_EQ(global(f).encap_too_big, 1);
 }
 
 int main(int argc, char **argv)

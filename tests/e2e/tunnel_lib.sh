@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# tests/e2e/tunnel_lib.sh: a routed topology for ipip (sourced, not run).
+# tests/e2e/tunnel_lib.sh: a routed topology for ipip and gue (sourced, not
+# run).
 #
 #   segment A (bridge in ns SW): client .10, LB .1, router .254 (10.1.0.0/24)
 #   router -> b1 (10.2.1.5/24), router -> b2 (10.2.2.5/24)
@@ -81,12 +82,13 @@ tun_up() {
 	tun_ns lb ping -c1 -W2 10.1.0.254 >/dev/null || return 1
 }
 
-# Starts xlb-backend NAME in backend namespace NS (HTTP 80, TCP echo 7).
+# Starts xlb-backend NAME in backend namespace NS (HTTP 80, TCP echo 7),
+# with any further xlb-backend options given.
 # Not through the tun_ns function: `func &` forks a subshell whose PID is
 # not the server's, and killing it would leave the server running.
 tun_backend() {
 	nsenter --net=/run/netns/"$TUN_P-$1" -- "$TUN_BUILD/xlb-backend" \
-		--name "$1" --port 80 --tcp-echo-port 7 --threads 2 \
+		--name "$1" --port 80 --tcp-echo-port 7 --threads 2 "${@:2}" \
 		>/dev/null 2>&1 &
 	TUN_PIDS+=($!)
 }

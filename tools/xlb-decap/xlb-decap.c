@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xlb-decap: installs bpf/decap.bpf.c on a backend of an ipip VIP.
- *   xlb-decap attach DEV VIP...   load, fill the VIPs, attach (XDP link)
+ * xlb-decap: installs bpf/decap.bpf.c on a backend of an ipip or gue VIP.
+ *   xlb-decap attach [--gue-port N] DEV VIP...
+ *                                 load, fill the VIPs, attach (XDP link);
+ *                                 GUE is taken on UDP port N (default 6080,
+ *                                 the LB's settings --gue-port)
  *   xlb-decap detach DEV          remove the pins (the link goes with them)
  *   xlb-decap stats DEV           the counters, summed over CPUs
  * Pins under /sys/fs/bpf/xlb-decap/NETNS/DEV/ (link, xlb_decap_vips,
@@ -38,7 +41,7 @@ static void pin_path(char *buf, size_t len, const char *dev, const char *name)
 		 dev, name ? "/" : "", name ? name : "");
 }
 
-static int attach(const char *dev, int n, char **vips)
+static int attach(const char *dev, __u16 gue_port, int n, char **vips)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	struct bpf_link *link = NULL;
@@ -59,11 +62,17 @@ static int attach(const char *dev, int n, char **vips)
 			dev, dir);
 		return 1;
 	}
-	skel = decap_bpf__open_and_load();
+	skel = decap_bpf__open();
 	if (!skel) {
-		fprintf(stderr, "xlb-decap: failed to load: %s\n",
+		fprintf(stderr, "xlb-decap: failed to open: %s\n",
 			strerror(errno));
 		return 1;
+	}
+	skel->rodata->gue_port = gue_port;
+	if (decap_bpf__load(skel)) {
+		fprintf(stderr, "xlb-decap: failed to load: %s\n",
+			strerror(errno));
+		goto out;
 	}
 	for (int i = 0; i < n; i++) {
 		struct xlb_addr_key key = {};
@@ -176,9 +185,12 @@ static int stats(const char *dev)
 		sum.decapsulated += per[i].decapsulated;
 		sum.not_vip += per[i].not_vip;
 		sum.passed += per[i].passed;
+		sum.gue_decapsulated += per[i].gue_decapsulated;
 	}
-	printf("decapsulated %llu\nnot_vip %llu\npassed %llu\n",
+	printf("decapsulated %llu\ngue_decapsulated %llu\nnot_vip %llu\n"
+	       "passed %llu\n",
 	       (unsigned long long)sum.decapsulated,
+	       (unsigned long long)sum.gue_decapsulated,
 	       (unsigned long long)sum.not_vip, (unsigned long long)sum.passed);
 	free(per);
 	close(fd);
@@ -187,7 +199,7 @@ static int stats(const char *dev)
 
 static int usage(void)
 {
-	fprintf(stderr, "Usage: xlb-decap attach DEV VIP...\n"
+	fprintf(stderr, "Usage: xlb-decap attach [--gue-port N] DEV VIP...\n"
 			"       xlb-decap detach DEV\n"
 			"       xlb-decap stats DEV\n");
 	return 1;
@@ -195,8 +207,29 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 4 && !strcmp(argv[1], "attach"))
-		return attach(argv[2], argc - 3, argv + 3);
+	if (argc >= 2 && !strcmp(argv[1], "attach")) {
+		unsigned long port = XLB_GUE_PORT_DEFAULT;
+		int first = 2;
+		char *end;
+
+		if (argc >= 3 && !strcmp(argv[2], "--gue-port")) {
+			errno = 0;
+			port = argc >= 4 ? strtoul(argv[3], &end, 10) : 0;
+			if (argc < 4 || errno || *end || !port ||
+			    port > 65535) {
+				fprintf(stderr,
+					"xlb-decap: --gue-port '%s' is not "
+					"1-65535\n",
+					argc >= 4 ? argv[3] : "");
+				return 1;
+			}
+			first = 4;
+		}
+		if (argc - first < 2)
+			return usage();
+		return attach(argv[first], port, argc - first - 1,
+			      argv + first + 1);
+	}
 	if (argc == 3 && !strcmp(argv[1], "detach"))
 		return detach(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "stats"))

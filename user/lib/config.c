@@ -32,6 +32,8 @@ int xlb_config_set(struct xlb *xlb, const struct xlb_config *cfg)
 			       "new-flow budget %u is above %u per second per "
 			       "CPU (0 = unlimited)",
 			       cfg->new_flow_budget, XLB_NEW_FLOW_BUDGET_MAX);
+	if (!cfg->gue_port)
+		return xlb_err(ERANGE, "GUE port 0 is not 1-65535");
 	if (bpf_map_update_elem(xlb->fds[MAP_CONFIG], &zero, cfg, BPF_ANY))
 		return xlb_errno(errno, "write %s", XLB_MAP_CONFIG);
 	return 0;

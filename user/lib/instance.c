@@ -721,6 +721,7 @@ static int write_initial_state(const struct xlb_bpf *skel,
 						  : XLB_UDP_TIMEOUT_DEFAULT_S) *
 				  1000000000ull,
 		.hash_seed = opts->hash_seed,
+		.gue_port = XLB_GUE_PORT_DEFAULT,
 	};
 	__u32 zero = 0;
 

@@ -30,10 +30,10 @@ int xlb_parse_mode(const char *text, enum xlb_forward_mode *mode)
 	else if (!strcmp(text, "ipip"))
 		*mode = XLB_FORWARD_IPIP;
 	else if (!strcmp(text, "gue"))
-		return xlb_err(EOPNOTSUPP, "mode gue is not implemented yet "
-					   "(l2dsr or ipip)");
+		*mode = XLB_FORWARD_GUE;
 	else
-		return xlb_err(EINVAL, "mode '%s' is not l2dsr or ipip", text);
+		return xlb_err(EINVAL, "mode '%s' is not l2dsr, ipip or gue",
+			       text);
 	return 0;
 }
 
@@ -66,9 +66,10 @@ int xlb_vip_set_mode(struct xlb *xlb, const struct xlb_vip_key *key,
 		err = xlb_vip_get(xlb, key, &vip);
 	if (err)
 		return err;
-	if (mode != XLB_FORWARD_L2DSR && mode != XLB_FORWARD_IPIP)
-		return xlb_err(EOPNOTSUPP, "mode %s is not implemented",
-			       xlb_mode_name(mode));
+	if (mode != XLB_FORWARD_L2DSR && mode != XLB_FORWARD_IPIP &&
+	    mode != XLB_FORWARD_GUE)
+		return xlb_err(EINVAL, "mode %u is not l2dsr, ipip or gue",
+			       (unsigned int)mode);
 	xlb_format_vip(key, text, sizeof(text));
 	bits = (__u32)mode << XLB_VIP_MODE_SHIFT;
 	err = pair_snapshot_read(xlb, &snap);
@@ -130,6 +131,20 @@ int xlb_tunnel_source_set(struct xlb *xlb, const union xlb_addr *addr,
 	else
 		return xlb_err(EINVAL, "tunnel source family %u is not 4 or 6",
 			       family);
+	return xlb_config_set(xlb, &cfg);
+}
+
+int xlb_gue_port_set(struct xlb *xlb, __u32 port)
+{
+	struct xlb_config cfg;
+	int err;
+
+	err = xlb_config_get(xlb, &cfg);
+	if (err)
+		return err;
+	if (!port || port > 0xffff)
+		return xlb_err(ERANGE, "GUE port %u is not 1-65535", port);
+	cfg.gue_port = port;
 	return xlb_config_set(xlb, &cfg);
 }
 

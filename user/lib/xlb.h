@@ -136,15 +136,17 @@ int xlb_attachments(struct xlb *xlb, struct xlb_attachment **out, size_t *n);
 
 int xlb_config_get(struct xlb *xlb, struct xlb_config *cfg);
 int xlb_config_set(struct xlb *xlb, const struct xlb_config *cfg);
-/* ipip: the outer source address of one family (all zero = unset). */
+/* ipip, gue: the outer source address of one family (all zero = unset). */
 int xlb_tunnel_source_set(struct xlb *xlb, const union xlb_addr *addr,
 			  __u8 family);
 bool xlb_tunnel_source_is_set(const struct xlb_config *cfg, __u8 family);
+/* gue: the outer UDP destination port, 1-65535. */
+int xlb_gue_port_set(struct xlb *xlb, __u32 port);
 
 /* --- Forwarding modes (XLB_VIP_MODE_MASK of xlb_vip.flags) --- */
 
 const char *xlb_mode_name(enum xlb_forward_mode mode);
-/* "l2dsr" or "ipip"; gue is refused until it is implemented. */
+/* "l2dsr", "ipip" or "gue". */
 int xlb_parse_mode(const char *text, enum xlb_forward_mode *mode);
 enum xlb_forward_mode xlb_vip_mode(const struct xlb_vip *vip);
 /* l2dsr sends to the pair's MAC; the tunnel modes to the FIB's next hop. */

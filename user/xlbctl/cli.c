@@ -104,8 +104,8 @@ static int apply_option(int id, const char *arg, struct cli *cli, char *err,
 	case OPT_FORWARD:
 		if (xlb_parse_mode(arg, &cli->forward))
 			return fail(err, len,
-				    "--forward '%s' is not l2dsr or "
-				    "ipip",
+				    "--forward '%s' is not l2dsr, ipip "
+				    "or gue",
 				    arg);
 		cli->has_forward = true;
 		break;
@@ -133,6 +133,9 @@ static int apply_option(int id, const char *arg, struct cli *cli, char *err,
 		}
 		break;
 	}
+	case OPT_GUE_PORT:
+		rc = parse_u32(arg, 1, 65535, &cli->gue_port, id, err, len);
+		break;
 	case OPT_CONN_TABLE_SIZE:
 		rc = parse_u32(arg, XLB_CONN_TABLE_MIN, XLB_CONN_TABLE_MAX,
 			       &cli->conn_table_size, id, err, len);

@@ -76,6 +76,7 @@ struct cli {
 	/* settings --tunnel-source: the ipip outer source, per family */
 	union xlb_addr tunnel_source4, tunnel_source6;
 	bool has_tunnel_source4, has_tunnel_source6;
+	__u32 gue_port; /* settings --gue-port; 0: not given */
 	/* backend add/set: .set has XLB_SET_* for each option given */
 	struct xlb_backend_spec backend;
 	int neigh_timeout_ms;

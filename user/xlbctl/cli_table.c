@@ -41,6 +41,7 @@ const struct option cli_long_options[] = {
 	{ "prefix", required_argument, NULL, OPT_CLUSTER_PREFIX },
 	{ "config", required_argument, NULL, OPT_XLBD_CONFIG },
 	{ "icmp-echo", required_argument, NULL, OPT_ICMP_ECHO },
+	{ "gue-port", required_argument, NULL, OPT_GUE_PORT },
 	{},
 };
 
@@ -86,11 +87,13 @@ const struct command_spec cli_commands[] = {
 	  "add a VIP: ADDR:PORT/tcp|udp or [V6ADDR]:PORT/tcp|udp",
 	  "  --table-size N          Maglev table slots, a prime (default "
 	  "65537)\n"
-	  "  --forward l2dsr|ipip    l2dsr (default): new MAC, backends on "
+	  "  --forward l2dsr|ipip|gue\n"
+	  "                          l2dsr (default): new MAC, backends on "
 	  "this\n"
-	  "                          segment; ipip: IP-in-IP to backends "
-	  "anywhere\n"
-	  "                          routed (they run the decap program)\n"
+	  "                          segment; ipip: IP-in-IP, gue: IP-in-UDP "
+	  "to\n"
+	  "                          backends anywhere routed (they run "
+	  "xlb-decap)\n"
 	  "  --icmp-echo on|off      the LB answers ping to the address "
 	  "(default\n"
 	  "                          on; off on every VIP of it: the stack "
@@ -166,15 +169,18 @@ const struct command_spec cli_commands[] = {
 	  "print the configuration as JSON that config apply takes", "" },
 	{ CLI_SETTINGS, "settings", "", 0, 0,
 	  BIT(OPT_UDP_TIMEOUT) | BIT(OPT_NEW_FLOW_BUDGET) |
-		  BIT(OPT_TUNNEL_SOURCE),
+		  BIT(OPT_TUNNEL_SOURCE) | BIT(OPT_GUE_PORT),
 	  "show or change the data plane's run-time settings",
 	  "  --udp-timeout S         UDP flow idle timeout, 1-86400 s\n"
 	  "  --new-flow-budget N     connection-table inserts per second per\n"
 	  "                          CPU, 0 = unlimited\n"
-	  "  --tunnel-source ADDR    ipip outer source of ADDR's family (the "
-	  "LB's\n"
-	  "                          address towards the backends); once per "
-	  "family\n" },
+	  "  --tunnel-source ADDR    ipip/gue outer source of ADDR's family "
+	  "(the\n"
+	  "                          LB's address towards the backends); once "
+	  "per\n"
+	  "                          family\n"
+	  "  --gue-port N            gue outer UDP destination port, 1-65535\n"
+	  "                          (default 6080; xlb-decap --gue-port)\n" },
 	{ CLI_CLUSTER_STATUS, "cluster status", "", 0, 0,
 	  BIT(OPT_ETCD) | BIT(OPT_CLUSTER_PREFIX) | BIT(OPT_XLBD_CONFIG),
 	  "the LB hosts' xlbd in etcd: leader, applied revisions, digests",

@@ -48,6 +48,7 @@ enum option_id {
 	OPT_CLUSTER_PREFIX,
 	OPT_XLBD_CONFIG,
 	OPT_ICMP_ECHO,
+	OPT_GUE_PORT,
 };
 
 #define BIT(opt) (1ul << ((opt)-OPT_PIN_PATH))

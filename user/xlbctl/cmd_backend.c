@@ -24,7 +24,10 @@ int cmd_backend_add(const struct cli *cli)
 	 * that does not exist should say so before any waiting.
 	 */
 	err = xlb_vip_get(xlb, &cli->vip, &vip);
-	/* ipip routes to the backend: its MAC is unused, no ARP to wait for. */
+	/*
+	 * ipip and gue route to the backend: its MAC is unused, no ARP to
+	 * wait for.
+	 */
 	if (!err && !(spec.set & XLB_SET_MAC) &&
 	    !xlb_mode_uses_mac(xlb_vip_mode(&vip)))
 		memcpy(spec.mac, XLB_TUNNEL_MAC, 6);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * settings: show or change the data plane's run-time settings (xlb_config)
- * on a running instance: UDP idle timeout, new-flow insert budget. Without
- * options it prints them. The hash seed is not changed here: every
- * established flow without an entry would move.
+ * on a running instance: UDP idle timeout, new-flow insert budget, the
+ * tunnel source and the GUE port. Without options it prints them. The hash
+ * seed is not changed here: every established flow without an entry would
+ * move.
  */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 #include "report.h"
 #include "session.h"
 
-/* The ipip outer source of a family as text, "-" when unset. */
+/* The ipip/gue outer source of a family as text, "-" when unset. */
 static const char *source_text(const struct xlb_config *c, __u8 family,
 			       char *buf)
 {
@@ -44,6 +45,8 @@ static void print_settings(const struct cli *cli, const struct xlb_config *c)
 		json_object_object_add(doc, "tunnel_source6",
 				       json_object_new_string(source_text(
 					       c, XLB_FAMILY_V6, b)));
+		json_object_object_add(doc, "gue_port",
+				       json_object_new_int(c->gue_port));
 		printf("%s\n", json_object_to_json_string_ext(
 				       doc, JSON_C_TO_STRING_PRETTY));
 		json_object_put(doc);
@@ -59,12 +62,14 @@ static void print_settings(const struct cli *cli, const struct xlb_config *c)
 		printf("new-flow-budget  0 (unlimited)\n");
 	printf("tunnel-source    %s %s\n", source_text(c, XLB_FAMILY_V4, a),
 	       source_text(c, XLB_FAMILY_V6, b));
+	printf("gue-port         %u\n", c->gue_port);
 }
 
 int cmd_settings(const struct cli *cli)
 {
 	bool change = cli->udp_timeout_s || cli->has_new_flow_budget ||
-		      cli->has_tunnel_source4 || cli->has_tunnel_source6;
+		      cli->has_tunnel_source4 || cli->has_tunnel_source6 ||
+		      cli->gue_port;
 	struct xlb_config cfg;
 	struct xlb *xlb;
 	int rc, err;
@@ -82,6 +87,8 @@ int cmd_settings(const struct cli *cli)
 			cfg.tunnel_source4 = cli->tunnel_source4;
 		if (cli->has_tunnel_source6)
 			cfg.tunnel_source6 = cli->tunnel_source6;
+		if (cli->gue_port)
+			cfg.gue_port = cli->gue_port;
 		err = xlb_config_set(xlb, &cfg);
 	}
 	if (!err)

@@ -262,7 +262,7 @@ TEST(bad_option_values_are_refused_with_the_range)
 	/* The mode is per VIP: attach refuses any but l2dsr. */
 	PARSE_BAD("attach: --forward ipip is per VIP", "attach", "eth0",
 		  "--forward", "ipip");
-	PARSE_BAD("--forward 'gre' is not l2dsr or ipip", "vip", "add",
+	PARSE_BAD("--forward 'gre' is not l2dsr, ipip or gue", "vip", "add",
 		  "10.0.0.1:80/tcp", "--forward", "gre");
 	PARSE_BAD("--icmp-echo 'yes' is not on or off", "vip", "add",
 		  "10.0.0.1:80/tcp", "--icmp-echo", "yes");
