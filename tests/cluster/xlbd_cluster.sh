@@ -25,6 +25,14 @@
 #       SIGHUP: it leaves (its host key gone at once: lease revoked) and
 #       leads a cluster of its own under the new prefix; changed back: it
 #       rejoins, three hosts on the state's revision
+#   config_from_etcd_reaches_every_host  xlbctl config apply FILE --etcd
+#       (b1's weight 50, b4 removed; then b4 back): every host reports the
+#       config's revision in its host key with identical table digests
+#       within 1 s, its maps hold the file's pairs and weights
+#   bad_config_refused_last_kept       a bad file: xlbctl refuses it (exit
+#       1, nothing put); the same text put raw with curl: every host
+#       refuses it (log, /metrics, host key), its maps and digests as
+#       before, on the last good revision
 #   etcd_down_keeps_forwarding         every member stopped: requests through
 #       the VIP still succeed, /metrics says etcd is unreachable; restarted:
 #       a leader again and every host connected
@@ -285,6 +293,106 @@ if tcase cluster_keys_change_on_sighup; then
 	back=$(wait_for 5 all_applied) || why+="lb1 not back with every host on the state's revision 5 s after the second SIGHUP: $(status --json | tr -s ' \n' ' '); "
 	echo "# changed back, SIGHUP: three hosts on the state's revision after ${back:-?}s"
 	[[ -z $why ]] && pass cluster_keys_change_on_sighup || fail cluster_keys_change_on_sighup "$why"
+fi
+
+# The cluster's VIP and backends as a config file; b1's weight, which
+# backends (default all) and b1's weight value as given.
+config_file() { # FILE B1_WEIGHT BACKEND_NUMBERS...
+	local file=$1 w=$2 i sep=""
+	shift 2
+	{
+		echo "{ \"vips\": [ { \"vip\": \"$CL_VIP:$CL_PORT/tcp\", \"backends\": ["
+		for i in "$@"; do
+			echo "$sep { \"address\": \"${CL_B_IP[i]}\", \"mac\": \"${CL_B_MAC[i]}\", \"weight\": $( ((i == 1)) && echo "$w" || echo 100) }"
+			sep=","
+		done
+		echo "] } ] }"
+	} >"$file"
+}
+# every host on config revision $1 (its host key), every digest the state's
+on_config() {
+	{ status --json || :; } | "$PY" -c 'import json,sys
+j = json.load(sys.stdin)
+rev = int(sys.argv[1])
+sys.exit(0 if j["leader"] and j["config_revision"] == rev and len(j["hosts"]) == 3 and all(h.get("config_revision") == rev and h["digest_matches"] for h in j["hosts"]) else 1)' "$1"
+}
+maps_digests_equal() { local n r; r=$(digests 1); for n in 2 3; do [[ $(digests "$n") == "$r" ]] || return 1; done; }
+# "ADDR:WEIGHT ..." of every pair on host N (base weights, the operator's)
+weights_of() {
+	cluster_xlbctl "$1" --json backend list |
+		"$PY" -c 'import json,sys; print(" ".join("%s:%d" % (p["address"], p["base_weight"]) for p in sorted(json.load(sys.stdin), key=lambda p: p["address"])))'
+}
+etcd_put_raw() { # KEY FILE: a put through the gateway, as any client may
+	cluster_exec rt curl -sf -m 2 "http://$CL_NET.1:2389/v3/kv/put" \
+		-d "{\"key\":\"$(printf %s "$1" | base64 -w0)\",\"value\":\"$(base64 -w0 <"$2")\"}"
+}
+config_rev_of() { json 'j["config_revision"]' "$(status --json)"; }
+CONFIG_KEY=/xlb/$CL_PREFIX/config
+
+if tcase config_from_etcd_reaches_every_host; then
+	why=""
+	f1=$CL_RUN/services-1.json f2=$CL_RUN/services-2.json
+	config_file "$f1" 50 1 2 3
+	config_file "$f2" 50 1 2 3 4
+	want1="${CL_B_IP[1]}:50 ${CL_B_IP[2]}:100 ${CL_B_IP[3]}:100"
+	want2="$want1 ${CL_B_IP[4]}:100"
+	for step in 1 2; do
+		f=$CL_RUN/services-$step.json want=want$step
+		t0=$(date +%s.%N)
+		out=$(cluster_exec rt "$CL_XLBCTL" config apply "$f" --etcd "$(cluster_etcd_endpoints)" --prefix "/xlb/$CL_PREFIX") ||
+			why+="xlbctl config apply --etcd (step $step) failed: $out; "
+		rev=$(grep -o 'at revision [0-9]*' <<<"$out" | grep -o '[0-9]*$')
+		t=$(wait_for 1 on_config "$rev") || why+="step $step: not every host on config revision ${rev:-?} with the state's digest 1 s after the put: $(status --json | tr -s ' \n' ' '); "
+		td=$(wait_for 1 maps_digests_equal) || why+="step $step: table digests differ: $(for n in 1 2 3; do digests $n; done | tr '\n' ' '); "
+		for n in 1 2 3; do
+			[[ $(weights_of "$n") == "${!want}" ]] || why+="step $step: lb$n holds $(weights_of "$n"), not ${!want}; "
+		done
+		echo "# config step $step (${out//$'\n'/; }): every host on revision $rev after ${t:-?}s, map digests equal ${td:-?}s later (from $t0)"
+		[[ -n $t ]] && (($(echo "$t > 1" | bc))) && why+="step $step took ${t}s (bound 1 s); "
+	done
+	status | sed 's/^/# /'
+	grep -h 'cluster: applied state revision .*not here' "$CL_RUN"/xlbd-lb*.log | tail -2 | sed 's/^/# /'
+	[[ -z $why ]] && pass config_from_etcd_reaches_every_host || fail config_from_etcd_reaches_every_host "$why"
+fi
+
+if tcase bad_config_refused_last_kept; then
+	why=""
+	bad=$CL_RUN/services-bad.json
+	# valid JSON, a weight the checker refuses: the same text both ways
+	config_file "$bad" 20000 1 2 3 4
+	before_rev=$(config_rev_of)
+	declare -A wbefore
+	for n in 1 2 3; do wbefore[$n]=$(weights_of "$n"); done
+	err=$(cluster_exec rt "$CL_XLBCTL" config apply "$bad" --etcd "$(cluster_etcd_endpoints)" --prefix "/xlb/$CL_PREFIX" 2>&1)
+	rc=$?
+	echo "# xlbctl: rc $rc: $err"
+	((rc == 1)) || why+="xlbctl config apply of a bad file: rc $rc, not 1; "
+	[[ $err == *"weight: 20000 is out of range"* ]] || why+="xlbctl's message does not name the bad value: $err; "
+	[[ $(config_rev_of) == "$before_rev" ]] || why+="the config key changed (revision $(config_rev_of), was $before_rev) after a refused file; "
+	etcd_put_raw "$CONFIG_KEY" "$bad" >/dev/null || why+="raw put through the gateway failed; "
+	refused_all() { local n; for n in 1 2 3; do grep -q "cluster: config revision [0-9]* refused: vips\[0\].backends\[0\].weight: 20000" "$CL_RUN/xlbd-lb$n.log" || return 1; done; }
+	t=$(wait_for 2 refused_all) || why+="not every host logged the bad document refused: $(grep -h 'config revision' "$CL_RUN"/xlbd-lb*.log | tail -3 | tr '\n' ' '); "
+	sleep 1.1 # /metrics is rendered once a tick
+	for n in 1 2 3; do
+		[[ $(metric "$n" xlbd_cluster_config_ok) == 0 ]] || why+="lb$n's /metrics says config_ok $(metric "$n" xlbd_cluster_config_ok); "
+		[[ $(metric "$n" xlbd_cluster_config_revision) == "$before_rev" ]] || why+="lb$n's config revision is $(metric "$n" xlbd_cluster_config_revision), not the last good $before_rev; "
+		[[ $(weights_of "$n") == "${wbefore[$n]}" ]] || why+="lb$n's pairs changed: $(weights_of "$n"); "
+	done
+	# the brain goes on (slow start moves factors): the tables agree
+	wait_for 1 maps_digests_equal >/dev/null || why+="table digests differ across hosts: $(for n in 1 2 3; do digests $n; done | tr '\n' ' '); "
+	st=$(status --json)
+	[[ $(json 'sorted(h["host"] for h in j["hosts"] if "refused" in h.get("config_error", "")) == ["lb1", "lb2", "lb3"]' "$st") == True ]] ||
+		why+="not every host key says the config was refused: $(tr -s ' \n' ' ' <<<"$st"); "
+	status >/dev/null
+	rc=$?
+	((rc == 3)) || why+="cluster status exits $rc, not 3, while the hosts are not on etcd's config; "
+	status | sed 's/^/# /'
+	echo "# bad document put raw: refused by every host after ${t:-?}s, config revision $before_rev kept"
+	# the good one again: every host back on it
+	out=$(cluster_exec rt "$CL_XLBCTL" config apply "$CL_RUN/services-2.json" --etcd "$(cluster_etcd_endpoints)" --prefix "/xlb/$CL_PREFIX")
+	rev=$(grep -o 'at revision [0-9]*' <<<"$out" | grep -o '[0-9]*$')
+	wait_for 1 on_config "$rev" >/dev/null || why+="not every host back on config revision ${rev:-?} 1 s after a good put; "
+	[[ -z $why ]] && pass bad_config_refused_last_kept || fail bad_config_refused_last_kept "$why"
 fi
 
 if tcase etcd_down_keeps_forwarding; then

@@ -161,12 +161,25 @@ const struct command_spec cli_commands[] = {
 	  "http://127.0.0.1:9469,\n"
 	  "                          used when it answers at start)\n" },
 	{ CLI_CONFIG_APPLY, "config apply", "FILE", 1, 1,
-	  BIT(OPT_DRY_RUN) | BIT(OPT_NEIGH_TIMEOUT),
+	  BIT(OPT_DRY_RUN) | BIT(OPT_NEIGH_TIMEOUT) | BIT(OPT_ETCD) |
+		  BIT(OPT_CLUSTER_PREFIX),
 	  "make the maps match a JSON file (- for stdin), all or nothing",
 	  "  --dry-run               print the changes, apply nothing\n"
-	  "  --neigh-timeout S       wait for ARP/ND this long (default 1)\n" },
-	{ CLI_CONFIG_DUMP, "config dump", "", 0, 0, 0,
-	  "print the configuration as JSON that config apply takes", "" },
+	  "  --neigh-timeout S       wait for ARP/ND this long (default 1)\n"
+	  "  --etcd URL[,URL]        check it, then put it in etcd for every "
+	  "LB\n"
+	  "                          host's xlbd of the cluster (no local "
+	  "apply)\n"
+	  "  --prefix P              the cluster's keys (default: xlbd's\n"
+	  "                          cluster.prefix, else /xlb/default)\n" },
+	{ CLI_CONFIG_DUMP, "config dump", "", 0, 0,
+	  BIT(OPT_ETCD) | BIT(OPT_CLUSTER_PREFIX),
+	  "print the configuration as JSON that config apply takes",
+	  "  --etcd URL[,URL]        the cluster's, from etcd (--json: with "
+	  "its\n"
+	  "                          revision)\n"
+	  "  --prefix P              the cluster's keys (as for config "
+	  "apply)\n" },
 	{ CLI_SETTINGS, "settings", "", 0, 0,
 	  BIT(OPT_UDP_TIMEOUT) | BIT(OPT_NEW_FLOW_BUDGET) |
 		  BIT(OPT_TUNNEL_SOURCE) | BIT(OPT_GUE_PORT),

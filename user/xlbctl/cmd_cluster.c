@@ -2,10 +2,12 @@
 /*
  * cluster status: what the LB hosts' xlbd wrote under the cluster's prefix
  * in etcd (user/xlbd/cluster.c): the leader, the state document's revision
- * and digest, and per host its role, applied revision, table digest and
- * the pairs its own probes hold down (its tables differ while it has any).
+ * and digest, the operator's config revision (<prefix>/config), and per
+ * host its role, applied state and config revisions, table digest and the
+ * pairs its own probes hold down (its tables differ while it has any).
  * One range request per endpoint until one answers; exit 1 when none does,
- * 3 when a host's digest differs from the state's.
+ * 3 when a host's digest differs from the state's or its config revision
+ * from etcd's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,88 +21,24 @@
 #include <json-c/json.h>
 
 #include "commands.h"
-#include "../xlbd/cluster_etcd.h"
-
-#define XLBD_CONFIG_PATH "/etc/xlb/xlbd.conf"
-
-/* cluster.etcd and cluster.prefix of xlbd's config, where not given. */
-static int read_config(const struct cli *cli, char *etcd, size_t elen,
-		       char *prefix, size_t plen)
-{
-	const char *path = cli->xlbd_config ? cli->xlbd_config
-					    : XLBD_CONFIG_PATH;
-	struct json_object *root = NULL, *c, *v;
-
-	snprintf(etcd, elen, "%s", cli->etcd ? cli->etcd : "");
-	snprintf(prefix, plen, "%s",
-		 cli->cluster_prefix ? cli->cluster_prefix : "/xlb/default");
-	if (cli->etcd && cli->cluster_prefix)
-		return 0;
-	root = json_object_from_file(path);
-	if (!root) {
-		if (cli->etcd)
-			return 0;
-		fprintf(stderr,
-			"xlbctl: cluster status: %s: cannot read it and no "
-			"--etcd given\n",
-			path);
-		return 2;
-	}
-	if (json_object_object_get_ex(root, "cluster", &c)) {
-		if (!cli->etcd && json_object_object_get_ex(c, "etcd", &v))
-			snprintf(etcd, elen, "%s", json_object_get_string(v));
-		if (!cli->cluster_prefix &&
-		    json_object_object_get_ex(c, "prefix", &v))
-			snprintf(prefix, plen, "%s", json_object_get_string(v));
-	}
-	json_object_put(root);
-	if (!etcd[0]) {
-		fprintf(stderr,
-			"xlbctl: cluster status: %s has no cluster.etcd and no "
-			"--etcd given\n",
-			path);
-		return 2;
-	}
-	return 0;
-}
+#include "etcd_client.h"
 
 static int range(const char *endpoints, const char *prefix,
 		 struct etcd_reply *r, char *used, size_t ulen)
 {
-	char list[1024], *save = NULL, *ep, err[256] = "no endpoint";
+	char *body = etcd_range_prefix_body(prefix), err[256] = "out of memory";
+	int ret = -ENOMEM;
 
-	snprintf(list, sizeof(list), "%s", endpoints);
-	for (ep = strtok_r(list, ", ", &save); ep;
-	     ep = strtok_r(NULL, ", ", &save)) {
-		char url[512], *body = etcd_range_prefix_body(prefix);
-		struct etcd_body b = { 0 };
-		CURL *c = curl_easy_init();
-		CURLcode rc;
-
-		memset(r, 0, sizeof(*r));
-		snprintf(url, sizeof(url), "%s/v3/kv/range", ep);
-		curl_easy_setopt(c, CURLOPT_URL, url);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, etcd_body_append);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
-		rc = curl_easy_perform(c);
-		curl_easy_cleanup(c);
-		free(body);
-		if (rc == CURLE_OK && b.p && !etcd_parse_reply(b.p, r)) {
-			free(b.p);
-			snprintf(used, ulen, "%s", ep);
-			return 0;
-		}
-		snprintf(err, sizeof(err), "%s: %s", ep,
-			 rc != CURLE_OK ? curl_easy_strerror(rc) : r->err);
-		etcd_reply_free(r);
-		free(b.p);
-	}
-	fprintf(stderr,
-		"xlbctl: cluster status: no etcd endpoint answered (%s)\n",
-		err);
-	return 1;
+	if (body)
+		ret = etcd_post(endpoints, "/v3/kv/range", body, r, used, ulen,
+				err, sizeof(err));
+	free(body);
+	if (ret)
+		fprintf(stderr,
+			"xlbctl: cluster status: no etcd endpoint answered "
+			"(%s)\n",
+			err);
+	return ret ? 1 : 0;
 }
 
 /* Every pair a host's probes hold down: since when and why. */
@@ -138,18 +76,33 @@ static void print_down(struct json_object *hosts)
 	}
 }
 
+/* A host that refused the config in etcd: which revision and why. */
+static void print_config_errors(struct json_object *hosts)
+{
+	for (size_t i = 0; i < json_object_array_length(hosts); i++) {
+		struct json_object *h = json_object_array_get_idx(hosts, i);
+		struct json_object *host, *why;
+
+		if (json_object_object_get_ex(h, "host", &host) &&
+		    json_object_object_get_ex(h, "config_error", &why))
+			printf("  %s: config %s\n",
+			       json_object_get_string(host),
+			       json_object_get_string(why));
+	}
+}
+
 int cmd_cluster_status(const struct cli *cli)
 {
 	char etcd[512], prefix[160], used[256], k_prefix[170], k_state[180],
-		k_leader[180];
+		k_leader[180], k_config[180];
 	struct json_object *out = json_object_new_object(), *hosts,
 			   *state = NULL;
 	const char *leader = "", *want = "";
-	int64_t state_rev = 0;
+	int64_t state_rev = 0, config_rev = 0;
 	struct etcd_reply r;
 	int rc, mismatch = 0;
 
-	rc = read_config(cli, etcd, sizeof(etcd), prefix, sizeof(prefix));
+	rc = etcd_target(cli, etcd, sizeof(etcd), prefix, sizeof(prefix));
 	if (rc) {
 		json_object_put(out);
 		return rc;
@@ -157,6 +110,7 @@ int cmd_cluster_status(const struct cli *cli)
 	snprintf(k_prefix, sizeof(k_prefix), "%s/", prefix);
 	snprintf(k_state, sizeof(k_state), "%sstate", k_prefix);
 	snprintf(k_leader, sizeof(k_leader), "%sleader", k_prefix);
+	snprintf(k_config, sizeof(k_config), "%sconfig", k_prefix);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = range(etcd, k_prefix, &r, used, sizeof(used));
 	if (rc) {
@@ -171,6 +125,8 @@ int cmd_cluster_status(const struct cli *cli)
 
 		if (!strcmp(kv->key, k_leader)) {
 			leader = kv->val;
+		} else if (!strcmp(kv->key, k_config)) {
+			config_rev = kv->mod_rev;
 		} else if (!strcmp(kv->key, k_state)) {
 			state = json_tokener_parse(kv->val);
 			state_rev = kv->mod_rev;
@@ -198,6 +154,15 @@ int cmd_cluster_status(const struct cli *cli)
 				!strcmp(json_object_get_string(v), want)));
 		if (!v || strcmp(json_object_get_string(v), want))
 			mismatch = 1;
+		/* a host not on etcd's config runs another one */
+		v = NULL;
+		json_object_object_get_ex(h, "config_revision", &v);
+		json_object_object_add(
+			h, "config_matches",
+			json_object_new_boolean(json_object_get_int64(v) ==
+						config_rev));
+		if (json_object_get_int64(v) != config_rev)
+			mismatch = 1;
 		json_object_array_add(hosts, h);
 	}
 	json_object_object_add(out, "etcd", json_object_new_string(used));
@@ -207,6 +172,8 @@ int cmd_cluster_status(const struct cli *cli)
 			       json_object_new_int64(state_rev));
 	json_object_object_add(out, "state_digest",
 			       json_object_new_string(want));
+	json_object_object_add(out, "config_revision",
+			       json_object_new_int64(config_rev));
 	json_object_object_add(out, "hosts", hosts);
 	if (cli->json) {
 		printf("%s\n", json_object_to_json_string_ext(
@@ -214,23 +181,25 @@ int cmd_cluster_status(const struct cli *cli)
 						    JSON_C_TO_STRING_SPACED));
 	} else {
 		printf("cluster %s via %s: leader %s, state revision %" PRId64
-		       ", digest %s\n",
+		       ", digest %s, config revision %" PRId64 "%s\n",
 		       prefix, used, leader[0] ? leader : "(none)", state_rev,
-		       want[0] ? want : "-");
-		printf("%-16s %-9s %-10s %-10s %-8s %s\n", "HOST", "ROLE",
-		       "APPLIED", "DIGEST", "MATCHES", "PROBES-DOWN");
+		       want[0] ? want : "-", config_rev,
+		       config_rev ? "" : " (none: each host's own)");
+		printf("%-16s %-9s %-10s %-10s %-10s %-8s %s\n", "HOST", "ROLE",
+		       "APPLIED", "CONFIG", "DIGEST", "MATCHES", "PROBES-DOWN");
 		for (size_t i = 0; i < json_object_array_length(hosts); i++) {
 			struct json_object *h =
 				json_object_array_get_idx(hosts, i);
 			struct json_object *v;
-			const char *f[4] = { "", "", "", "" };
+			const char *f[5] = { "", "", "", "0", "" };
 			bool matches;
 			int n_down;
 			static const char *const names[] = { "host", "role",
 							     "applied_revision",
+							     "config_revision",
 							     "digest" };
 
-			for (int k = 0; k < 4; k++)
+			for (int k = 0; k < 5; k++)
 				if (json_object_object_get_ex(h, names[k], &v))
 					f[k] = json_object_get_string(v);
 			json_object_object_get_ex(h, "digest_matches", &v);
@@ -238,10 +207,12 @@ int cmd_cluster_status(const struct cli *cli)
 			n_down = json_object_object_get_ex(h, "down", &v)
 					 ? json_object_object_length(v)
 					 : 0;
-			printf("%-16s %-9s %-10s %-10s %-8s %d\n", f[0], f[1],
-			       f[2], f[3], matches ? "yes" : "no", n_down);
+			printf("%-16s %-9s %-10s %-10s %-10s %-8s %d\n", f[0],
+			       f[1], f[2], f[3], f[4], matches ? "yes" : "no",
+			       n_down);
 		}
 		print_down(hosts);
+		print_config_errors(hosts);
 	}
 	json_object_put(state);
 	json_object_put(out);

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "config_json.h"
+#include "etcd_client.h"
 #include "output.h"
 #include "report.h"
 #include "session.h"
@@ -98,6 +99,9 @@ int cmd_config_apply(const struct cli *cli)
 	struct xlb *xlb;
 	int rc, err;
 
+	/* --etcd: for every LB host of the cluster (cmd_config_etcd.c) */
+	if (cli->etcd)
+		return cmd_config_apply_etcd(cli);
 	/* The whole file is checked before the maps are even opened. */
 	err = config_load(cli->file, &want, msg, sizeof(msg));
 	if (err)
@@ -124,6 +128,8 @@ int cmd_config_dump(const struct cli *cli)
 	struct xlb *xlb;
 	int rc, err;
 
+	if (cli->etcd)
+		return cmd_config_dump_etcd(cli);
 	rc = session_open(cli, &xlb);
 	if (rc)
 		return rc;

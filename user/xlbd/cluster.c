@@ -31,6 +31,8 @@
 #define CONNECT_TIMEOUT_MS 300L
 #define RETRY_S 0.25
 #define APPLY_LOCK_TIMEOUT_MS 300
+/* a config document waiting for the writer lock or a MAC: tried again */
+#define CONFIG_RETRY_S 0.5
 
 enum role { ROLE_NONE, ROLE_FOLLOWER, ROLE_LEADER };
 static const char *const role_names[] = { "none", "follower", "leader" };
@@ -65,7 +67,7 @@ struct cluster {
 	char conf_prefix[sizeof(((struct xlbd_config *)0)->cluster_prefix)];
 	char conf_host[sizeof(((struct xlbd_config *)0)->cluster_host_id)];
 	char k_prefix[160], k_leader[192], k_state[192], k_hosts[192],
-		k_me[256];
+		k_config[192], k_me[256];
 	unsigned int ttl;
 	enum role role;
 	int64_t lease, leader_rev;
@@ -95,6 +97,27 @@ struct cluster {
 	bool queued; /* some request waits for the timer to start it */
 	char *reported;
 	char digest[16];
+	/*
+	 * The operator's configuration (<prefix>/config): the newest
+	 * document seen, and the revision the maps hold (0: this host's own
+	 * config, as when alone). Applied from the timer, never inside a
+	 * libcurl callback: it may drop pairs, and with them their probes'
+	 * transfers. A refused revision is not tried again; the next put is.
+	 */
+	char *config_doc;
+	int64_t config_doc_rev, config_rev, config_refused_rev;
+	char config_error[256];
+	double config_next_try;
+	bool config_wait_logged;
+	uint64_t config_applied, config_refused;
+	/*
+	 * The last state document, applied again after a config: its
+	 * factors are relative to the operator's base weights, and a state
+	 * that came while a config was pending named pairs not yet here.
+	 */
+	char *state_doc;
+	int64_t state_doc_rev;
+	bool state_deferred;
 	/*
 	 * Hard failures (README "Every host probes"): this host's probes'
 	 * view, pair key -> {"since": wall time, "reason"}, reported in its
@@ -318,6 +341,36 @@ static void campaign(struct cluster *c)
 		 etcd_campaign_body(c->k_leader, c->host, c->lease));
 }
 
+/* A configuration document newer than the maps', not refused. */
+static bool config_pending(const struct cluster *c)
+{
+	return c->config_doc && c->config_doc_rev > c->config_rev &&
+	       c->config_doc_rev != c->config_refused_rev;
+}
+
+/* <prefix>/config put or deleted: kept for config_step (the timer). */
+static void on_config(struct cluster *c, const struct etcd_kv *kv)
+{
+	if (kv->deleted) {
+		if (c->config_doc)
+			xlbd_log(c->d, "warn",
+				 "cluster: %s deleted: the configuration "
+				 "applied stays (revision %" PRId64 ")",
+				 c->k_config, c->config_rev);
+		free(c->config_doc);
+		c->config_doc = NULL;
+		return;
+	}
+	/* a range after the watch (a new session) brings it again */
+	if (c->config_doc && kv->mod_rev <= c->config_doc_rev)
+		return;
+	free(c->config_doc);
+	c->config_doc = strdup(kv->val);
+	c->config_doc_rev = kv->mod_rev;
+	c->config_next_try = 0;
+	c->config_wait_logged = false;
+}
+
 /* A follower applies a state document (revision rev) through libxlb. */
 static void apply_state(struct cluster *c, const struct etcd_kv *kv)
 {
@@ -325,6 +378,10 @@ static void apply_state(struct cluster *c, const struct etcd_kv *kv)
 	struct json_object *doc, *pairs = NULL, *v;
 	struct xlb_txn *txn = NULL;
 	size_t changed = 0, missing = 0;
+	/* kept: deferred until a config applied, or applied again after */
+	bool stored = kv->val == c->state_doc;
+	bool again = stored && kv->mod_rev == c->applied_rev;
+	int64_t conf_rev = -1;
 	int ret;
 
 	if (kv->mod_rev > c->seen_rev)
@@ -342,6 +399,16 @@ static void apply_state(struct cluster *c, const struct etcd_kv *kv)
 			 kv->mod_rev, c->applied_rev);
 		return;
 	}
+	if (!stored) {
+		free(c->state_doc);
+		c->state_doc = strdup(kv->val);
+		c->state_doc_rev = kv->mod_rev;
+		/* the operator's config first; the state at the timer */
+		if (c->state_doc && config_pending(c)) {
+			c->state_deferred = true;
+			return;
+		}
+	}
 	doc = json_tokener_parse(kv->val);
 	if (!doc || !json_object_object_get_ex(doc, "pairs", &pairs) ||
 	    !json_object_is_type(pairs, json_type_object)) {
@@ -352,6 +419,8 @@ static void apply_state(struct cluster *c, const struct etcd_kv *kv)
 		json_object_put(doc);
 		return;
 	}
+	if (json_object_object_get_ex(doc, "config_revision", &v))
+		conf_rev = json_object_get_int64(v);
 	if (d->cfg.brain.dry_run)
 		goto done;
 	ret = xlb_lock(d->xlb, APPLY_LOCK_TIMEOUT_MS);
@@ -425,19 +494,35 @@ static void apply_state(struct cluster *c, const struct etcd_kv *kv)
 done:
 	json_object_put(c->state_pairs);
 	c->state_pairs = json_object_get(pairs);
-	c->apply_lag_s =
-		json_object_object_get_ex(doc, "time", &v)
-			? fmax(0, xlbd_wall() - json_object_get_double(v))
-			: NAN;
+	if (!again)
+		c->apply_lag_s =
+			json_object_object_get_ex(doc, "time", &v)
+				? fmax(0,
+				       xlbd_wall() - json_object_get_double(v))
+				: NAN;
 	c->applied_rev = kv->mod_rev;
 	c->applied++;
-	xlbd_log(d, "info",
-		 "cluster: applied state revision %" PRId64 " (%zu pairs "
-		 "changed, %zu not "
-		 "here), %.1f ms "
-		 "after its "
-		 "publication",
-		 kv->mod_rev, changed, missing, c->apply_lag_s * 1e3);
+	/*
+	 * A pair not here: the leader's config differs from this host's for
+	 * now (conf_rev says which it decided on); its factor comes with
+	 * the next state once both hold the same config.
+	 */
+	if (again)
+		xlbd_log(d, "info",
+			 "cluster: applied state revision %" PRId64
+			 " again after config revision %" PRId64 " (%zu pairs "
+			 "changed, %zu not here)",
+			 kv->mod_rev, c->config_rev, changed, missing);
+	else
+		xlbd_log(d, "info",
+			 "cluster: applied state revision %" PRId64
+			 " (%zu pairs changed, %zu not here%s), %.1f ms after "
+			 "its publication",
+			 kv->mod_rev, changed, missing,
+			 missing && conf_rev >= 0 && conf_rev != c->config_rev
+				 ? ": decided on another config revision"
+				 : "",
+			 c->apply_lag_s * 1e3);
 	json_object_put(doc);
 	report(c);
 }
@@ -464,6 +549,16 @@ static void report(struct cluster *c)
 	json_object_object_add(o, "applied_revision",
 			       json_object_new_int64(c->applied_rev));
 	json_object_object_add(o, "digest", json_object_new_string(c->digest));
+	json_object_object_add(o, "config_revision",
+			       json_object_new_int64(c->config_rev));
+	if (c->config_refused_rev > c->config_rev) {
+		char why[sizeof(c->config_error) + 48];
+
+		snprintf(why, sizeof(why), "revision %" PRId64 " refused: %s",
+			 c->config_refused_rev, c->config_error);
+		json_object_object_add(o, "config_error",
+				       json_object_new_string(why));
+	}
 	json_object_object_add(o, "down", json_object_get(c->local_down));
 	text = strdup(
 		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
@@ -518,6 +613,9 @@ static void publish(struct cluster *c)
 	}
 	json_object_object_add(o, "pairs", pairs);
 	json_object_object_add(o, "digest", json_object_new_string(c->digest));
+	/* the operator's config these factors sit on (0: hosts' own) */
+	json_object_object_add(o, "config_revision",
+			       json_object_new_int64(c->config_rev));
 	text = strdup(
 		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	if (!text || (c->published && !strcmp(text, c->published))) {
@@ -708,6 +806,8 @@ static void on_kv(struct cluster *c, const struct etcd_kv *kv)
 		} else if (strcmp(kv->val, c->host) || kv->lease != c->lease) {
 			set_leader(c, kv->val, kv->create_rev);
 		}
+	} else if (!strcmp(kv->key, c->k_config)) {
+		on_config(c, kv);
 	} else if (!strcmp(kv->key, c->k_state) && !kv->deleted) {
 		apply_state(c, kv);
 	} else if (!strncmp(kv->key, c->k_hosts, strlen(c->k_hosts))) {
@@ -892,6 +992,80 @@ int xlbd_cluster_done(struct xlbd *d, void *easy, int code, long status)
 	return 1;
 }
 
+/* ---------------------------------------------------------------- config */
+
+/*
+ * The operator's configuration before the leader's state: a pending
+ * document is applied (or refused, or tried again later), then a state
+ * document that came meanwhile, or the last one again after a config
+ * (its factors on the pairs the config just added). A state waits at
+ * most one timer period for a config that cannot apply yet.
+ */
+static void config_step(struct cluster *c)
+{
+	struct xlbd *d = c->d;
+	char err[sizeof(c->config_error)];
+	double now = xlbd_now();
+	size_t n;
+	int ret;
+
+	if (config_pending(c) && now >= c->config_next_try) {
+		ret = xlbd_cluster_config_apply(d, c->config_doc,
+						c->config_doc_rev, &n, err,
+						sizeof(err));
+		if (!ret) {
+			c->config_rev = c->config_doc_rev;
+			c->config_applied++;
+			c->config_error[0] = 0;
+			xlbd_log(d, "info",
+				 "cluster: applied config revision %" PRId64
+				 " (%zu change%s%s)",
+				 c->config_rev, n, n == 1 ? "" : "s",
+				 d->cfg.brain.dry_run ? ", dry run: none "
+							"written"
+						      : "");
+			c->state_deferred |= c->state_doc && n;
+			/* the leader's factors for the new pairs now, not at
+			 * its next tick: the followers' digests follow */
+			if (n)
+				publish(c);
+			report(c);
+		} else if (ret == -EAGAIN) {
+			c->config_next_try = now + CONFIG_RETRY_S;
+			if (!c->config_wait_logged)
+				xlbd_log(d, "warn",
+					 "cluster: config revision %" PRId64
+					 " waits: %s; trying again every "
+					 "%.1f s",
+					 c->config_doc_rev, err,
+					 CONFIG_RETRY_S);
+			c->config_wait_logged = true;
+		} else {
+			c->config_refused_rev = c->config_doc_rev;
+			c->config_refused++;
+			snprintf(c->config_error, sizeof(c->config_error), "%s",
+				 err);
+			xlbd_log(d, "error",
+				 "cluster: config revision %" PRId64
+				 " refused: %s; nothing of it applied, the "
+				 "configuration applied stays (%s%" PRId64 ")",
+				 c->config_doc_rev, err,
+				 c->config_rev ? "revision " : "local, ",
+				 c->config_rev);
+			report(c);
+		}
+	}
+	if (c->state_deferred) {
+		struct etcd_kv kv = { .key = c->k_state,
+				      .val = c->state_doc,
+				      .val_len = strlen(c->state_doc),
+				      .mod_rev = c->state_doc_rev };
+
+		c->state_deferred = false;
+		apply_state(c, &kv);
+	}
+}
+
 /* ---------------------------------------------------------------- timer */
 
 static void send_range(struct cluster *c)
@@ -920,6 +1094,7 @@ static void on_timer(struct xlbd_watch *w, uint32_t events)
 		return;
 	if (c->queued)
 		start_queued(c);
+	config_step(c);
 	if (c->lease && now > c->lease_deadline) {
 		reset(c, "the lease was not renewed within its TTL");
 		return;
@@ -980,6 +1155,7 @@ int xlbd_cluster_start(struct xlbd *d)
 	snprintf(c->k_leader, sizeof(c->k_leader), "%sleader", c->k_prefix);
 	snprintf(c->k_state, sizeof(c->k_state), "%sstate", c->k_prefix);
 	snprintf(c->k_hosts, sizeof(c->k_hosts), "%shosts/", c->k_prefix);
+	snprintf(c->k_config, sizeof(c->k_config), "%sconfig", c->k_prefix);
 	snprintf(c->k_me, sizeof(c->k_me), "%s%s", c->k_hosts, c->host);
 	c->local_down = json_object_new_object();
 	c->reports = json_object_new_object();
@@ -1042,6 +1218,8 @@ void xlbd_cluster_stop(struct xlbd *d)
 	free(c->published);
 	free(c->pending);
 	free(c->reported);
+	free(c->config_doc);
+	free(c->state_doc);
 	json_object_put(c->local_down);
 	json_object_put(c->state_pairs);
 	json_object_put(c->reports);
@@ -1220,6 +1398,21 @@ void xlbd_cluster_metrics(const struct xlbd *d, FILE *f)
 	  "%" PRIu64, c->elections_won);
 	M("etcd_errors_total", "counter", "failed etcd requests", "%" PRIu64,
 	  c->errors);
+	M("config_revision", "gauge",
+	  "etcd revision of the operator's config the maps hold (0: this "
+	  "host's own)",
+	  "%" PRId64, c->config_rev);
+	M("config_seen_revision", "gauge",
+	  "newest config document seen in etcd (0: none)", "%" PRId64,
+	  c->config_doc ? c->config_doc_rev : 0);
+	M("config_ok", "gauge",
+	  "0 while the newest config document is refused or waits", "%d",
+	  !config_pending(c) && c->config_refused_rev <= c->config_rev);
+	M("config_applied_total", "counter", "config documents applied",
+	  "%" PRIu64, c->config_applied);
+	M("config_refused_total", "counter",
+	  "config documents refused (the last good one kept)", "%" PRIu64,
+	  c->config_refused);
 #undef M
 	fprintf(f,
 		"# HELP xlbd_cluster_info this host's cluster identity\n"

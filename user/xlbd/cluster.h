@@ -11,6 +11,8 @@
 #define XLBD_CLUSTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct xlbd;
@@ -42,5 +44,16 @@ void xlbd_cluster_tick(struct xlbd *d);
 /* curl.c: 1 when easy was one of the cluster's requests. */
 int xlbd_cluster_done(struct xlbd *d, void *easy, int code, long status);
 void xlbd_cluster_metrics(const struct xlbd *d, FILE *f);
+
+/*
+ * cluster_config.c: the operator's configuration document (the text of
+ * <prefix>/config at revision rev) applied to the maps in one libxlb
+ * transaction, as `xlbctl config apply` does. 0 (*n_changes made);
+ * -EINVAL refused (not a valid configuration, or an apply libxlb rolled
+ * back); -EAGAIN try again (the writer lock busy, a new backend's MAC not
+ * resolved yet). err says why.
+ */
+int xlbd_cluster_config_apply(struct xlbd *d, const char *text, int64_t rev,
+			      size_t *n_changes, char *err, size_t errlen);
 
 #endif

@@ -6,6 +6,9 @@
 XLBD          := $(BUILD)/xlbd
 XLBD_SRCS     := $(wildcard user/xlbd/*.c)
 XLBD_OBJS     := $(patsubst user/xlbd/%.c,$(BUILD)/user/xlbd/%.o,$(XLBD_SRCS))
+# The operator's config from etcd (cluster_config.c) is read by xlbctl's
+# own parser: one definition of the file's format for both.
+XLBD_OBJS     += $(BUILD)/user/xlbctl/config_json.o
 XLBD_LIB_OBJS := $(filter-out $(BUILD)/user/xlbd/main.o,$(XLBD_OBJS))
 XLBD_DEPLIBS  := $(BUILD)/libxlbbrain.a $(BUILD)/libxlbmodels.a
 XLBD_CFLAGS    = $(CFLAGS) -Iuser/xlbd -Iuser/prom -MMD -MP \
