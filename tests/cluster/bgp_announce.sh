@@ -8,6 +8,9 @@
 # whose BIRD and helper are SIGKILLed and a host whose link is cut are
 # withdrawn by the router (BFD: 3 x 50 ms), with the time measured; the
 # established connections they carried continue through another host.
+# xlbd_manages_announce: xlbd on lb3 with announce.* keys starts the
+# helper itself (route announced), starts it again when it is SIGKILLed,
+# says so in /metrics, and withdraws the route when xlbd stops.
 #
 #   tests/cluster/bgp_announce.sh [FILTER]
 set -uo pipefail
@@ -190,6 +193,60 @@ if tcase announce_refuses_bad_input; then
 	done
 	[[ $(cluster_route_hosts) == "3" ]] || why+="route changed to $(cluster_route_hosts); "
 	[[ -z $why ]] && pass announce_refuses_bad_input || fail announce_refuses_bad_input "$why"
+fi
+
+# xlbd runs the helper (announce.* keys): lb3's own helper stopped first.
+if tcase xlbd_manages_announce; then
+	why=""
+	route_has() { [[ " $(cluster_route_hosts) " == *" $1 "* ]]; }
+	# until CMD fails or succeeds (want 1/0), at most MS; prints the ms taken
+	wait_ms() {
+		local want=$1 ms=$2 t0 now
+		shift 2
+		t0=$(date +%s%N)
+		while :; do
+			now=$(date +%s%N)
+			if "$@"; then ((want)) && break; else ((want)) || break; fi
+			(((now - t0) / 1000000 > ms)) && return 1
+			sleep 0.02
+		done
+		echo $(((now - t0) / 1000000))
+	}
+	announcer() { pgrep -P "$(cluster_pid xlbd-lb3)" -f xlb-announce | head -1; }
+	metric3() { cluster_xlbd_metrics 3 | awk -v m="$1" '$1 == m { print $2 }'; }
+	cluster_stop ann-lb3 TERM
+	wait_ms 0 3000 route_has 3 >/dev/null || why+="lb3 still announced after its helper stopped; "
+	conf=$CL_RUN/xlbd-lb3.conf
+	cat >"$conf" <<EOF2
+{ "scrape": { "enabled": false }, "store": { "enabled": false },
+  "announce": { "vip": "$VIPS", "dev": "eth0", "birdc_socket": "$CL_RUN/bird-lb3.ctl",
+                "interval_ms": 100, "path": "$PWD/tools/cluster/xlb-announce" } }
+EOF2
+	cluster_xlbd_start 3 "$conf"
+	t=$(wait_ms 1 10000 route_has 3) || why+="xlbd's helper did not announce lb3 10 s after xlbd started: $(tail -3 "$CL_RUN/xlbd-lb3.log" | tr '\n' ' '); "
+	old=$(announcer)
+	echo "# xlbd on lb3 started its helper (pid ${old:-?}): announced after ${t:-?} ms"
+	if [[ -n $old ]]; then
+		kill -KILL "$old"
+		gone_back() { local p; p=$(announcer); [[ -n $p && $p != "$old" ]]; }
+		tr=$(wait_ms 1 3000 gone_back) || why+="the helper was not started again 3 s after its SIGKILL; "
+		new=$(announcer)
+		echo "# helper $old SIGKILLed: xlbd started it again (pid ${new:-?}) after ${tr:-?} ms"
+		grep -q "announce: the helper .* was killed by signal 9; starting it again" "$CL_RUN/xlbd-lb3.log" ||
+			why+="xlbd's log does not say the helper was killed and restarted; "
+		restarted() { [[ $(metric3 xlbd_announce_restarts_total) == 1 && $(metric3 xlbd_announce_running) == 1 ]]; }
+		wait_ms 1 2500 restarted >/dev/null || why+="/metrics: running $(metric3 xlbd_announce_running), restarts $(metric3 xlbd_announce_restarts_total) (want 1, 1); "
+		[[ $(metric3 xlbd_announce_announced) == 1 ]] || why+="/metrics: announced $(metric3 xlbd_announce_announced), not 1; "
+		route_has 3 || why+="lb3 withdrawn while its helper restarted; "
+	else
+		why+="no xlb-announce child of xlbd; "
+	fi
+	cluster_stop xlbd-lb3 TERM # returns once xlbd has exited
+	ts=$(wait_ms 0 3000 route_has 3) || why+="lb3 still announced 3 s after xlbd stopped; "
+	echo "# xlbd stopped (SIGTERM): route withdrawn ${ts:-?} ms after it exited"
+	[[ -n ${new:-} ]] && kill -0 "$new" 2>/dev/null && why+="the helper $new outlived xlbd; "
+	grep -q "announce: .*disabled xlb_vips .*: stopping" "$CL_RUN/xlbd-lb3.log" || why+="xlbd's log has no withdrawal by the helper: $(tail -3 "$CL_RUN/xlbd-lb3.log" | tr '\n' ' '); "
+	[[ -z $why ]] && pass xlbd_manages_announce || fail xlbd_manages_announce "$why"
 fi
 
 { echo quit >&"${CONN[1]}"; } 2>/dev/null

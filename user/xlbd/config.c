@@ -200,6 +200,20 @@ static const struct key cluster_keys[] = {
 	      "leader lease; a dead leader is replaced within it"),
 };
 
+static const struct key announce_keys[] = {
+	SHELL_STR("vip", announce_vip,
+		  "VIP whose route xlb-announce drives (\"\": no helper)"),
+	SHELL_STR("dev", announce_dev, "interface xlb is attached to"),
+	SHELL_STR("birdc_socket", announce_birdc_socket,
+		  "BIRD's control socket"),
+	SHELL_STR("protocol", announce_protocol,
+		  "BIRD static protocol holding the VIP's route"),
+	SHELL("interval_ms", announce_interval_ms, K_UINT, 10, 60000,
+	      "the helper's local check period"),
+	SHELL_STR("path", announce_path,
+		  "the helper (a name is looked up in PATH)"),
+};
+
 static const struct key log_keys[] = {
 	SHELL("format", log_format, K_LOG_FORMAT, 0, 0, "stderr: text or json"),
 };
@@ -613,6 +627,10 @@ void xlbd_config_default(struct xlbd_config *cfg)
 	cfg->capacity_hook_timeout_s = 30;
 	strcpy(cfg->cluster_prefix, "/xlb/default");
 	cfg->cluster_lease_ttl_s = 2;
+	strcpy(cfg->announce_birdc_socket, "/run/bird/bird.ctl");
+	strcpy(cfg->announce_protocol, "xlb_vips");
+	cfg->announce_interval_ms = 200;
+	strcpy(cfg->announce_path, "xlb-announce");
 }
 
 void xlbd_config_free(struct xlbd_config *cfg)
@@ -664,12 +682,15 @@ static int parse_top(struct ctx *c, json_object *root, struct xlbd_config *cfg)
 		else if (!strcmp(name, "cluster"))
 			err = parse_section(c, v, cluster_keys, N(cluster_keys),
 					    cfg);
+		else if (!strcmp(name, "announce"))
+			err = parse_section(c, v, announce_keys,
+					    N(announce_keys), cfg);
 		else if (!strcmp(name, "vips"))
 			vips = v; /* after "probe", whatever the order */
 		else
 			err = fail(c, "unknown key (brain, probe, vips, "
 				      "scrape, prometheus, store, log, "
-				      "capacity, cluster)");
+				      "capacity, cluster, announce)");
 		if (err)
 			return err;
 		pop(c);
@@ -721,6 +742,24 @@ static int check_whole(struct ctx *c, struct xlbd_config *cfg)
 			push(c, "queries");
 			return fail(c, "prometheus.url needs at least one "
 				       "query");
+		}
+	}
+	if (cfg->announce_vip[0]) {
+		struct xlb_vip_key vip;
+		const char *why = NULL;
+
+		if (xlb_parse_vip(cfg->announce_vip, &vip) ||
+		    vip.family != XLB_FAMILY_V4)
+			why = "is not ADDR:PORT/tcp|udp (IPv4)";
+		else if (!cfg->announce_dev[0])
+			why = "needs announce.dev";
+		else if (!cfg->announce_birdc_socket[0] ||
+			 !cfg->announce_path[0])
+			why = "needs announce.birdc_socket and announce.path";
+		if (why) {
+			push(c, "announce");
+			push(c, "vip");
+			return fail(c, "\"%s\" %s", cfg->announce_vip, why);
 		}
 	}
 	if (!strstr(cfg->scrape_url, "://")) {
@@ -904,5 +943,6 @@ void xlbd_config_print_keys(FILE *out)
 		"{vip}, {current}, {desired} replaced in each argument");
 	print_keys(out, "capacity", capacity_keys, N(capacity_keys), &d);
 	print_keys(out, "cluster", cluster_keys, N(cluster_keys), &d);
+	print_keys(out, "announce", announce_keys, N(announce_keys), &d);
 	xlbd_config_free(&d);
 }

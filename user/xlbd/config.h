@@ -88,6 +88,13 @@ struct xlbd_config {
 	char cluster_prefix[128];	  /* "/xlb/default" */
 	char cluster_host_id[64];	  /* "": the host name */
 	unsigned int cluster_lease_ttl_s; /* 2 */
+	/* route announcement (announce.c): "" vip runs no helper */
+	char announce_vip[64];		 /* one VIP, ADDR:PORT/tcp|udp */
+	char announce_dev[32];		 /* the interface xlb is attached to */
+	char announce_birdc_socket[256]; /* "/run/bird/bird.ctl" */
+	char announce_protocol[64];	 /* "xlb_vips" */
+	unsigned int announce_interval_ms; /* 200 */
+	char announce_path[256];	   /* "xlb-announce", found in PATH */
 };
 
 extern const char *const xlbd_prom_signal_names[XLBD_SIG_N];

@@ -208,8 +208,10 @@ static void reload(struct xlbd *d)
 	xlbd_config_move(&d->cfg, &cfg);
 	if (!d->opt.log_format_given)
 		xlbd_log_format = d->cfg.log_format;
-	if (!d->opt.once)
-		xlbd_cluster_reconfigure(d); /* when a cluster key changed */
+	if (!d->opt.once) {
+		xlbd_cluster_reconfigure(d);  /* when a cluster key changed */
+		xlbd_announce_reconfigure(d); /* or an announce key */
+	}
 	/* Probe settings may have changed: every pair takes its new ones. */
 	for (size_t i = 0; i < d->n_pairs; i++) {
 		xlbd_probe_stop(d, d->pairs[i]);
@@ -520,6 +522,8 @@ int main(int argc, char **argv)
 	}
 	if (!d.opt.once && xlbd_cluster_start(&d))
 		return 5;
+	if (!d.opt.once && xlbd_announce_start(&d))
+		return 5;
 	if (d.opt.once) {
 		d.next_tick = xlbd_now();
 		/* Rates need two reads: the first is a tick apart. */
@@ -544,6 +548,7 @@ int main(int argc, char **argv)
 	xlbd_log(&d, "info", "stopping after %llu ticks",
 		 (unsigned long long)d.ticks);
 out:
+	xlbd_announce_stop(&d); /* the route withdrawn first */
 	xlbd_cluster_stop(&d);
 	if (d.store) {
 		xlbd_store_tick(&d, xlbd_wall()); /* saves the brain state */

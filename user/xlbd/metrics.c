@@ -328,6 +328,7 @@ char *xlbd_metrics_render(const struct xlbd *d, size_t *len)
 	family(f, "xlbd_dry_run", "gauge", "1 when decisions are not written.");
 	fprintf(f, "xlbd_dry_run %d\n", d->cfg.brain.dry_run ? 1 : 0);
 	xlbd_cluster_metrics(d, f);
+	xlbd_announce_metrics(d, f);
 	fclose(f);
 	return text;
 }

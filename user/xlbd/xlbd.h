@@ -181,7 +181,8 @@ struct xlbd {
 	FILE *decision_log;
 	void *hooks; /* scale_hook.c */
 	uint64_t hook_changes, hook_runs, hook_failures;
-	void *cluster; /* cluster.c: NULL when running alone */
+	void *cluster;	/* cluster.c: NULL when running alone */
+	void *announce; /* announce.c: NULL without announce.vip */
 };
 
 /* loop.c */
@@ -278,6 +279,14 @@ int xlbd_store_load_brain(struct xlbd *d);
 /* scale_hook.c: capacity.hook when a VIP's desired count changes */
 void xlbd_scale_hook_tick(struct xlbd *d, double now);
 void xlbd_scale_hook_fini(struct xlbd *d);
+
+/* announce.c: the route announcer (announce.*) as a child */
+int xlbd_announce_start(struct xlbd *d);
+/* SIGTERM (it withdraws the route), a bounded wait, then SIGKILL. */
+void xlbd_announce_stop(struct xlbd *d);
+/* After a reload: restarted with the new keys when one changed. */
+int xlbd_announce_reconfigure(struct xlbd *d);
+void xlbd_announce_metrics(const struct xlbd *d, FILE *f);
 
 /* notify.c: systemd */
 void xlbd_notify(const char *state);
