@@ -31,8 +31,9 @@
 #       within 1 s, its maps hold the file's pairs and weights
 #   bad_config_refused_last_kept       a bad file: xlbctl refuses it (exit
 #       1, nothing put); the same text put raw with curl: every host
-#       refuses it (log, /metrics, host key), its maps and digests as
-#       before, on the last good revision
+#       refuses it (log, /metrics, host key), its maps as before, on the
+#       last good revision; a valid empty config cut by a NUL byte is
+#       refused too (parsed up to the NUL it would remove every VIP)
 #   etcd_down_keeps_forwarding         every member stopped: requests through
 #       the VIP still succeed, /metrics says etcd is unreachable; restarted:
 #       a leader again and every host connected
@@ -358,6 +359,7 @@ fi
 if tcase bad_config_refused_last_kept; then
 	why=""
 	bad=$CL_RUN/services-bad.json
+	[[ -f $CL_RUN/services-2.json ]] || config_file "$CL_RUN/services-2.json" 50 1 2 3 4
 	# valid JSON, a weight the checker refuses: the same text both ways
 	config_file "$bad" 20000 1 2 3 4
 	before_rev=$(config_rev_of)
@@ -388,6 +390,15 @@ if tcase bad_config_refused_last_kept; then
 	((rc == 3)) || why+="cluster status exits $rc, not 3, while the hosts are not on etcd's config; "
 	status | sed 's/^/# /'
 	echo "# bad document put raw: refused by every host after ${t:-?}s, config revision $before_rev kept"
+	# a valid empty config cut short by a NUL: were the text parsed up to
+	# it, every VIP would go
+	printf '{ "vips": [] }\0 garbage' >"$bad"
+	etcd_put_raw "$CONFIG_KEY" "$bad" >/dev/null || why+="raw put of the NUL document failed; "
+	nul_refused() { local n; for n in 1 2 3; do grep -q "cluster: config revision [0-9]* refused: it holds a NUL byte" "$CL_RUN/xlbd-lb$n.log" || return 1; done; }
+	wait_for 2 nul_refused >/dev/null || why+="not every host refused the document with a NUL byte; "
+	for n in 1 2 3; do
+		[[ $(weights_of "$n") == "${wbefore[$n]}" ]] || why+="lb$n's pairs changed after the NUL document: $(weights_of "$n"); "
+	done
 	# the good one again: every host back on it
 	out=$(cluster_exec rt "$CL_XLBCTL" config apply "$CL_RUN/services-2.json" --etcd "$(cluster_etcd_endpoints)" --prefix "/xlb/$CL_PREFIX")
 	rev=$(grep -o 'at revision [0-9]*' <<<"$out" | grep -o '[0-9]*$')

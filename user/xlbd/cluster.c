@@ -369,6 +369,17 @@ static void on_config(struct cluster *c, const struct etcd_kv *kv)
 	c->config_doc_rev = kv->mod_rev;
 	c->config_next_try = 0;
 	c->config_wait_logged = false;
+	/* the text would be cut there: what was put is not what is parsed */
+	if (strlen(kv->val) != kv->val_len) {
+		c->config_refused_rev = kv->mod_rev;
+		c->config_refused++;
+		snprintf(c->config_error, sizeof(c->config_error),
+			 "it holds a NUL byte: not a JSON text");
+		xlbd_log(c->d, "error",
+			 "cluster: config revision %" PRId64 " refused: %s",
+			 kv->mod_rev, c->config_error);
+		report(c);
+	}
 }
 
 /* A follower applies a state document (revision rev) through libxlb. */
