@@ -150,6 +150,42 @@ TEST(config_bad_values_refused_naming_the_key)
 		       "brain.anomaly_");
 }
 
+TEST(config_announce_keys_start_the_helper_only_when_complete)
+{
+	struct xlbd_config cfg;
+	char err[512];
+
+	CHECK_EQ(parse("{ \"announce\": { \"vip\": \"10.0.0.1:80/tcp\", "
+		       "\"dev\": \"eth0\", \"interval_ms\": 100 } }",
+		       &cfg, err, sizeof(err)),
+		 0);
+	CHECK(!strcmp(cfg.announce_vip, "10.0.0.1:80/tcp"), "vip %s",
+	      cfg.announce_vip);
+	CHECK_EQ(cfg.announce_interval_ms, 100);
+	CHECK(!strcmp(cfg.announce_protocol, "xlb_vips"), "protocol %s",
+	      cfg.announce_protocol);
+	CHECK(!strcmp(cfg.announce_birdc_socket, "/run/bird/bird.ctl"),
+	      "socket %s", cfg.announce_birdc_socket);
+	CHECK(!strcmp(cfg.announce_path, "xlb-announce"), "path %s",
+	      cfg.announce_path);
+	xlbd_config_free(&cfg);
+	CHECK_EQ(parse("{}", &cfg, err, sizeof(err)), 0);
+	CHECK(!cfg.announce_vip[0], "a helper by default: %s",
+	      cfg.announce_vip);
+	xlbd_config_free(&cfg);
+	EXPECT_REFUSED("{ \"announce\": { \"vip\": \"10.0.0.1:80/tcp\" } }",
+		       "announce.vip: \"10.0.0.1:80/tcp\" needs announce.dev");
+	EXPECT_REFUSED("{ \"announce\": { \"vip\": \"[fd00::1]:80/tcp\", "
+		       "\"dev\": \"eth0\" } }",
+		       "is not ADDR:PORT/tcp|udp (IPv4)");
+	EXPECT_REFUSED("{ \"announce\": { \"interval_ms\": 5 } }", "announce."
+								   "interval_"
+								   "ms: 5 is "
+								   "out of "
+								   "range");
+	EXPECT_REFUSED("{ \"announce\": { \"bird\": 1 } }", "announce.bird");
+}
+
 TEST(config_syntax_errors_refused_with_their_line)
 {
 	EXPECT_REFUSED("{\n \"brain\": {\n  \"tick_s\": 1,,\n }\n}", "t.conf:3:"
