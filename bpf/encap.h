@@ -16,6 +16,10 @@
  * that spreads by 5-tuple spreads flows; the checksum is zero, for an IPv6
  * outer header too (RFC 6935/6936: the inner packet carries its own).
  *
+ * One-armed, the frame leaves by XDP_TX; two-armed (the route leaves by
+ * another interface of the LB), by XDP_REDIRECT through xlb_devmap to that
+ * interface, with its MAC as the source, if xlb is attached to it.
+ *
  * A frame too big for the route once encapsulated is answered, as a router
  * would, with ICMP fragmentation needed (IPv4 with DF) or ICMPv6 packet too
  * big, carrying the MTU the client may use; an IPv4 packet without DF is
@@ -354,8 +358,8 @@ static __always_inline int forward_encap(struct xdp_md *ctx,
 	struct xlb_config *cfg;
 	__u32 zero = 0, l3_off, inner_len, overhead;
 	__u8 tos, proto;
+	bool df, other_dev;
 	void *outer;
-	bool df;
 	int rc;
 
 	if ((void *)(eth + 1) > data_end)
@@ -400,7 +404,12 @@ static __always_inline int forward_encap(struct xdp_md *ctx,
 		global->encap_no_route++;
 		return XDP_DROP;
 	}
-	if (fib.ifindex != ctx->ingress_ifindex) {
+	/*
+	 * Two-armed: the route leaves by another interface. Redirected there
+	 * only if xlb runs on it (xlb_devmap), else passed as it came.
+	 */
+	other_dev = fib.ifindex != ctx->ingress_ifindex;
+	if (other_dev && !bpf_map_lookup_elem(&xlb_devmap, &fib.ifindex)) {
 		global->encap_other_dev++;
 		return XDP_PASS;
 	}
@@ -414,10 +423,13 @@ static __always_inline int forward_encap(struct xdp_md *ctx,
 	eth = data;
 	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
 		return XDP_ABORTED;
+	/* smac: the MAC of the interface the FIB names, either way. */
 	__builtin_memcpy(eth->h_dest, fib.dmac, 6);
 	__builtin_memcpy(eth->h_source, fib.smac, 6);
 	global->encap_sent++;
-	return XDP_TX;
+	if (!other_dev)
+		return XDP_TX;
+	return bpf_redirect_map(&xlb_devmap, fib.ifindex, 0);
 }
 
 #endif

@@ -162,6 +162,20 @@ struct {
 } xlb_budget SEC(".maps");
 
 /*
+ * ifindex -> ifindex of each interface xlb is attached to (libxlb keeps it):
+ * the redirect targets of ipip and gue when the FIB names another interface.
+ * Only interfaces with xlb on them: a native redirect needs an XDP program
+ * on the target (and on veth, NAPI on its peer).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, XLB_MAX_INTERFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_devmap SEC(".maps");
+
+/*
  * User space only, never read by the program: created and pinned with the
  * others so that every instance has them. Pair id -> the operator's intent
  * and the brain's opinion (xlb_intent.h); xlb_be_weight and xlb_be_state

@@ -8,7 +8,7 @@
  * any change that would make an older xlb misread the pins; adopting pins of
  * another version is refused.
  */
-#define XLB_LAYOUT_VERSION 8
+#define XLB_LAYOUT_VERSION 9
 #define XLB_META_MAGIC 0x584c4231 /* "XLB1" */
 
 /* Configured VIPs; also the size of the table-of-tables and per-VIP stats. */
@@ -61,6 +61,9 @@
  */
 #define XLB_GUE_SPORT_BASE 49152
 #define XLB_GUE_SPORT_MASK 0x3fff
+
+/* Interfaces that can be redirect targets (xlb_devmap). */
+#define XLB_MAX_INTERFACES 256
 
 /* Weight of a (VIP, backend) pair; 0 takes no new flows. */
 #define XLB_WEIGHT_DEFAULT 100

@@ -47,13 +47,21 @@
 #define XLB_MAP_VIP_DIGEST "xlb_vip_digest"
 /* Per-CPU array[1] of struct xlb_budget_state: the new-flow insert budget. */
 #define XLB_MAP_BUDGET "xlb_budget"
+/*
+ * Devmap hash ifindex -> ifindex: the interfaces xlb is attached to, which
+ * ipip and gue frames may be redirected to when the route to the backend
+ * leaves by another interface (two-armed). Written by libxlb on attach and
+ * detach.
+ */
+#define XLB_MAP_DEVMAP "xlb_devmap"
 
-#define XLB_MAP_NAMES                                                  \
-	XLB_MAP_META, XLB_MAP_CONFIG, XLB_MAP_PREFILTER, XLB_MAP_VIPS, \
-		XLB_MAP_VIP_ADDRS, XLB_MAP_TABLES, XLB_MAP_BACKENDS,   \
-		XLB_MAP_BE_STATE, XLB_MAP_BE_WEIGHT, XLB_MAP_CONNS,    \
-		XLB_MAP_BE_STATS, XLB_MAP_VIP_STATS, XLB_MAP_GLOBAL,   \
-		XLB_MAP_PAIR_INTENT, XLB_MAP_VIP_DIGEST, XLB_MAP_BUDGET
+#define XLB_MAP_NAMES                                                    \
+	XLB_MAP_META, XLB_MAP_CONFIG, XLB_MAP_PREFILTER, XLB_MAP_VIPS,   \
+		XLB_MAP_VIP_ADDRS, XLB_MAP_TABLES, XLB_MAP_BACKENDS,     \
+		XLB_MAP_BE_STATE, XLB_MAP_BE_WEIGHT, XLB_MAP_CONNS,      \
+		XLB_MAP_BE_STATS, XLB_MAP_VIP_STATS, XLB_MAP_GLOBAL,     \
+		XLB_MAP_PAIR_INTENT, XLB_MAP_VIP_DIGEST, XLB_MAP_BUDGET, \
+		XLB_MAP_DEVMAP
 
 /* Pin of the bpf_link that attaches the program to interface NAME. */
 #define XLB_LINK_PIN_PREFIX "link_"

@@ -217,7 +217,10 @@ struct xlb_global_counters {
 	 */
 	__u64 icmp_errors_steered;
 	__u64 icmp_drops[XLB_ICMP_DROP_REASONS];
-	/* ipip and gue: packets sent encapsulated to their backend (XDP_TX). */
+	/*
+	 * ipip and gue: packets sent encapsulated to their backend (XDP_TX,
+	 * or XDP_REDIRECT to another interface of the LB: two-armed).
+	 */
 	__u64 encap_sent;
 	/* ipip, gue: no route or no neighbour to the backend, or no source. */
 	__u64 encap_no_route;
@@ -226,7 +229,11 @@ struct xlb_global_counters {
 	 * ICMP fragmentation needed / packet too big (DF or IPv6), or dropped.
 	 */
 	__u64 encap_too_big;
-	/* ipip, gue: the route leaves by another interface: passed. */
+	/*
+	 * ipip, gue: the route leaves by another interface that xlb is not
+	 * attached to (not in xlb_devmap): passed untouched. (Sent through
+	 * one that it is attached to: XDP_REDIRECT, counted in encap_sent.)
+	 */
 	__u64 encap_other_dev;
 };
 

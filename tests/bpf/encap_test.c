@@ -66,7 +66,8 @@ static int netns_up(void)
 		"ip route add fd02::/64 via fd01::fe",
 		"ip route add fd03::/64 via fd01::fe mtu lock 1280",
 		/* A second device: routes that leave by another interface. */
-		"ip link add veth2 type veth peer name veth3",
+		"ip link add veth2 address 02:00:00:00:aa:02 type veth peer "
+		"name veth3",
 		"ip link set veth2 up",
 		"ip link set veth3 up",
 		"ip addr add 10.4.0.1/24 dev veth2",
@@ -609,6 +610,76 @@ TEST(gue_too_big_gets_frag_needed_with_the_udp_overhead)
 	CHECK_EQ(r.out[14 + 21], 4);
 	CHECK_EQ(get16(r.out + 14 + 26), 200 - 28);
 	CHECK_EQ(global(f).encap_too_big, 1);
+}
+
+/* xlb_devmap as libxlb fills it on attach: ifindex -> ifindex. */
+static int devmap_set(struct fixture *f, const char *dev, bool on)
+{
+	char path[160];
+	__u32 ifi = if_nametoindex(dev);
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", f->pin_dir, XLB_MAP_DEVMAP);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || !ifi)
+		return -1;
+	err = on ? bpf_map_update_elem(fd, &ifi, &ifi, BPF_ANY)
+		 : bpf_map_delete_elem(fd, &ifi);
+	close(fd);
+	return err;
+}
+
+/*
+ * Two-armed: the route to the backend leaves by veth2. With xlb attached
+ * there (veth2 in xlb_devmap) the encapsulated frame is redirected to it,
+ * with veth2's MAC as the source and its next hop's as the destination;
+ * without, it is passed untouched (encap_other_dev).
+ */
+TEST(two_armed_route_by_an_attached_interface_is_redirected)
+{
+	static const __u8 veth2_mac[6] = { 0x02, 0, 0, 0, 0xaa, 0x02 };
+	static const __u8 hop_mac[6] = { 0x02, 0, 0, 0, 0xfe, 0x04 };
+	const enum xlb_forward_mode modes[] = { XLB_FORWARD_IPIP,
+						XLB_FORWARD_GUE };
+	struct xlb_vip_key key;
+	struct fixture *f;
+	struct big_run r;
+	const __u8 *o;
+	struct pkt p;
+
+	FIXTURE(f, NULL);
+	CHECK(!setup(f, "10.0.0.1:80/tcp", "10.8.0.5", &key), "setup: %s",
+	      xlb_errmsg());
+	CHECK(!devmap_set(f, "veth2", true), "devmap");
+	for (int m = 0; m < 2; m++) {
+		CHECK(!xlb_vip_set_mode(f->xlb, &key, modes[m]), "mode");
+		pkt_build(&p, &tcp4);
+		CHECK(!run_on_dev(f, p.data, p.len, &r), "run");
+		CHECK_EQ(r.verdict, XDP_REDIRECT);
+		CHECK_EQ(r.out_len, p.len + (m ? 28 : 20));
+		CHECK(!memcmp(r.out, hop_mac, 6), "destination: veth2's hop");
+		CHECK(!memcmp(r.out + 6, veth2_mac, 6), "source: veth2's MAC");
+		o = r.out + 14;
+		CHECK_EQ(o[9], m ? IPPROTO_UDP : 4);
+		CHECK_EQ(csum(o, 20, 0), 0xffff);
+		CHECK(!memcmp(o + 16, "\x0a\x08\x00\x05", 4), "destination");
+		CHECK(!memcmp(o + (m ? 28 : 20), p.data + 14, p.len - 14), "inn"
+									   "er "
+									   "cha"
+									   "nge"
+									   "d");
+	}
+	CHECK_EQ(global(f).encap_sent, 2);
+	CHECK_EQ(global(f).encap_other_dev, 0);
+
+	/* Detached from veth2: passed as it came, counted. */
+	CHECK(!devmap_set(f, "veth2", false), "devmap");
+	pkt_build(&p, &tcp4);
+	CHECK(!run_on_dev(f, p.data, p.len, &r), "run");
+	CHECK_EQ(r.verdict, XDP_PASS);
+	CHECK(r.out_len == p.len && !memcmp(r.out, p.data, p.len), "changed");
+	CHECK_EQ(global(f).encap_other_dev, 1);
+	CHECK_EQ(global(f).encap_sent, 2);
 }
 
 int main(int argc, char **argv)

@@ -6,8 +6,9 @@
 #   router -> b1 (10.2.1.5/24), router -> b2 (10.2.2.5/24)
 #
 # The LB encapsulates to the backends through the router (its next hop on
-# the segment it receives on, so XDP_TX); the backends run xlb-decap and
-# answer the client directly through the router. VIP 10.0.0.1:80/tcp.
+# the segment it receives on, so XDP_TX; or, with tun_second_arm, on a
+# segment of its own: XDP_REDIRECT); the backends run xlb-decap and answer
+# the client directly through the router. VIP 10.0.0.1:80/tcp.
 TUN_P=xlbt$$
 TUN_PIN=/sys/fs/bpf/xlbtest-tunnel-$$
 TUN_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -80,6 +81,19 @@ tun_up() {
 	# The LB's next hop must be in its neighbour table (the FIB does not
 	# resolve it).
 	tun_ns lb ping -c1 -W2 10.1.0.254 >/dev/null || return 1
+}
+
+# A second arm for two-armed tests: LB eth1 10.3.0.1 <-> router ethL
+# 10.3.0.254 (10.3.0.0/24), and the LB's route to the backends moved onto
+# it, so the FIB names eth1 for frames that arrive on eth0. Frames
+# redirected into eth1 reach ethL only if ethL has NAPI on (an XDP program).
+tun_second_arm() {
+	tun_veth lb eth1 router ethL || return 1
+	tun_ns router ip link set ethL xdp obj "$TUN_PASS_OBJ" sec xdp || return 1
+	tun_ns lb ip addr add 10.3.0.1/24 dev eth1
+	tun_ns router ip addr add 10.3.0.254/24 dev ethL
+	tun_ns lb ip route replace 10.2.0.0/16 via 10.3.0.254 dev eth1 || return 1
+	tun_ns lb ping -c1 -W2 10.3.0.254 >/dev/null
 }
 
 # Starts xlb-backend NAME in backend namespace NS (HTTP 80, TCP echo 7),

@@ -11,6 +11,9 @@
  * program its link runs is the one XDP reports on its ifindex here; others
  * are left alone. When the plain name is held by another namespace's
  * attachment, the pin is link_<ifname>@<netns inode>.
+ *
+ * Every attach and detach brings xlb_devmap (devmap.c), the two-armed
+ * redirect targets, in line with the attachments.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -158,6 +161,19 @@ static int load_program(struct xlb *xlb, const __u8 mac[6],
 	bpf_map__set_max_entries(skel->maps.xlb_vips, xlb->meta.max_vips);
 	bpf_map__set_max_entries(skel->maps.xlb_backends,
 				 xlb->meta.max_backends);
+	/*
+	 * The devmap by fd, not by pin: the kernel adds BPF_F_RDONLY_PROG to
+	 * a devmap's flags, and libbpf 1.1 then refuses to reuse the pin.
+	 */
+	err = bpf_map__set_pin_path(skel->maps.xlb_devmap, NULL);
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.xlb_devmap,
+					xlb->fds[MAP_DEVMAP]);
+	if (err) {
+		xlb_bpf__destroy(skel);
+		return xlb_err(-err, "reuse %s/%s", xlb->pin_dir,
+			       XLB_MAP_DEVMAP);
+	}
 	err = xlb_bpf__load(skel);
 	if (err) {
 		xlb_bpf__destroy(skel);
@@ -338,6 +354,8 @@ static int replace_own(struct xlb *xlb, const char *ifname, const char *path,
 	return err;
 }
 
+static int detach_pin(const char *ifname, const char *path);
+
 int xlb_attach(struct xlb *xlb, const char *ifname,
 	       const struct xlb_attach_opts *opts)
 {
@@ -365,7 +383,8 @@ int xlb_attach(struct xlb *xlb, const char *ifname,
 		if (!opts->force)
 			return xlb_err(EEXIST, "already attached to %s",
 				       ifname);
-		return replace_own(xlb, ifname, path, &st, mac);
+		err = replace_own(xlb, ifname, path, &st, mac);
+		return err ? err : xlb_devmap_sync(xlb);
 	}
 
 	/* Load and verify first: a failure leaves the interface as it was. */
@@ -392,6 +411,15 @@ int xlb_attach(struct xlb *xlb, const char *ifname,
 		if (bpf_obj_pin(fd, path))
 			err = xlb_errno(errno, "pin %s", path);
 		close(fd); /* the pin holds the link; without one, detached */
+	}
+	/* A redirect target from now on; if it cannot be, no attachment. */
+	if (!err && (err = xlb_devmap_sync(xlb))) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", xlb_errmsg());
+		detach_pin(ifname, path);
+		xlb_devmap_sync(xlb);
+		err = xlb_err(-err, "attach to %s: %s", ifname, why);
 	}
 	if (err && old_fd >= 0)
 		bpf_xdp_attach(ifindex, old_fd, old_flags, NULL); /* put back */
@@ -435,8 +463,10 @@ int xlb_detach(struct xlb *xlb, const char *ifname)
 				  &st);
 		if (found < 0)
 			return found;
-		if (found)
-			return detach_pin(ifname, path);
+		if (found) {
+			err = detach_pin(ifname, path);
+			return err ? err : xlb_devmap_sync(xlb);
+		}
 	}
 	/* Not attached here: a stale pin of that name may go, a live one not. */
 	err = xlb_attachments(xlb, &att, &n);
@@ -465,6 +495,7 @@ int xlb_detach(struct xlb *xlb, const char *ifname)
 int xlb_detach_attachment(struct xlb *xlb, const struct xlb_attachment *a)
 {
 	char path[PATH_MAX + NAME_MAX + 2];
+	int err;
 
 	if (a->elsewhere)
 		return xlb_err(EBUSY,
@@ -472,7 +503,8 @@ int xlb_detach_attachment(struct xlb *xlb, const struct xlb_attachment *a)
 			       "namespace: detach it there",
 			       a->ifname, a->ifindex);
 	snprintf(path, sizeof(path), "%s/%s", xlb->pin_dir, a->pin);
-	return detach_pin(a->ifname, path);
+	err = detach_pin(a->ifname, path);
+	return err ? err : xlb_devmap_sync(xlb);
 }
 
 static int attachment_cmp(const void *a, const void *b)

@@ -433,7 +433,7 @@ static int open_checked(struct xlb *xlb, enum xlb_map_id id,
 	if (info.type != want->type || info.key_size != want->key_size ||
 	    info.value_size != want->value_size ||
 	    info.max_entries != want->max_entries ||
-	    info.map_flags != want->flags)
+	    map_flags_as_created(info.type, info.map_flags) != want->flags)
 		return xlb_err(EPROTO,
 			       "%s has type %u, key %u, value %u bytes, %u "
 			       "entries, flags 0x%x; expected type %u, key "
@@ -467,9 +467,7 @@ static int unfinished(const struct xlb *xlb)
 		       xlb->pin_dir);
 }
 
-/* older: pins of an older layout that xlb_upgrade can migrate are taken. */
-static int read_meta(struct xlb *xlb, const struct map_shape *shapes,
-		     bool older)
+static int read_meta(struct xlb *xlb, const struct map_shape *shapes)
 {
 	static const struct xlb_meta blank;
 	__u32 zero = 0;
@@ -493,34 +491,24 @@ static int read_meta(struct xlb *xlb, const struct map_shape *shapes,
 	if (xlb->meta.magic != XLB_META_MAGIC)
 		return xlb_err(EPROTO, "%s/%s is not an xlb metadata map",
 			       xlb->pin_dir, XLB_MAP_META);
-	if (xlb->meta.layout_version == XLB_LAYOUT_VERSION ||
-	    (older && xlb->meta.layout_version < XLB_LAYOUT_VERSION &&
-	     layout_migratable(xlb->meta.layout_version)))
-		return 0;
-	if (xlb->meta.layout_version < XLB_LAYOUT_VERSION &&
-	    layout_migratable(xlb->meta.layout_version))
+	if (xlb->meta.layout_version != XLB_LAYOUT_VERSION)
 		return xlb_err(EPROTO,
 			       "pins at %s have layout version %u; this xlb "
-			       "speaks version %u: xlbctl upgrade migrates "
-			       "them, every flow kept",
+			       "speaks version %u: remove them with the xlb "
+			       "that made them (xlbctl detach --all)",
 			       xlb->pin_dir, xlb->meta.layout_version,
 			       XLB_LAYOUT_VERSION);
-	return xlb_err(EPROTO,
-		       "pins at %s have layout version %u; this xlb speaks "
-		       "version %u and migrates from %d on: remove them with "
-		       "the xlb that made them (xlbctl detach --all)",
-		       xlb->pin_dir, xlb->meta.layout_version,
-		       XLB_LAYOUT_VERSION, xlb_layout_migrates_from());
+	return 0;
 }
 
-static int adopt(struct xlb *xlb, bool older)
+static int adopt(struct xlb *xlb)
 {
 	struct map_shape shapes[MAP_COUNT];
 	int err;
 
 	err = shapes_load(shapes);
 	if (!err)
-		err = read_meta(xlb, shapes, older);
+		err = read_meta(xlb, shapes);
 	if (err)
 		return err;
 	/* The sizes chosen at creation are the ones the meta entry records. */
@@ -538,7 +526,7 @@ static int adopt(struct xlb *xlb, bool older)
 	return 0;
 }
 
-static int open_instance(const char *pin_dir, bool older, struct xlb **out)
+int xlb_open(const char *pin_dir, struct xlb **out)
 {
 	struct xlb *xlb;
 	int err;
@@ -549,23 +537,13 @@ static int open_instance(const char *pin_dir, bool older, struct xlb **out)
 		return xlb_err(ENOMEM, "out of memory");
 	err = open_dir(xlb);
 	if (!err)
-		err = adopt(xlb, older);
+		err = adopt(xlb);
 	if (err) {
 		xlb_close(xlb);
 		return err;
 	}
 	*out = xlb;
 	return 0;
-}
-
-int xlb_open(const char *pin_dir, struct xlb **out)
-{
-	return open_instance(pin_dir, false, out);
-}
-
-int xlb_open_for_upgrade(const char *pin_dir, struct xlb **out)
-{
-	return open_instance(pin_dir, true, out);
 }
 
 /* The id of the map pinned at path, 0 when there is none. */
@@ -837,12 +815,12 @@ int xlb_create(const char *pin_dir, const struct xlb_create_opts *opts,
 	if (!err)
 		err = xlb_check_writer(xlb);
 	if (!err) {
-		err = adopt(xlb, false);
+		err = adopt(xlb);
 		if (err == -ENOENT) {
 			close_maps(xlb);
 			err = create_maps(xlb, opts);
 			if (!err)
-				err = adopt(xlb, false);
+				err = adopt(xlb);
 		}
 	}
 	if (err) {
@@ -873,7 +851,7 @@ int xlb_remove_unfinished(const char *pin_dir, int lock_timeout_ms)
 	if (!err)
 		err = xlb_check_writer(xlb);
 	if (!err) {
-		err = adopt(xlb, false);
+		err = adopt(xlb);
 		if (!err)
 			err = xlb_err(EEXIST, "%s is a complete instance",
 				      pin_dir);

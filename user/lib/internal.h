@@ -4,6 +4,7 @@
 #define XLB_INTERNAL_H
 
 #include <limits.h>
+#include <linux/bpf.h>
 
 #include "xlb.h"
 
@@ -24,6 +25,7 @@ enum xlb_map_id {
 	MAP_PAIR_INTENT,
 	MAP_VIP_DIGEST,
 	MAP_BUDGET,
+	MAP_DEVMAP,
 	MAP_COUNT,
 };
 
@@ -57,6 +59,17 @@ struct xlb {
 
 extern const char *const xlb_map_names[MAP_COUNT];
 
+/*
+ * A pinned map's flags as it was created with: the kernel adds
+ * BPF_F_RDONLY_PROG to every devmap (a lookup returns its value in place).
+ */
+static inline __u32 map_flags_as_created(__u32 type, __u32 flags)
+{
+	if (type == BPF_MAP_TYPE_DEVMAP || type == BPF_MAP_TYPE_DEVMAP_HASH)
+		flags &= ~BPF_F_RDONLY_PROG;
+	return flags;
+}
+
 /* Records the message for xlb_errmsg() and returns -err. */
 int xlb_err(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -82,6 +95,11 @@ int xlb_check_writer(struct xlb *xlb);
 void xlb_failpoint(const char *name);
 /* Detaches one attachment of xlb_attachments() and removes its pin. */
 int xlb_detach_attachment(struct xlb *xlb, const struct xlb_attachment *a);
+/*
+ * devmap.c: makes xlb_devmap hold this namespace's attachments (none while
+ * the instance is attached in several namespaces).
+ */
+int xlb_devmap_sync(struct xlb *xlb);
 
 /* All pairs (in use or not), weights and states in one read each. */
 struct pair_snapshot {
@@ -109,16 +127,6 @@ void pair_cache_put_intent(struct xlb *xlb, __u32 pair,
 int pair_word_write(struct xlb *xlb, __u32 pair, const struct xlb_backend *be);
 /* Unloads the program, if loaded (the maps close). */
 void pair_word_close(struct xlb *xlb);
-
-/* migrate.c: whether known steps lead from layout from to this one. */
-bool layout_migratable(__u32 from);
-/*
- * Runs the steps from the pins' layout to this one (safe while the older
- * program runs); what says what they did ("7 -> 8: ...").
- */
-int layout_migrate(struct xlb *xlb, char *what, size_t len);
-/* Writes this layout's version into xlb_meta: after every program swap. */
-int layout_commit(struct xlb *xlb);
 
 /* Reads a whole array map (n entries of value_size) with one batch call. */
 int array_read_all(int fd, __u32 n, size_t value_size, void *values);
