@@ -138,7 +138,7 @@ static const struct key brain_keys[] = {
 };
 
 static const struct key probe_keys[] = {
-	PROBE("kind", kind, K_PROBE_KIND, 0, 0, "tcp, http or none"),
+	PROBE("kind", kind, K_PROBE_KIND, 0, 0, "tcp, http, udp or none"),
 	PROBE("port", port, K_UINT, 0, 65535, "0: the VIP's port"),
 	PROBE("interval_s", interval_s, K_DOUBLE, 0.01, 3600,
 	      "between probes of one backend"),
@@ -151,6 +151,14 @@ static const struct key probe_keys[] = {
 	  "path of the HTTP GET" },
 	PROBE("http_status", http_status, K_UINT, 100, 599,
 	      "the status an HTTP probe expects"),
+	{ "udp_payload", K_STRING,
+	  offsetof(struct xlbd_probe_config, udp_payload), 0, 0,
+	  sizeof(((struct xlbd_probe_config *)0)->udp_payload),
+	  "the datagram a UDP probe sends (a reply is success)" },
+	{ "udp_payload_hex", K_STRING,
+	  offsetof(struct xlbd_probe_config, udp_payload_hex), 0, 0,
+	  sizeof(((struct xlbd_probe_config *)0)->udp_payload_hex),
+	  "the same as hex bytes (e.g. a DNS query), instead" },
 };
 
 static const struct key scrape_keys[] = {
@@ -348,11 +356,13 @@ static int set_key(struct ctx *c, const struct key *k, void *base,
 				*kind = XLBD_PROBE_TCP;
 			else if (!strcmp(s, "http"))
 				*kind = XLBD_PROBE_HTTP;
+			else if (!strcmp(s, "udp"))
+				*kind = XLBD_PROBE_UDP;
 			else if (!strcmp(s, "none"))
 				*kind = XLBD_PROBE_NONE;
 			else
 				return fail(c,
-					    "\"%s\" is not tcp, http or "
+					    "\"%s\" is not tcp, http, udp or "
 					    "none",
 					    s);
 		} else {
@@ -446,9 +456,11 @@ static int parse_vips(struct ctx *c, json_object *obj, struct xlbd_config *cfg)
 		cfg->vips = grown;
 		vc = &cfg->vips[cfg->n_vips++];
 		memset(vc, 0, sizeof(*vc));
-		/* A VIP's probe starts from the top-level probe settings. */
+		/* A VIP's probe starts from the top-level probe settings;
+		 * a UDP VIP's connect-based kinds mean none. */
 		vc->probe = cfg->probe;
-		if (key.proto == IPPROTO_UDP)
+		if (key.proto == IPPROTO_UDP &&
+		    cfg->probe.kind != XLBD_PROBE_UDP)
 			vc->probe.kind = XLBD_PROBE_NONE;
 		xlb_format_vip(&key, vc->vip, sizeof(vc->vip));
 		json_object_object_foreach(v, sub, sv)
@@ -612,6 +624,7 @@ void xlbd_config_default(struct xlbd_config *cfg)
 	cfg->probe.timeout_s = 0.25;
 	strcpy(cfg->probe.http_path, "/");
 	cfg->probe.http_status = 200;
+	strcpy(cfg->probe.udp_payload, "xlb-probe");
 	cfg->scrape_enabled = true;
 	strcpy(cfg->scrape_url, XLBD_SCRAPE_URL_DEFAULT);
 	cfg->scrape_interval_s = 1.0;
@@ -726,6 +739,22 @@ static int check_whole(struct ctx *c, struct xlbd_config *cfg)
 		push(c, "timeout_s");
 		return fail(c, "%g is more than 10 intervals (%g s)",
 			    cfg->probe.timeout_s, cfg->probe.interval_s);
+	}
+	for (size_t i = 0; i <= cfg->n_vips; i++) {
+		const struct xlbd_probe_config *p =
+			i < cfg->n_vips ? &cfg->vips[i].probe : &cfg->probe;
+		const char *h = p->udp_payload_hex;
+		size_t n = strlen(h), hex = strspn(h, "0123456789abcdefABCDEF");
+
+		if (hex == n && n % 2 == 0)
+			continue;
+		if (i < cfg->n_vips) {
+			push(c, "vips");
+			push(c, cfg->vips[i].vip);
+		}
+		push(c, "probe");
+		push(c, "udp_payload_hex");
+		return fail(c, "not an even number of hex digits");
 	}
 	if (cfg->prometheus_url[0] && !strstr(cfg->prometheus_url, "://")) {
 		push(c, "prometheus");
@@ -897,8 +926,8 @@ static void print_value(FILE *out, const struct key *k, const void *base)
 	case K_PROBE_KIND:
 		fprintf(out, "\"%s\"",
 			(const char *[]){
-				"tcp", "http",
-				"none" }[*(const enum xlbd_probe_kind *)field]);
+				"tcp", "http", "none",
+				"udp" }[*(const enum xlbd_probe_kind *)field]);
 		break;
 	case K_LOG_FORMAT:
 		fprintf(out, "\"%s\"",

@@ -24,6 +24,7 @@ enum xlbd_probe_kind {
 	XLBD_PROBE_TCP,
 	XLBD_PROBE_HTTP,
 	XLBD_PROBE_NONE,
+	XLBD_PROBE_UDP, /* a datagram out, any datagram back */
 };
 
 enum xlbd_log_format {
@@ -32,13 +33,15 @@ enum xlbd_log_format {
 };
 
 struct xlbd_probe_config {
-	enum xlbd_probe_kind kind; /* tcp (udp VIPs: none) */
-	unsigned int port;	   /* 0: the VIP's port */
-	double interval_s;	   /* 0.1 */
-	double jitter;		   /* 0.2 of the interval, either way */
-	double timeout_s;	   /* 0.25 */
-	char http_path[256];	   /* "/" */
-	unsigned int http_status;  /* 200 */
+	enum xlbd_probe_kind kind;  /* tcp (udp VIPs: none) */
+	unsigned int port;	    /* 0: the VIP's port */
+	double interval_s;	    /* 0.1 */
+	double jitter;		    /* 0.2 of the interval, either way */
+	double timeout_s;	    /* 0.25 */
+	char http_path[256];	    /* "/" */
+	unsigned int http_status;   /* 200 */
+	char udp_payload[256];	    /* "xlb-probe" */
+	char udp_payload_hex[1025]; /* "": udp_payload; else these bytes */
 };
 
 struct xlbd_vip_config {

@@ -35,8 +35,12 @@ const struct xlbd_probe_config *xlbd_probe_conf(const struct xlbd *d,
 		xlbd_config_probe(&d->cfg, p->vip_text);
 	static struct xlbd_probe_config none;
 
-	/* A UDP VIP has no connect to probe: counters and agents only. */
-	if (p->info.vip.proto == IPPROTO_UDP && c == &d->cfg.probe) {
+	/*
+	 * A UDP VIP has no connect to probe: unless a UDP probe is set for
+	 * it (or for all), counters and agents only.
+	 */
+	if (p->info.vip.proto == IPPROTO_UDP && c == &d->cfg.probe &&
+	    c->kind != XLBD_PROBE_UDP) {
 		none = *c;
 		none.kind = XLBD_PROBE_NONE;
 		return &none;
@@ -55,7 +59,7 @@ void xlbd_probe_stop(struct xlbd *d, struct xlbd_pair *p)
 {
 	if (p->probe.kind == XLBD_PROBE_HTTP || p->probe.curl)
 		xlbd_probe_http_done(d, p, -1, 0); /* cancels */
-	xlbd_probe_tcp_cancel(d, p);
+	xlbd_probe_tcp_cancel(d, p); /* the probe's socket, TCP or UDP */
 	p->probe.started = 0;
 }
 
@@ -154,8 +158,9 @@ void xlbd_probe_run(struct xlbd *d, double now, double until)
 		pr->deadline = now + c->timeout_s;
 		/* From the due time, so the schedule does not drift. */
 		pr->next_due = fmax(pr->next_due + jittered(c), now + 0.001);
-		ret = pr->kind == XLBD_PROBE_HTTP ? xlbd_probe_http_start(d, p)
-						  : xlbd_probe_tcp_start(d, p);
+		ret = pr->kind == XLBD_PROBE_HTTP  ? xlbd_probe_http_start(d, p)
+		      : pr->kind == XLBD_PROBE_UDP ? xlbd_probe_udp_start(d, p)
+						   : xlbd_probe_tcp_start(d, p);
 		if (ret < 0) {
 			char why[96];
 

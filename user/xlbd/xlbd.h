@@ -215,6 +215,7 @@ void xlbd_probe_done(struct xlbd *d, struct xlbd_pair *p, bool ok,
 const struct xlbd_probe_config *xlbd_probe_conf(const struct xlbd *d,
 						const struct xlbd_pair *p);
 int xlbd_probe_tcp_start(struct xlbd *d, struct xlbd_pair *p);
+int xlbd_probe_udp_start(struct xlbd *d, struct xlbd_pair *p);
 void xlbd_probe_tcp_cancel(struct xlbd *d, struct xlbd_pair *p);
 int xlbd_probe_http_start(struct xlbd *d, struct xlbd_pair *p);
 void xlbd_probe_http_done(struct xlbd *d, struct xlbd_pair *p, int curl_code,

@@ -132,8 +132,9 @@ TEST(config_bad_values_refused_naming_the_key)
 							    "false");
 	EXPECT_REFUSED("{ \"probe\": { \"kind\": \"icmp\" } }", "probe.kind: "
 								"\"icmp\" is "
-								"not tcp, http "
-								"or none");
+								"not tcp, "
+								"http, "
+								"udp or none");
 	EXPECT_REFUSED("{ \"log\": { \"format\": \"xml\" } }", "log.format: "
 							       "\"xml\" is not "
 							       "text or json");
@@ -184,6 +185,38 @@ TEST(config_announce_keys_start_the_helper_only_when_complete)
 								   "out of "
 								   "range");
 	EXPECT_REFUSED("{ \"announce\": { \"bird\": 1 } }", "announce.bird");
+}
+
+TEST(config_udp_probe_for_a_udp_vip_with_its_payload)
+{
+	struct xlbd_config cfg;
+	char err[512];
+
+	CHECK_EQ(parse("{ \"vips\": { \"10.0.0.1:53/udp\": { \"probe\": "
+		       "{ \"kind\": \"udp\", \"udp_payload_hex\": "
+		       "\"00ff\" } }, \"10.0.0.1:54/udp\": {} } }",
+		       &cfg, err, sizeof(err)),
+		 0);
+	CHECK(xlbd_config_probe(&cfg, "10.0.0.1:53/udp")->kind ==
+		      XLBD_PROBE_UDP,
+	      "the VIP's udp probe");
+	CHECK(!strcmp(xlbd_config_probe(&cfg, "10.0.0.1:53/udp")
+			      ->udp_payload_hex,
+		      "00ff"),
+	      "hex payload");
+	/* a UDP VIP without a probe of its own: none, as before */
+	CHECK(xlbd_config_probe(&cfg, "10.0.0.1:54/udp")->kind ==
+		      XLBD_PROBE_NONE,
+	      "udp VIP defaults to none");
+	CHECK(!strcmp(cfg.probe.udp_payload, "xlb-probe"), "payload %s",
+	      cfg.probe.udp_payload);
+	xlbd_config_free(&cfg);
+	EXPECT_REFUSED("{ \"probe\": { \"udp_payload_hex\": \"abc\" } }",
+		       "probe.udp_payload_hex: not an even number of hex "
+		       "digits");
+	EXPECT_REFUSED("{ \"vips\": { \"10.0.0.1:53/udp\": { \"probe\": "
+		       "{ \"udp_payload_hex\": \"zz\" } } } }",
+		       "udp_payload_hex: not an even number of hex digits");
 }
 
 TEST(config_syntax_errors_refused_with_their_line)
