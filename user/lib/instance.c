@@ -467,7 +467,9 @@ static int unfinished(const struct xlb *xlb)
 		       xlb->pin_dir);
 }
 
-static int read_meta(struct xlb *xlb, const struct map_shape *shapes)
+/* older: pins of an older layout that xlb_upgrade can migrate are taken. */
+static int read_meta(struct xlb *xlb, const struct map_shape *shapes,
+		     bool older)
 {
 	static const struct xlb_meta blank;
 	__u32 zero = 0;
@@ -491,24 +493,34 @@ static int read_meta(struct xlb *xlb, const struct map_shape *shapes)
 	if (xlb->meta.magic != XLB_META_MAGIC)
 		return xlb_err(EPROTO, "%s/%s is not an xlb metadata map",
 			       xlb->pin_dir, XLB_MAP_META);
-	if (xlb->meta.layout_version != XLB_LAYOUT_VERSION)
+	if (xlb->meta.layout_version == XLB_LAYOUT_VERSION ||
+	    (older && xlb->meta.layout_version < XLB_LAYOUT_VERSION &&
+	     layout_migratable(xlb->meta.layout_version)))
+		return 0;
+	if (xlb->meta.layout_version < XLB_LAYOUT_VERSION &&
+	    layout_migratable(xlb->meta.layout_version))
 		return xlb_err(EPROTO,
 			       "pins at %s have layout version %u; this xlb "
-			       "speaks version %u: remove them with the xlb "
-			       "that made them (xlbctl detach --all)",
+			       "speaks version %u: xlbctl upgrade migrates "
+			       "them, every flow kept",
 			       xlb->pin_dir, xlb->meta.layout_version,
 			       XLB_LAYOUT_VERSION);
-	return 0;
+	return xlb_err(EPROTO,
+		       "pins at %s have layout version %u; this xlb speaks "
+		       "version %u and migrates from %d on: remove them with "
+		       "the xlb that made them (xlbctl detach --all)",
+		       xlb->pin_dir, xlb->meta.layout_version,
+		       XLB_LAYOUT_VERSION, xlb_layout_migrates_from());
 }
 
-static int adopt(struct xlb *xlb)
+static int adopt(struct xlb *xlb, bool older)
 {
 	struct map_shape shapes[MAP_COUNT];
 	int err;
 
 	err = shapes_load(shapes);
 	if (!err)
-		err = read_meta(xlb, shapes);
+		err = read_meta(xlb, shapes, older);
 	if (err)
 		return err;
 	/* The sizes chosen at creation are the ones the meta entry records. */
@@ -526,7 +538,7 @@ static int adopt(struct xlb *xlb)
 	return 0;
 }
 
-int xlb_open(const char *pin_dir, struct xlb **out)
+static int open_instance(const char *pin_dir, bool older, struct xlb **out)
 {
 	struct xlb *xlb;
 	int err;
@@ -537,13 +549,23 @@ int xlb_open(const char *pin_dir, struct xlb **out)
 		return xlb_err(ENOMEM, "out of memory");
 	err = open_dir(xlb);
 	if (!err)
-		err = adopt(xlb);
+		err = adopt(xlb, older);
 	if (err) {
 		xlb_close(xlb);
 		return err;
 	}
 	*out = xlb;
 	return 0;
+}
+
+int xlb_open(const char *pin_dir, struct xlb **out)
+{
+	return open_instance(pin_dir, false, out);
+}
+
+int xlb_open_for_upgrade(const char *pin_dir, struct xlb **out)
+{
+	return open_instance(pin_dir, true, out);
 }
 
 /* The id of the map pinned at path, 0 when there is none. */
@@ -815,12 +837,12 @@ int xlb_create(const char *pin_dir, const struct xlb_create_opts *opts,
 	if (!err)
 		err = xlb_check_writer(xlb);
 	if (!err) {
-		err = adopt(xlb);
+		err = adopt(xlb, false);
 		if (err == -ENOENT) {
 			close_maps(xlb);
 			err = create_maps(xlb, opts);
 			if (!err)
-				err = adopt(xlb);
+				err = adopt(xlb, false);
 		}
 	}
 	if (err) {
@@ -851,7 +873,7 @@ int xlb_remove_unfinished(const char *pin_dir, int lock_timeout_ms)
 	if (!err)
 		err = xlb_check_writer(xlb);
 	if (!err) {
-		err = adopt(xlb);
+		err = adopt(xlb, false);
 		if (!err)
 			err = xlb_err(EEXIST, "%s is a complete instance",
 				      pin_dir);

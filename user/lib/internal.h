@@ -128,6 +128,16 @@ int pair_word_write(struct xlb *xlb, __u32 pair, const struct xlb_backend *be);
 /* Unloads the program, if loaded (the maps close). */
 void pair_word_close(struct xlb *xlb);
 
+/* migrate.c: whether known steps lead from layout from to this one. */
+bool layout_migratable(__u32 from);
+/*
+ * Runs the steps from the pins' layout to this one (safe while the older
+ * program runs); what says what they did ("7 -> 8: ...").
+ */
+int layout_migrate(struct xlb *xlb, char *what, size_t len);
+/* Writes this layout's version into xlb_meta: after every program swap. */
+int layout_commit(struct xlb *xlb);
+
 /* Reads a whole array map (n entries of value_size) with one batch call. */
 int array_read_all(int fd, __u32 n, size_t value_size, void *values);
 /* The same with the caller's buffer of n keys: no allocation. */

@@ -23,6 +23,7 @@
 struct target {
 	struct xlb_attachment att;
 	struct bpf_object *obj;
+	__u32 layout; /* the object's */
 };
 
 static struct bpf_map *rodata_map(struct bpf_object *obj)
@@ -193,14 +194,21 @@ static int prepare(struct xlb *xlb, const char *path, struct target *t)
 			       "4 or later",
 			       what);
 	memcpy(&layout, (const char *)init + off_layout, sizeof(layout));
-	if (layout != xlb->meta.layout_version)
+	/* The same layout, or this library's over pins it migrates. */
+	if (layout != xlb->meta.layout_version &&
+	    (layout != XLB_LAYOUT_VERSION ||
+	     !layout_migratable(xlb->meta.layout_version)))
 		return xlb_err(EPROTO,
 			       "%s was built for layout version %u; the "
 			       "instance at %s has layout %u, and no migration "
-			       "between them is known: detach --all and attach "
+			       "between them is known (this xlb migrates "
+			       "layouts %d-%u to %u): detach --all and attach "
 			       "again (this re-picks every flow)",
 			       what, layout, xlb->pin_dir,
-			       xlb->meta.layout_version);
+			       xlb->meta.layout_version,
+			       xlb_layout_migrates_from(),
+			       XLB_LAYOUT_VERSION - 1, XLB_LAYOUT_VERSION);
+	t->layout = layout;
 	data = malloc(size);
 	if (!data)
 		return xlb_err(ENOMEM, "out of memory");
@@ -313,8 +321,11 @@ int xlb_upgrade(struct xlb *xlb, const struct xlb_upgrade_opts *opts,
 		struct xlb_upgrade_result **out, size_t *n_out)
 {
 	struct xlb_upgrade_result *res = NULL;
+	__u32 from = xlb->meta.layout_version;
+	char migration[256] = "";
 	struct target *t = NULL;
 	size_t n = 0, done = 0;
+	bool migrate;
 	int err;
 
 	err = xlb_require_lock(xlb, "upgrade");
@@ -329,6 +340,12 @@ int xlb_upgrade(struct xlb *xlb, const struct xlb_upgrade_opts *opts,
 			 t[i].att.ifname);
 		res[i].old_prog_id = t[i].att.prog_id;
 	}
+	migrate = !err && n && t[0].layout != from;
+	if (migrate && !opts->dry_run)
+		err = layout_migrate(xlb, migration, sizeof(migration));
+	else if (migrate)
+		snprintf(migration, sizeof(migration),
+			 "would migrate layout %u to %u", from, t[0].layout);
 	for (size_t i = 0; !err && !opts->dry_run && i < n; i++, done++)
 		err = swap_program(xlb, &t[i], &res[i]);
 	if (err && done) {
@@ -337,8 +354,21 @@ int xlb_upgrade(struct xlb *xlb, const struct xlb_upgrade_opts *opts,
 		snprintf(why, sizeof(why), "%s", xlb_errmsg());
 		err = xlb_err(-err,
 			      "%s; %zu of %zu attachments already run the new "
-			      "program (it uses the same maps, so both serve)",
-			      why, done, n);
+			      "program (it uses the same maps, so both "
+			      "serve%s)",
+			      why, done, n,
+			      migrate ? "; the layout stays the old one until "
+					"an upgrade swaps them all"
+				      : "");
+	}
+	/* Every attachment runs the new layout's program: the pins say so. */
+	if (!err && migrate && !opts->dry_run)
+		err = layout_commit(xlb);
+	for (size_t i = 0; !err && i < n; i++) {
+		res[i].layout_from = from;
+		res[i].layout_to = opts->dry_run ? from : t[i].layout;
+		snprintf(res[i].migration, sizeof(res[i].migration), "%s",
+			 migration);
 	}
 	for (size_t i = 0; i < n; i++)
 		bpf_object__close(t[i].obj);

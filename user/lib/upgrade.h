@@ -24,6 +24,9 @@ struct xlb_upgrade_result {
 	char ifname[IF_NAMESIZE];
 	__u32 old_prog_id;
 	__u32 new_prog_id; /* 0 on a dry run */
+	/* The instance's layout before and after (the same: no migration). */
+	__u32 layout_from, layout_to;
+	char migration[256]; /* what the migration did, "" if none */
 };
 
 /*
@@ -31,6 +34,12 @@ struct xlb_upgrade_result {
  * first; refuses, changing nothing, when the object was built for another
  * layout or one of its maps differs from the pinned one. Then swaps the
  * programs one by one; *out (freed by the caller) lists what was done.
+ *
+ * Pins of an older layout (a handle from xlb_open_for_upgrade) take an
+ * object of this library's layout: the migration's steps run on the maps
+ * (safe for the program still running), every program is swapped, then
+ * xlb_meta takes the new version. Killed part-way, the next upgrade does
+ * it again (the steps are idempotent).
  */
 int xlb_upgrade(struct xlb *xlb, const struct xlb_upgrade_opts *opts,
 		struct xlb_upgrade_result **out, size_t *n_out);

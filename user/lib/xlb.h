@@ -46,6 +46,14 @@ struct xlb_create_opts {
  */
 int xlb_open(const char *pin_dir, struct xlb **out);
 /*
+ * The same, also taking pins of an older layout that a known migration
+ * leads from; such a handle is for xlb_upgrade (which migrates them) and
+ * xlb_close only.
+ */
+int xlb_open_for_upgrade(const char *pin_dir, struct xlb **out);
+/* The oldest layout whose pins xlb_upgrade migrates (this one's if none). */
+int xlb_layout_migrates_from(void);
+/*
  * Adopts the instance at pin_dir or, when there is none, loads the data plane
  * and pins its maps there (creating the directory, which must be on bpffs,
  * and removing it again if the creation fails). opts applies only to a new

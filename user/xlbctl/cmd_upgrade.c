@@ -38,11 +38,23 @@ static void print_result(const struct cli *cli,
 		}
 		json_object_object_add(doc, "dry_run",
 				       json_object_new_boolean(cli->dry_run));
+		json_object_object_add(doc, "layout_from",
+				       json_object_new_int64(r[0].layout_from));
+		json_object_object_add(doc, "layout_to",
+				       json_object_new_int64(r[0].layout_to));
+		json_object_object_add(doc, "migration",
+				       json_object_new_string(r[0].migration));
 		json_object_object_add(doc, "attachments", list);
 		json_print(doc, stdout, false);
 		json_object_put(doc);
 		return;
 	}
+	/* Once: the migration is the instance's, not an attachment's. */
+	if (r[0].migration[0] && cli->dry_run)
+		printf("%s\n", r[0].migration);
+	else if (r[0].migration[0])
+		printf("layout %u migrated to %u (%s)\n", r[0].layout_from,
+		       r[0].layout_to, r[0].migration);
 	for (size_t i = 0; i < n; i++) {
 		if (cli->dry_run)
 			printf("%s: program %u would be replaced (the new one "
@@ -68,7 +80,11 @@ int cmd_upgrade(const struct cli *cli)
 	size_t n;
 	int rc, err;
 
-	rc = session_open_writer(cli, &xlb);
+	/* Pins of an older layout open too: the upgrade migrates them. */
+	err = xlb_open_for_upgrade(cli->pin_path, &xlb);
+	if (err)
+		return report_lib(cli, err);
+	rc = session_lock(cli, xlb);
 	if (rc)
 		return rc;
 	err = xlb_upgrade(xlb, &opts, &res, &n);

@@ -37,11 +37,16 @@ static int cmd_version(const struct cli *cli)
 				       json_object_new_string(XLB_VERSION));
 		json_object_object_add(doc, "layout_version",
 				       json_object_new_int(XLB_LAYOUT_VERSION));
+		json_object_object_add(
+			doc, "migrates_from_layout",
+			json_object_new_int(xlb_layout_migrates_from()));
 		json_print(doc, stdout, false);
 		json_object_put(doc);
 	} else {
-		printf("xlbctl %s (map layout version %d)\n", XLB_VERSION,
-		       XLB_LAYOUT_VERSION);
+		printf("xlbctl %s (map layout version %d; upgrade migrates "
+		       "pins of layout %d on)\n",
+		       XLB_VERSION, XLB_LAYOUT_VERSION,
+		       xlb_layout_migrates_from());
 	}
 	return EXIT_OK;
 }
