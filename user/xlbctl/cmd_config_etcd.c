@@ -120,25 +120,62 @@ static size_t count_backends(const struct xlb_desired *d)
 	return n;
 }
 
-/* What the hosts will change, from the document etcd holds now. */
-static size_t print_changes(const char *old_text,
-			    const struct xlb_desired *want)
+/*
+ * A backend without "mac" in both documents is no MAC change (the diff
+ * takes its first side for maps, where every pair has one): both sides get
+ * the same placeholder, for the preview only.
+ */
+static void same_unknown_macs(struct xlb_desired *old, struct xlb_desired *want)
 {
-	struct xlb_desired old = { 0 };
+	for (size_t i = 0; i < want->n_vips; i++) {
+		struct xlb_desired_vip *wv = &want->vips[i];
+
+		for (size_t j = 0; j < old->n_vips; j++) {
+			struct xlb_desired_vip *ov = &old->vips[j];
+
+			if (xlb_vip_key_cmp(&wv->key, &ov->key))
+				continue;
+			for (size_t k = 0; k < wv->n_backends; k++)
+				for (size_t l = 0; l < ov->n_backends; l++) {
+					struct xlb_desired_backend *w =
+						&wv->backends[k];
+					struct xlb_desired_backend *o =
+						&ov->backends[l];
+
+					if (w->has_mac || o->has_mac ||
+					    xlb_addr_cmp(&w->addr, w->family,
+							 &o->addr, o->family))
+						continue;
+					w->has_mac = o->has_mac = true;
+					memset(w->mac, 0, sizeof(w->mac));
+					memset(o->mac, 0, sizeof(o->mac));
+				}
+		}
+	}
+}
+
+/* What the hosts will change, from the document etcd holds now. */
+static size_t print_changes(const char *old_text, const char *text)
+{
+	struct xlb_desired old = { 0 }, want = { 0 };
 	struct xlb_change *changes = NULL;
 	char line[256], err[256];
 	size_t n = 0;
 
 	if (config_parse(old_text, &old, err, sizeof(err)) ||
-	    xlb_desired_diff(&old, want, &changes, &n)) {
+	    config_parse(text, &want, err, sizeof(err))) {
 		xlb_desired_free(&old);
 		return 0;
 	}
+	same_unknown_macs(&old, &want);
+	if (xlb_desired_diff(&old, &want, &changes, &n))
+		n = 0;
 	for (size_t i = 0; i < n; i++)
 		printf("%s\n",
 		       xlb_change_format(&changes[i], line, sizeof(line)));
 	free(changes);
 	xlb_desired_free(&old);
+	xlb_desired_free(&want);
 	return n;
 }
 
@@ -178,7 +215,7 @@ int cmd_config_apply_etcd(const struct cli *cli)
 		       key, old_rev);
 		goto out_curl;
 	}
-	n = old ? print_changes(old, &want) : 0;
+	n = old ? print_changes(old, text) : 0;
 	if (!old)
 		printf("%s is new: each host's own configuration is replaced "
 		       "by it\n",
@@ -246,7 +283,7 @@ int cmd_config_dump_etcd(const struct cli *cli)
 		/* the document on stdout as put; where it came from aside */
 		fprintf(stderr,
 			"xlbctl: config dump: %s at revision %" PRId64 " via "
-								       "%s\n",
+			"%s\n",
 			key, rev, used);
 		fputs(text, stdout);
 		if (text[0] && text[strlen(text) - 1] != '\n')
