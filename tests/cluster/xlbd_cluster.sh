@@ -336,19 +336,20 @@ if tcase config_from_etcd_reaches_every_host; then
 	config_file "$f1" 50 1 2 3
 	config_file "$f2" 50 1 2 3 4
 	want1="${CL_B_IP[1]}:50 ${CL_B_IP[2]}:100 ${CL_B_IP[3]}:100"
+	# shellcheck disable=SC2034 # read as ${!want}
 	want2="$want1 ${CL_B_IP[4]}:100"
 	for step in 1 2; do
 		f=$CL_RUN/services-$step.json want=want$step
 		t0=$(date +%s.%N)
-		out=$(cluster_exec rt "$CL_XLBCTL" config apply "$f" --etcd "$(cluster_etcd_endpoints)" --prefix "/xlb/$CL_PREFIX") ||
-			why+="xlbctl config apply --etcd (step $step) failed: $out; "
-		rev=$(grep -o 'at revision [0-9]*' <<<"$out" | grep -o '[0-9]*$')
+		put=$(cluster_exec rt "$CL_XLBCTL" config apply "$f" --etcd "$(cluster_etcd_endpoints)" --prefix "/xlb/$CL_PREFIX") ||
+			why+="xlbctl config apply --etcd (step $step) failed: $put; "
+		rev=$(grep -o 'at revision [0-9]*' <<<"$put" | grep -o '[0-9]*$')
 		t=$(wait_for 1 on_config "$rev") || why+="step $step: not every host on config revision ${rev:-?} with the state's digest 1 s after the put: $(status --json | tr -s ' \n' ' '); "
 		td=$(wait_for 1 maps_digests_equal) || why+="step $step: table digests differ: $(for n in 1 2 3; do digests $n; done | tr '\n' ' '); "
 		for n in 1 2 3; do
 			[[ $(weights_of "$n") == "${!want}" ]] || why+="step $step: lb$n holds $(weights_of "$n"), not ${!want}; "
 		done
-		echo "# config step $step (${out//$'\n'/; }): every host on revision $rev after ${t:-?}s, map digests equal ${td:-?}s later (from $t0)"
+		echo "# config step $step (${put//$'\n'/; }): every host on revision $rev after ${t:-?}s, map digests equal ${td:-?}s later (from $t0)"
 		[[ -n $t ]] && (($(echo "$t > 1" | bc))) && why+="step $step took ${t}s (bound 1 s); "
 	done
 	status | sed 's/^/# /'
@@ -400,8 +401,8 @@ if tcase bad_config_refused_last_kept; then
 		[[ $(weights_of "$n") == "${wbefore[$n]}" ]] || why+="lb$n's pairs changed after the NUL document: $(weights_of "$n"); "
 	done
 	# the good one again: every host back on it
-	out=$(cluster_exec rt "$CL_XLBCTL" config apply "$CL_RUN/services-2.json" --etcd "$(cluster_etcd_endpoints)" --prefix "/xlb/$CL_PREFIX")
-	rev=$(grep -o 'at revision [0-9]*' <<<"$out" | grep -o '[0-9]*$')
+	put=$(cluster_exec rt "$CL_XLBCTL" config apply "$CL_RUN/services-2.json" --etcd "$(cluster_etcd_endpoints)" --prefix "/xlb/$CL_PREFIX")
+	rev=$(grep -o 'at revision [0-9]*' <<<"$put" | grep -o '[0-9]*$')
 	wait_for 1 on_config "$rev" >/dev/null || why+="not every host back on config revision ${rev:-?} 1 s after a good put; "
 	[[ -z $why ]] && pass bad_config_refused_last_kept || fail bad_config_refused_last_kept "$why"
 fi
