@@ -446,6 +446,37 @@ static int open_checked(struct xlb *xlb, enum xlb_map_id id,
 	return 0;
 }
 
+static bool map_pinned(const struct xlb *xlb, enum xlb_map_id id)
+{
+	char path[PATH_MAX];
+
+	return !pin_path(xlb, xlb_map_names[id], path, sizeof(path)) &&
+	       !access(path, F_OK);
+}
+
+/*
+ * A map that pins of an older layout lack (layout_adds_map), made for an
+ * upgrade: the new program is loaded against it, the migration pins it.
+ */
+static int map_create_unpinned(struct xlb *xlb, enum xlb_map_id id,
+			       const struct map_shape *s)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = s->flags);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	fd = bpf_map_create(s->type, xlb_map_names[id], s->key_size,
+			    s->value_size, s->max_entries, &opts);
+	if (fd < 0)
+		return xlb_errno(errno, "create %s for the layout migration",
+				 xlb_map_names[id]);
+	xlb->fds[id] = fd;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		xlb->map_ids[id] = info.id;
+	return 0;
+}
+
 static bool any_map_pinned(const struct xlb *xlb)
 {
 	char path[PATH_MAX];
@@ -527,9 +558,15 @@ static int adopt(struct xlb *xlb, bool older)
 	shapes[MAP_CONNS].max_entries = xlb->meta.conn_table_size;
 	shapes[MAP_VIPS].max_entries = xlb->meta.max_vips;
 	shapes[MAP_BACKENDS].max_entries = xlb->meta.max_backends;
-	for (int i = 0; !err && i < MAP_COUNT; i++)
-		if (i != MAP_META)
+	for (int i = 0; !err && i < MAP_COUNT; i++) {
+		if (i == MAP_META)
+			continue;
+		if (older && layout_adds_map(xlb->meta.layout_version, i) &&
+		    !map_pinned(xlb, i))
+			err = map_create_unpinned(xlb, i, &shapes[i]);
+		else
 			err = open_checked(xlb, i, &shapes[i]);
+	}
 	if (err)
 		return err;
 	xlb->ncpus = libbpf_num_possible_cpus();
@@ -591,9 +628,16 @@ int xlb_verify(struct xlb *xlb)
 	bool same = true;
 	int err;
 
-	for (int i = 0; same && i < MAP_COUNT; i++)
-		same = !pin_path(xlb, xlb_map_names[i], path, sizeof(path)) &&
-		       pinned_id(path) == xlb->map_ids[i];
+	for (int i = 0; same && i < MAP_COUNT; i++) {
+		__u32 id;
+
+		same = !pin_path(xlb, xlb_map_names[i], path, sizeof(path));
+		id = same ? pinned_id(path) : 0;
+		/* Made for a migration (map_create_unpinned), not pinned yet. */
+		if (!id && layout_adds_map(xlb->meta.layout_version, i))
+			continue;
+		same = same && id == xlb->map_ids[i];
+	}
 	if (same)
 		return 0;
 	for (size_t i = 0; i < sizeof(xlb->dirty) / sizeof(xlb->dirty[0]); i++)

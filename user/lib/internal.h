@@ -131,6 +131,11 @@ void pair_word_close(struct xlb *xlb);
 /* migrate.c: whether known steps lead from layout from to this one. */
 bool layout_migratable(__u32 from);
 /*
+ * Whether map id is one that the steps from layout from add: pins of that
+ * layout lack it, so xlb_open_for_upgrade creates it and a step pins it.
+ */
+bool layout_adds_map(__u32 from, int id);
+/*
  * Runs the steps from the pins' layout to this one (safe while the older
  * program runs); what says what they did ("7 -> 8: ...").
  */

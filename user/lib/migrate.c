@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -40,10 +41,45 @@ static int gue_port_default(struct xlb *xlb)
 	return 0;
 }
 
+/*
+ * 8 -> 9: xlb_devmap is new. xlb_open_for_upgrade made it (layout_adds_map)
+ * so that the new program could be loaded against it; this pins it. The
+ * older program does not know it; the upgrade fills it after the swap.
+ */
+static int devmap_pin(struct xlb *xlb)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/%s", xlb->pin_dir, XLB_MAP_DEVMAP);
+	if (!access(path, F_OK))
+		return 0; /* pinned by an upgrade that stopped after it */
+	if (bpf_obj_pin(xlb->fds[MAP_DEVMAP], path))
+		return xlb_errno(errno, "pin %s", path);
+	return 0;
+}
+
 static const struct layout_step steps[] = {
 	{ 7, "xlb_config.gue_port (padding before) set to 6080",
 	  gue_port_default },
+	{ 8, "xlb_devmap (new: the two-armed redirect targets) pinned",
+	  devmap_pin },
 };
+
+/* Maps a layout added, by the version that has them first. */
+static const struct {
+	enum xlb_map_id id;
+	__u32 since;
+} added_maps[] = {
+	{ MAP_DEVMAP, 9 },
+};
+
+bool layout_adds_map(__u32 from, int id)
+{
+	for (size_t i = 0; i < sizeof(added_maps) / sizeof(added_maps[0]); i++)
+		if ((int)added_maps[i].id == id)
+			return from < added_maps[i].since;
+	return false;
+}
 
 static const struct layout_step *step_from(__u32 from)
 {

@@ -364,6 +364,9 @@ int xlb_upgrade(struct xlb *xlb, const struct xlb_upgrade_opts *opts,
 	/* Every attachment runs the new layout's program: the pins say so. */
 	if (!err && migrate && !opts->dry_run)
 		err = layout_commit(xlb);
+	/* The redirect targets: empty in a devmap a migration just made. */
+	if (!err && !opts->dry_run)
+		err = xlb_devmap_sync(xlb);
 	for (size_t i = 0; !err && i < n; i++) {
 		res[i].layout_from = from;
 		res[i].layout_to = opts->dry_run ? from : t[i].layout;
