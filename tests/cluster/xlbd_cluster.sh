@@ -29,6 +29,9 @@
 #       (b1's weight 50, b4 removed; then b4 back): every host reports the
 #       config's revision in its host key with identical table digests
 #       within 1 s, its maps hold the file's pairs and weights
+#   new_host_builds_its_config_from_etcd  lb1's VIP deleted and its xlbd
+#       restarted (a new host: attached, nothing configured): every VIP
+#       and backend from the key, its digest the state's
 #   bad_config_refused_last_kept       a bad file: xlbctl refuses it (exit
 #       1, nothing put); the same text put raw with curl: every host
 #       refuses it (log, /metrics, host key), its maps as before, on the
@@ -355,6 +358,24 @@ if tcase config_from_etcd_reaches_every_host; then
 	status | sed 's/^/# /'
 	grep -h 'cluster: applied state revision .*not here' "$CL_RUN"/xlbd-lb*.log | tail -2 | sed 's/^/# /'
 	[[ -z $why ]] && pass config_from_etcd_reaches_every_host || fail config_from_etcd_reaches_every_host "$why"
+fi
+
+if tcase new_host_builds_its_config_from_etcd; then
+	why=""
+	if [[ $(config_rev_of) == 0 ]]; then # run alone: the key first
+		config_file "$CL_RUN/services-2.json" 50 1 2 3 4
+		cluster_exec rt "$CL_XLBCTL" config apply "$CL_RUN/services-2.json" --etcd "$(cluster_etcd_endpoints)" --prefix "/xlb/$CL_PREFIX" >/dev/null
+	fi
+	# lb1 as a new host: attached, no VIP, its xlbd started
+	cluster_stop xlbd-lb1 TERM
+	cluster_xlbctl 1 vip del "$CL_VIP:$CL_PORT/tcp" >/dev/null || why+="vip del on lb1 failed; "
+	[[ -z $(weights_of 1) ]] || why+="lb1 still has pairs: $(weights_of 1); "
+	cluster_xlbd_start 1
+	rev=$(config_rev_of)
+	built() { [[ -n $(weights_of 1) && $(weights_of 1) == "$(weights_of 2)" ]] && on_config "$rev"; }
+	t=$(wait_for 5 built) || why+="lb1 not rebuilt from config revision $rev 5 s after its xlbd started: $(weights_of 1); "
+	echo "# lb1 emptied, its xlbd started: every VIP and backend from etcd's config after ${t:-?}s ($(weights_of 1)), its digest the state's"
+	[[ -z $why ]] && pass new_host_builds_its_config_from_etcd || fail new_host_builds_its_config_from_etcd "$why"
 fi
 
 if tcase bad_config_refused_last_kept; then
