@@ -4,9 +4,10 @@
  * so that this layout's program can run on them, keeping every map (and so
  * every connection entry). A step runs before the programs are swapped, so
  * it must leave the maps right for both programs: it may give a value to
- * bytes the older program ignores, never change what that program reads.
- * A layout change that alters a map's shape has no step here, and an
- * upgrade across it is refused.
+ * bytes the older program ignores, or pin a map that program does not know
+ * (added_maps), never change what that program reads. A layout change that
+ * alters the shape of a map both know has no step here, and an upgrade
+ * across it is refused.
  */
 #include <errno.h>
 #include <stdio.h>
