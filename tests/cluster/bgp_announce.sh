@@ -10,7 +10,8 @@
 # established connections they carried continue through another host.
 # xlbd_manages_announce: xlbd on lb3 with announce.* keys starts the
 # helper itself (route announced), starts it again when it is SIGKILLed,
-# says so in /metrics, and withdraws the route when xlbd stops.
+# says so in /metrics, restarts it with a key changed by SIGHUP, and
+# withdraws the route when xlbd stops.
 #
 #   tests/cluster/bgp_announce.sh [FILTER]
 set -uo pipefail
@@ -241,6 +242,15 @@ EOF2
 	else
 		why+="no xlb-announce child of xlbd; "
 	fi
+	# a SIGHUP with a changed key: the helper restarted with it
+	sed -i 's/"interval_ms": 100/"interval_ms": 150/' "$conf"
+	before=$(announcer)
+	kill -HUP "$(cluster_pid xlbd-lb3)"
+	with_new_keys() { local p; p=$(announcer); [[ -n $p && $p != "$before" ]] && tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- '--interval-ms 150'; }
+	th=$(wait_ms 1 3000 with_new_keys) || why+="no helper with --interval-ms 150 3 s after the SIGHUP; "
+	echo "# announce.interval_ms changed, SIGHUP: helper $(announcer) with the new interval after ${th:-?} ms"
+	route_has 3 || why+="lb3 withdrawn after the SIGHUP restart; "
+	new=$(announcer)
 	cluster_stop xlbd-lb3 TERM # returns once xlbd has exited
 	ts=$(wait_ms 0 3000 route_has 3) || why+="lb3 still announced 3 s after xlbd stopped; "
 	echo "# xlbd stopped (SIGTERM): route withdrawn ${ts:-?} ms after it exited"

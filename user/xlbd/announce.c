@@ -56,13 +56,22 @@ static struct announce *of(const struct xlbd *d)
 	return d->announce;
 }
 
+/* "what the route is#how it is checked": a reload compares both parts */
 static void keys_of(const struct xlbd_config *cfg, const char *pin_dir,
 		    char *out, size_t len)
 {
-	snprintf(out, len, "%s|%s|%s|%s|%u|%s|%s", cfg->announce_vip,
+	snprintf(out, len, "%s|%s|%s|%s|%s#%u|%s", cfg->announce_vip,
 		 cfg->announce_dev, cfg->announce_birdc_socket,
-		 cfg->announce_protocol, cfg->announce_interval_ms,
-		 cfg->announce_path, pin_dir);
+		 cfg->announce_protocol, pin_dir, cfg->announce_interval_ms,
+		 cfg->announce_path);
+}
+
+/* Whether two keys_of strings name the same route (the part before '#'). */
+static bool same_route(const char *a, const char *b)
+{
+	size_t n = strcspn(a, "#");
+
+	return n == strcspn(b, "#") && !strncmp(a, b, n);
 }
 
 /* ---------------------------------------------------------------- output */
@@ -327,21 +336,29 @@ int xlbd_announce_reconfigure(struct xlbd *d)
 {
 	struct announce *a = of(d);
 	char keys[sizeof(((struct announce *)0)->keys)];
+	bool keep_route;
 
 	if (!a)
 		return xlbd_announce_start(d);
 	keys_of(&d->cfg, d->opt.pin_dir, keys, sizeof(keys));
 	if (!strcmp(keys, a->keys))
 		return 0;
+	keep_route = d->cfg.announce_vip[0] && same_route(keys, a->keys);
 	xlbd_log(d, "info", "announce: the announce keys changed on reload: %s",
 		 !d->cfg.announce_vip[0] ? "stopping the helper"
 		 : a->pid		 ? "restarting the helper"
 					 : "starting the helper");
 	snprintf(a->keys, sizeof(a->keys), "%s", keys);
 	if (a->pid) {
-		/* reaped by the timer, which starts it again if wanted */
+		/*
+		 * Reaped by the timer, which starts it again if wanted. The
+		 * same route checked another way (interval, path): killed,
+		 * so BIRD keeps it announced for the new helper; another VIP,
+		 * device, BIRD or protocol: TERM, the old route withdrawn.
+		 */
 		a->restart_now = true;
-		kill(a->pid, SIGTERM);
+		kill(keep_route ? -a->pid : a->pid,
+		     keep_route ? SIGKILL : SIGTERM);
 	} else {
 		a->next_start = xlbd_now();
 		a->backoff_s = BACKOFF_MIN_S;
