@@ -28,6 +28,30 @@ void xlbd_probe_fini(struct xlbd *d)
 		xlbd_probe_stop(d, d->pairs[i]);
 }
 
+socklen_t xlbd_probe_target(const struct xlbd *d, const struct xlbd_pair *p,
+			    struct sockaddr_storage *ss)
+{
+	const struct xlbd_probe_config *c = xlbd_probe_conf(d, p);
+	__u16 port = htons(c->port ? c->port : ntohs(p->info.vip.port));
+
+	memset(ss, 0, sizeof(*ss));
+	if (p->info.be.family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (void *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = port;
+		memcpy(&s6->sin6_addr, &p->info.be.addr, 16);
+		return sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (void *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = port;
+		memcpy(&s4->sin_addr, &p->info.be.addr, 4);
+		return sizeof(*s4);
+	}
+}
+
 const struct xlbd_probe_config *xlbd_probe_conf(const struct xlbd *d,
 						const struct xlbd_pair *p)
 {

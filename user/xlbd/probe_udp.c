@@ -58,28 +58,12 @@ static size_t payload(const struct xlbd_probe_config *c, unsigned char *out,
 int xlbd_probe_udp_start(struct xlbd *d, struct xlbd_pair *p)
 {
 	const struct xlbd_probe_config *c = xlbd_probe_conf(d, p);
-	unsigned int port = c->port ? c->port : ntohs(p->info.vip.port);
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss;
+	socklen_t sl = xlbd_probe_target(d, p, &ss);
 	unsigned char msg[512];
 	size_t len = payload(c, msg, sizeof(msg));
-	socklen_t sl;
 	int fd, ret;
 
-	if (p->info.be.family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (void *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		memcpy(&s6->sin6_addr, &p->info.be.addr, 16);
-		sl = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (void *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		memcpy(&s4->sin_addr, &p->info.be.addr, 4);
-		sl = sizeof(*s4);
-	}
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

@@ -214,6 +214,9 @@ void xlbd_probe_done(struct xlbd *d, struct xlbd_pair *p, bool ok,
 		     const char *error);
 const struct xlbd_probe_config *xlbd_probe_conf(const struct xlbd *d,
 						const struct xlbd_pair *p);
+/* The backend's address at the probe's port (probe.port, else the VIP's). */
+socklen_t xlbd_probe_target(const struct xlbd *d, const struct xlbd_pair *p,
+			    struct sockaddr_storage *ss);
 int xlbd_probe_tcp_start(struct xlbd *d, struct xlbd_pair *p);
 int xlbd_probe_udp_start(struct xlbd *d, struct xlbd_pair *p);
 void xlbd_probe_tcp_cancel(struct xlbd *d, struct xlbd_pair *p);
