@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +25,6 @@
 
 #include "xlbd.h"
 
-extern char **environ;
 
 #define CHECK_NS 100000000L
 #define BACKOFF_MIN_S 0.5
@@ -144,9 +142,6 @@ static void spawn(struct announce *a)
 			 "--interval-ms",
 			 interval,
 			 NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, deflt;
 	int pipefd[2], ret;
 	pid_t pid;
 
@@ -156,34 +151,12 @@ static void spawn(struct announce *a)
 		xlbd_log(a->d, "error", "announce: pipe: %s", strerror(errno));
 		return;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	/* dup2 clears close-on-exec on the copies the helper writes to */
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	/*
-	 * xlbd blocks SIGHUP/SIGTERM/SIGINT for its signalfd: the helper
-	 * must get its TERM (it withdraws the route). SIGPIPE stays ignored:
-	 * should xlbd die, the helper's next log line must not kill it
-	 * with the route left announced and nothing checking it.
+	 * SIGPIPE stays ignored: should xlbd die, the helper's next log line
+	 * must not kill it with the route left announced and nothing
+	 * checking it. Its TERM (from xlbd) withdraws the route.
 	 */
-	sigemptyset(&none);
-	sigemptyset(&deflt);
-	sigaddset(&deflt, SIGHUP);
-	sigaddset(&deflt, SIGTERM);
-	sigaddset(&deflt, SIGINT);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &deflt);
-	/* its own group: a terminal's ^C reaches xlbd, which stops it */
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-						POSIX_SPAWN_SETSIGDEF |
-						POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&attr, 0);
-	ret = posix_spawnp(&pid, cfg->announce_path, &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	ret = xlbd_spawn(argv, pipefd[1], false, &pid);
 	close(pipefd[1]);
 	a->starts++;
 	a->started = xlbd_now();

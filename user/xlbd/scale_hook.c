@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,6 @@
 
 #include "xlbd.h"
 
-extern char **environ;
 
 struct hook_run {
 	pid_t pid; /* 0: none running */
@@ -113,9 +111,6 @@ static void spawn(struct xlbd *d, const char *vip, struct hook_run *r,
 {
 	const struct xlbd_config *cfg = &d->cfg;
 	char **argv = calloc(cfg->capacity_hook_n + 1, sizeof(*argv));
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, deflt;
 	pid_t pid;
 	int ret = -ENOMEM;
 
@@ -127,29 +122,8 @@ static void spawn(struct xlbd *d, const char *vip, struct hook_run *r,
 		if (!argv[i])
 			goto out;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	/* stdin from /dev/null; stdout and stderr are the daemon's log */
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	/* none of the daemon's sockets, maps or timers */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	/* the daemon blocks SIGHUP/SIGTERM/SIGINT for its signalfd and
-	 * ignores SIGPIPE: the hook gets neither */
-	sigemptyset(&none);
-	sigemptyset(&deflt);
-	sigaddset(&deflt, SIGPIPE);
-	sigaddset(&deflt, SIGHUP);
-	sigaddset(&deflt, SIGTERM);
-	sigaddset(&deflt, SIGINT);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &deflt);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-						POSIX_SPAWN_SETSIGDEF |
-						POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&attr, 0);
-	ret = -posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	/* stdout and stderr are the daemon's log; SIGPIPE at its default */
+	ret = -xlbd_spawn(argv, -1, true, &pid);
 	if (!ret) {
 		r->pid = pid;
 		r->started = now;

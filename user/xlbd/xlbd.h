@@ -280,6 +280,14 @@ int xlbd_store_decision(struct xlbd *d, double wall, const char *json,
 			const struct xlb_brain_decision *dec);
 int xlbd_store_load_brain(struct xlbd *d);
 
+/*
+ * spawn.c: a child detached from xlbd's signals, descriptors and process
+ * group; its stdout and stderr on out_fd (-1: xlbd's). Returns 0 or an
+ * errno from posix_spawnp.
+ */
+int xlbd_spawn(char *const argv[], int out_fd, bool sigpipe_default,
+	       pid_t *pid);
+
 /* scale_hook.c: capacity.hook when a VIP's desired count changes */
 void xlbd_scale_hook_tick(struct xlbd *d, double now);
 void xlbd_scale_hook_fini(struct xlbd *d);
