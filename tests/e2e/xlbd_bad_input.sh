@@ -58,7 +58,7 @@ if e2e_want "$CONFIG_CASE"; then
 	expect_refused k_over_m $'{ "brain": { "anomaly_k": 6,\n "anomaly_m": 5 } }' \
 		'k_over_m.conf:[0-9]+: brain.anomaly_'
 	expect_refused bad_kind $'{ "vips": { "'"$vip"$'": {\n "probe": { "kind": "icmp" } } } }' \
-		'bad_kind.conf:2: vips.'"$TOPO_VIP4"':80/tcp.probe.kind: "icmp" is not tcp, http or none'
+		'bad_kind.conf:2: vips.'"$TOPO_VIP4"':80/tcp.probe.kind: "icmp" is not tcp, http, udp or none'
 	expect_refused syntax $'{\n "brain": {\n  "tick_s": 1,,\n }\n}' \
 		'syntax.conf:3: not valid JSON'
 	out=$(topo_exec lb "$XLBD_BIN" --pin-dir "$TOPO_PIN_DIR" --once \
