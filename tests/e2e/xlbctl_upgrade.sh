@@ -28,11 +28,28 @@ REFUSE_CASE=refused_or_dry_run_upgrade_changes_nothing
 
 prog_id() { ip -n "$TOPO_NS_LB" -d link show dev "$TOPO_IFNAME" | grep -o 'prog/xdp id [0-9]*' | awk '{print $3}'; }
 
+map_id() { bpftool -j map show pinned "$1" | "$E2E_PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+
 map_ids() {
 	local m
 	for m in "$TOPO_PIN_DIR"/xlb_*; do
-		printf '%s %s\n' "${m##*/}" "$(bpftool -j map show pinned "$m" | "$E2E_PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+		printf '%s %s\n' "${m##*/}" "$(map_id "$m")"
 	done
+}
+
+# The load every upgrade runs under: 60 long-lived echo connections (the
+# stream report, in E2E_BG_PID) and 300 new HTTP connections per second
+# for 5 s (http.json, in HTTP_PID); returns once the 60 are open.
+start_upgrade_load() {
+	local before
+	before=$(e2e_echo_open)
+	e2e_load_bg stream stream "$TOPO_VIP4:$E2E_ECHO_PORT" \
+		--connections 60 --interval 20 --duration 6 --max-gap-ms 200
+	topo_exec cl "$E2E_LOAD" http "http://$TOPO_VIP4:$E2E_HTTP_PORT/" --new-conn \
+		--rate 300 --duration 5 --json >"$E2E_CASE_DIR/http.json" 2>"$E2E_CASE_DIR/http.err" &
+	HTTP_PID=$!
+	e2e_wait_stream_open 60 "$before"
+	sleep 1
 }
 
 # Every map but the connection table (which traffic changes), and the pins.
@@ -58,28 +75,21 @@ other_layout_obj() {
 
 load_case() {
 	local mode=$1 vip_echo="$TOPO_VIP4:$E2E_ECHO_PORT/tcp" vip_http="$TOPO_VIP4:$E2E_HTTP_PORT/tcp"
-	local before retrans0 retrans1 ids0 ids1 prog0 prog1 prog2 http_pid
+	local retrans0 retrans1 ids0 ids1 prog0 prog1 prog2
 	e2e_want "${LOAD_CASE}_$mode" || return 0
 	e2e_case_begin "${LOAD_CASE}_$mode"
 	if e2e_vip_up "$vip_echo" b1=100 b2=100 b3=100 && e2e_vip_up "$vip_http" b1=100 b2=100 b3=100; then
 		ids0=$(map_ids)
 		prog0=$(prog_id)
 		retrans0=$(e2e_tcp_retrans)
-		before=$(e2e_echo_open)
-		e2e_load_bg stream stream "$TOPO_VIP4:$E2E_ECHO_PORT" \
-			--connections 60 --interval 20 --duration 6 --max-gap-ms 200
-		topo_exec cl "$E2E_LOAD" http "http://$TOPO_VIP4:$E2E_HTTP_PORT/" --new-conn \
-			--rate 300 --duration 5 --json >"$E2E_CASE_DIR/http.json" 2>"$E2E_CASE_DIR/http.err" &
-		http_pid=$!
-		e2e_wait_stream_open 60 "$before"
-		sleep 1
+		start_upgrade_load
 		e2e_xlbctl upgrade >/dev/null
 		prog1=$(prog_id)
 		sleep 1
 		e2e_xlbctl upgrade "$TOPO_IFNAME" --obj "$OBJ" >/dev/null
 		prog2=$(prog_id)
 		wait "$E2E_BG_PID"
-		wait "$http_pid"
+		wait "$HTTP_PID"
 		retrans1=$(e2e_tcp_retrans)
 		ids1=$(map_ids)
 		[[ $prog1 != "$prog0" && $prog2 != "$prog1" && -n $prog2 ]] ||
@@ -162,7 +172,7 @@ old_xlbctl() {
 migrate_case() {
 	local name=upgrade_migrates_older_pins_keeping_every_connection
 	local from old dir vip_echo="$TOPO_VIP4:$E2E_ECHO_PORT/tcp" vip_http="$TOPO_VIP4:$E2E_HTTP_PORT/tcp"
-	local out before conns0 conns1 http_pid snap0 snap1 stats
+	local out conns0 conns1 snap0 snap1 stats
 	e2e_want "$name" || return 0
 	from=$(xlbctl --json version | "$E2E_PY" -c 'import json,sys; print(json.load(sys.stdin)["migrates_from_layout"])')
 	if [[ $from == "$(xlbctl --json version | "$E2E_PY" -c 'import json,sys; print(json.load(sys.stdin)["layout_version"])')" ]]; then
@@ -194,20 +204,13 @@ migrate_case() {
 	grep -q "would migrate layout $from to" <<<"$out" || e2e_problem "dry run said: $out"
 	snap1=$(maps_snapshot)
 	[[ $snap0 == "$snap1" ]] || e2e_problem "the dry run changed the maps"
-	conns0=$(bpftool -j map show pinned "$TOPO_PIN_DIR/xlb_conns" | "$E2E_PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-	before=$(e2e_echo_open)
-	e2e_load_bg stream stream "$TOPO_VIP4:$E2E_ECHO_PORT" \
-		--connections 60 --interval 20 --duration 6 --max-gap-ms 200
-	topo_exec cl "$E2E_LOAD" http "http://$TOPO_VIP4:$E2E_HTTP_PORT/" --new-conn \
-		--rate 300 --duration 5 --json >"$E2E_CASE_DIR/http.json" 2>"$E2E_CASE_DIR/http.err" &
-	http_pid=$!
-	e2e_wait_stream_open 60 "$before"
-	sleep 1
+	conns0=$(map_id "$TOPO_PIN_DIR/xlb_conns")
+	start_upgrade_load
 	out=$(xlbctl upgrade 2>&1) || e2e_problem "upgrade: $out"
 	e2e_note "$(head -n 1 <<<"$out")"
 	wait "$E2E_BG_PID"
-	wait "$http_pid"
-	conns1=$(bpftool -j map show pinned "$TOPO_PIN_DIR/xlb_conns" | "$E2E_PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	wait "$HTTP_PID"
+	conns1=$(map_id "$TOPO_PIN_DIR/xlb_conns")
 	[[ $conns0 == "$conns1" ]] || e2e_problem "the connection table was replaced ($conns0 -> $conns1)"
 	stats=$(xlbctl --json stats --interval 0 2>&1) || e2e_problem "stats after the migration: $stats"
 	e2e_check '
