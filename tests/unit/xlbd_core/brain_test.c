@@ -157,6 +157,7 @@ struct sim {
 	double cpu_noise;
 	bool counting;
 	double cpu_scale[SIM_MAX]; /* this tick's agent CPU times it, if set */
+	double stale_latency[SIM_MAX]; /* the agent's latency, if set */
 	/*
 	 * When set, requests beyond a backend's capacity queue and are
 	 * served later: its CPU stays full while its backlog drains, and
@@ -305,6 +306,8 @@ static int sim_step(struct sim *s)
 		o->mem_util = 0.3 + 0.01 * sim_noise(s);
 		o->load1 = util;
 		o->service_latency_s = latency * (1 + 0.1 * sim_noise(s));
+		if (s->stale_latency[i] > 0)
+			o->service_latency_s = s->stale_latency[i];
 		o->service_fail_ratio = 0;
 		if (s->probing) {
 			o->probes_failed = s->probes_failed[i];
@@ -444,6 +447,45 @@ TEST(backlog_after_a_hot_cut_is_no_cost_change)
 	printf("# %u hot cuts, %u drains\n", cuts, s.drains);
 	CHECK(cuts > 0, "the hot rule never cut: nothing to judge");
 	CHECK_EQ(s.drains, 0);
+}
+
+/*
+ * A backend stalls for a tick: its requests queue, it runs hot and is cut.
+ * Its backlog is gone the tick after, but the agent's latency (the mean of
+ * the probes finished since the last scrape, queued behind the backlog)
+ * reads high for two more. Only the in-flight count is current: one cut,
+ * held while the latency catches up (brain_unequal_capacity.sh once saw
+ * the backend halved on the stale latency four ticks more, 1 to 0.05).
+ * A latency that stays high past the dwell is real: cut again or drained.
+ */
+TEST(stale_latency_after_a_hot_cut_cuts_no_further)
+{
+	static struct sim s;
+	unsigned int cuts = 0;
+	__u32 held;
+
+	CHECK_EQ(sim_init(&s, 3, 1500), 0);
+	test_defer(sim_fini, &s);
+	SIM_STEPS(&s, 60);
+	s.extra_latency[0] = 0.06;
+	CHECK_EQ(sim_step(&s), 0);
+	s.extra_latency[0] = 0;
+	CHECK(sim_decision(&s, 0) && sim_decision(&s, 0)->rule == XLB_RULE_HOT,
+	      "the stall was not cut");
+	held = s.pairs[0].factor;
+	for (int t = 0; t < 2; t++) {
+		s.stale_latency[0] = 0.06;
+		CHECK_EQ(sim_step(&s), 0);
+		cuts += sim_decision(&s, 0) &&
+			sim_decision(&s, 0)->rule == XLB_RULE_HOT;
+		CHECK_EQ(s.pairs[0].factor, held);
+	}
+	CHECK_EQ(cuts, 0);
+	/* still reading 60 ms past the dwell: that is its latency now */
+	CHECK_EQ(sim_step(&s), 0);
+	CHECK(s.pairs[0].factor < held || s.pairs[0].health != XLB_HEALTH_OK,
+	      "a latency high past the dwell moved nothing: factor %u",
+	      s.pairs[0].factor);
 }
 
 /*

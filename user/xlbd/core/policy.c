@@ -5,9 +5,10 @@
  * demand x share_i x cost_i is equal when share_i is proportional to
  * 1 / cost_i, Unimog's rule; gRPC WRR's weight = rate / utilisation is the
  * same estimate). A pair whose in-flight count or latency stands far above
- * the fleet's (Prequal's hot rule) drops to the minimum factor at once.
- * Otherwise the change per tick is bounded and changes under the
- * hysteresis are not made, so a steady fleet converges and stops.
+ * the fleet's (Prequal's hot rule) is halved at once, and again each tick
+ * it stays so (HOT_DWELL_S says on what). Otherwise the change per tick is
+ * bounded and changes under the hysteresis are not made, so a steady fleet
+ * converges and stops.
  */
 #include "internal.h"
 
@@ -20,6 +21,16 @@
 #define EQUALISE_MIN_UTIL 0.05
 /* What a hot tick leaves of a pair's factor. */
 #define HOT_CUT 0.5
+/*
+ * For this long after a hot cut the pair's latency cannot say whether the
+ * cut worked: the agents' latency is the mean of the probes finished since
+ * the last scrape, and those queued behind the backlog of before the cut.
+ * Only its in-flight count, which the data plane counts as it is, cuts it
+ * again meanwhile, and the equaliser leaves it where the cut put it (on
+ * latency alone a backend whose backlog had drained was halved four more
+ * ticks, 1 to 0.05, and took 28 s to climb back).
+ */
+#define HOT_DWELL_S 3.0
 
 /*
  * The cost per request: load over requests, smoothed (models.c). Shares
@@ -35,12 +46,19 @@ static double pair_cost(const struct brain_pair *p)
 /*
  * How hot a pair runs: its latency or in-flight count over the fleet
  * median's, when both the ratio and the margin are past their bounds; 0
- * when it is not hot.
+ * when it is not hot. Its latency does not count within HOT_DWELL_S of
+ * its last cut.
  */
-static double hotness(const struct xlb_brain_config *cfg,
-		      const struct brain_pair *p)
+static bool hot_dwelling(const struct xlb_brain *brain,
+			 const struct brain_pair *p)
 {
-	double lat = p->sig[SIG_LATENCY].value;
+	return brain->now - p->hot_cut_at < HOT_DWELL_S;
+}
+
+static double hotness(const struct xlb_brain *brain, const struct brain_pair *p)
+{
+	const struct xlb_brain_config *cfg = &brain->cfg;
+	double lat = hot_dwelling(brain, p) ? NAN : p->sig[SIG_LATENCY].value;
 	double lat_med = p->fleet_median[FEAT_LATENCY_Z];
 	double fl = p->in_flight, fl_med = p->fleet_median[FEAT_IN_FLIGHT_Z];
 	double h = 0;
@@ -75,7 +93,7 @@ static void mark_hot(struct xlb_brain *brain, size_t vip)
 		if (!p->eligible || p->health != XLB_HEALTH_OK)
 			continue;
 		eligible++;
-		p->hotness = hotness(cfg, p);
+		p->hotness = hotness(brain, p);
 	}
 	cap = (unsigned int)(eligible * cfg->max_ejection_percent / 100);
 	if (cap < 1)
@@ -133,7 +151,8 @@ static void vip_policy(struct xlb_brain *brain,
 		if (!p->eligible || p->health != XLB_HEALTH_OK)
 			continue;
 		cost = p->load_source == source ? pair_cost(p) : NAN;
-		if (p->hot || !isfinite(cost) || !in->base_weight)
+		if (p->hot || hot_dwelling(brain, p) || !isfinite(cost) ||
+		    !in->base_weight)
 			continue;
 		base_sum += in->base_weight;
 		cap_sum += 1.0 / cost;
@@ -154,6 +173,9 @@ static void vip_policy(struct xlb_brain *brain,
 			p->hot_cut_at = brain->now;
 			continue;
 		}
+		/* within the dwell the cut holds: its effect is not known yet */
+		if (hot_dwelling(brain, p))
+			continue;
 		cost = p->load_source == source ? pair_cost(p) : NAN;
 		if (source == LOAD_CPU &&
 		    !(p->fleet_median[FEAT_CPU_Z] >= EQUALISE_MIN_UTIL))
