@@ -180,11 +180,11 @@ static void text_conns(FILE *out, const struct load_options *o,
 
 		fprintf(out,
 			"  conn %-4zu port %-5u backend %-16s sent %-6llu "
-			"echoed %-6llu max_gap %8.3f ms  %s\n",
+			"echoed %-6llu max_gap %8.3f ms  retrans %-3u %s\n",
 			i, c->local_port, c->backend[0] ? c->backend : "-",
 			(unsigned long long)c->sent,
 			(unsigned long long)c->echoed, ms(c->max_gap_ns),
-			c->end);
+			c->retransmits, c->end);
 	}
 }
 
@@ -325,6 +325,8 @@ static void json_conns(struct json_object *root, const struct load_options *o,
 		json_object_object_add(
 			j, "max_gap_ms",
 			json_object_new_double(ms(c->max_gap_ns)));
+		json_object_object_add(j, "retransmits",
+				       json_object_new_uint64(c->retransmits));
 		json_object_object_add(j, "end",
 				       json_object_new_string(c->end));
 		json_object_array_add(conns, j);

@@ -50,7 +50,8 @@ struct conn_result {
 	char backend[64];
 	uint64_t sent, echoed;
 	uint64_t max_gap_ns;
-	const char *end; /* "ok", "refused", "reset", "closed", ... */
+	uint32_t retransmits; /* the kernel's count (TCP_INFO) at its end */
+	const char *end;      /* "ok", "refused", "reset", "closed", ... */
 };
 
 struct load_result {

@@ -56,6 +56,20 @@ static uint64_t outstanding(const struct stream_conn *c)
 	return c->res->sent - c->res->echoed;
 }
 
+/*
+ * The segments the kernel retransmitted on @fd: a loss on this connection
+ * itself, where the client-wide count also holds every other socket's.
+ */
+static uint32_t retransmits(int fd)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len))
+		return 0;
+	return info.tcpi_total_retrans;
+}
+
 /* Ends a connection with its reason, counted once as an error of @kind
  * (none for ERR_KINDS). */
 static void end_conn(struct stream_run *run, struct stream_conn *c,
@@ -67,6 +81,7 @@ static void end_conn(struct stream_run *run, struct stream_conn *c,
 		run->pending--;
 	c->state = ENDED;
 	c->res->end = why;
+	c->res->retransmits = retransmits(c->fd);
 	close(c->fd);
 	c->fd = -1;
 	if (kind < ERR_KINDS)
