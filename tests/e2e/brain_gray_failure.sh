@@ -88,6 +88,12 @@ else:
     if dt > 5: print("cut %.1f s after the fault, bound 5 s" % dt)
     if "latency_s" not in cut[0]["reason"] and not any(f.get("name") == "latency_s" for f in cut[0].get("features", [])):
         print("the reason does not name latency_s: %s" % cut[0]["reason"])
+# what the brain did to b4 after the fault, and any drain before it (one
+# held by another backend leaves none for b4 under the ejection cap)
+print("info: %s after the fault: %s" % (b4, ", ".join("+%.1f s %s %.3f %s" % (
+    l["time"] - fault_t, l["rule"], l["new_factor"], l["new_health"]) for l in mine) or "nothing"))
+early = [l["backend"] for l in lines if l["new_health"] != "ok" and l["time"] < fault_t]
+if early: print("info: drained before the fault: %s" % early)
 others = [l for l in lines if l["backend"] != b4 and l["new_health"] != "ok" and l["time"] >= fault_t]
 if others: print("healthy backends drained: %s" % [l["backend"] for l in others])
 p_base, p_during, p_after = (r["latency_ms"]["p99"] for r in (base, during, after))
