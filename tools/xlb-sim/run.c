@@ -362,6 +362,8 @@ static void scrape(struct run *r, double now, unsigned int steps)
 		b->scraped_latency = b->tick_lat_n > 0
 					     ? b->tick_lat_sum / b->tick_lat_n
 					     : r->last_lat[i];
+		b->scraped_latency_last =
+			isfinite(r->last_lat[i]) ? r->last_lat[i] : NAN;
 		total = b->tick_served + b->tick_failed;
 		b->scraped_fail = total > 0 ? b->tick_failed / total : 0;
 		b->scraped_load =
@@ -404,6 +406,8 @@ static int xlb_tick(struct run *r, double now, double demand)
 		o->load1 = isfinite(b->scraped_at) ? b->scraped_load : NAN;
 		o->service_latency_s =
 			isfinite(b->scraped_at) ? b->scraped_latency : NAN;
+		o->service_latency_last_s =
+			isfinite(b->scraped_at) ? b->scraped_latency_last : NAN;
 		o->service_fail_ratio =
 			isfinite(b->scraped_at) ? b->scraped_fail : NAN;
 	}

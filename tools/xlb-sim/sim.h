@@ -71,6 +71,7 @@ struct sim_backend {
 	double tick_lat_sum, tick_lat_n;
 	/* what the agent last reported (the scrape) */
 	double scraped_at, scraped_cpu, scraped_latency, scraped_fail;
+	double scraped_latency_last; /* the last step's alone */
 	double scraped_load;
 	bool alive_now;
 	double cap_now, added_now; /* req/s capacity and extra latency */

@@ -211,6 +211,7 @@ static void compute(const struct scrape *prev, const struct scrape *cur,
 	out->interval_s = prev ? dt : NAN;
 	out->cpu_util = NAN;
 	out->service_latency_s = NAN;
+	out->service_latency_last_s = cur->agent ? cur->probe_last : NAN;
 	out->service_fail_ratio = NAN;
 	out->net_rx_bytes_per_s = NAN;
 	out->net_tx_bytes_per_s = NAN;

@@ -30,7 +30,8 @@
  *                  rate(..._count) (falls back on
  *                  xlb_agent_service_probe_last_duration_seconds when no probe
  *                  succeeded in the interval), and rate(failures) /
- *                  rate(xlb_agent_service_probes_total).
+ *                  rate(xlb_agent_service_probes_total); the last probe's
+ *                  duration on its own as service_latency_last_s.
  *   net_*        sum over devices except lo of the rate of
  *                  node_network_{receive,transmit}_bytes_total; a device
  *                  counts only when present in both scrapes.
@@ -51,11 +52,12 @@ enum xlb_signal_source {
 /* Every field is NAN when its series is missing or has no rate yet. */
 struct xlb_node_signals {
 	enum xlb_signal_source source;
-	double cpu_util;	   /* 0..1 of the CPU the backend may use */
-	double mem_util;	   /* 0..1 */
-	double load1;		   /* 1-minute load average per CPU */
-	double service_latency_s;  /* mean probe latency over the interval */
-	double service_fail_ratio; /* failed probes / probes, 0..1 */
+	double cpu_util;	  /* 0..1 of the CPU the backend may use */
+	double mem_util;	  /* 0..1 */
+	double load1;		  /* 1-minute load average per CPU */
+	double service_latency_s; /* mean probe latency over the interval */
+	double service_latency_last_s; /* the last finished probe's */
+	double service_fail_ratio;     /* failed probes / probes, 0..1 */
 	double net_rx_bytes_per_s;
 	double net_tx_bytes_per_s;
 	double interval_s; /* since the previous accepted scrape */

@@ -71,6 +71,7 @@ pair_new(struct xlbd *d, const struct xlb_pair_info *pi, const char *key)
 	p->scrape.next_due = now + d->cfg.scrape_interval_s * rand() / RAND_MAX;
 	p->scrape.cpu_util = p->scrape.mem_util = p->scrape.load1 = NAN;
 	p->scrape.service_latency_s = p->scrape.service_fail_ratio = NAN;
+	p->scrape.service_latency_last_s = NAN;
 	return p;
 }
 

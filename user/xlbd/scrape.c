@@ -49,6 +49,7 @@ static int feed(struct xlbd_pair *p, char *why, size_t whylen)
 	s->mem_util = sig.mem_util;
 	s->load1 = sig.load1;
 	s->service_latency_s = sig.service_latency_s;
+	s->service_latency_last_s = sig.service_latency_last_s;
 	s->service_fail_ratio = sig.service_fail_ratio;
 	return 0;
 }
@@ -236,5 +237,6 @@ void xlbd_scrape_obs(struct xlbd *d, struct xlbd_pair *p, double now,
 	obs->mem_util = s->mem_util;
 	obs->load1 = s->load1;
 	obs->service_latency_s = s->service_latency_s;
+	obs->service_latency_last_s = s->service_latency_last_s;
 	obs->service_fail_ratio = s->service_fail_ratio;
 }

@@ -56,6 +56,7 @@ struct xlbd_scrape {
 	char last_error[128];
 	void *signals; /* node_signals tracker (user/prom/node_signals.h) */
 	double cpu_util, mem_util, load1, service_latency_s, service_fail_ratio;
+	double service_latency_last_s;
 };
 
 /* One (VIP, backend) pair as the daemon tracks it. */

@@ -157,7 +157,7 @@ struct sim {
 	double cpu_noise;
 	bool counting;
 	double cpu_scale[SIM_MAX]; /* this tick's agent CPU times it, if set */
-	double stale_latency[SIM_MAX]; /* the agent's latency, if set */
+	double stale_latency[SIM_MAX]; /* the agent's mean latency, if set */
 	/*
 	 * When set, requests beyond a backend's capacity queue and are
 	 * served later: its CPU stays full while its backlog drains, and
@@ -306,6 +306,7 @@ static int sim_step(struct sim *s)
 		o->mem_util = 0.3 + 0.01 * sim_noise(s);
 		o->load1 = util;
 		o->service_latency_s = latency * (1 + 0.1 * sim_noise(s));
+		o->service_latency_last_s = latency;
 		if (s->stale_latency[i] > 0)
 			o->service_latency_s = s->stale_latency[i];
 		o->service_fail_ratio = 0;
@@ -323,6 +324,7 @@ static int sim_step(struct sim *s)
 			o->metrics_age_s = INFINITY;
 			o->cpu_util = o->mem_util = o->load1 = NAN;
 			o->service_latency_s = o->service_fail_ratio = NAN;
+			o->service_latency_last_s = NAN;
 		}
 	}
 	s->snap.now = s->now;
@@ -486,6 +488,31 @@ TEST(stale_latency_after_a_hot_cut_cuts_no_further)
 	CHECK(s.pairs[0].factor < held || s.pairs[0].health != XLB_HEALTH_OK,
 	      "a latency high past the dwell moved nothing: factor %u",
 	      s.pairs[0].factor);
+}
+
+/*
+ * The other side of the dwell: a backend that stays slow (its last probe
+ * as slow as the mean) is cut again on the next tick, as before the dwell
+ * was there, though few requests are in flight: a gray failure must not
+ * wait out the dwell.
+ */
+TEST(a_latency_the_last_probe_confirms_cuts_within_the_dwell)
+{
+	static struct sim s;
+	unsigned int cuts = 0;
+
+	/* light load: a few in flight, so that only the latency says hot */
+	CHECK_EQ(sim_init(&s, 3, 150), 0);
+	test_defer(sim_fini, &s);
+	SIM_STEPS(&s, 60);
+	s.extra_latency[0] = 0.06;
+	for (int t = 0; t < 2; t++) {
+		CHECK_EQ(sim_step(&s), 0);
+		cuts += sim_decision(&s, 0) &&
+			sim_decision(&s, 0)->rule == XLB_RULE_HOT;
+	}
+	CHECK_EQ(cuts, 2);
+	CHECK_EQ(s.pairs[0].factor, XLB_FACTOR_ONE / 4);
 }
 
 /*

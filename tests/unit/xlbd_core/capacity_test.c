@@ -137,6 +137,7 @@ static int sim_step(struct sim *s)
 		o->mem_util = 0.3 + 0.01 * sim_noise(s);
 		o->load1 = util;
 		o->service_latency_s = latency * (1 + 0.1 * sim_noise(s));
+		o->service_latency_last_s = latency;
 	}
 	s->snap.now = s->now;
 	int ret = xlb_brain_tick(s->brain, &s->snap, &s->plan);

@@ -108,7 +108,9 @@ struct xlb_brain_obs {
 	double cpu_util;      /* 0..1 of the CPU it may use (its quota) */
 	double mem_util;      /* 0..1 */
 	double load1;	      /* load average per core */
-	double service_latency_s;  /* the agent's timed service probe */
+	double service_latency_s; /* the agent's timed service probe */
+	/* its last finished probe alone; NAN when the source has none */
+	double service_latency_last_s;
 	double service_fail_ratio; /* 0..1 of the agent's service probes */
 };
 

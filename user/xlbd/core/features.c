@@ -84,6 +84,7 @@ int brain_features_alloc(struct xlb_brain *brain, struct brain_pair *p)
 	p->in_flight = NAN;
 	p->cost_change = NAN;
 	p->hot_cut_at = NAN;
+	p->latency_last = NAN;
 	for (int f = 0; f < FEAT_N; f++)
 		p->z[f] = NAN;
 	return 0;
@@ -226,6 +227,7 @@ static void pair_signals(struct xlb_brain *brain, struct brain_pair *p,
 
 	if (isfinite(svc_fail) && !(fail >= svc_fail))
 		fail = svc_fail;
+	p->latency_last = agent ? o->service_latency_last_s : NAN;
 	/*
 	 * Connections in flight: new minus ended, integrated (Prequal). A
 	 * pair that is down holds none (its flows moved at once, and a dead

@@ -92,6 +92,8 @@ struct brain_pair {
 	double slow_start_since;
 	/* when the hot rule last cut its factor, NAN when never */
 	double hot_cut_at;
+	/* the agent's last finished probe alone, NAN when unknown */
+	double latency_last;
 
 	/*
 	 * After probes bring a pair back, its first ticks still hold the

@@ -24,11 +24,13 @@
 /*
  * For this long after a hot cut the pair's latency cannot say whether the
  * cut worked: the agents' latency is the mean of the probes finished since
- * the last scrape, and those queued behind the backlog of before the cut.
- * Only its in-flight count, which the data plane counts as it is, cuts it
- * again meanwhile, and the equaliser leaves it where the cut put it (on
- * latency alone a backend whose backlog had drained was halved four more
- * ticks, 1 to 0.05, and took 28 s to climb back).
+ * the last scrape, and those queued behind the backlog of before the cut
+ * (on it a backend whose backlog had drained was halved four more ticks, 1
+ * to 0.05, and took 28 s to climb back). Meanwhile only what is current
+ * cuts it again: its in-flight count, which the data plane counts as it
+ * is, and the agent's last finished probe alone (a slow backend's is still
+ * slow; a Prometheus source has none), and the equaliser leaves it where
+ * the cut put it.
  */
 #define HOT_DWELL_S 3.0
 
@@ -46,8 +48,8 @@ static double pair_cost(const struct brain_pair *p)
 /*
  * How hot a pair runs: its latency or in-flight count over the fleet
  * median's, when both the ratio and the margin are past their bounds; 0
- * when it is not hot. Its latency does not count within HOT_DWELL_S of
- * its last cut.
+ * when it is not hot. Within HOT_DWELL_S of its last cut its latency is
+ * the last probe's.
  */
 static bool hot_dwelling(const struct xlb_brain *brain,
 			 const struct brain_pair *p)
@@ -58,7 +60,8 @@ static bool hot_dwelling(const struct xlb_brain *brain,
 static double hotness(const struct xlb_brain *brain, const struct brain_pair *p)
 {
 	const struct xlb_brain_config *cfg = &brain->cfg;
-	double lat = hot_dwelling(brain, p) ? NAN : p->sig[SIG_LATENCY].value;
+	double lat = hot_dwelling(brain, p) ? p->latency_last
+					    : p->sig[SIG_LATENCY].value;
 	double lat_med = p->fleet_median[FEAT_LATENCY_Z];
 	double fl = p->in_flight, fl_med = p->fleet_median[FEAT_IN_FLIGHT_Z];
 	double h = 0;
