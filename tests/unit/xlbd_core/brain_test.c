@@ -362,6 +362,14 @@ static const struct xlb_brain_decision *sim_decision(const struct sim *s,
 	return NULL;
 }
 
+/* Whether this tick's plan cut the pair by the hot rule. */
+static bool hot_cut(const struct sim *s, size_t pair)
+{
+	const struct xlb_brain_decision *d = sim_decision(s, pair);
+
+	return d && d->rule == XLB_RULE_HOT;
+}
+
 #define SIM_STEPS(s, n)                                   \
 	do {                                              \
 		for (int step_ = 0; step_ < (n); step_++) \
@@ -472,14 +480,12 @@ TEST(stale_latency_after_a_hot_cut_cuts_no_further)
 	s.extra_latency[0] = 0.06;
 	CHECK_EQ(sim_step(&s), 0);
 	s.extra_latency[0] = 0;
-	CHECK(sim_decision(&s, 0) && sim_decision(&s, 0)->rule == XLB_RULE_HOT,
-	      "the stall was not cut");
+	CHECK(hot_cut(&s, 0), "the stall was not cut");
 	held = s.pairs[0].factor;
 	for (int t = 0; t < 2; t++) {
 		s.stale_latency[0] = 0.06;
 		CHECK_EQ(sim_step(&s), 0);
-		cuts += sim_decision(&s, 0) &&
-			sim_decision(&s, 0)->rule == XLB_RULE_HOT;
+		cuts += hot_cut(&s, 0);
 		CHECK_EQ(s.pairs[0].factor, held);
 	}
 	CHECK_EQ(cuts, 0);
@@ -508,8 +514,7 @@ TEST(a_latency_the_last_probe_confirms_cuts_within_the_dwell)
 	s.extra_latency[0] = 0.06;
 	for (int t = 0; t < 2; t++) {
 		CHECK_EQ(sim_step(&s), 0);
-		cuts += sim_decision(&s, 0) &&
-			sim_decision(&s, 0)->rule == XLB_RULE_HOT;
+		cuts += hot_cut(&s, 0);
 	}
 	CHECK_EQ(cuts, 2);
 	CHECK_EQ(s.pairs[0].factor, XLB_FACTOR_ONE / 4);
