@@ -95,6 +95,7 @@ int fixture_up(struct fixture **out, const struct xlb_create_opts *opts)
 
 static void fixture_down(struct fixture *f)
 {
+	fixture_forget_pairs(f);
 	for (int i = 0; i < MAX_LIVE; i++)
 		if (&pool[i] == f)
 			in_use[i] = false;
@@ -131,6 +132,7 @@ int fixture_backend(struct fixture *f, const struct xlb_vip_key *vip,
 
 	memcpy(spec.mac, mac, 6);
 	err = xlb_parse_addr(addr, &spec.addr, &spec.family);
+	fixture_forget_pairs(f);
 	if (!err)
 		err = xlb_backend_add(f->xlb, vip, &spec);
 	if (!err)
@@ -151,6 +153,7 @@ int fixture_set(struct fixture *f, const struct xlb_vip_key *vip,
 	};
 	int err;
 
+	fixture_forget_pairs(f);
 	err = xlb_parse_addr(addr, &spec.addr, &spec.family);
 	if (!err)
 		err = xlb_backend_set(f->xlb, vip, &spec);
@@ -198,17 +201,21 @@ int fixture_predict(struct fixture *f, const struct xlb_vip_key *vip,
 	return 0;
 }
 
+void fixture_forget_pairs(struct fixture *f)
+{
+	free(f->pairs);
+	f->pairs = NULL;
+	f->n_pairs = 0;
+}
+
 int fixture_pair_of_frame(struct fixture *f, const struct run *r)
 {
-	struct xlb_pair_info *pairs;
 	int found = -1;
-	size_t n;
 
-	if (xlb_backend_list(f->xlb, NULL, &pairs, &n))
+	if (!f->pairs && xlb_backend_list(f->xlb, NULL, &f->pairs, &f->n_pairs))
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (!memcmp(pairs[i].be.mac, r->out, 6))
-			found = pairs[i].id;
-	free(pairs);
+	for (size_t i = 0; i < f->n_pairs; i++)
+		if (!memcmp(f->pairs[i].be.mac, r->out, 6))
+			found = f->pairs[i].id;
 	return found;
 }

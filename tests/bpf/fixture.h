@@ -15,6 +15,9 @@ struct fixture {
 	char pin_dir[96];
 	struct xlb *xlb;
 	int prog_fd;
+	/* fixture_pair_of_frame's copy of the pairs, NULL until read */
+	struct xlb_pair_info *pairs;
+	size_t n_pairs;
 };
 
 struct run {
@@ -50,7 +53,13 @@ int fixture_run(struct fixture *f, const struct pkt *p, struct run *r);
 /* The pair the VIP's current table gives a flow (no probing). */
 int fixture_predict(struct fixture *f, const struct xlb_vip_key *vip,
 		    const struct xlb_flow_key *flow, __u16 *pair);
-/* The pair whose MAC a forwarded frame carries, or -1. */
+/*
+ * The pair whose MAC a forwarded frame carries, or -1. It reads the pairs
+ * once (a read of every pair map, milliseconds) until fixture_backend or
+ * fixture_set changes them; a test that changes them otherwise calls
+ * fixture_forget_pairs.
+ */
 int fixture_pair_of_frame(struct fixture *f, const struct run *r);
+void fixture_forget_pairs(struct fixture *f);
 
 #endif
