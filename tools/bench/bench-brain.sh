@@ -4,7 +4,7 @@
 # (build/bench/xlbd-tick-bench: counter reads, brain, map writes and table
 # rebuilds, the RCU wait apart; the Maglev build at 1,000 backends; RSS),
 # then the history store: 24 h of history generated through the store's own
-# tick on a simulated clock (5 to 9.5 minutes here; QUICK=1: 1 h, ~25 s),
+# tick on a simulated clock (5 to 9.5 minutes here; QUICK=1: 1 h, 3,600 ticks),
 # whole ticks with the store writing, the file's size, the RSS holding it,
 # and `xlbctl history export` over the day. The decisions xlbd logs go to a
 # file, not the report.

@@ -226,6 +226,9 @@ TEST(agent_cpu_is_relative_to_its_capacity)
 	      s.cpu_util);
 	CHECK(near(s.service_latency_s, 0.1), "latency %g",
 	      s.service_latency_s);
+	CHECK(near(s.service_latency_last_s, 0.5),
+	      "the last probe alone, beside the interval's mean: %g",
+	      s.service_latency_last_s);
 	CHECK(near(s.service_fail_ratio, 0.5), "fail ratio %g",
 	      s.service_fail_ratio);
 	/* half a core of a 4-core capacity */
@@ -252,6 +255,7 @@ TEST(missing_series_are_nan)
 	CHECK_EQ(feed(t, "something_else 2\n", 2, &s), 0);
 	CHECK(isnan(s.cpu_util) && isnan(s.mem_util) && isnan(s.load1) &&
 		      isnan(s.service_latency_s) &&
+		      isnan(s.service_latency_last_s) &&
 		      isnan(s.service_fail_ratio) &&
 		      isnan(s.net_rx_bytes_per_s) &&
 		      isnan(s.net_tx_bytes_per_s),
@@ -350,5 +354,6 @@ TEST(real_node_exporter_scrapes)
 	CHECK(s.cpu_util >= 0 && s.cpu_util <= 1, "cpu %g", s.cpu_util);
 	CHECK(s.mem_util > 0 && s.mem_util < 1, "mem %g", s.mem_util);
 	CHECK(s.load1 >= 0, "load1 %g", s.load1);
-	CHECK(isnan(s.service_latency_s), "no service from node_exporter");
+	CHECK(isnan(s.service_latency_s) && isnan(s.service_latency_last_s),
+	      "no service from node_exporter");
 }

@@ -463,8 +463,9 @@ TEST(backlog_after_a_hot_cut_is_no_cost_change)
  * A backend stalls for a tick: its requests queue, it runs hot and is cut.
  * Its backlog is gone the tick after, but the agent's latency (the mean of
  * the probes finished since the last scrape, queued behind the backlog)
- * reads high for two more. Only the in-flight count is current: one cut,
- * held while the latency catches up (brain_unequal_capacity.sh once saw
+ * reads high for two more. Only the in-flight count and the last probe
+ * are current, and both read normal: one cut, held while the mean catches
+ * up (brain_unequal_capacity.sh once saw
  * the backend halved on the stale latency four ticks more, 1 to 0.05).
  * A latency that stays high past the dwell is real: cut again or drained.
  */
