@@ -412,6 +412,43 @@ rejects() {
 	fi
 }
 
+# --header reaches the server as given, on every request: a listener that
+# records each request's header lines and answers 200.
+test_http_extra_headers_are_sent() {
+	local port=8085 lpid i
+	/usr/bin/python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(sys.argv[2], "a") as f:
+            f.write("".join(f"{k}: {v}\n" for k, v in self.headers.items()))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+' "$port" "$TMP/headers.txt" &
+	lpid=$!
+	PIDS+=("$lpid")
+	for ((i = 0; i < 50; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		sleep 0.1
+	done
+	load hdr http "http://127.0.0.1:$port/" --rate 20 --count 4 \
+		--header 'Accept-Encoding: gzip' --header 'X-Xlb-Test: one two' ||
+		return 1
+	kill "$lpid"
+	forget "$lpid"
+	expect hdr 'd["ok"] == 4' || return 1
+	if [[ $(grep -c '^Accept-Encoding: gzip$' "$TMP/headers.txt") != 4 ||
+		$(grep -c '^X-Xlb-Test: one two$' "$TMP/headers.txt") != 4 ]]; then
+		echo "headers the server saw:"
+		cat "$TMP/headers.txt"
+		return 1
+	fi
+}
+
 test_bad_cli_input_is_refused() {
 	local url="http://127.0.0.1:$HTTP/"
 	rejects "unbounded" http "$url" --rate 10 &&
@@ -432,6 +469,14 @@ test_bad_cli_input_is_refused() {
 		rejects "does not apply" stream "127.0.0.1:53" --rate 1 \
 			--count 1 &&
 		rejects "--bind" http "$url" --bind nothere --rate 1 --count 1 &&
+		rejects "NAME: VALUE" http "$url" --header NoColon --rate 1 \
+			--count 1 &&
+		rejects "NAME: VALUE" http "$url" --header 'Two words: v' \
+			--rate 1 --count 1 &&
+		rejects "line breaks" http "$url" --header $'A: b\r\nX: y' \
+			--rate 1 --count 1 &&
+		rejects "does not apply" udp "127.0.0.1:53" --header 'A: b' \
+			--rate 1 --count 1 &&
 		rejects "same address family" http "$url" --bind ::1 --rate 1 \
 			--count 1 &&
 		rejects "same address family" udp "[::1]:53" --bind 127.0.0.1 \
@@ -476,6 +521,7 @@ run stream_zero_resets_and_no_gaps test_stream_zero_resets_and_no_gaps
 run cpu_cost_is_real_cpu_time test_cpu_cost_is_real_cpu_time
 run progress_lines_and_poisson_rate test_progress_lines_and_poisson_rate
 run bad_cli_input_is_refused test_bad_cli_input_is_refused
+run http_extra_headers_are_sent test_http_extra_headers_are_sent
 run http_reset_is_counted_as_reset test_http_reset_is_counted_as_reset
 # These replace the backend: b1 -> b2 -> killed -> b2 again -> crashed.
 run udp_flows_see_backend_change test_udp_flows_see_backend_change

@@ -37,6 +37,7 @@ struct http_run {
 	struct http_slot *slots;
 	struct http_slot *free_list;
 	unsigned int inflight;
+	struct curl_slist *headers; /* --header, shared by every request */
 	char interface[INET6_ADDRSTRLEN + 8];
 };
 
@@ -127,6 +128,8 @@ static CURL *new_easy(struct http_run *run, struct http_slot *slot)
 	}
 	if (o->bind_text)
 		curl_easy_setopt(e, CURLOPT_INTERFACE, run->interface);
+	if (run->headers)
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, run->headers);
 	return e;
 }
 
@@ -258,6 +261,16 @@ static int setup(struct http_run *run)
 			strerror(errno));
 		return -1;
 	}
+	for (unsigned int i = 0; i < o->n_headers; i++) {
+		struct curl_slist *l =
+			curl_slist_append(run->headers, o->headers[i]);
+
+		if (!l) {
+			fprintf(stderr, "xlb-load: out of memory\n");
+			return -1;
+		}
+		run->headers = l;
+	}
 	for (unsigned int i = o->max_inflight; i-- > 0;) {
 		run->slots[i].next_free = run->free_list;
 		run->free_list = &run->slots[i];
@@ -285,6 +298,7 @@ static void teardown(struct http_run *run)
 		curl_easy_cleanup(run->slots[i].easy);
 	}
 	free(run->slots);
+	curl_slist_free_all(run->headers);
 	if (run->multi)
 		curl_multi_cleanup(run->multi);
 	if (run->epfd >= 0)

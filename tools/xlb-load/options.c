@@ -52,6 +52,9 @@ static void usage(FILE *out)
 		"  --new-conn          a new TCP connection per request "
 		"(default: "
 		"keep-alive)\n"
+		"  --header 'NAME: VALUE'  an extra request header (up to %u; "
+		"the body is\n"
+		"                      counted, never decoded)\n"
 		"udp:\n"
 		"  --udp-flows N       N sockets, each its own source port; "
 		"requests go\n"
@@ -74,7 +77,7 @@ static void usage(FILE *out)
 		"  --interval-report S a progress line every S seconds\n"
 		"  -h, --help          this text\n",
 		LOAD_DURATION_MAX_S, LOAD_COUNT_MAX, LOAD_RATE_MAX,
-		LOAD_PAYLOAD_MAX, LOAD_PAYLOAD_MAX);
+		LOAD_HEADERS_MAX, LOAD_PAYLOAD_MAX, LOAD_PAYLOAD_MAX);
 }
 
 #define fail(...)                                          \
@@ -252,6 +255,7 @@ enum {
 	OPT_MAX_INFLIGHT,
 	OPT_TIMEOUT,
 	OPT_NEW_CONN,
+	OPT_HEADER,
 	OPT_JSON,
 	OPT_INTERVAL_REPORT,
 	OPT_BIND,
@@ -279,6 +283,7 @@ static const struct {
 	{ OPT_MAX_INFLIGHT, "--max-inflight", M_HTTP | M_UDP },
 	{ OPT_SEED, "--seed", M_HTTP | M_UDP },
 	{ OPT_NEW_CONN, "--new-conn", M_HTTP },
+	{ OPT_HEADER, "--header", M_HTTP },
 	{ OPT_UDP_FLOWS, "--udp-flows", M_UDP },
 	{ OPT_PAYLOAD_SIZE, "--payload-size", M_UDP },
 	{ OPT_CONNECTIONS, "--connections", M_STREAM },
@@ -294,6 +299,23 @@ static int check_mode(const struct load_options *o, int opt)
 		    !(mode_only[i].modes & (1u << o->mode)))
 			fail("%s does not apply to %s mode\n",
 			     mode_only[i].name, load_mode_name(o->mode));
+	return 0;
+}
+
+/* "Name: value": a token before the colon, nothing that could end the
+ * header line early and smuggle another one in. */
+static int add_header(struct load_options *o, const char *text)
+{
+	const char *colon = strchr(text, ':');
+
+	if (o->n_headers == LOAD_HEADERS_MAX)
+		fail("--header: at most %u\n", LOAD_HEADERS_MAX);
+	if (!colon || colon == text ||
+	    strcspn(text, " \t") < (size_t)(colon - text))
+		fail("--header '%s': expected 'NAME: VALUE'\n", text);
+	if (strpbrk(text, "\r\n"))
+		fail("--header '%s': no line breaks\n", text);
+	o->headers[o->n_headers++] = text;
 	return 0;
 }
 
@@ -342,6 +364,8 @@ static int parse_one(struct load_options *o, int c, const char *arg)
 	case OPT_NEW_CONN:
 		o->new_conn = true;
 		return 0;
+	case OPT_HEADER:
+		return add_header(o, arg);
 	case OPT_JSON:
 		o->json = true;
 		return 0;
@@ -417,6 +441,7 @@ int load_options_parse(struct load_options *o, int argc, char **argv)
 		{ "max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "new-conn", no_argument, NULL, OPT_NEW_CONN },
+		{ "header", required_argument, NULL, OPT_HEADER },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "interval-report", required_argument, NULL,
 		  OPT_INTERVAL_REPORT },

@@ -16,6 +16,7 @@
 #define LOAD_FLOWS_MAX 4096u
 #define LOAD_CONNECTIONS_MAX 10000u
 #define LOAD_PAYLOAD_MAX 1400u
+#define LOAD_HEADERS_MAX 16u
 
 enum load_mode { MODE_HTTP, MODE_UDP, MODE_STREAM };
 enum load_arrival { ARRIVAL_CONSTANT, ARRIVAL_POISSON };
@@ -37,6 +38,9 @@ struct load_options {
 	unsigned int max_inflight;
 	unsigned int timeout_ms;
 	bool new_conn;
+	/* http: --header "Name: value", sent with every request */
+	const char *headers[LOAD_HEADERS_MAX];
+	unsigned int n_headers;
 	bool json;
 	double interval_report_s;
 	uint64_t seed;
