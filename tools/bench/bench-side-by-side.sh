@@ -12,8 +12,10 @@
 #                keep-alive req/s, new connections/s, p50/p99/max
 #   failover     kill a backend under load (xlb-load http, open loop):
 #                time until no more client errors, failed requests
-#   gray         throttle one backend's cgroup to 10% CPU under load: fleet
-#                p99 over time, time until it recovers, p99 after
+#   gray         throttle one backend's cgroup to 10% CPU under load (each
+#                request a gzip-compressed 32 KiB page, ~1.4 ms of nginx's
+#                CPU; xlb-agent on every backend): fleet p99 over time,
+#                time until it recovers, p99 after
 #
 # Writes results/bench-<UTC time>/ (report.md, samples.csv, *.png) and prints
 # report.md. QUICK=1: shorter runs (~2 min). Needs root; cleans up however it
@@ -48,7 +50,7 @@ if ((QUICK)); then
 	ROUNDS=3 PKT_SECONDS=1 TCP_SECONDS=1 FAIL_SECONDS=4 GRAY_SECONDS=12
 	DEFAULT_SECTIONS="packet tcp failover"
 else
-	ROUNDS=3 PKT_SECONDS=5 TCP_SECONDS=5 FAIL_SECONDS=10 GRAY_SECONDS=16
+	ROUNDS=3 PKT_SECONDS=5 TCP_SECONDS=5 FAIL_SECONDS=10 GRAY_SECONDS=20
 	DEFAULT_SECTIONS="packet tcp failover gray"
 fi
 HAVE_XLBD=0
@@ -56,9 +58,12 @@ HAVE_XLBD=0
 # Sections to run (space-separated); all by default.
 BENCH_SECTIONS=${BENCH_SECTIONS:-$DEFAULT_SECTIONS}
 FLOWS=1024
-# Gray failure load, requests/s: b2's share must need more than 10% of a
-# core for the throttle to bite, and the client must keep up.
-GRAY_RATE=${GRAY_RATE:-2000}
+# Gray failure load, requests/s: b2's third, 200/s of ~1.4 ms each, needs
+# ~28% of a core, nearly three times what a 10% quota gives, while the
+# three nginx together stay under half the machine.
+GRAY_RATE=${GRAY_RATE:-600}
+GRAY_PATH=/gray.txt
+GRAY_TIMEOUT_MS=2000
 FRAME=60
 UDP_PORT=9
 TCP_PORT=80
@@ -89,6 +94,7 @@ echo "section,system,round,metric,value" >"$CSV"
 BIN=$(mktemp -d /tmp/xlbbench-$$-XXXXXX)
 cp "$BUILD/bench/pktbench" "$BUILD/xlbctl" "$BUILD/xlb-load" "$BIN/"
 [[ -x $BUILD/xlbd ]] && cp "$BUILD/xlbd" "$BIN/"
+[[ -x $BUILD/xlb-agent ]] && cp "$BUILD/xlb-agent" "$BIN/"
 PB=$BIN/pktbench
 XLBCTL=$BIN/xlbctl
 
@@ -224,7 +230,7 @@ system_up() {
 				--mac "${!mac}" >/dev/null || return 1
 		done
 		if [[ $sys == xlb-xlbd ]]; then
-			xlbd_up || return 1
+			xlbd_up "$proto" || return 1
 		fi
 		;;
 	floor | floor-conn)
@@ -250,11 +256,13 @@ system_up() {
 	esac
 }
 
-# xlbd on the LB: TCP probes every 100 ms (fall 2), no agents to scrape.
+# xlbd on the LB: TCP probes every 100 ms (fall 2); in the gray section it
+# scrapes the backends' agents (GRAY_AGENTS=1), elsewhere there are none.
 xlbd_up() {
-	local i log
+	local i log scrape=false
+	((${GRAY_AGENTS:-0})) && scrape=true
 	mkdir -p "$OUT/xlbd-state"
-	echo '{ "scrape": { "enabled": false }, "store": { "enabled": false } }' \
+	echo "{ \"scrape\": { \"enabled\": $scrape }, \"store\": { \"enabled\": false } }" \
 		>"$OUT/xlbd.conf"
 	topo_start xlbd lb "$BIN/xlbd" --pin-dir "$TOPO_PIN_DIR" \
 		--state-dir "$OUT/xlbd-state" --metrics-listen off \
@@ -397,6 +405,7 @@ nginx_up() {
 		dir=$OUT/nginx-$b
 		mkdir -p "$dir/www"
 		echo "$b" >"$dir/www/index.html"
+		gray_page >"$dir/www/${GRAY_PATH#/}"
 		cat >"$dir/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
@@ -411,6 +420,11 @@ http {
 	fastcgi_temp_path $dir/tmp;
 	uwsgi_temp_path $dir/tmp;
 	scgi_temp_path $dir/tmp;
+	# Only a request that asks for it is compressed: the gray section's.
+	gzip on;
+	gzip_comp_level 9;
+	gzip_min_length 0;
+	gzip_types text/plain;
 	server {
 		listen $TCP_PORT reuseport;
 		root $dir/www;
@@ -424,6 +438,47 @@ EOF
 	for b in "${BACKENDS[@]}"; do
 		wait_listen "$b" "$TCP_PORT" || return 1
 	done
+}
+
+# 32 KiB of English text (the GPL's words in a fixed pseudo-random order):
+# compressible as a real page is, and the same on every backend and run.
+gray_page() {
+	/usr/bin/python3 -c '
+import random, sys
+words = open("/usr/share/common-licenses/GPL-3").read().split()
+rng, out, n = random.Random(1), [], 0
+while n < 32768:
+    line = " ".join(rng.choice(words) for _ in range(12)) + "\n"
+    out.append(line)
+    n += len(line)
+sys.stdout.write("".join(out)[:32768])'
+}
+
+# xlb-agent on every backend, reading nginx's cgroup and timing a request
+# to it: what an operator runs beside xlbd, and the same for every gray row.
+gray_agents_up() {
+	local i cpu acct
+	[[ -x $BIN/xlb-agent ]] || return 0
+	for i in 1 2 3; do
+		cpu=TOPO_CGROUP_B$i acct=TOPO_CGROUP_ACCT_B$i
+		topo_start "agent-b$i" "b$i" "$BIN/xlb-agent" \
+			--listen "${BIPS[i - 1]}:9470" --cgroup "${!cpu}" \
+			--cgroup-cpuacct "${!acct}" \
+			--probe "http://${BIPS[i - 1]}:$TCP_PORT/" \
+			--probe-interval 0.2 --probe-timeout 1 >/dev/null || return 1
+	done
+	GRAY_AGENTS=1
+	for i in 1 2 3; do
+		wait_listen "b$i" 9470 || return 1
+	done
+}
+
+gray_agents_down() {
+	local i
+	for i in 1 2 3; do
+		topo_stop "agent-b$i" 2>/dev/null
+	done
+	GRAY_AGENTS=0
 }
 
 # wrk's summary -> metric,value lines (latency in ms).
@@ -543,8 +598,8 @@ nginx_b2_restart_if_needed() {
 # ------------------------------------------------------- gray failure
 
 # Open-loop HTTP load, a new connection per request (so a weight change
-# moves new requests), b2's cgroup throttled to 10% CPU a quarter of the way
-# in; the p99 of every 1 s interval.
+# moves new requests) for the gzip-compressed page, b2's cgroup throttled to
+# 10% CPU a quarter of the way in; the p99 of every 1 s interval.
 gray_round() {
 	local sys=$1 round=$2 label=$1 pid lbsys balance=
 	case $sys in
@@ -562,7 +617,8 @@ gray_round() {
 	date +%s.%N >"$OUT/gray-$label-$round.start"
 	nsx cl taskset -c "$CLIENT_CPU" "$BIN/xlb-load" http \
 		--rate "$GRAY_RATE" --duration "$GRAY_SECONDS" --new-conn \
-		--timeout 2000 --interval-report 1 "http://$VIP:$TCP_PORT/" \
+		--header 'Accept-Encoding: gzip' --timeout "$GRAY_TIMEOUT_MS" \
+		--interval-report 1 "http://$VIP:$TCP_PORT$GRAY_PATH" \
 		>"$OUT/gray-$label-$round.txt" 2>/dev/null &
 	pid=$!
 	sleep "$(awk -v s="$GRAY_SECONDS" 'BEGIN { print s / 4 }')"
@@ -572,7 +628,7 @@ gray_round() {
 	date +%s.%N >"$OUT/gray-$label-$round.end"
 	topo_cgroup_quota_clear b2
 	system_down "$lbsys"
-	GRAY_LABEL=$label GRAY_ROUND=$round /usr/bin/python3 \
+	GRAY_LABEL=$label GRAY_ROUND=$round TIMEOUT_MS=$GRAY_TIMEOUT_MS /usr/bin/python3 \
 		tools/bench/gray_parse.py "$OUT/gray-$label-$round" >>"$CSV"
 }
 
@@ -590,6 +646,7 @@ gray_round() {
 	echo "failover_seconds $FAIL_SECONDS"
 	echo "gray_seconds $GRAY_SECONDS"
 	echo "gray_rate $GRAY_RATE"
+	echo "gray_page 32 KiB text, gzip level 9"
 	echo "flows $FLOWS"
 	echo "frame $FRAME"
 	echo "conns $CONNS"
@@ -650,12 +707,14 @@ if [[ " $BENCH_SECTIONS " == *" failover "* ]]; then
 fi
 
 if [[ " $BENCH_SECTIONS " == *" gray "* ]]; then
+	gray_agents_up || log "gray: the agents did not all come up"
 	for ((r = 1; r <= ROUNDS; r++)); do
 		for sys in "${SYSTEMS_GRAY[@]}"; do
 			want "$sys" || continue
 			gray_round "$sys" "$r"
 		done
 	done
+	gray_agents_down
 fi
 
 /usr/bin/python3 tools/bench/report.py "$OUT" || log "report failed"

@@ -2,8 +2,11 @@
 """Gray-failure figures of one run of tools/bench/bench-side-by-side.sh.
 
 Reads BASE.txt (xlb-load progress lines, one a second), BASE.start,
-BASE.end and BASE.throttle (wall-clock seconds). The fleet p99 before the throttle is the
-baseline; recovery is the time from the throttle until the p99 of every later
+BASE.end and BASE.throttle (wall-clock seconds). An interval's p99 counts its failed
+requests as the slowest (an interval where 1% or more failed has the
+timeout, TIMEOUT_MS, as its p99): a balancer whose overloaded backend's
+requests time out must not look fast by their absence. The fleet p99 before
+the throttle is the baseline; recovery is the time from the throttle until the p99 of every later
 interval stays under twice the baseline (the rest of the run if it never
 does); p99 after: the median interval p99 of the run's last third. Prints CSV
 sample lines and writes BASE.dat (seconds from the throttle, p99 ms).
@@ -24,9 +27,20 @@ m = re.search(r"^scheduled .* in ([\d.]+) s$", text, re.M)
 if m and os.path.exists(base + ".end"):
     start = float(open(base + ".end").read()) - float(m.group(1))
 throttle = float(open(base + ".throttle").read()) - start
+timeout_ms = float(os.environ.get("TIMEOUT_MS", "2000"))
+
+
+def p99_with_failures(completed, errors, p99):
+    return timeout_ms if errors and errors >= 0.01 * (completed + errors) else p99
+
+
 points = [
-    (float(m.group(1)) - throttle, float(m.group(2)))
-    for m in re.finditer(r"^progress\s+([\d.]+) s: .*? p99 ([\d.]+) ", text, re.M)
+    (float(m.group(1)) - throttle,
+     p99_with_failures(int(m.group(2)), int(m.group(3)), float(m.group(4))))
+    for m in re.finditer(
+        r"^progress\s+([\d.]+) s: .*? completed (\d+) .*? errors (\d+)\s+.*? p99 ([\d.]+) ",
+        text, re.M)
+    if int(m.group(2)) + int(m.group(3)) > 0
 ]
 with open(base + ".dat", "w") as f:
     for t, p99 in points:
