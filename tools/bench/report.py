@@ -245,7 +245,7 @@ if systems("gray"):
         f"({env.get('gray_page', '?')}; `Accept-Encoding: gzip`, about 1.4 ms of "
         "nginx's CPU), 2 s timeout; xlb-agent on every backend (its cgroup, a probe "
         "every 0.2 s), scraped by xlbd each second, running for every row. A quarter "
-        "of the way in, b2's cgroup gets a CPU quota of 10% (cpu.max), where its "
+        "of the way in, b2's cgroup gets a CPU quota of 10% (cpu.max, or cfs_quota_us on cgroup v1), where its "
         "third of the load needs about 28%; cleared after the run. Fleet p99: the p99 "
         "of each 1 s interval, failed requests counted as the slowest (an interval "
         "with 1% or more failed has the 2 s timeout as its p99). Recovery: from the throttle until every later "
