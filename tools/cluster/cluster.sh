@@ -4,7 +4,7 @@
 #
 #   <P>-cl client 10.212.1.2 ── 10.212.1.1 <P>-rt router (ECMP, L4 hash)
 #                                              │ eth0 10.212.0.1
-#   ─────────────── one L2 segment: bridge br0 in <P>-sw ───────────────
+#   ──── one L2 segment in <P>-sw: bridge br0, or tools/xdp-switch ────
 #        │                │                │               │
 #   <P>-lb1 .0.2     <P>-lb2 .0.3     <P>-lb3 .0.4    <P>-b1..b4 .0.11-.14
 #   xlb on eth0      xlb on eth0      xlb on eth0     VIP on lo, replies
@@ -21,7 +21,7 @@
 #
 # CLI (root):
 #   tools/cluster/cluster.sh up [--lbs N] [--backends N] [--prefix P]
-#                               [--seed S] [--no-xlb]
+#                               [--seed S] [--no-xlb] [--segment bridge|xdp]
 #   tools/cluster/cluster.sh down [--prefix P]
 #   tools/cluster/cluster.sh env [--prefix P]
 #
@@ -60,6 +60,7 @@ CL_REPO=$(dirname "$(dirname "$(dirname "$CL_SCRIPT")")")
 CL_BUILD=${BUILD:-build}
 CL_XLBCTL=${CL_XLBCTL:-$CL_REPO/$CL_BUILD/xlbctl}
 CL_PASS_OBJ=${CL_PASS_OBJ:-$CL_REPO/$CL_BUILD/tools/xdp-switch/pass.bpf.o}
+CL_SWITCH_BIN=${CL_SWITCH_BIN:-$CL_REPO/$CL_BUILD/xdp-switch}
 CL_STATE_ROOT=${CL_STATE_ROOT:-/run/xlbcluster}
 CL_BPFFS=/sys/fs/bpf
 CL_NET=10.212.0
@@ -173,7 +174,9 @@ cluster_xlbctl() {
 	_cl_nsx "$CL_PREFIX-lb$n" "$CL_XLBCTL" --pin-path "${CL_PIN[$n]}" "$@"
 }
 
-# One node on the segment: veth into the bridge, MAC, offloads, address.
+# One node on the segment: veth into the switch namespace, MAC, offloads,
+# address; on the bridge segment a port of br0 (the XDP switch takes every
+# port at once, _cl_attach_xdp_switch).
 _cl_add_segment_node() {
 	local node=$1 octet=$2 ns="$CL_PREFIX-$1"
 	ip -n "$CL_PREFIX-sw" link add "$node" type veth peer name eth0 netns "$ns"
@@ -183,6 +186,11 @@ _cl_add_segment_node() {
 	_cl_nsx "$CL_PREFIX-sw" ethtool -K "$node" gro on >/dev/null
 	ip -n "$ns" addr add "$CL_NET.$octet/24" dev eth0
 	ip -n "$ns" link set eth0 up
+	CL_SEGMENT_PORTS+=("$node=$(_cl_mac 0 "$octet")")
+	if [[ $CL_SEGMENT == xdp ]]; then
+		ip -n "$CL_PREFIX-sw" link set "$node" up
+		return
+	fi
 	ip -n "$CL_PREFIX-sw" link set "$node" master br0
 	# XDP_TX'd frames stall in the peer's ring unless the peer has XDP.
 	ip -n "$CL_PREFIX-sw" link set dev "$node" xdpdrv obj "$CL_PASS_OBJ" sec xdp
@@ -193,6 +201,14 @@ _cl_add_segment_node() {
 	# destination MAC is its own).
 	_cl_nsx "$CL_PREFIX-sw" bridge fdb replace "$(_cl_mac 0 "$octet")" \
 		dev "$node" master static
+}
+
+# The static XDP switch on every port: no bridge in the packet path (the
+# benchmark's segment; a bridge costs more per frame than the balancer).
+_cl_attach_xdp_switch() {
+	_cl_nsx "$CL_PREFIX-sw" "$CL_SWITCH_BIN" attach \
+		--pin "$CL_BPFFS/xlbcluster-$CL_PREFIX-sw" "${CL_SEGMENT_PORTS[@]}" \
+		>/dev/null
 }
 
 _cl_new_ns() {
@@ -225,6 +241,7 @@ _cl_write_env() {
 		echo "CL_LBS=$CL_LBS"
 		echo "CL_BACKENDS=$CL_BACKENDS"
 		echo "CL_SEED=$CL_SEED"
+		echo "CL_SEGMENT=$CL_SEGMENT"
 		echo "CL_RUN=$CL_RUN"
 		echo "CL_OWNER=$CL_OWNER"
 		echo "CL_OWNER_START=$(_cl_starttime "$CL_OWNER")"
@@ -244,7 +261,8 @@ cluster_env() {
 
 cluster_up() {
 	local xlb=1 i
-	CL_LBS=3 CL_BACKENDS=4 CL_PREFIX=xc$$ CL_SEED=0x5eed1e55
+	CL_LBS=3 CL_BACKENDS=4 CL_PREFIX=xc$$ CL_SEED=0x5eed1e55 CL_SEGMENT=bridge
+	CL_SEGMENT_PORTS=()
 	while (($#)); do
 		case $1 in
 		--lbs) CL_LBS=$2 && shift ;;
@@ -252,6 +270,7 @@ cluster_up() {
 		--prefix) CL_PREFIX=$2 && shift ;;
 		--seed) CL_SEED=$2 && shift ;;
 		--no-xlb) xlb=0 ;;
+		--segment) CL_SEGMENT=$2 && shift ;;
 		*)
 			_cl_err "up: unknown option '$1'"
 			return 2
@@ -266,6 +285,14 @@ cluster_up() {
 	[[ $CL_LBS =~ ^[1-9]$ && $CL_BACKENDS =~ ^[1-9]$ ]] || {
 		_cl_err "up: --lbs and --backends take 1-9"
 		return 2
+	}
+	[[ $CL_SEGMENT == bridge || $CL_SEGMENT == xdp ]] || {
+		_cl_err "up: --segment takes bridge or xdp, not '$CL_SEGMENT'"
+		return 2
+	}
+	[[ $CL_SEGMENT == bridge || -x $CL_SWITCH_BIN ]] || {
+		_cl_err "up: $CL_SWITCH_BIN not built (make)"
+		return 1
 	}
 	[[ -f $CL_PASS_OBJ && -x $CL_XLBCTL ]] || {
 		_cl_err "up: $CL_PASS_OBJ or $CL_XLBCTL not built (make)"
@@ -285,9 +312,11 @@ cluster_up() {
 	(
 		set -e
 		_cl_new_ns sw
-		ip -n "$CL_PREFIX-sw" link add br0 type bridge stp_state 0 \
-			forward_delay 0 mcast_snooping 0
-		ip -n "$CL_PREFIX-sw" link set br0 up
+		if [[ $CL_SEGMENT == bridge ]]; then
+			ip -n "$CL_PREFIX-sw" link add br0 type bridge stp_state 0 \
+				forward_delay 0 mcast_snooping 0
+			ip -n "$CL_PREFIX-sw" link set br0 up
+		fi
 		for i in rt cl; do _cl_new_ns "$i"; done
 		for ((i = 1; i <= CL_LBS; i++)); do _cl_new_ns "lb$i"; done
 		for ((i = 1; i <= CL_BACKENDS; i++)); do _cl_new_ns "b$i"; done
@@ -325,6 +354,7 @@ cluster_up() {
 			ip -n "$CL_PREFIX-b$i" addr add "$CL_VIP/32" dev lo
 			ip -n "$CL_PREFIX-b$i" route add "$CL_CNET.0/24" via "$CL_RT_IP"
 		done
+		[[ $CL_SEGMENT == bridge ]] || _cl_attach_xdp_switch
 	) || {
 		_cl_err "up: building the namespaces failed"
 		cluster_down
@@ -521,7 +551,7 @@ cluster_down() {
 	for ns in /run/netns/"$CL_PREFIX"-*; do
 		[[ -e $ns ]] && ip netns del "${ns#/run/netns/}"
 	done
-	rm -rf "$CL_RUN"
+	rm -rf "$CL_BPFFS/xlbcluster-$CL_PREFIX-sw" "$CL_RUN"
 	return 0
 }
 
