@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# The tunnels over IPv6 end to end: IPv6 VIPs to backends in other subnets
+# behind a router, IPv6-in-IPv6 (ipip) and IPv6-in-UDP6 (gue) from the LB,
+# stripped by xlb-decap, the backends answering the client directly.
+#   ipv6_ipip_and_gue_reach_both_backends   HTTP by ipip and UDP by gue,
+#       both backends serve each, and strip each kind
+#   ipv6_weight_change_and_drain_keep_tcp_and_udp_flows   a TCP echo
+#       connection (ipip) and a UDP flow (gue) stay on their backends
+#       through a weight change and a drain; nothing new is placed once
+#       both drain
+#   ipv6_too_big_gets_packet_too_big_and_tcp_adapts   a client's full-size
+#       TCP segments do not fit the underlay once encapsulated: the LB
+#       answers packet too big with 1500 - 40, the client's route learns it
+#       and 64 KB echo back intact
+cd "$(dirname "$0")/../.." || exit 1
+. tests/lib/testing.sh
+. tests/e2e/tunnel_lib.sh
+
+if [[ $EUID -ne 0 ]]; then
+	skip tunnel_ipv6 "needs root"
+	exit 0
+fi
+trap tun_down EXIT
+if ! tun_up || ! tun_ipv6; then
+	fail tunnel_ipv6_setup "topology"
+	exit 1
+fi
+tun_backend b1 --udp-port 5353
+tun_backend b2 --udp-port 5353
+for n in b1 b2; do
+	tun_ns "$n" "$TUN_BUILD/xlb-decap" attach eth0 fd00::1 >/dev/null || {
+		fail tunnel_ipv6_setup "xlb-decap attach on $n"
+		exit 1
+	}
+done
+WEB='[fd00::1]:80/tcp'
+ECHO='[fd00::1]:7/tcp'
+DNS='[fd00::1]:5353/udp'
+setup_vip() { # VIP MODE
+	tun_xlbctl vip add "$1" --forward "$2" >/dev/null &&
+		tun_xlbctl backend add "$1" fd02:1::5 >/dev/null &&
+		tun_xlbctl backend add "$1" fd02:2::5 >/dev/null
+}
+tun_xlbctl attach eth0 >/dev/null &&
+	tun_xlbctl settings --tunnel-source fd01::1 >/dev/null &&
+	setup_vip "$WEB" ipip && setup_vip "$ECHO" ipip && setup_vip "$DNS" gue || {
+	fail tunnel_ipv6_setup "xlbctl configuration"
+	exit 1
+}
+
+decap_stat() { # NS COUNTER
+	tun_ns "$1" "$TUN_BUILD/xlb-decap" stats eth0 | awk -v c="$2" '$1==c{print $2}'
+}
+lb_stat() { # COUNTER
+	tun_xlbctl --json stats --interval 0 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); g=d.get("global",d); print(g.get(sys.argv[1],0))' "$1" 2>/dev/null
+}
+
+# ---- HTTP (ipip) and UDP (gue) reach both backends
+declare -A web=() dns=()
+ok=0
+for i in $(seq 1 24); do
+	name=$(tun_ns client curl -6 -s -m 2 --local-port $((20000 + i)) \
+		-D - -o /dev/null 'http://[fd00::1]/' | tr -d '\r' |
+		awk -F': ' 'tolower($1)=="x-backend"{print $2}')
+	[[ -n $name ]] && ok=$((ok + 1)) && web[$name]=1
+done
+while read -r name; do
+	[[ -n $name ]] && ok=$((ok + 1)) && dns[$name]=1
+done < <(tun_ns client /usr/bin/python3 - <<'PY'
+import socket
+# 24 UDP flows, one source port each; the reply is "NAME <request>".
+for port in range(30001, 30025):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.bind(("fd01::10", port))
+    s.settimeout(1)
+    try:
+        s.sendto(b"q%d" % port, ("fd00::1", 5353))
+        data = s.recv(2048).decode()
+        if data.endswith(" q%d" % port):
+            print(data.split()[0], flush=True)
+    except OSError:
+        pass
+    s.close()
+PY
+)
+why=""
+((ok == 48)) || why+="$ok/48 answered; "
+for b in b1 b2; do
+	[[ -n ${web[$b]:-} ]] || why+="no HTTP by $b; "
+	[[ -n ${dns[$b]:-} ]] || why+="no UDP by $b; "
+	(($(decap_stat "$b" decapsulated) > 0)) ||
+		why+="$b stripped no IPv6-in-IPv6; "
+	(($(decap_stat "$b" gue_decapsulated) > 0)) || why+="$b stripped no GUE; "
+done
+if [[ -z $why ]]; then
+	pass ipv6_ipip_and_gue_reach_both_backends
+else
+	fail ipv6_ipip_and_gue_reach_both_backends "${why}encap_sent $(lb_stat encap_sent)"
+fi
+
+# ---- a TCP connection and a UDP flow through a weight change and a drain
+OUT=$(mktemp)
+tun_ns client /usr/bin/python3 - >"$OUT" 2>&1 <<'PY' &
+import socket, time
+s = socket.create_connection(("fd00::1", 7), timeout=3)
+f = s.makefile("rb")
+# xlb-backend's echo greets with "backend NAME" before echoing.
+if not f.readline().startswith(b"backend "):
+    raise SystemExit("no greeting")
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u.bind(("fd01::10", 31000))
+u.settimeout(1)
+def udp_backend(i):
+    u.sendto(b"u%d" % i, ("fd00::1", 5353))
+    return u.recv(2048).split()[0]
+def echo(msg):
+    s.sendall(msg)
+    got = f.read(len(msg))
+    if len(got) < len(msg):
+        raise SystemExit("closed")
+    return got == msg
+ok = echo(b"hello\n")
+first = udp_backend(0)
+moved = 0
+# The shell changes weights and drains while this keeps talking.
+for i in range(20):
+    time.sleep(0.1)
+    ok = echo(b"ping %d\n" % i) and ok
+    moved += udp_backend(i + 1) != first
+print("OK" if ok else "MISMATCH", "udp_moved=%d" % moved, flush=True)
+PY
+PY_PID=$!
+sleep 0.4
+for v in "$ECHO" "$DNS"; do
+	tun_xlbctl backend set "$v" fd02:1::5 --weight 300 >/dev/null
+done
+for v in "$ECHO" "$DNS"; do
+	tun_xlbctl backend set "$v" fd02:1::5 --state draining >/dev/null
+	tun_xlbctl backend set "$v" fd02:2::5 --state draining >/dev/null
+done
+wait "$PY_PID"
+py_rc=$?
+result=$(cat "$OUT")
+rm -f "$OUT"
+# Both drained: no new connection or UDP flow may be placed at all.
+if tun_ns client /usr/bin/python3 -c '
+import socket
+try:
+    socket.create_connection(("fd00::1", 7), timeout=1)
+    raise SystemExit(0)
+except OSError:
+    pass
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u.settimeout(0.5)
+u.sendto(b"new", ("fd00::1", 5353))
+u.recv(100)' 2>/dev/null; then
+	new_refused=no
+else
+	new_refused=yes
+fi
+if ((py_rc == 0)) && [[ $result == "OK udp_moved=0" && $new_refused == yes ]]; then
+	pass ipv6_weight_change_and_drain_keep_tcp_and_udp_flows
+else
+	fail ipv6_weight_change_and_drain_keep_tcp_and_udp_flows "python rc $py_rc, result '$result', new flows refused: $new_refused"
+fi
+for v in "$ECHO" "$DNS"; do
+	tun_xlbctl backend set "$v" fd02:1::5 --state active >/dev/null
+	tun_xlbctl backend set "$v" fd02:2::5 --state active >/dev/null
+done
+
+# ---- MTU: full-size segments do not fit once encapsulated (ipip: 40 bytes)
+before=$(lb_stat encap_too_big)
+result=$(tun_ns client /usr/bin/python3 - 2>&1 <<'PY'
+import socket
+s = socket.create_connection(("fd00::1", 7), timeout=5)
+f = s.makefile("rb")
+f.readline()
+data = bytes(range(256)) * 256 # 64 KB: full-size segments
+s.sendall(data)
+got = f.read(len(data))
+print("OK" if got == data else "MISMATCH %d" % len(got))
+PY
+)
+after=$(lb_stat encap_too_big)
+route=$(tun_ns client ip -6 route get fd00::1)
+if [[ $result == OK && $route == *"mtu 1460"* ]] && ((after > before)); then
+	pass ipv6_too_big_gets_packet_too_big_and_tcp_adapts
+else
+	fail ipv6_too_big_gets_packet_too_big_and_tcp_adapts "echo '$result', client route '$route', encap_too_big $before -> $after"
+fi
+summary
