@@ -8,6 +8,8 @@
 #       connection (ipip) and a UDP flow (gue) stay on their backends
 #       through a weight change and a drain; nothing new is placed once
 #       both drain
+#   ipv4_vip_over_ipv6_underlay_reaches_both_backends   an IPv4 VIP whose
+#       backends are IPv6 addresses: IPv4-in-IPv6, both backends serve
 #   ipv6_too_big_gets_packet_too_big_and_tcp_adapts   a client's full-size
 #       TCP segments do not fit the underlay once encapsulated: the LB
 #       answers packet too big with 1500 - 40, the client's route learns it
@@ -28,7 +30,8 @@ fi
 tun_backend b1 --udp-port 5353
 tun_backend b2 --udp-port 5353
 for n in b1 b2; do
-	tun_ns "$n" "$TUN_BUILD/xlb-decap" attach eth0 fd00::1 >/dev/null || {
+	tun_ns "$n" "$TUN_BUILD/xlb-decap" attach eth0 fd00::1 10.0.0.1 \
+		>/dev/null || {
 		fail tunnel_ipv6_setup "xlb-decap attach on $n"
 		exit 1
 	}
@@ -36,6 +39,7 @@ done
 WEB='[fd00::1]:80/tcp'
 ECHO='[fd00::1]:7/tcp'
 DNS='[fd00::1]:5353/udp'
+WEB4=10.0.0.1:80/tcp
 setup_vip() { # VIP MODE
 	tun_xlbctl vip add "$1" --forward "$2" >/dev/null &&
 		tun_xlbctl backend add "$1" fd02:1::5 >/dev/null &&
@@ -43,7 +47,8 @@ setup_vip() { # VIP MODE
 }
 tun_xlbctl attach eth0 >/dev/null &&
 	tun_xlbctl settings --tunnel-source fd01::1 >/dev/null &&
-	setup_vip "$WEB" ipip && setup_vip "$ECHO" ipip && setup_vip "$DNS" gue || {
+	setup_vip "$WEB" ipip && setup_vip "$ECHO" ipip && setup_vip "$DNS" gue &&
+	setup_vip "$WEB4" ipip || {
 	fail tunnel_ipv6_setup "xlbctl configuration"
 	exit 1
 }
@@ -97,6 +102,23 @@ if [[ -z $why ]]; then
 	pass ipv6_ipip_and_gue_reach_both_backends
 else
 	fail ipv6_ipip_and_gue_reach_both_backends "${why}encap_sent $(lb_stat encap_sent)"
+fi
+
+# ---- an IPv4 VIP over the IPv6 underlay
+declare -A web4=()
+ok=0
+before=$(($(decap_stat b1 decapsulated) + $(decap_stat b2 decapsulated)))
+for i in $(seq 1 24); do
+	name=$(tun_ns client curl -4 -s -m 2 --local-port $((21000 + i)) \
+		-D - -o /dev/null http://10.0.0.1/ | tr -d '\r' |
+		awk -F': ' 'tolower($1)=="x-backend"{print $2}')
+	[[ -n $name ]] && ok=$((ok + 1)) && web4[$name]=1
+done
+after=$(($(decap_stat b1 decapsulated) + $(decap_stat b2 decapsulated)))
+if ((ok == 24 && after > before)) && [[ -n ${web4[b1]:-} && -n ${web4[b2]:-} ]]; then
+	pass ipv4_vip_over_ipv6_underlay_reaches_both_backends
+else
+	fail ipv4_vip_over_ipv6_underlay_reaches_both_backends "$ok/24 answered, by: ${!web4[*]}, decapsulated $before -> $after"
 fi
 
 # ---- a TCP connection and a UDP flow through a weight change and a drain
