@@ -115,6 +115,7 @@ prom_cfg() {
     "mem_util": "1 - node_memory_MemAvailable_bytes$j / node_memory_MemTotal_bytes$j",
     "load1": "node_load1$j / on (instance) count by (instance) (node_cpu_seconds_total$jm)",
     "service_latency_s": "irate(xlb_agent_service_probe_duration_seconds_sum${j}[5s]) / irate(xlb_agent_service_probe_duration_seconds_count${j}[5s])",
+    "service_latency_last_s": "xlb_agent_service_probe_last_duration_seconds$j",
     "service_fail_ratio": "irate(xlb_agent_service_probe_failures_total${j}[5s]) / irate(xlb_agent_service_probes_total${j}[5s])"
   } } }
 EOF
@@ -293,6 +294,7 @@ def pairs(o, out):
     return out
 import glob
 num = lambda x: isinstance(x, (int, float))
+last_missing = set()  # (source, address) without the last probe latency
 for name in ("direct", "prom"):
     view = {}  # address -> (cpu_util readings, oldest scrape age)
     for f in sorted(glob.glob("%s/%s-status-*.json" % (d, name))):
@@ -302,6 +304,8 @@ for name in ("direct", "prom"):
             print("%s: no status.json in %s: %s" % (name, f, e)); continue
         for a, p in ps.items():
             u, g = p.get("cpu_util"), p.get("scrape_age_s")
+            if not num(p.get("service_latency_last_s")):
+                last_missing.add((name, a))
             us, mg = view.get(a, ([], 0))
             if not num(u) or not num(g):
                 view[a] = (us, float("inf")); continue
@@ -318,6 +322,8 @@ for name in ("direct", "prom"):
         if a == b3 and most < 0.8: print("%s: throttled %s read cpu_util %.2f at most, want >= 0.8" % (name, a, most))
         if a != b3 and median > 0.6: print("%s: %s read cpu_util %.2f (median), want <= 0.6" % (name, a, median))
     if b3 not in view: print("%s: no pair %s in status.json" % (name, b3))
+for name, a in sorted(last_missing):
+    print("%s: %s had no service_latency_last_s in a status.json" % (name, a))
 errs = open(d + "/prom-query-errors.txt").read().strip()
 if errs: print("Prometheus source queries failed: %s" % errs[:300])
 ' "$E2E_CASE_DIR" "$TOPO_B3_IP4"

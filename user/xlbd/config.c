@@ -24,6 +24,7 @@ const char *const xlbd_prom_signal_names[XLBD_SIG_N] = {
 	[XLBD_SIG_MEM_UTIL] = "mem_util",
 	[XLBD_SIG_LOAD1] = "load1",
 	[XLBD_SIG_SERVICE_LATENCY] = "service_latency_s",
+	[XLBD_SIG_SERVICE_LATENCY_LAST] = "service_latency_last_s",
 	[XLBD_SIG_SERVICE_FAIL_RATIO] = "service_fail_ratio",
 };
 
@@ -511,6 +512,8 @@ static int parse_prometheus(struct ctx *c, json_object *obj,
 						       "(cpu_util, "
 						       "mem_util, load1, "
 						       "service_latency_s, "
+						       "service_latency_last_s,"
+						       " "
 						       "service_fail_ratio)");
 				if (!json_object_is_type(q, json_type_string) ||
 				    !*json_object_get_string(q))
@@ -963,7 +966,9 @@ void xlbd_config_print_keys(FILE *out)
 	fprintf(out, "  %-32s %s  %s\n", "prometheus.queries.SIGNAL", "(none)",
 		"PromQL per signal: cpu_util, mem_util, load1,");
 	fprintf(out, "  %-32s %s  %s\n", "", "",
-		"service_latency_s, service_fail_ratio; matched by instance");
+		"service_latency_s, service_latency_last_s,");
+	fprintf(out, "  %-32s %s  %s\n", "", "",
+		"service_fail_ratio; matched by instance");
 	print_keys(out, "store", store_keys, N(store_keys), &d);
 	print_keys(out, "log", log_keys, N(log_keys), &d);
 	fprintf(out, "  %-32s %s  %s\n", "capacity.hook", "[]",

@@ -77,6 +77,8 @@ static double *signal_field(struct xlbd_scrape *s, int sig)
 		return &s->load1;
 	case XLBD_SIG_SERVICE_LATENCY:
 		return &s->service_latency_s;
+	case XLBD_SIG_SERVICE_LATENCY_LAST:
+		return &s->service_latency_last_s;
 	default:
 		return &s->service_fail_ratio;
 	}

@@ -201,6 +201,8 @@ static json_object *pair_model(const struct xlbd *d, const struct xlbd_pair *p,
 	add(o, "scrape_age_s",
 	    num(p->scrape.last_good > 0 ? now - p->scrape.last_good : NAN));
 	add(o, "cpu_util", num(p->obs.cpu_util));
+	add(o, "service_latency_s", num(p->obs.service_latency_s));
+	add(o, "service_latency_last_s", num(p->obs.service_latency_last_s));
 	add(o, "anomaly_score", num(p->have_out ? p->out.anomaly_score : NAN));
 	add(o, "predicted_util",
 	    num(p->have_out ? p->out.predicted_util : NAN));

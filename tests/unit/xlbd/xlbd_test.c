@@ -73,7 +73,8 @@ TEST(config_sets_brain_and_shell_keys)
 		"\"retention_s\": 3600 }, \"log\": { \"format\": \"json\" },\n"
 		"  \"prometheus\": { \"url\": \"http://p:9090\", \"queries\": "
 		"{ "
-		"\"cpu_util\": \"up\" } } }";
+		"\"cpu_util\": \"up\", \"service_latency_last_s\": \"last\" } "
+		"} }";
 	const struct xlbd_probe_config *p;
 
 	CHECK_EQ(parse(text, &cfg, err, sizeof(err)), 0);
@@ -88,6 +89,10 @@ TEST(config_sets_brain_and_shell_keys)
 	CHECK(cfg.promql[XLBD_SIG_CPU_UTIL] &&
 		      !strcmp(cfg.promql[XLBD_SIG_CPU_UTIL], "up"),
 	      "promql");
+	CHECK(cfg.promql[XLBD_SIG_SERVICE_LATENCY_LAST] &&
+		      !strcmp(cfg.promql[XLBD_SIG_SERVICE_LATENCY_LAST], "las"
+									 "t"),
+	      "promql service_latency_last_s");
 	/* A VIP's probe starts from the top level's, UDP ones from none. */
 	p = xlbd_config_probe(&cfg, "10.0.0.1:80/tcp");
 	CHECK(p->kind == XLBD_PROBE_HTTP && p->timeout_s == 0.5 &&
