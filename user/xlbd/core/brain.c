@@ -351,7 +351,6 @@ void xlb_brain_destroy(struct xlb_brain *brain)
 	free(brain->decisions);
 	free(brain->scratch);
 	free(brain->rows);
-	free(brain->row_pair);
 	free(brain);
 }
 
@@ -441,10 +440,6 @@ static int size_for(struct xlb_brain *brain,
 			 sizeof(*brain->scratch)))
 			return -ENOMEM;
 		c = np;
-		if (grow((void **)&brain->row_pair, &c, need_p,
-			 sizeof(*brain->row_pair)))
-			return -ENOMEM;
-		c = np;
 		if (grow((void **)&brain->rows, &c, need_p,
 			 FEAT_N * sizeof(*brain->rows)))
 			return -ENOMEM;
@@ -505,7 +500,16 @@ static int bind_snapshot(struct xlb_brain *brain,
 
 		if (in->vip >= snap->n_vips)
 			return -EINVAL;
-		p = brain_pair_get(brain, in->key, true);
+		/*
+		 * Snapshots keep their order from tick to tick: the pair this
+		 * row named last time is usually it again (keys are unique),
+		 * without hashing the key.
+		 */
+		p = i < brain->n_slot_of && brain->slot_of[i] < brain->n_pairs
+			    ? brain->pairs[brain->slot_of[i]]
+			    : NULL;
+		if (!p || strcmp(p->key, in->key))
+			p = brain_pair_get(brain, in->key, true);
 		if (!p)
 			return -ENOMEM;
 		p->last_seen = snap->now;
@@ -523,6 +527,7 @@ static int bind_snapshot(struct xlb_brain *brain,
 		}
 		brain->slot_of[i] = p->slot;
 	}
+	brain->n_slot_of = snap->n_pairs;
 	group_by_vip(brain, snap);
 	return 0;
 }

@@ -77,10 +77,11 @@ int brain_features_alloc(struct xlb_brain *brain, struct brain_pair *p)
 		g->value = g->prev = g->diff = NAN;
 		g->mean = g->std = NAN;
 		g->seen = -INFINITY;
-		g->ring = malloc(w * sizeof(double));
-		if (!g->ring)
-			return -1;
 	}
+	p->ring = malloc((size_t)w * SIG_N * sizeof(double));
+	p->ring_pos = p->ring_n = 0;
+	if (!p->ring)
+		return -1;
 	p->in_flight = NAN;
 	p->cost_change = NAN;
 	p->hot_cut_at = NAN;
@@ -92,10 +93,8 @@ int brain_features_alloc(struct xlb_brain *brain, struct brain_pair *p)
 
 void brain_features_free(struct brain_pair *p)
 {
-	for (int s = 0; s < SIG_N; s++) {
-		free(p->sig[s].ring);
-		p->sig[s].ring = NULL;
-	}
+	free(p->ring);
+	p->ring = NULL;
 }
 
 /* Wirth's selection: the k-th smallest of v[0..n), v reordered. */
@@ -140,9 +139,15 @@ double brain_median(double *v, size_t n)
 	return (a + b) / 2;
 }
 
-/* A new observation, or the carried-forward one, or unknown. */
+/*
+ * A new observation, or the carried-forward one, or unknown. slot is the
+ * signal's place in this tick's ring row; full: it holds the level of
+ * window ticks ago, leaving the window; first: the row is the ring's
+ * first, a new round starts.
+ */
 static void signal_update(const struct xlb_brain_config *cfg,
-			  struct brain_signal_state *g, double raw, double now)
+			  struct brain_signal_state *g, double *slot, bool full,
+			  bool first, double raw, double now)
 {
 	double level;
 
@@ -167,23 +172,27 @@ static void signal_update(const struct xlb_brain_config *cfg,
 		g->mean = g->ring_known ? g->ring_sum : NAN;
 		g->std = NAN;
 	}
-	if (g->ring_n == cfg->window) {
-		double old = g->ring[g->ring_pos];
+	if (full) {
+		double old = *slot;
 
 		if (isfinite(old)) {
 			g->ring_sum -= old;
 			g->ring_sum2 -= old * old;
 			g->ring_known--;
 		}
-	} else {
-		g->ring_n++;
 	}
-	g->ring[g->ring_pos] = level;
-	g->ring_pos = (g->ring_pos + 1) % cfg->window;
+	*slot = level;
+	if (first) {
+		g->round_sum = g->round_sum2 = 0;
+		g->round_known = 0;
+	}
 	if (isfinite(level)) {
 		g->ring_sum += level;
 		g->ring_sum2 += level * level;
 		g->ring_known++;
+		g->round_sum += level;
+		g->round_sum2 += level * level;
+		g->round_known++;
 		/* running normalisation (Welford), the pair's whole life */
 		g->run_n++;
 		double d = level - g->run_mean;
@@ -191,16 +200,35 @@ static void signal_update(const struct xlb_brain_config *cfg,
 		g->run_mean += d / g->run_n;
 		g->run_m2 += d * (level - g->run_mean);
 	}
-	/* shed the sums' rounding drift once per window */
-	if (g->ring_pos == 0) {
-		g->ring_sum = g->ring_sum2 = 0;
-		g->ring_known = 0;
-		for (unsigned int i = 0; i < g->ring_n; i++)
-			if (isfinite(g->ring[i])) {
-				g->ring_sum += g->ring[i];
-				g->ring_sum2 += g->ring[i] * g->ring[i];
-				g->ring_known++;
-			}
+}
+
+/* Every signal's level into the pair's ring row, the sums with them. */
+static void pair_signals_update(const struct xlb_brain_config *cfg,
+				struct brain_pair *p, const double raw[SIG_N],
+				double now)
+{
+	double *row = &p->ring[(size_t)p->ring_pos * SIG_N];
+	bool full = p->ring_n == cfg->window;
+
+	for (int s = 0; s < SIG_N; s++)
+		signal_update(cfg, &p->sig[s], &row[s], full, !p->ring_pos,
+			      raw[s], now);
+	if (!full)
+		p->ring_n++;
+	if (++p->ring_pos < cfg->window)
+		return;
+	/*
+	 * Shed the sums' rounding drift once per window: the round's sums
+	 * are the ring's levels summed afresh from slot 0 (each pair's ring
+	 * is full at its first wrap, and every slot was written this round).
+	 */
+	p->ring_pos = 0;
+	for (int s = 0; s < SIG_N; s++) {
+		struct brain_signal_state *g = &p->sig[s];
+
+		g->ring_sum = g->round_sum;
+		g->ring_sum2 = g->round_sum2;
+		g->ring_known = g->round_known;
 	}
 }
 
@@ -250,13 +278,17 @@ static void pair_signals(struct xlb_brain *brain, struct brain_pair *p,
 	if (isfinite(cpu) && brain_cost_known(brain, p))
 		cost = cpu / req;
 
-	signal_update(cfg, &p->sig[SIG_CPU], cpu, brain->now);
-	signal_update(cfg, &p->sig[SIG_LATENCY], latency, brain->now);
-	signal_update(cfg, &p->sig[SIG_IN_FLIGHT], p->in_flight, brain->now);
-	signal_update(cfg, &p->sig[SIG_FAIL], fail, brain->now);
-	signal_update(cfg, &p->sig[SIG_COST], cost, brain->now);
-	signal_update(cfg, &p->sig[SIG_MEM], mem, brain->now);
-	signal_update(cfg, &p->sig[SIG_REQ], req, brain->now);
+	double raw[SIG_N] = {
+		[SIG_CPU] = cpu,
+		[SIG_LATENCY] = latency,
+		[SIG_IN_FLIGHT] = p->in_flight,
+		[SIG_FAIL] = fail,
+		[SIG_COST] = cost,
+		[SIG_MEM] = mem,
+		[SIG_REQ] = req,
+	};
+
+	pair_signals_update(cfg, p, raw, brain->now);
 	p->cost_change = ratio(p->sig[SIG_COST].value, p->sig[SIG_COST].mean);
 }
 
@@ -267,42 +299,55 @@ static double feature_value(const struct brain_pair *p, int f)
 	return p->sig[feature_signal[f]].value;
 }
 
-/* Fleet medians and robust z-scores of one VIP's eligible pairs. */
+/*
+ * Fleet medians and robust z-scores of one VIP's eligible pairs. One pass
+ * gathers every feature's values (brain->rows, free until the models
+ * stage, as FEAT_N columns), one writes every z: the pairs are read twice
+ * a tick, not twice per feature.
+ */
 static void fleet_relative(struct xlb_brain *brain, size_t vip)
 {
-	double *v = brain->scratch;
+	size_t stride = brain->vip_first[vip + 1] - brain->vip_first[vip];
+	double median[FEAT_N], scale[FEAT_N], *col = brain->rows;
+	size_t n[FEAT_N] = { 0 };
 
-	for (int f = 0; f < FEAT_N; f++) {
-		size_t n = 0;
-		double median, mad, scale;
+	for_each_vip_pair (brain, vip, pos, i) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-		for_each_vip_pair (brain, vip, pos, i) {
-			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+		if (!p->eligible)
+			continue;
+		for (int f = 0; f < FEAT_N; f++) {
 			double x = feature_value(p, f);
 
-			if (p->eligible && isfinite(x))
-				v[n++] = x;
+			if (isfinite(x))
+				col[f * stride + n[f]++] = x;
 		}
-		median = brain_median(v, n);
-		for (size_t i = 0; i < n; i++)
-			v[i] = fabs(v[i] - median);
-		mad = brain_median(v, n);
-		scale = 1.4826 * mad;
-		if (scale < spread_floor_rel[f] * fabs(median))
-			scale = spread_floor_rel[f] * fabs(median);
-		if (scale < spread_floor[f])
-			scale = spread_floor[f];
-		for_each_vip_pair (brain, vip, pos, i) {
-			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
-			double x = feature_value(p, f), z;
+	}
+	for (int f = 0; f < FEAT_N; f++) {
+		double *v = &col[f * stride], m = brain_median(v, n[f]), mad;
 
-			p->fleet_median[f] = median;
-			z = (x - median) / scale;
+		for (size_t i = 0; i < n[f]; i++)
+			v[i] = fabs(v[i] - m);
+		mad = brain_median(v, n[f]);
+		median[f] = m;
+		scale[f] = 1.4826 * mad;
+		if (scale[f] < spread_floor_rel[f] * fabs(m))
+			scale[f] = spread_floor_rel[f] * fabs(m);
+		if (scale[f] < spread_floor[f])
+			scale[f] = spread_floor[f];
+	}
+	for_each_vip_pair (brain, vip, pos, i) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+
+		for (int f = 0; f < FEAT_N; f++) {
+			double z = (feature_value(p, f) - median[f]) / scale[f];
+
+			p->fleet_median[f] = median[f];
 			if (z > BRAIN_Z_CLAMP)
 				z = BRAIN_Z_CLAMP;
 			if (z < -BRAIN_Z_CLAMP)
 				z = -BRAIN_Z_CLAMP;
-			p->z_known[f] = isfinite(z) && n >= 2;
+			p->z_known[f] = isfinite(z) && n[f] >= 2;
 			p->z[f] = p->z_known[f] ? z : NAN;
 		}
 	}
@@ -399,14 +444,46 @@ static void cost_cusum_vip(struct xlb_brain *brain, size_t vip)
 	}
 }
 
+/*
+ * The signal states of a pair some positions ahead in VIP order, and later
+ * its ring row: one pair's update is a dozen cache lines, which arrive in
+ * time instead of one miss after another.
+ */
+#define PREFETCH_STATE_AHEAD 8
+#define PREFETCH_RING_AHEAD 4
+
+static void prefetch_signals(const struct xlb_brain *brain,
+			     const struct xlb_brain_snapshot *snap, size_t pos)
+{
+	const struct brain_pair *q;
+	size_t ahead = pos + PREFETCH_STATE_AHEAD;
+
+	if (ahead < snap->n_pairs) {
+		q = brain->pairs[brain->slot_of[brain->by_vip[ahead]]];
+		brain_prefetch(q->sig, &q->ring_n + 1);
+	}
+	ahead = pos + PREFETCH_RING_AHEAD;
+	if (ahead < snap->n_pairs) {
+		q = brain->pairs[brain->slot_of[brain->by_vip[ahead]]];
+		brain_prefetch(&q->ring[(size_t)q->ring_pos * SIG_N],
+			       &q->ring[(size_t)(q->ring_pos + 1) * SIG_N]);
+	}
+}
+
+/*
+ * VIP by VIP, so that its pairs are still in cache for its fleet-relative
+ * pass (a pair's features depend only on its own VIP's fleet).
+ */
 void brain_features(struct xlb_brain *brain,
 		    const struct xlb_brain_snapshot *snap, double dt)
 {
-	for (size_t i = 0; i < snap->n_pairs; i++)
-		pair_signals(brain, brain->pairs[brain->slot_of[i]],
-			     &snap->pairs[i].obs, dt);
-	for (size_t vip = 0; vip < snap->n_vips; vip++)
+	for (size_t vip = 0; vip < snap->n_vips; vip++) {
+		for_each_vip_pair (brain, vip, pos, i) {
+			prefetch_signals(brain, snap, pos);
+			pair_signals(brain, brain->pairs[brain->slot_of[i]],
+				     &snap->pairs[i].obs, dt);
+		}
 		fleet_relative(brain, vip);
-	for (size_t vip = 0; vip < snap->n_vips; vip++)
 		cost_cusum_vip(brain, vip);
+	}
 }

@@ -63,11 +63,21 @@ struct brain_signal_state {
 	double mean, std; /* rolling over cfg.window, NAN until 2 values */
 	/* running normalisation over the whole life (Welford) */
 	double run_n, run_mean, run_m2;
-	/* ring of the last window levels (NAN: unknown) */
-	double *ring;
-	unsigned int ring_pos, ring_n;
+	/* sums over the pair's ring (brain_pair.ring), its known levels */
 	double ring_sum, ring_sum2;
 	unsigned int ring_known;
+	/*
+	 * The same sums over this round of the ring, from its slot 0: at the
+	 * round's end they are the ring summed afresh, in the same order, so
+	 * the window sheds its rounding drift without a pass over the ring.
+	 */
+	double round_sum, round_sum2;
+	unsigned int round_known;
+};
+
+/* The load regression's sums over its rows (load, req t-1, req t-2). */
+struct brain_reg_sums {
+	double sum[3], cross[3][3];
 };
 
 struct brain_pair {
@@ -109,6 +119,13 @@ struct brain_pair {
 
 	/* features */
 	struct brain_signal_state sig[SIG_N];
+	/*
+	 * The last window levels of every signal (NAN: unknown), a row of
+	 * SIG_N per tick: a tick's update reads and writes one cache line,
+	 * not one per signal.
+	 */
+	double *ring;
+	unsigned int ring_pos, ring_n;
 	double in_flight; /* integrated new - ended, NAN when unknown */
 	double z[FEAT_N]; /* this tick's features */
 	bool z_known[FEAT_N];
@@ -131,8 +148,14 @@ struct brain_pair {
 	unsigned int cost_base_n; /* samples in it; 0 again after an outage */
 
 	/* models: the per-pair load regression over a sliding window */
-	double *reg_rows; /* ring of (load, req t-1, req t-2) rows */
-	double reg_sum[3], reg_cross[3][3]; /* sliding sums */
+	double *reg_rows;	   /* ring of (load, req t-1, req t-2) rows */
+	struct brain_reg_sums reg; /* sliding sums */
+	/*
+	 * The same sums over this round of the ring, from its row 0: at the
+	 * round's end they are the window summed afresh, in the same order,
+	 * which sheds the drift without a pass over the window.
+	 */
+	struct brain_reg_sums reg_round;
 	unsigned int reg_pos, reg_n;
 	double req_prev1, req_prev2; /* Req(t-1), Req(t-2) */
 	double cost;		     /* b + c, NAN until fitted */
@@ -207,6 +230,7 @@ struct xlb_brain {
 
 	/* per tick: snapshot pair -> brain pair, snapshot vip -> brain vip */
 	size_t *slot_of;
+	size_t n_slot_of; /* entries the last tick set */
 	size_t *vip_of;
 	size_t cap_snap_pairs, cap_snap_vips;
 	/*
@@ -223,8 +247,8 @@ struct xlb_brain {
 
 	/* scratch for medians and scores, sized cap_snap_pairs */
 	double *scratch;
-	double *rows;	  /* cap_snap_pairs x FEAT_N rows to score */
-	size_t *row_pair; /* the brain pair of each row */
+	/* cap_snap_pairs x FEAT_N rows to score (features: a VIP's columns) */
+	double *rows;
 
 	/* Isolation Forest */
 	struct xlb_iforest *forest;
@@ -234,6 +258,14 @@ struct xlb_brain {
 	size_t train_pos, train_n;
 	uint64_t ticks;
 };
+
+/* Prefetch [from, to) for writing: a pass over pairs gets the lines ahead. */
+static inline void brain_prefetch(const void *from, const void *to)
+{
+	for (uintptr_t a = (uintptr_t)from & ~(uintptr_t)63; a < (uintptr_t)to;
+	     a += 64)
+		__builtin_prefetch((const void *)a, 1);
+}
 
 /* brain.c */
 struct brain_pair *brain_pair_get(struct xlb_brain *brain, const char *key,

@@ -84,12 +84,12 @@ int brain_vip_models_init(struct xlb_brain *brain, struct brain_vip *v)
 	return ret ? -ENOMEM : 0;
 }
 
-static void reg_add(struct brain_pair *p, const double *row, double sign)
+static void reg_add(struct brain_reg_sums *a, const double *row, double sign)
 {
 	for (int i = 0; i < 3; i++) {
-		p->reg_sum[i] += sign * row[i];
+		a->sum[i] += sign * row[i];
 		for (int j = 0; j < 3; j++)
-			p->reg_cross[i][j] += sign * row[i] * row[j];
+			a->cross[i][j] += sign * row[i] * row[j];
 	}
 }
 
@@ -142,8 +142,7 @@ static void regression_update(struct xlb_brain *brain, struct brain_pair *p)
 	if (source != LOAD_NONE && source != p->load_source) {
 		p->load_source = source;
 		p->reg_n = p->reg_pos = 0;
-		memset(p->reg_sum, 0, sizeof(p->reg_sum));
-		memset(p->reg_cross, 0, sizeof(p->reg_cross));
+		memset(&p->reg, 0, sizeof(p->reg));
 		p->cost = p->cost_ratio = NAN;
 		p->load_smooth = p->req_smooth = NAN;
 	}
@@ -157,17 +156,21 @@ static void regression_update(struct xlb_brain *brain, struct brain_pair *p)
 	if (!isfinite(row[0]) || !isfinite(row[1]) || !isfinite(row[2]))
 		return;
 	if (p->reg_n == w)
-		reg_add(p, &p->reg_rows[3 * p->reg_pos], -1);
+		reg_add(&p->reg, &p->reg_rows[3 * p->reg_pos], -1);
 	else
 		p->reg_n++;
 	memcpy(&p->reg_rows[3 * p->reg_pos], row, sizeof(row));
-	reg_add(p, row, 1);
-	p->reg_pos = (p->reg_pos + 1) % w;
-	if (p->reg_pos == 0) { /* shed rounding drift once per window */
-		memset(p->reg_sum, 0, sizeof(p->reg_sum));
-		memset(p->reg_cross, 0, sizeof(p->reg_cross));
-		for (unsigned int i = 0; i < p->reg_n; i++)
-			reg_add(p, &p->reg_rows[3 * i], 1);
+	reg_add(&p->reg, row, 1);
+	if (p->reg_pos == 0)
+		memset(&p->reg_round, 0, sizeof(p->reg_round));
+	reg_add(&p->reg_round, row, 1);
+	if (++p->reg_pos == w) {
+		/*
+		 * Shed rounding drift once per window: the window is full at
+		 * each wrap and its rows were all added this round, in order.
+		 */
+		p->reg_pos = 0;
+		p->reg = p->reg_round;
 	}
 	if (p->reg_n < 8)
 		return;
@@ -175,10 +178,10 @@ static void regression_update(struct xlb_brain *brain, struct brain_pair *p)
 	double n = p->reg_n, m[3], s[3][3];
 
 	for (int i = 0; i < 3; i++)
-		m[i] = p->reg_sum[i] / n;
+		m[i] = p->reg.sum[i] / n;
 	for (int i = 0; i < 3; i++)
 		for (int j = 0; j < 3; j++)
-			s[i][j] = p->reg_cross[i][j] / n - m[i] * m[j];
+			s[i][j] = p->reg.cross[i][j] / n - m[i] * m[j];
 	/* a small ridge keeps b + c defined when Req(t-1) ~ Req(t-2) */
 	double ridge = 1e-6 * (s[1][1] + s[2][2]) + 1e-12;
 	double a11 = s[1][1] + ridge, a22 = s[2][2] + ridge, a12 = s[1][2];
@@ -313,41 +316,73 @@ static void gate(struct brain_pair *p)
 		}
 }
 
-/* Every eligible pair's row scored in one call: one pass per tree. */
-static void forest_score(struct xlb_brain *brain,
-			 const struct xlb_brain_snapshot *snap)
+/*
+ * Prefetch distances, in pairs: a pair's model state several ahead, and
+ * its regression row (reached through that state) a few ahead; the row was
+ * last touched a whole window ago and comes from memory.
+ */
+#define PREFETCH_STATE_AHEAD 8
+#define PREFETCH_ROW_AHEAD 4
+
+static void prefetch_models(const struct xlb_brain *brain,
+			    const struct xlb_brain_snapshot *snap, size_t i)
+{
+	const struct brain_pair *q;
+
+	if (i + PREFETCH_STATE_AHEAD < snap->n_pairs) {
+		q = brain->pairs[brain->slot_of[i + PREFETCH_STATE_AHEAD]];
+		brain_prefetch(&q->z, &q->busy_ticks + 1);
+	}
+	if (i + PREFETCH_ROW_AHEAD < snap->n_pairs) {
+		q = brain->pairs[brain->slot_of[i + PREFETCH_ROW_AHEAD]];
+		brain_prefetch(&q->reg_rows[3 * q->reg_pos],
+			       &q->reg_rows[3 * q->reg_pos + 3]);
+	}
+}
+
+/*
+ * One pass over the pairs: each one's regression, and each eligible one's
+ * forest row into brain->rows (training and fitting read neither).
+ * Returns the rows.
+ */
+static size_t pairs_update(struct xlb_brain *brain,
+			   const struct xlb_brain_snapshot *snap)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < snap->n_pairs; i++) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-		p->score = NAN;
-		if (!p->eligible)
-			continue;
-		feature_row(p, &brain->rows[n * FEAT_N]);
-		brain->row_pair[n++] = p->slot;
+		prefetch_models(brain, snap, i);
+		regression_update(brain, p);
+		if (p->eligible)
+			feature_row(p, &brain->rows[n++ * FEAT_N]);
 	}
-	if (!brain->forest_fitted || !n ||
-	    xlb_iforest_score(brain->forest, brain->rows, n, brain->scratch))
-		return;
-	for (size_t r = 0; r < n; r++)
-		brain->pairs[brain->row_pair[r]]->score = brain->scratch[r];
+	return n;
 }
 
 void brain_models(struct xlb_brain *brain,
 		  const struct xlb_brain_snapshot *snap)
 {
+	size_t n, r = 0;
+	bool scored;
+
 	for (size_t i = 0; i < snap->n_vips; i++)
 		forecast_update(brain, &brain->vips[brain->vip_of[i]],
 				snap->vips[i].demand_per_s);
-	for (size_t i = 0; i < snap->n_pairs; i++)
-		regression_update(brain, brain->pairs[brain->slot_of[i]]);
+	n = pairs_update(brain, snap);
 	forest_train(brain, snap);
-	forest_score(brain, snap);
+	/* every eligible pair's row scored in one call: one pass per tree */
+	scored = brain->forest_fitted && n &&
+		 !xlb_iforest_score(brain->forest, brain->rows, n,
+				    brain->scratch);
 	for (size_t i = 0; i < snap->n_pairs; i++) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
+		p->score = NAN;
+		if (p->eligible && scored)
+			p->score = brain->scratch[r];
+		r += p->eligible;
 		gate(p);
 		/* A pair the probes hold down (or just let back) is theirs. */
 		if (p->eligible && p->health != XLB_HEALTH_DOWN &&
