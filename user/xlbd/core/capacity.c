@@ -19,7 +19,6 @@
  * by the operator and leaves the pool.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -62,20 +61,6 @@ static double trend_at(const struct brain_vip *v, unsigned int n,
 			CAPACITY_TREND_TICKS];
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The median of n values, reordering them. */
-static double median_of(double *x, size_t n)
-{
-	qsort(x, n, sizeof(*x), cmp_double);
-	return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
-}
-
 /*
  * The demand's trend per tick over the last CAPACITY_TREND_FIT ticks when
  * it stands out of the noise, 0 otherwise. The forecasters fit levels; a
@@ -111,16 +96,20 @@ static double demand_trend(struct brain_vip *v, double demand)
 		for (unsigned int j = i + 1; j < n; j++)
 			slopes[k++] = (trend_at(v, n, j) - trend_at(v, n, i)) /
 				      (j - i);
-	b = median_of(slopes, k);
+	/*
+	 * Medians by selection (brain_median), not a sort: the same values;
+	 * where a zero's sign might differ, it is lost below (b > 0, fabs).
+	 */
+	b = brain_median(slopes, k);
 	for (unsigned int i = 0; i < n; i++)
 		res[i] = trend_at(v, n, i) - b * i;
-	a = median_of(res, n);
+	a = brain_median(res, n);
 	for (unsigned int i = 0; i < n; i++) {
 		res[i] = fabs(trend_at(v, n, i) - (a + b * i));
 		sx += i;
 		sxx += (double)i * i;
 	}
-	sigma = 1.4826 * median_of(res, n);
+	sigma = 1.4826 * brain_median(res, n);
 	se = sigma / sqrt(sxx - sx * sx / n);
 	return b > 0 && b > 3 * se ? b : 0;
 }

@@ -97,48 +97,6 @@ void brain_features_free(struct brain_pair *p)
 	p->ring = NULL;
 }
 
-/* Wirth's selection: the k-th smallest of v[0..n), v reordered. */
-static double kth(double *v, size_t n, size_t k)
-{
-	ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
-
-	while (lo < hi) {
-		double pivot = v[kk];
-		ptrdiff_t i = lo, j = hi;
-
-		do {
-			while (v[i] < pivot)
-				i++;
-			while (pivot < v[j])
-				j--;
-			if (i <= j) {
-				double t = v[i];
-
-				v[i++] = v[j];
-				v[j--] = t;
-			}
-		} while (i <= j);
-		if (j < kk)
-			lo = i;
-		if (kk < i)
-			hi = j;
-	}
-	return v[kk];
-}
-
-double brain_median(double *v, size_t n)
-{
-	double a, b;
-
-	if (!n)
-		return NAN;
-	a = kth(v, n, n / 2);
-	if (n % 2)
-		return a;
-	b = kth(v, n, n / 2 - 1);
-	return (a + b) / 2;
-}
-
 /*
  * A new observation, or the carried-forward one, or unknown. slot is the
  * signal's place in this tick's ring row; full: it holds the level of

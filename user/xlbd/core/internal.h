@@ -279,6 +279,8 @@ void brain_features(struct xlb_brain *brain,
 		    const struct xlb_brain_snapshot *snap, double dt);
 const char *brain_feature_name(int feature);
 int brain_feature_signal(int feature);
+
+/* median.c: the median of n finite values (NAN when none), v reordered */
 double brain_median(double *v, size_t n);
 
 /* models.c */
