@@ -25,7 +25,6 @@
 
 #include "xlbd.h"
 
-
 #define CHECK_NS 100000000L
 #define BACKOFF_MIN_S 0.5
 #define BACKOFF_MAX_S 30.0

@@ -21,7 +21,6 @@
 
 #include "xlbd.h"
 
-
 struct hook_run {
 	pid_t pid; /* 0: none running */
 	double started, deadline;
