@@ -142,9 +142,16 @@ struct store {
 
 static void *writer_main(void *arg);
 
+/*
+ * secure_delete=FAST: distributions build SQLite with secure_delete on,
+ * which zeroes every page an aged row or the replaced brain state frees:
+ * a third of the WAL's pages a tick. FAST still zeroes the rows within
+ * the pages they leave (it costs no write), not the freed pages.
+ */
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=NORMAL;"
+	"PRAGMA secure_delete=FAST;"
 	"CREATE TABLE IF NOT EXISTS samples ("
 	" time REAL NOT NULL, vip TEXT NOT NULL, backend TEXT NOT NULL,"
 	" weight INTEGER, base_weight INTEGER, factor REAL, health TEXT,"
