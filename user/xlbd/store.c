@@ -396,9 +396,14 @@ int xlbd_store_open(struct xlbd *d)
 			       "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,"
 			       "?,?)",
 			       -1, &s->decision, NULL) ||
+	    /*
+	     * An update in place, where REPLACE deleted and wrote the whole
+	     * state: SQLite rewrites only the pages whose bytes changed.
+	     */
 	    sqlite3_prepare_v2(s->db,
-			       "INSERT OR REPLACE INTO brain_state VALUES "
-			       "(1,?,?)",
+			       "INSERT INTO brain_state VALUES (1,?,?) ON "
+			       "CONFLICT (id) DO UPDATE SET time = "
+			       "excluded.time, state = excluded.state",
 			       -1, &s->save, NULL) ||
 	    sqlite3_prepare_v2(s->db, "DELETE FROM samples WHERE time < ?", -1,
 			       &s->age_samples, NULL) ||
