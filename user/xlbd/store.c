@@ -72,6 +72,17 @@ static const char *const sig_names[N_SIG] = {
 	"predicted_util",
 };
 
+/*
+ * Rows go several to an INSERT: at one statement a row, SQLite's work per
+ * statement had a tick's 1,000 samples take 1.7 ms, 1.0 ms in statements
+ * of 40. Samples have 23 columns, aggregates 10 and 3 a signal; ROWS x
+ * COLS stays within the 999 parameters of the oldest SQLite.
+ */
+#define SAMPLE_COLS 23
+#define SAMPLE_ROWS 40
+#define AGG_COLS (10 + 3 * N_SIG)
+#define AGG_ROWS (999 / AGG_COLS)
+
 /* Bucket lengths, finest first; each tier's retention is a config key. */
 #define N_TIERS 3
 static const unsigned int tier_s[N_TIERS] = { 10, 60, 300 };
@@ -119,7 +130,8 @@ struct job {
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *sample, *aggregate, *decision, *save;
+	sqlite3_stmt *sample, *sample_rows, *aggregate, *aggregate_rows;
+	sqlite3_stmt *decision, *save;
 	sqlite3_stmt *age_samples, *age_aggregates, *age_decisions;
 	uint64_t ticks;
 	double bucket[N_TIERS]; /* the bucket being filled, index */
@@ -242,6 +254,26 @@ static int append(char *buf, size_t size, size_t *len, const char *fmt, ...)
 	return 0;
 }
 
+/* INSERT INTO TABLE of ROWS rows of COLS parameters each. */
+static int prepare_insert(sqlite3 *db, const char *table, int cols, int rows,
+			  sqlite3_stmt **st)
+{
+	char sql[8192];
+	size_t len = 0;
+	int ret = 0;
+
+	ret |= append(sql, sizeof(sql), &len, "INSERT INTO %s VALUES ", table);
+	for (int r = 0; r < rows; r++) {
+		ret |= append(sql, sizeof(sql), &len, r ? ",(?" : "(?");
+		for (int c = 1; c < cols; c++)
+			ret |= append(sql, sizeof(sql), &len, ",?");
+		ret |= append(sql, sizeof(sql), &len, ")");
+	}
+	if (ret)
+		return -ENOSPC;
+	return sqlite3_prepare_v2(db, sql, -1, st, NULL) ? -EIO : 0;
+}
+
 /*
  * The view history: one row per pair per tick (resolution "tick") or per
  * bucket ("10s", "60s", "300s"), columns: resolution, time (a bucket's
@@ -304,8 +336,8 @@ static int create_view(const struct xlbd *d, struct store *s)
 
 static int create_aggregates(struct xlbd *d, struct store *s)
 {
-	char sql[8192], ins[2048], *msg = NULL;
-	size_t len = 0, ilen = 0;
+	char sql[8192], *msg = NULL;
+	size_t len = 0;
 	int ret = 0;
 
 	ret |= append(sql, sizeof(sql), &len,
@@ -314,18 +346,13 @@ static int create_aggregates(struct xlbd *d, struct store *s)
 		      " ticks INTEGER, vip TEXT NOT NULL, backend TEXT NOT "
 		      "NULL, base_weight INTEGER, health TEXT, op_state TEXT,"
 		      " probes_ok INTEGER, probes_failed INTEGER");
-	ret |= append(ins, sizeof(ins), &ilen,
-		      "INSERT INTO aggregates VALUES (?,?,?,?,?,?,?,?,?,?");
-	for (int i = 0; i < N_SIG; i++) {
+	for (int i = 0; i < N_SIG; i++)
 		ret |= append(sql, sizeof(sql), &len,
 			      ", %s REAL, %s_min REAL, %s_max REAL",
 			      sig_names[i], sig_names[i], sig_names[i]);
-		ret |= append(ins, sizeof(ins), &ilen, ",?,?,?");
-	}
 	ret |= append(sql, sizeof(sql), &len,
 		      ");CREATE INDEX IF NOT EXISTS aggregates_time ON "
 		      "aggregates(resolution_s, time);");
-	ret |= append(ins, sizeof(ins), &ilen, ")");
 	if (ret)
 		return -ENOSPC;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -333,7 +360,9 @@ static int create_aggregates(struct xlbd *d, struct store *s)
 		sqlite3_free(msg);
 		return -EIO;
 	}
-	if (sqlite3_prepare_v2(s->db, ins, -1, &s->aggregate, NULL))
+	if (prepare_insert(s->db, "aggregates", AGG_COLS, 1, &s->aggregate) ||
+	    prepare_insert(s->db, "aggregates", AGG_COLS, AGG_ROWS,
+			   &s->aggregate_rows))
 		return -EIO;
 	return 0;
 }
@@ -341,7 +370,9 @@ static int create_aggregates(struct xlbd *d, struct store *s)
 static void store_free(struct store *s)
 {
 	sqlite3_finalize(s->sample);
+	sqlite3_finalize(s->sample_rows);
 	sqlite3_finalize(s->aggregate);
+	sqlite3_finalize(s->aggregate_rows);
 	sqlite3_finalize(s->decision);
 	sqlite3_finalize(s->save);
 	sqlite3_finalize(s->age_samples);
@@ -388,10 +419,9 @@ int xlbd_store_open(struct xlbd *d)
 	}
 	if (create_aggregates(d, s) || create_view(d, s))
 		goto fail_msg;
-	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,"
-			       "?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			       -1, &s->sample, NULL) ||
+	if (prepare_insert(s->db, "samples", SAMPLE_COLS, 1, &s->sample) ||
+	    prepare_insert(s->db, "samples", SAMPLE_COLS, SAMPLE_ROWS,
+			   &s->sample_rows) ||
 	    sqlite3_prepare_v2(s->db,
 			       "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,"
 			       "?,?)",
@@ -521,26 +551,26 @@ static void agg_add(struct agg *a, const struct row *r)
 	}
 }
 
-static int agg_write(struct store *s, const struct series *e, int k,
+/* Series E's bucket of tier K from parameter AT + 1 on. */
+static void agg_bind(sqlite3_stmt *st, int at, const struct series *e, int k,
 		     double start)
 {
 	const struct agg *a = &e->tier[k];
-	sqlite3_stmt *st = s->aggregate;
 
-	sqlite3_reset(st);
-	sqlite3_bind_int(st, 1, (int)tier_s[k]);
-	sqlite3_bind_double(st, 2, start);
-	sqlite3_bind_int64(st, 3, a->ticks);
-	sqlite3_bind_text(st, 4, e->vip, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, e->backend, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, a->base_weight);
-	sqlite3_bind_text(st, 7, health_name(a->health), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, xlb_op_state_name(a->op_state), -1,
+	sqlite3_bind_int(st, at + 1, (int)tier_s[k]);
+	sqlite3_bind_double(st, at + 2, start);
+	sqlite3_bind_int64(st, at + 3, a->ticks);
+	sqlite3_bind_text(st, at + 4, e->vip, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, at + 5, e->backend, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, at + 6, a->base_weight);
+	sqlite3_bind_text(st, at + 7, health_name(a->health), -1,
 			  SQLITE_STATIC);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)a->probes_ok);
-	sqlite3_bind_int64(st, 10, (sqlite3_int64)a->probes_failed);
+	sqlite3_bind_text(st, at + 8, xlb_op_state_name(a->op_state), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(st, at + 9, (sqlite3_int64)a->probes_ok);
+	sqlite3_bind_int64(st, at + 10, (sqlite3_int64)a->probes_failed);
 	for (int i = 0; i < N_SIG; i++) {
-		int c = 11 + 3 * i;
+		int c = at + 11 + 3 * i;
 
 		if (a->n[i]) {
 			sqlite3_bind_double(st, c, a->sum[i] / a->n[i]);
@@ -552,6 +582,15 @@ static int agg_write(struct store *s, const struct series *e, int k,
 			sqlite3_bind_null(st, c + 2);
 		}
 	}
+}
+
+/* ST inserts N rows: the buckets of tier K of the N series E points to. */
+static int agg_insert(sqlite3_stmt *st, struct series *const *e, int n, int k,
+		      double start)
+{
+	sqlite3_reset(st);
+	for (int i = 0; i < n; i++)
+		agg_bind(st, i * AGG_COLS, e[i], k, start);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
 }
 
@@ -562,17 +601,24 @@ static int agg_write(struct store *s, const struct series *e, int k,
 static int tier_flush(struct store *s, int k, double wall, double retention)
 {
 	double start = s->bucket[k] * tier_s[k];
-	int ret = 0;
+	struct series *rows[AGG_ROWS];
+	int n = 0, ret = 0;
 
 	for (size_t i = 0; i < s->n_series; i++) {
-		struct series *e = &s->series[i];
-
-		if (!e->tier[k].ticks)
+		if (!s->series[i].tier[k].ticks)
 			continue;
-		if (agg_write(s, e, k, start))
-			ret = -EIO;
-		memset(&e->tier[k], 0, sizeof(e->tier[k]));
+		rows[n++] = &s->series[i];
+		if (n == AGG_ROWS) {
+			if (agg_insert(s->aggregate_rows, rows, n, k, start))
+				ret = -EIO;
+			n = 0;
+		}
 	}
+	for (int i = 0; i < n; i++)
+		if (agg_insert(s->aggregate, &rows[i], 1, k, start))
+			ret = -EIO;
+	for (size_t i = 0; i < s->n_series; i++)
+		memset(&s->series[i].tier[k], 0, sizeof(s->series[i].tier[k]));
 	sqlite3_reset(s->age_aggregates);
 	sqlite3_bind_int(s->age_aggregates, 1, (int)tier_s[k]);
 	sqlite3_bind_double(s->age_aggregates, 2, wall - retention);
@@ -600,37 +646,63 @@ static int series_evict(struct store *s)
 	return reindex(s, n);
 }
 
-static int sample_write(struct store *s, const struct row *r, double wall)
+/* Row R's 23 values from parameter AT + 1 on. */
+static void sample_bind(sqlite3_stmt *st, int at, const struct row *r,
+			double wall)
 {
-	sqlite3_stmt *st = s->sample;
 	const double *v = r->v;
 
-	sqlite3_reset(st);
-	sqlite3_bind_double(st, 1, wall);
-	sqlite3_bind_text(st, 2, r->vip, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, r->backend, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, r->weight);
-	sqlite3_bind_int64(st, 5, r->base_weight);
-	sqlite3_bind_double(st, 6, v[SIG_FACTOR]);
-	sqlite3_bind_text(st, 7, health_name(r->health), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, xlb_op_state_name(r->op_state), -1,
+	sqlite3_bind_double(st, at + 1, wall);
+	sqlite3_bind_text(st, at + 2, r->vip, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, at + 3, r->backend, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, at + 4, r->weight);
+	sqlite3_bind_int64(st, at + 5, r->base_weight);
+	sqlite3_bind_double(st, at + 6, v[SIG_FACTOR]);
+	sqlite3_bind_text(st, at + 7, health_name(r->health), -1,
 			  SQLITE_STATIC);
-	bind_num(st, 9, v[SIG_PACKETS]);
-	bind_num(st, 10, v[SIG_BYTES]);
-	bind_num(st, 11, v[SIG_NEW_FLOWS]);
-	bind_num(st, 12, v[SIG_ENDED_FLOWS]);
-	sqlite3_bind_int64(st, 13, (sqlite3_int64)r->probes_ok);
-	sqlite3_bind_int64(st, 14, (sqlite3_int64)r->probes_failed);
-	bind_num(st, 15, v[SIG_PROBE_LATENCY]);
-	bind_num(st, 16, v[SIG_METRICS_AGE]);
-	bind_num(st, 17, v[SIG_CPU]);
-	bind_num(st, 18, v[SIG_MEM]);
-	bind_num(st, 19, v[SIG_LOAD1]);
-	bind_num(st, 20, v[SIG_SERVICE_LATENCY]);
-	bind_num(st, 21, v[SIG_SERVICE_FAIL]);
-	bind_num(st, 22, v[SIG_ANOMALY]);
-	bind_num(st, 23, v[SIG_PREDICTED_UTIL]);
+	sqlite3_bind_text(st, at + 8, xlb_op_state_name(r->op_state), -1,
+			  SQLITE_STATIC);
+	bind_num(st, at + 9, v[SIG_PACKETS]);
+	bind_num(st, at + 10, v[SIG_BYTES]);
+	bind_num(st, at + 11, v[SIG_NEW_FLOWS]);
+	bind_num(st, at + 12, v[SIG_ENDED_FLOWS]);
+	sqlite3_bind_int64(st, at + 13, (sqlite3_int64)r->probes_ok);
+	sqlite3_bind_int64(st, at + 14, (sqlite3_int64)r->probes_failed);
+	bind_num(st, at + 15, v[SIG_PROBE_LATENCY]);
+	bind_num(st, at + 16, v[SIG_METRICS_AGE]);
+	bind_num(st, at + 17, v[SIG_CPU]);
+	bind_num(st, at + 18, v[SIG_MEM]);
+	bind_num(st, at + 19, v[SIG_LOAD1]);
+	bind_num(st, at + 20, v[SIG_SERVICE_LATENCY]);
+	bind_num(st, at + 21, v[SIG_SERVICE_FAIL]);
+	bind_num(st, at + 22, v[SIG_ANOMALY]);
+	bind_num(st, at + 23, v[SIG_PREDICTED_UTIL]);
+}
+
+/* ST inserts N rows: N of R's. */
+static int sample_insert(sqlite3_stmt *st, const struct row *r, int n,
+			 double wall)
+{
+	sqlite3_reset(st);
+	for (int i = 0; i < n; i++)
+		sample_bind(st, i * SAMPLE_COLS, &r[i], wall);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* A tick's N rows: SAMPLE_ROWS to a statement, the rest one by one. */
+static int samples_write(struct store *s, const struct row *rows, size_t n,
+			 double wall)
+{
+	size_t i = 0;
+	int ret = 0;
+
+	for (; i + SAMPLE_ROWS <= n; i += SAMPLE_ROWS)
+		if (sample_insert(s->sample_rows, &rows[i], SAMPLE_ROWS, wall))
+			ret = -EIO;
+	for (; i < n; i++)
+		if (sample_insert(s->sample, &rows[i], 1, wall))
+			ret = -EIO;
+	return ret;
 }
 
 static void job_free(struct job *j)
@@ -663,12 +735,13 @@ static int tick_write(struct store *s, const struct job *j)
 	}
 	if (flushed && series_evict(s))
 		ret = -ENOMEM;
+	if (j->raw_retention > 0 &&
+	    samples_write(s, j->rows, j->n_rows, j->wall))
+		ret = -EIO;
 	for (size_t i = 0; i < j->n_rows; i++) {
 		const struct row *r = &j->rows[i];
 		struct series *e = NULL;
 
-		if (j->raw_retention > 0 && sample_write(s, r, j->wall))
-			ret = -EIO;
 		for (int k = 0; k < N_TIERS; k++) {
 			if (j->tier_retention[k] <= 0)
 				continue;
