@@ -406,7 +406,16 @@ int xlbd_store_open(struct xlbd *d)
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/%s", d->opt.state_dir, HISTORY_DB);
-	if (sqlite3_open(path, &s->db) != SQLITE_OK) {
+	/*
+	 * No mutex in the connection: the writer has it to itself while it
+	 * runs, the loop only before it starts and after it stops (and for
+	 * the brain state at start, before the first job). SQLite's own lock,
+	 * taken in every call (23 binds a row), cost 5-9% of the writer.
+	 */
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
 		xlbd_log(d, "error", "history %s: %s", path,
 			 sqlite3_errmsg(s->db));
 		goto fail;
@@ -1003,6 +1012,7 @@ int xlbd_store_load_brain(struct xlbd *d)
 	sqlite3_stmt *st;
 	int ret = -ENOENT;
 
+	xlbd_store_sync(d); /* the connection is the writer's while it works */
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT time, state FROM brain_state WHERE "
 			       "id = 1",
