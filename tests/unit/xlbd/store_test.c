@@ -19,12 +19,15 @@
 #include "xlbd.h"
 
 #define N_PAIRS 3
+/* More pairs than one multi-row INSERT holds (40 samples, 18 aggregates a
+ * statement), with a remainder: the many_pairs test. */
+#define MAX_PAIRS 41
 #define WALL0 1700000003.0 /* not on a bucket's edge */
 
 struct fixture {
 	struct xlbd d;
-	struct xlbd_pair pair[N_PAIRS];
-	struct xlbd_pair *ptr[N_PAIRS];
+	struct xlbd_pair pair[MAX_PAIRS];
+	struct xlbd_pair *ptr[MAX_PAIRS];
 	char dir[64];
 };
 
@@ -42,7 +45,7 @@ static void fixture_free(void *arg)
 	free(f);
 }
 
-static struct fixture *fixture_new(void)
+static struct fixture *fixture_new_pairs(int n_pairs)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
@@ -56,7 +59,7 @@ static struct fixture *fixture_new(void)
 	xlbd_config_default(&f->d.cfg);
 	f->d.opt.state_dir = f->dir;
 	f->d.epfd = -1;
-	for (int i = 0; i < N_PAIRS; i++) {
+	for (int i = 0; i < n_pairs; i++) {
 		struct xlbd_pair *p = &f->pair[i];
 
 		snprintf(p->vip_text, sizeof(p->vip_text), "10.0.0.1:80/tcp");
@@ -67,17 +70,22 @@ static struct fixture *fixture_new(void)
 		f->ptr[i] = p;
 	}
 	f->d.pairs = f->ptr;
-	f->d.n_pairs = N_PAIRS;
+	f->d.n_pairs = n_pairs;
 	test_defer(fixture_free, f);
 	if (xlb_brain_create(&f->d.cfg.brain, &f->d.brain))
 		return NULL;
 	return f;
 }
 
+static struct fixture *fixture_new(void)
+{
+	return fixture_new_pairs(N_PAIRS);
+}
+
 /* Tick t's values: varied, some unknown, pair 1 down for a stretch. */
 static void set_tick(struct fixture *f, long t)
 {
-	for (int i = 0; i < N_PAIRS; i++) {
+	for (size_t i = 0; i < f->d.n_pairs; i++) {
 		struct xlbd_pair *p = &f->pair[i];
 		struct xlb_brain_obs *o = &p->obs;
 		double x = sin(t * 0.37 + i) + 0.001 * t;
@@ -262,6 +270,40 @@ TEST(history_aggregates_match_the_raw_rows)
 	CHECK(one_number(db, "SELECT count(*) FROM aggregates WHERE "
 			     "health = 'down'") > 0,
 	      "no bucket holds the down stretch");
+}
+
+TEST(many_pairs_go_several_to_a_statement_and_all_kept)
+{
+	struct fixture *f = fixture_new_pairs(MAX_PAIRS);
+	char sql[512];
+	sqlite3 *db;
+	long ticks = 25;
+
+	CHECK(f, "fixture");
+	f->d.cfg.raw_retention_s = 86400;
+	CHECK(!xlbd_store_open(&f->d), "store open");
+	CHECK(!run(f, ticks), "store ticks");
+	xlbd_store_close(&f->d);
+	CHECK((db = open_db(f)), "db");
+	test_defer(close_db, db);
+	CHECK_EQ(one_number(db, "SELECT count(*) FROM samples"),
+		 (double)ticks * MAX_PAIRS);
+	CHECK_EQ(one_number(db, "SELECT count(DISTINCT backend) FROM samples"),
+		 (double)MAX_PAIRS);
+	/* each row its own pair's and tick's values: "10.1.0.N" is pair N-1 */
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM samples WHERE weight != 100 + "
+		 "((CAST(round(time - %.1f) AS INT) * 7 + "
+		 "(CAST(substr(backend, "
+		 "8) AS INT) - 1) * 13) %% 41)",
+		 WALL0);
+	CHECK_EQ(one_number(db, sql), 0);
+	CHECK_EQ(one_number(db, "SELECT sum(ticks) FROM aggregates WHERE "
+				"resolution_s = 10"),
+		 (double)ticks * MAX_PAIRS);
+	CHECK_EQ(one_number(db, "SELECT count(DISTINCT backend) FROM "
+				"aggregates WHERE resolution_s = 10"),
+		 (double)MAX_PAIRS);
 }
 
 TEST(history_each_resolution_kept_for_its_retention)
