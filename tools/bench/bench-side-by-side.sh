@@ -230,7 +230,7 @@ system_up() {
 				--mac "${!mac}" >/dev/null || return 1
 		done
 		if [[ $sys == xlb-xlbd ]]; then
-			xlbd_up "$proto" || return 1
+			xlbd_up || return 1
 		fi
 		;;
 	floor | floor-conn)
