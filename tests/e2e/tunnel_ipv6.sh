@@ -72,23 +72,7 @@ for i in $(seq 1 24); do
 done
 while read -r name; do
 	[[ -n $name ]] && ok=$((ok + 1)) && dns[$name]=1
-done < <(tun_ns client /usr/bin/python3 - <<'PY'
-import socket
-# 24 UDP flows, one source port each; the reply is "NAME <request>".
-for port in range(30001, 30025):
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    s.bind(("fd01::10", port))
-    s.settimeout(1)
-    try:
-        s.sendto(b"q%d" % port, ("fd00::1", 5353))
-        data = s.recv(2048).decode()
-        if data.endswith(" q%d" % port):
-            print(data.split()[0], flush=True)
-    except OSError:
-        pass
-    s.close()
-PY
-)
+done < <(tun_udp_flows fd01::10 fd00::1)
 why=""
 ((ok == 48)) || why+="$ok/48 answered; "
 for b in b1 b2; do
@@ -123,36 +107,7 @@ fi
 
 # ---- a TCP connection and a UDP flow through a weight change and a drain
 OUT=$(mktemp)
-tun_ns client /usr/bin/python3 - >"$OUT" 2>&1 <<'PY' &
-import socket, time
-s = socket.create_connection(("fd00::1", 7), timeout=3)
-f = s.makefile("rb")
-# xlb-backend's echo greets with "backend NAME" before echoing.
-if not f.readline().startswith(b"backend "):
-    raise SystemExit("no greeting")
-u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-u.bind(("fd01::10", 31000))
-u.settimeout(1)
-def udp_backend(i):
-    u.sendto(b"u%d" % i, ("fd00::1", 5353))
-    return u.recv(2048).split()[0]
-def echo(msg):
-    s.sendall(msg)
-    got = f.read(len(msg))
-    if len(got) < len(msg):
-        raise SystemExit("closed")
-    return got == msg
-ok = echo(b"hello\n")
-first = udp_backend(0)
-moved = 0
-# The shell changes weights and drains while this keeps talking.
-for i in range(20):
-    time.sleep(0.1)
-    ok = echo(b"ping %d\n" % i) and ok
-    moved += udp_backend(i + 1) != first
-print("OK" if ok else "MISMATCH", "udp_moved=%d" % moved, flush=True)
-PY
-PY_PID=$!
+tun_flows_start fd01::10 fd00::1 "$OUT"
 sleep 0.4
 for v in "$ECHO" "$DNS"; do
 	tun_xlbctl backend set "$v" fd02:1::5 --weight 300 >/dev/null
@@ -161,25 +116,15 @@ for v in "$ECHO" "$DNS"; do
 	tun_xlbctl backend set "$v" fd02:1::5 --state draining >/dev/null
 	tun_xlbctl backend set "$v" fd02:2::5 --state draining >/dev/null
 done
-wait "$PY_PID"
+wait "$TUN_FLOWS_PID"
 py_rc=$?
 result=$(cat "$OUT")
 rm -f "$OUT"
 # Both drained: no new connection or UDP flow may be placed at all.
-if tun_ns client /usr/bin/python3 -c '
-import socket
-try:
-    socket.create_connection(("fd00::1", 7), timeout=1)
-    raise SystemExit(0)
-except OSError:
-    pass
-u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-u.settimeout(0.5)
-u.sendto(b"new", ("fd00::1", 5353))
-u.recv(100)' 2>/dev/null; then
-	new_refused=no
-else
+if tun_nothing_new_placed fd00::1; then
 	new_refused=yes
+else
+	new_refused=no
 fi
 if ((py_rc == 0)) && [[ $result == "OK udp_moved=0" && $new_refused == yes ]]; then
 	pass ipv6_weight_change_and_drain_keep_tcp_and_udp_flows
@@ -193,17 +138,7 @@ done
 
 # ---- MTU: full-size segments do not fit once encapsulated (ipip: 40 bytes)
 before=$(lb_stat encap_too_big)
-result=$(tun_ns client /usr/bin/python3 - 2>&1 <<'PY'
-import socket
-s = socket.create_connection(("fd00::1", 7), timeout=5)
-f = s.makefile("rb")
-f.readline()
-data = bytes(range(256)) * 256 # 64 KB: full-size segments
-s.sendall(data)
-got = f.read(len(data))
-print("OK" if got == data else "MISMATCH %d" % len(got))
-PY
-)
+result=$(tun_big_echo fd00::1)
 after=$(lb_stat encap_too_big)
 route=$(tun_ns client ip -6 route get fd00::1)
 if [[ $result == OK && $route == *"mtu 1460"* ]] && ((after > before)); then

@@ -134,3 +134,100 @@ tun_backend() {
 		>/dev/null 2>&1 &
 	TUN_PIDS+=($!)
 }
+
+# The client's side of the tunnel tests, in Python. CLIENT and VIP are
+# addresses of one family; the backends echo TCP on port 7 and UDP on 5353.
+#   tun_udp_flows CLIENT VIP       24 UDP flows, one source port each: the
+#                                  name of the backend that answered each
+#   tun_flows_start CLIENT VIP OUT a TCP echo connection and a UDP flow
+#                                  talking for 2 s in the background
+#                                  (TUN_FLOWS_PID); OUT gets "OK
+#                                  udp_moved=N", MISMATCH or the error
+#   tun_nothing_new_placed VIP     no new TCP connection or UDP flow is
+#                                  answered
+#   tun_big_echo VIP               64 KB of full-size segments through the
+#                                  echo: OK or MISMATCH
+tun_udp_flows() {
+	tun_ns client /usr/bin/python3 - "$1" "$2" <<'PY'
+import socket, sys
+client, vip = sys.argv[1:]
+family = socket.AF_INET6 if ":" in vip else socket.AF_INET
+# The reply is "NAME <request>".
+for port in range(30001, 30025):
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.bind((client, port))
+    s.settimeout(1)
+    try:
+        s.sendto(b"q%d" % port, (vip, 5353))
+        data = s.recv(2048).decode()
+        if data.endswith(" q%d" % port):
+            print(data.split()[0], flush=True)
+    except OSError:
+        pass
+    s.close()
+PY
+}
+
+tun_flows_start() {
+	tun_ns client /usr/bin/python3 - "$1" "$2" >"$3" 2>&1 <<'PY' &
+import socket, sys, time
+client, vip = sys.argv[1:]
+family = socket.AF_INET6 if ":" in vip else socket.AF_INET
+s = socket.create_connection((vip, 7), timeout=3)
+f = s.makefile("rb")
+# xlb-backend's echo greets with "backend NAME" before echoing.
+if not f.readline().startswith(b"backend "):
+    raise SystemExit("no greeting")
+u = socket.socket(family, socket.SOCK_DGRAM)
+u.bind((client, 31000))
+u.settimeout(1)
+def udp_backend(i):
+    u.sendto(b"u%d" % i, (vip, 5353))
+    return u.recv(2048).split()[0]
+def echo(msg):
+    s.sendall(msg)
+    got = f.read(len(msg))
+    if len(got) < len(msg):
+        raise SystemExit("closed")
+    return got == msg
+ok = echo(b"hello\n")
+first = udp_backend(0)
+moved = 0
+# The shell changes weights and drains while this keeps talking.
+for i in range(20):
+    time.sleep(0.1)
+    ok = echo(b"ping %d\n" % i) and ok
+    moved += udp_backend(i + 1) != first
+print("OK" if ok else "MISMATCH", "udp_moved=%d" % moved, flush=True)
+PY
+	TUN_FLOWS_PID=$!
+}
+
+tun_nothing_new_placed() {
+	! tun_ns client /usr/bin/python3 -c '
+import socket, sys
+vip = sys.argv[1]
+try:
+    socket.create_connection((vip, 7), timeout=1)
+    raise SystemExit(0)
+except OSError:
+    pass
+u = socket.socket(socket.AF_INET6 if ":" in vip else socket.AF_INET,
+                  socket.SOCK_DGRAM)
+u.settimeout(0.5)
+u.sendto(b"new", (vip, 5353))
+u.recv(100)' "$1" 2>/dev/null
+}
+
+tun_big_echo() {
+	tun_ns client /usr/bin/python3 - "$1" 2>&1 <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 7), timeout=5)
+f = s.makefile("rb")
+f.readline()
+data = bytes(range(256)) * 256 # 64 KB: full-size segments
+s.sendall(data)
+got = f.read(len(data))
+print("OK" if got == data else "MISMATCH %d" % len(got))
+PY
+}
