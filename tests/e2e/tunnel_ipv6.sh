@@ -53,14 +53,6 @@ tun_xlbctl attach eth0 >/dev/null &&
 	exit 1
 }
 
-decap_stat() { # NS COUNTER
-	tun_ns "$1" "$TUN_BUILD/xlb-decap" stats eth0 | awk -v c="$2" '$1==c{print $2}'
-}
-lb_stat() { # COUNTER
-	tun_xlbctl --json stats --interval 0 2>/dev/null |
-		/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); g=d.get("global",d); print(g.get(sys.argv[1],0))' "$1" 2>/dev/null
-}
-
 # ---- HTTP (ipip) and UDP (gue) reach both backends
 declare -A web=() dns=()
 ok=0

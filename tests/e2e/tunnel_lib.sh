@@ -135,6 +135,16 @@ tun_backend() {
 	TUN_PIDS+=($!)
 }
 
+# Counters: decap_stat NS COUNTER (xlb-decap's on NS's eth0), lb_stat
+# COUNTER (the LB's global one).
+decap_stat() { # NS COUNTER
+	tun_ns "$1" "$TUN_BUILD/xlb-decap" stats eth0 | awk -v c="$2" '$1==c{print $2}'
+}
+lb_stat() { # COUNTER
+	tun_xlbctl --json stats --interval 0 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); g=d.get("global",d); print(g.get(sys.argv[1],0))' "$1" 2>/dev/null
+}
+
 # The client's side of the tunnel tests, in Python. CLIENT and VIP are
 # addresses of one family; the backends echo TCP on port 7 and UDP on 5353.
 #   tun_udp_flows CLIENT VIP       24 UDP flows, one source port each: the

@@ -44,10 +44,6 @@ DNS=10.0.0.1:5353/udp
 	exit 1
 }
 
-lb_stat() { # COUNTER
-	tun_xlbctl --json stats --interval 0 2>/dev/null |
-		/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); g=d.get("global",d); print(g.get(sys.argv[1],0))' "$1" 2>/dev/null
-}
 # /proc/net/dev: nsenter keeps the host's /sys, whose net class is not ours.
 ethl_rx() { tun_ns router awk '$1 == "ethL:" {print $3}' /proc/net/dev; }
 # udp_names FIRST N: the backend names answering N UDP flows from ports FIRST...
