@@ -3,8 +3,8 @@
 # IP-in-IP from the LB, stripped by xlb-decap, answering the client directly.
 #   ipip_requests_reach_both_backends   HTTP through the tunnel, both serve
 #   ipip_weight_change_and_drain_keep_a_connection   a TCP echo connection
-#       stays up through a weight change and its backend's drain, new
-#       connections avoid the drained backend
+#       and a UDP flow stay on their backends through a weight change and a
+#       drain; nothing new is placed once both drain
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/testing.sh
 . tests/e2e/tunnel_lib.sh
@@ -18,8 +18,8 @@ if ! tun_up; then
 	fail tunnel_ipip_setup "topology"
 	exit 1
 fi
-tun_backend b1
-tun_backend b2
+tun_backend b1 --udp-port 5353
+tun_backend b2 --udp-port 5353
 for n in b1 b2; do
 	tun_ns "$n" "$TUN_BUILD/xlb-decap" attach eth0 10.0.0.1 >/dev/null || {
 		fail tunnel_ipip_setup "xlb-decap attach on $n"
@@ -28,11 +28,13 @@ for n in b1 b2; do
 done
 VIP=10.0.0.1:80/tcp
 ECHO=10.0.0.1:7/tcp
+DNS=10.0.0.1:5353/udp
 tun_xlbctl attach eth0 >/dev/null &&
 	tun_xlbctl settings --tunnel-source 10.1.0.1 >/dev/null &&
 	tun_xlbctl vip add "$VIP" --forward ipip >/dev/null &&
 	tun_xlbctl vip add "$ECHO" --forward ipip >/dev/null &&
-	for v in "$VIP" "$ECHO"; do
+	tun_xlbctl vip add "$DNS" --forward ipip >/dev/null &&
+	for v in "$VIP" "$ECHO" "$DNS"; do
 		tun_xlbctl backend add "$v" 10.2.1.5 >/dev/null &&
 			tun_xlbctl backend add "$v" 10.2.2.5 >/dev/null || exit 1
 	done || {
@@ -63,48 +65,31 @@ else
 	rc=1
 fi
 
-# ---- a TCP echo connection through a weight change and its backend's drain
+# ---- a TCP echo connection and a UDP flow through a weight change and a drain
 OUT=$(mktemp)
-tun_ns client /usr/bin/python3 - >"$OUT" 2>&1 <<'PY' &
-import socket, time
-s = socket.create_connection(("10.0.0.1", 7), timeout=3)
-f = s.makefile("rb")
-# xlb-backend's echo greets with "backend NAME" before echoing.
-if not f.readline().startswith(b"backend "):
-    raise SystemExit("no greeting")
-def echo(msg):
-    s.sendall(msg)
-    got = f.read(len(msg))
-    if len(got) < len(msg):
-        raise SystemExit("closed")
-    return got == msg
-ok = echo(b"hello\n")
-# The shell changes weights and drains while this keeps talking.
-for i in range(30):
-    time.sleep(0.1)
-    ok = echo(b"ping %d\n" % i) and ok
-print("OK" if ok else "MISMATCH", flush=True)
-PY
-PY_PID=$!
-sleep 0.5
-tun_xlbctl backend set "$ECHO" 10.2.1.5 --weight 300 >/dev/null
-tun_xlbctl backend set "$ECHO" 10.2.1.5 --state draining >/dev/null
-tun_xlbctl backend set "$ECHO" 10.2.2.5 --state draining >/dev/null
-wait "$PY_PID"
+tun_flows_start 10.1.0.10 10.0.0.1 "$OUT"
+sleep 0.4
+for v in "$ECHO" "$DNS"; do
+	tun_xlbctl backend set "$v" 10.2.1.5 --weight 300 >/dev/null
+done
+for v in "$ECHO" "$DNS"; do
+	tun_xlbctl backend set "$v" 10.2.1.5 --state draining >/dev/null
+	tun_xlbctl backend set "$v" 10.2.2.5 --state draining >/dev/null
+done
+wait "$TUN_FLOWS_PID"
 py_rc=$?
 result=$(cat "$OUT")
 rm -f "$OUT"
-# Both drained: no new connection may be placed at all.
-if tun_ns client /usr/bin/python3 -c '
-import socket; socket.create_connection(("10.0.0.1", 7), timeout=1)' 2>/dev/null; then
-	new_refused=no
-else
+# Both drained: no new connection or UDP flow may be placed at all.
+if tun_nothing_new_placed 10.0.0.1; then
 	new_refused=yes
+else
+	new_refused=no
 fi
-if ((py_rc == 0)) && [[ $result == *"OK"* && $new_refused == yes ]]; then
+if ((py_rc == 0)) && [[ $result == "OK udp_moved=0" && $new_refused == yes ]]; then
 	pass ipip_weight_change_and_drain_keep_a_connection
 else
-	fail ipip_weight_change_and_drain_keep_a_connection "python rc $py_rc, result '$result', new connection refused: $new_refused"
+	fail ipip_weight_change_and_drain_keep_a_connection "python rc $py_rc, result '$result', new flows refused: $new_refused"
 	rc=1
 fi
 exit $rc
