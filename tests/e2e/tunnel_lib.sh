@@ -210,6 +210,7 @@ for i in range(20):
     moved += udp_backend(i + 1) != first
 print("OK" if ok else "MISMATCH", "udp_moved=%d" % moved, flush=True)
 PY
+	# shellcheck disable=SC2034 # the caller waits on it
 	TUN_FLOWS_PID=$!
 }
 
