@@ -712,6 +712,55 @@ TEST(unequal_capacity_weights_follow_capacity)
 	CHECK_EQ(s.drains, 0);
 }
 
+/*
+ * The demo's load ramp: four backends of capacities 50, 100, 150 and 100
+ * requests/s learn for 7 s at 120/s, then the demand steps 150, 270, 390,
+ * 440 (past their 400/s) 3 s each. A backend whose CPU is full serves its
+ * capacity however many requests arrive, so load over requests then reads
+ * below its cost, and a share raised on it only queues behind its backlog
+ * (in a CI run the equaliser raised the 50/s backend from 0.25 to 0.67 in
+ * the ramp, it and the next ran hot, and clients timed out). The smallest
+ * serves in 20 ms, as a 5% quota in 10 ms periods does: the hot rule cuts
+ * it first, and the equaliser then wants it back. No pair whose agent
+ * reads its CPU full may be raised.
+ */
+TEST(ramp_past_capacity_raises_no_saturated_backend)
+{
+	static const double steps[] = { 150, 270, 390, 440 };
+	static struct sim s;
+	unsigned int raised_full = 0;
+
+	CHECK_EQ(sim_init(&s, 4, 120), 0);
+	test_defer(sim_fini, &s);
+	s.backlog = true;
+	s.counting = true;
+	s.capacity[0] = 50;
+	s.capacity[1] = 100;
+	s.capacity[2] = 150;
+	s.capacity[3] = 100;
+	s.base_latency[0] = 0.02;
+	SIM_STEPS(&s, 7);
+	for (int t = 0; t < 12; t++) {
+		double before[SIM_MAX];
+
+		s.demand = steps[t / 3];
+		for (size_t i = 0; i < s.n; i++)
+			before[i] = s.pairs[i].factor;
+		CHECK_EQ(sim_step(&s), 0);
+		for (size_t i = 0; i < s.n; i++) {
+			if (s.pairs[i].obs.cpu_util >= 0.95 &&
+			    s.pairs[i].factor > before[i]) {
+				printf("# %d s into the ramp: backend %zu at "
+				       "cpu %.2f raised %.0f -> %u\n",
+				       t, i, s.pairs[i].obs.cpu_util, before[i],
+				       s.pairs[i].factor);
+				raised_full++;
+			}
+		}
+	}
+	CHECK_EQ(raised_full, 0);
+}
+
 static void gray_failure(struct sim *s, bool latency)
 {
 	const struct xlb_brain_decision *named = NULL;

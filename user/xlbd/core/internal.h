@@ -38,6 +38,13 @@ enum brain_feature {
 
 /* Rows of healthy periods kept for retraining the forest. */
 #define BRAIN_TRAIN_ROWS 4096u
+/*
+ * A backend whose agent reads its CPU at this share of its quota or more
+ * has no headroom: it serves what its CPU can, however many requests
+ * arrive, and the rest queue. Its load over requests is then only a lower
+ * bound on its cost, and a share raised on it only lengthens its queue.
+ */
+#define BRAIN_CPU_FULL 0.9
 /* z values are clamped so that one wild reading cannot dominate a row. */
 #define BRAIN_Z_CLAMP 50.0
 

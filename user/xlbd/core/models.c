@@ -98,10 +98,16 @@ static void reg_add(struct brain_reg_sums *a, const double *row, double sign)
 
 /*
  * The load sample ends within the last tick (the agent's CPU since its
- * previous scrape), so it is set against this tick's requests.
+ * previous scrape), so it is set against this tick's requests. A sample
+ * with the CPU full is a lower bound (requests beyond what it served were
+ * counted too): it may raise the estimate, never lower it, or a backend
+ * would look cheaper the more it is overloaded.
  */
 static void cost_ratio_update(struct brain_pair *p, double load, double req)
 {
+	if (p->load_source == LOAD_CPU && load >= BRAIN_CPU_FULL &&
+	    isfinite(p->cost_ratio) && load < p->cost_ratio * req)
+		return;
 	if (!isfinite(p->req_smooth)) {
 		/*
 		 * A restored ratio carries on from the first requests, as

@@ -205,6 +205,10 @@ static void vip_policy(struct xlb_brain *brain,
 				: target;
 		next = clamp(p->target_smooth, f * (1 - cfg->max_step),
 			     f * (1 + cfg->max_step));
+		/* a full CPU takes no more: its queue would only grow */
+		if (source == LOAD_CPU &&
+		    p->sig[SIG_CPU].value >= BRAIN_CPU_FULL)
+			next = fmin(next, f);
 		next = clamp(next, cfg->min_factor,
 			     XLB_FACTOR_MAX / (double)XLB_FACTOR_ONE);
 		/*
