@@ -290,7 +290,7 @@ e2e_tcp_retrans() {
 # "info: ..." lines with what it measured.
 # shellcheck disable=SC2016 # Python, not shell
 E2E_PY_PRELUDE='
-import json, sys
+import json, re, sys
 
 def report(path):
     with open(path) as f:

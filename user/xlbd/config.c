@@ -145,6 +145,8 @@ static const struct key probe_keys[] = {
 	      "between probes of one backend"),
 	PROBE("jitter", jitter, K_DOUBLE, 0, 0.5,
 	      "share of the interval, either way"),
+	PROBE("fast_interval_s", fast_interval_s, K_DOUBLE, 0.001, 3600,
+	      "between probes while a fall or rise runs"),
 	PROBE("timeout_s", timeout_s, K_DOUBLE, 0.001, 60,
 	      "a probe slower than this fails"),
 	{ "http_path", K_STRING, offsetof(struct xlbd_probe_config, http_path),
@@ -624,6 +626,7 @@ void xlbd_config_default(struct xlbd_config *cfg)
 	cfg->probe.kind = XLBD_PROBE_TCP;
 	cfg->probe.interval_s = 0.1;
 	cfg->probe.jitter = 0.2;
+	cfg->probe.fast_interval_s = 0.02;
 	cfg->probe.timeout_s = 0.25;
 	strcpy(cfg->probe.http_path, "/");
 	cfg->probe.http_status = 200;

@@ -37,6 +37,7 @@ struct xlbd_probe_config {
 	unsigned int port;	    /* 0: the VIP's port */
 	double interval_s;	    /* 0.1 */
 	double jitter;		    /* 0.2 of the interval, either way */
+	double fast_interval_s;	    /* 0.02: while a fall or rise runs */
 	double timeout_s;	    /* 0.25 */
 	char http_path[256];	    /* "/" */
 	unsigned int http_status;   /* 200 */

@@ -87,6 +87,56 @@ void xlbd_probe_stop(struct xlbd *d, struct xlbd_pair *p)
 	p->probe.started = 0;
 }
 
+static void arm(struct xlbd *d, double now)
+{
+	struct itimerspec its = { 0 };
+	double next = INFINITY, in;
+
+	for (size_t i = 0; i < d->n_pairs; i++) {
+		const struct xlbd_probe *pr = &d->pairs[i]->probe;
+
+		if (pr->kind == XLBD_PROBE_NONE)
+			continue;
+		next = fmin(next, pr->started ? pr->deadline : pr->next_due);
+	}
+	if (d->cfg.scrape_enabled && !d->cfg.prometheus_url[0])
+		for (size_t i = 0; i < d->n_pairs; i++)
+			next = fmin(next, d->pairs[i]->scrape.next_due);
+	if (!isfinite(next))
+		next = now + 1.0;
+	in = fmax(next - now, 0.001); /* 0 would disarm */
+	its.it_value.tv_sec = (time_t)in;
+	its.it_value.tv_nsec = (long)((in - floor(in)) * 1e9);
+	timerfd_settime(d->probe_timer.fd, 0, &its, NULL);
+}
+
+/*
+ * A result against the pair's health starts a fall (or a rise): the rest
+ * of it is probed fast_interval_s apart, as HAProxy's fastinter does, so a
+ * killed server is down one interval plus (fall - 1) fast ones after it
+ * died, not fall intervals. Only as many as fall or rise need: a pair the
+ * result cannot move (a follower's rise, a dry run) goes back to the
+ * interval.
+ */
+static void fast_follow_up(struct xlbd *d, struct xlbd_pair *p, bool ok,
+			   double now)
+{
+	const struct xlbd_probe_config *c = xlbd_probe_conf(d, p);
+	struct xlbd_probe *pr = &p->probe;
+	unsigned int run = ok ? d->cfg.brain.probe_rise
+			      : d->cfg.brain.probe_fall;
+
+	if (ok != (p->info.health == XLB_HEALTH_DOWN)) {
+		pr->against = 0;
+		return;
+	}
+	if (++pr->against < run && c->fast_interval_s < c->interval_s &&
+	    now + c->fast_interval_s < pr->next_due) {
+		pr->next_due = now + c->fast_interval_s;
+		arm(d, now); /* it may be armed for a later one */
+	}
+}
+
 void xlbd_probe_done(struct xlbd *d, struct xlbd_pair *p, bool ok,
 		     const char *error)
 {
@@ -107,6 +157,7 @@ void xlbd_probe_done(struct xlbd *d, struct xlbd_pair *p, bool ok,
 		snprintf(pr->last_error, sizeof(pr->last_error), "%s", error);
 	}
 	memset(&dec, 0, sizeof(dec));
+	fast_follow_up(d, p, ok, now);
 	if (xlb_brain_probe_result(d->brain, p->key, now, ok,
 				   ok ? latency : NAN, &dec) == 1) {
 		dec.pair = p->idx;
@@ -128,29 +179,6 @@ void xlbd_probe_soon(struct xlbd *d, struct xlbd_pair *p)
 	if (p->probe.kind == XLBD_PROBE_NONE || p->probe.started)
 		return; /* its answer is on the way */
 	p->probe.next_due = xlbd_now();
-	timerfd_settime(d->probe_timer.fd, 0, &its, NULL);
-}
-
-static void arm(struct xlbd *d, double now)
-{
-	struct itimerspec its = { 0 };
-	double next = INFINITY, in;
-
-	for (size_t i = 0; i < d->n_pairs; i++) {
-		const struct xlbd_probe *pr = &d->pairs[i]->probe;
-
-		if (pr->kind == XLBD_PROBE_NONE)
-			continue;
-		next = fmin(next, pr->started ? pr->deadline : pr->next_due);
-	}
-	if (d->cfg.scrape_enabled && !d->cfg.prometheus_url[0])
-		for (size_t i = 0; i < d->n_pairs; i++)
-			next = fmin(next, d->pairs[i]->scrape.next_due);
-	if (!isfinite(next))
-		next = now + 1.0;
-	in = fmax(next - now, 0.001); /* 0 would disarm */
-	its.it_value.tv_sec = (time_t)in;
-	its.it_value.tv_nsec = (long)((in - floor(in)) * 1e9);
 	timerfd_settime(d->probe_timer.fd, 0, &its, NULL);
 }
 

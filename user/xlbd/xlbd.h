@@ -33,6 +33,8 @@ struct xlbd_probe {
 	double next_due; /* monotonic seconds */
 	double started;	 /* 0: none in flight */
 	double deadline;
+	/* results in a row against the pair's health: a fall or rise */
+	unsigned int against;
 	struct xlbd_watch watch; /* TCP: the connecting socket */
 	void *curl;		 /* HTTP: the easy handle in flight */
 	/* this tick, for the snapshot */

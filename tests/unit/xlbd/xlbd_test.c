@@ -42,6 +42,8 @@ TEST(config_empty_object_gives_every_default)
 	xlbd_config_default(&def);
 	CHECK(cfg.probe.kind == XLBD_PROBE_TCP, "probe kind");
 	CHECK(cfg.probe.interval_s == 0.1, "interval %g", cfg.probe.interval_s);
+	CHECK(cfg.probe.fast_interval_s == 0.02, "fast interval %g",
+	      cfg.probe.fast_interval_s);
 	CHECK(cfg.scrape_enabled, "scrape enabled");
 	CHECK(!strcmp(cfg.scrape_url, "http://BACKEND:9470/metrics"), "url %s",
 	      cfg.scrape_url);
@@ -68,7 +70,8 @@ TEST(config_sets_brain_and_shell_keys)
 		"  \"probe\": { \"kind\": \"http\", \"http_path\": \"/h\", "
 		"\"http_status\": 204 },\n"
 		"  \"vips\": { \"10.0.0.1:53/udp\": {}, \"10.0.0.1:80/tcp\": "
-		"{ \"probe\": { \"timeout_s\": 0.5 } } },\n"
+		"{ \"probe\": { \"timeout_s\": 0.5, \"fast_interval_s\": "
+		"0.05 } } },\n"
 		"  \"scrape\": { \"max_bytes\": 2048 }, \"store\": { "
 		"\"retention_s\": 3600 }, \"log\": { \"format\": \"json\" },\n"
 		"  \"prometheus\": { \"url\": \"http://p:9090\", \"queries\": "
@@ -96,7 +99,8 @@ TEST(config_sets_brain_and_shell_keys)
 	/* A VIP's probe starts from the top level's, UDP ones from none. */
 	p = xlbd_config_probe(&cfg, "10.0.0.1:80/tcp");
 	CHECK(p->kind == XLBD_PROBE_HTTP && p->timeout_s == 0.5 &&
-		      p->http_status == 204 && !strcmp(p->http_path, "/h"),
+		      p->fast_interval_s == 0.05 && p->http_status == 204 &&
+		      !strcmp(p->http_path, "/h"),
 	      "tcp VIP probe");
 	p = xlbd_config_probe(&cfg, "10.0.0.1:53/udp");
 	CHECK(p->kind == XLBD_PROBE_NONE, "udp VIP probe kind %d", p->kind);

@@ -48,15 +48,22 @@ TEST(probe_fall_then_rise)
 	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.0, false, 0, &d), 0);
 	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.1, true, 0, &d), 0);
 	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.2, false, 0, &d), 0);
-	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.3, false, 0, &d), 1);
+	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.32, false, 0, &d), 1);
 	CHECK_EQ(d.rule, XLB_RULE_PROBE_DOWN);
 	CHECK_EQ(d.new_health, XLB_HEALTH_DOWN);
+	/* the run's span, from its first failure: were the probes fast? */
+	CHECK(strstr(d.reason, "2 consecutive probe failures in 120 ms (fall "
+			       "2)"),
+	      "reason: %s", d.reason);
 	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.4, false, 0, &d), 0);
 	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.5, true, 0.001, &d), 0);
 	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.6, true, 0.001, &d), 0);
 	CHECK_EQ(xlb_brain_probe_result(brain, key, 1.7, true, 0.001, &d), 1);
 	CHECK_EQ(d.rule, XLB_RULE_PROBE_UP);
 	CHECK_EQ(d.new_health, XLB_HEALTH_OK);
+	CHECK(strstr(d.reason, "3 consecutive probe successes in 200 ms (rise "
+			       "3"),
+	      "reason: %s", d.reason);
 	CHECK(d.new_factor <= XLB_FACTOR_ONE / 10 + 1,
 	      "slow start begins at 10%%, factor %u", d.new_factor);
 	xlb_brain_destroy(brain);

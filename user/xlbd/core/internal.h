@@ -99,6 +99,7 @@ struct brain_pair {
 	/* health, as the brain holds it */
 	__u32 health;
 	unsigned int fail_run, ok_run;
+	double run_since; /* the first probe of the current run's */
 
 	/* factors: policy (before slow start) and what the maps hold */
 	double policy_factor;

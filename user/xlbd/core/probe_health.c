@@ -9,11 +9,25 @@
 
 #include "internal.h"
 
+/*
+ * " in N ms": how long the run of results took, so that a log shows
+ * whether the probes after the first came fast (xlbd's fast_interval_s).
+ */
+static void run_span(const struct brain_pair *p, unsigned int run, double now,
+		     char *buf, size_t len)
+{
+	buf[0] = 0;
+	if (run > 1 && isfinite(p->run_since) && now >= p->run_since)
+		snprintf(buf, len, " in %.0f ms", (now - p->run_since) * 1e3);
+}
+
 /* The decision of a health transition of p (from old, old_factor). */
 static void fill(const struct xlb_brain_config *cfg, const struct brain_pair *p,
-		 __u32 old, __u32 old_factor, double latency_s,
+		 __u32 old, __u32 old_factor, double latency_s, double now,
 		 struct xlb_brain_decision *decision)
 {
+	char span[32];
+
 	memset(decision, 0, sizeof(*decision));
 	decision->pair = 0;
 	decision->old_health = old;
@@ -25,15 +39,17 @@ static void fill(const struct xlb_brain_config *cfg, const struct brain_pair *p,
 	decision->predicted_util = p->predicted_util;
 	if (p->health == XLB_HEALTH_DOWN) {
 		decision->rule = XLB_RULE_PROBE_DOWN;
+		run_span(p, p->fail_run, now, span, sizeof(span));
 		snprintf(decision->reason, sizeof(decision->reason),
-			 "%u consecutive probe failures (fall %u): down",
-			 p->fail_run, cfg->probe_fall);
+			 "%u consecutive probe failures%s (fall %u): down",
+			 p->fail_run, span, cfg->probe_fall);
 	} else {
 		decision->rule = XLB_RULE_PROBE_UP;
+		run_span(p, p->ok_run, now, span, sizeof(span));
 		snprintf(decision->reason, sizeof(decision->reason),
-			 "%u consecutive probe successes (rise %u, last %.1f "
+			 "%u consecutive probe successes%s (rise %u, last %.1f "
 			 "ms): back through slow start from %.0f%%",
-			 p->ok_run, cfg->probe_rise, latency_s * 1e3,
+			 p->ok_run, span, cfg->probe_rise, latency_s * 1e3,
 			 cfg->slow_start_from * 100);
 	}
 }
@@ -48,6 +64,8 @@ int xlb_brain_probe_result(struct xlb_brain *brain, const char *pair_key,
 
 	if (!p)
 		return 0; /* out of memory: the next tick retries */
+	if (ok ? !p->ok_run : !p->fail_run)
+		p->run_since = now;
 	if (ok) {
 		p->ok_run++;
 		p->fail_run = 0;
@@ -79,7 +97,7 @@ int xlb_brain_probe_result(struct xlb_brain *brain, const char *pair_key,
 		return 0;
 	}
 
-	fill(cfg, p, old, old_factor, latency_s, decision);
+	fill(cfg, p, old, old_factor, latency_s, now, decision);
 	return 1;
 }
 
@@ -100,7 +118,7 @@ int xlb_brain_probe_confirm_down(struct xlb_brain *brain, const char *pair_key,
 	old = p->health;
 	p->health = XLB_HEALTH_DOWN;
 	p->slow_start_since = NAN;
-	fill(cfg, p, old, p->factor, NAN, decision);
+	fill(cfg, p, old, p->factor, NAN, NAN, decision);
 	snprintf(decision->reason, sizeof(decision->reason),
 		 "reported down by another host; this host's last probe "
 		 "failed too (%u in a row): down",
