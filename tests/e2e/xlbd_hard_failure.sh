@@ -88,6 +88,7 @@ if after["backends"].get("b1"): print("after the down: %d answers from b1" % aft
 print("info: after the down: %d of %d connections ok" % (after["ok"], after["scheduled"]))
 ups = [l for l in lines if l["backend"] == b1 and l["new_health"] == "ok" and l["old_health"] == "down"]
 if not ups: print("no decision brings %s back" % b1)
+else: print("info: back: %s" % ups[0]["reason"])
 print("info: factor of b1 when back %.3f, 6 s later %.3f" % (up, later))
 if not up < 0.5: print("b1 came back with factor %.3f: no slow start" % up)
 if not later > up: print("b1 factor did not ramp: %.3f then %.3f" % (up, later))
