@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Features: each pair's signals carried forward up to staleness_limit_s
- * (then unknown, NAN, never a silent zero), their level, rolling mean and
- * standard deviation over cfg.window ticks, first difference and a running
- * (whole-life) normalisation; then each relative to the VIP's fleet (ratio
+ * (then unknown, NAN, never a silent zero), their level and rolling mean
+ * over cfg.window ticks (the "own mean" a decision's reason compares with,
+ * and the cost change's base); then each relative to the VIP's fleet (ratio
  * to the median, robust z-score with a floor on the spread) so that a
  * change shared by the whole fleet is nobody's anomaly.
  */
@@ -74,8 +74,7 @@ int brain_features_alloc(struct xlb_brain *brain, struct brain_pair *p)
 		struct brain_signal_state *g = &p->sig[s];
 
 		memset(g, 0, sizeof(*g));
-		g->value = g->prev = g->diff = NAN;
-		g->mean = g->std = NAN;
+		g->value = g->mean = NAN;
 		g->seen = -INFINITY;
 	}
 	p->ring = malloc((size_t)w * SIG_N * sizeof(double));
@@ -116,47 +115,27 @@ static void signal_update(const struct xlb_brain_config *cfg,
 		g->value = NAN;
 	}
 	level = g->value;
-	g->diff = level - g->prev; /* NAN when either is unknown */
-	g->prev = level;
 
 	/* own history before this tick: what "own mean" is compared with */
-	if (g->ring_known >= 2) {
-		double m = g->ring_sum / g->ring_known;
-		double var = g->ring_sum2 / g->ring_known - m * m;
-
-		g->mean = m;
-		g->std = var > 0 ? sqrt(var) : 0;
-	} else {
-		g->mean = g->ring_known ? g->ring_sum : NAN;
-		g->std = NAN;
-	}
+	g->mean = g->ring_known ? g->ring_sum / g->ring_known : NAN;
 	if (full) {
 		double old = *slot;
 
 		if (isfinite(old)) {
 			g->ring_sum -= old;
-			g->ring_sum2 -= old * old;
 			g->ring_known--;
 		}
 	}
 	*slot = level;
 	if (first) {
-		g->round_sum = g->round_sum2 = 0;
+		g->round_sum = 0;
 		g->round_known = 0;
 	}
 	if (isfinite(level)) {
 		g->ring_sum += level;
-		g->ring_sum2 += level * level;
 		g->ring_known++;
 		g->round_sum += level;
-		g->round_sum2 += level * level;
 		g->round_known++;
-		/* running normalisation (Welford), the pair's whole life */
-		g->run_n++;
-		double d = level - g->run_mean;
-
-		g->run_mean += d / g->run_n;
-		g->run_m2 += d * (level - g->run_mean);
 	}
 }
 
@@ -185,7 +164,6 @@ static void pair_signals_update(const struct xlb_brain_config *cfg,
 		struct brain_signal_state *g = &p->sig[s];
 
 		g->ring_sum = g->round_sum;
-		g->ring_sum2 = g->round_sum2;
 		g->ring_known = g->round_known;
 	}
 }

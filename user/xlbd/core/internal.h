@@ -63,22 +63,18 @@ enum brain_load_source {
 };
 
 struct brain_signal_state {
-	double value;	  /* carried-forward level, NAN when unknown */
-	double seen;	  /* time of the last real value */
-	double prev;	  /* previous tick's level, NAN */
-	double diff;	  /* first difference, NAN */
-	double mean, std; /* rolling over cfg.window, NAN until 2 values */
-	/* running normalisation over the whole life (Welford) */
-	double run_n, run_mean, run_m2;
-	/* sums over the pair's ring (brain_pair.ring), its known levels */
-	double ring_sum, ring_sum2;
+	double value; /* carried-forward level, NAN when unknown */
+	double seen;  /* time of the last real value */
+	double mean;  /* rolling over cfg.window, NAN until one value */
+	/* the sum over the pair's ring (brain_pair.ring), its known levels */
+	double ring_sum;
 	unsigned int ring_known;
 	/*
 	 * The same sums over this round of the ring, from its slot 0: at the
 	 * round's end they are the ring summed afresh, in the same order, so
 	 * the window sheds its rounding drift without a pass over the ring.
 	 */
-	double round_sum, round_sum2;
+	double round_sum;
 	unsigned int round_known;
 };
 
