@@ -7,8 +7,28 @@
 #include "backend.h"
 #include "encap.h"
 
-/* Set per attachment at load time: the MAC of the interface we run on. */
-const volatile __u8 lb_mac[6] = {};
+/*
+ * Set per attachment at load time: the MAC of the interface we run on.
+ * Aligned so that it reads as a 4- and a 2-byte word (lb_mac_word).
+ */
+const volatile __u8 lb_mac[6] __attribute__((aligned(8))) = {};
+
+/* lb_mac as its first 4 bytes and its last 2, in memory order. */
+struct mac_words {
+	__u32 lo;
+	__u16 hi;
+};
+
+static __always_inline struct mac_words lb_mac_words(void)
+{
+	/* volatile: read at run time, never folded to the zeros of the ELF. */
+	struct mac_words m = {
+		.lo = *(const volatile __u32 *)lb_mac,
+		.hi = *(const volatile __u16 *)(lb_mac + 4),
+	};
+
+	return m;
+}
 
 /*
  * l2dsr: the backend holds the VIP on its loopback, so only the Ethernet
@@ -18,14 +38,14 @@ const volatile __u8 lb_mac[6] = {};
 static __always_inline int forward_l2dsr(void *data, void *data_end,
 					 const __u8 *mac)
 {
+	struct mac_words src = lb_mac_words();
 	struct ethhdr *eth = data;
 
 	if ((void *)(eth + 1) > data_end)
 		return XDP_ABORTED;
 	__builtin_memcpy(eth->h_dest, mac, sizeof(eth->h_dest));
-	/* Byte by byte: a memcpy would let clang fold the initial zeros in. */
-	for (int i = 0; i < 6; i++)
-		eth->h_source[i] = lb_mac[i];
+	__builtin_memcpy(eth->h_source, &src.lo, 4);
+	__builtin_memcpy(eth->h_source + 4, &src.hi, 2);
 	return XDP_TX;
 }
 

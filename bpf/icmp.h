@@ -129,7 +129,7 @@ quoted_flow_backend(struct packet *pkt, int *verdict,
 		*verdict = icmp_pass(global); /* not a VIP flow */
 		return NULL;
 	}
-	be = table_pick(vip, pkt, &pair, &reason);
+	be = table_pick_cold(vip, pkt, &pair, &reason);
 	if (!be)
 		*verdict = icmp_drop(global, XLB_ICMP_DROP_NO_BACKEND);
 	return be;

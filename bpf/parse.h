@@ -88,24 +88,26 @@ static __always_inline enum parse_verdict parse_ipv4(struct hdr_cursor *nh,
 {
 	struct iphdr *iph = nh->pos;
 	__u32 hdr_len, total_len;
+	__u8 proto;
 
 	if ((void *)(iph + 1) > data_end)
 		return NOT_VIP; /* no destination to tell a VIP by */
 	pkt->key.saddr.v4 = iph->saddr;
 	pkt->key.daddr.v4 = iph->daddr;
 	pkt->key.family = XLB_FAMILY_V4;
-	if (!prefilter_may_be_vip(&pkt->key.daddr))
+	if (!prefilter_may_be_vip4(iph->daddr))
 		return NOT_VIP;
 
-	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP) {
-		if (iph->protocol != IPPROTO_ICMP)
+	proto = iph->protocol;
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+		if (proto != IPPROTO_ICMP)
 			return NOT_VIP;
 		/* icmp.h checks the rest of the header: off the hot path. */
 		pkt->key.proto = IPPROTO_ICMP;
 		nh->pos = (void *)iph + iph->ihl * 4;
 		return PARSED_ICMP;
 	}
-	pkt->key.proto = iph->protocol;
+	pkt->key.proto = proto;
 
 	hdr_len = iph->ihl * 4;
 	total_len = bpf_ntohs(iph->tot_len);
@@ -136,7 +138,8 @@ static __always_inline enum parse_verdict parse_ipv6(struct hdr_cursor *nh,
 	__builtin_memcpy(&pkt->key.saddr, &ip6->saddr, 16);
 	__builtin_memcpy(&pkt->key.daddr, &ip6->daddr, 16);
 	pkt->key.family = XLB_FAMILY_V6;
-	if (!prefilter_may_be_vip(&pkt->key.daddr))
+	/* From the header's words: clang would reload the key's from the stack. */
+	if (!prefilter_may_be_vip_words(ip6->daddr.in6_u.u6_addr32))
 		return NOT_VIP;
 
 	if (ip6->version != 6)

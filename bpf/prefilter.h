@@ -7,18 +7,31 @@
 #include "xlb_hash.h"
 
 /*
- * False means no VIP uses this address: the packet is passed without a hash
- * lookup. True may be a collision; the VIP lookup decides.
+ * False means no VIP uses an address with this bit: the packet is passed
+ * without a hash lookup. True may be a collision; the VIP lookup decides.
  */
-static __always_inline bool prefilter_may_be_vip(const union xlb_addr *daddr)
+static __always_inline bool prefilter_bit_set(__u32 bit)
 {
-	__u32 zero = 0, bit = xlb_prefilter_bit(daddr);
 	struct xlb_prefilter *filter;
+	__u32 zero = 0;
 
 	filter = bpf_map_lookup_elem(&xlb_prefilter, &zero);
 	if (!filter)
 		return false;
 	return filter->words[bit >> 6] & (1ULL << (bit & 63));
+}
+
+/* An IPv4 address, from the header's word. */
+static __always_inline bool prefilter_may_be_vip4(__be32 daddr)
+{
+	return prefilter_bit_set(xlb_prefilter_bit_of(daddr));
+}
+
+/* An IPv6 address, from the header's four words. */
+static __always_inline bool prefilter_may_be_vip_words(const __be32 *w)
+{
+	return prefilter_bit_set(
+		xlb_prefilter_bit_of(w[0] ^ w[1] ^ w[2] ^ w[3]));
 }
 
 /* Exact test, for packets whose ports cannot be trusted or read. */

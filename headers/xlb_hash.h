@@ -57,12 +57,20 @@ static inline __u32 xlb_hash_to_slot(__u32 hash, __u32 size)
 	return (__u32)(((__u64)hash * size) >> 32);
 }
 
-/* Prefilter bit of a destination address (Fibonacci hashing of its words). */
+/*
+ * Prefilter bit of a destination address (Fibonacci hashing of its words
+ * XORed together). An IPv4 address's other words are zero: its bit is
+ * xlb_prefilter_bit_of(v4), which the data plane computes without them.
+ */
+static inline __u32 xlb_prefilter_bit_of(__u32 x)
+{
+	return (x * 0x9e3779b1u) >> (32 - XLB_PREFILTER_BITS);
+}
+
 static inline __u32 xlb_prefilter_bit(const union xlb_addr *addr)
 {
-	__u32 x = addr->v6[0] ^ addr->v6[1] ^ addr->v6[2] ^ addr->v6[3];
-
-	return (x * 0x9e3779b1u) >> (32 - XLB_PREFILTER_BITS);
+	return xlb_prefilter_bit_of(addr->v6[0] ^ addr->v6[1] ^ addr->v6[2] ^
+				    addr->v6[3]);
 }
 
 #endif

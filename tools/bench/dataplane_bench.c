@@ -442,8 +442,8 @@ int main(int argc, char **argv)
 	       mean_ns(&steady[NON4]) / mean_ns(&steady[PASS]));
 	printf("\nproof of the paths: %llu SYNs placed %llu new flows with "
 	       "%llu "
-	       "connection-table misses (a SYN follows no entry: its one "
-	       "lookup sits next to its insert); %llu non-SYN "
+	       "connection-table misses (a SYN follows no entry and looks "
+	       "none up); %llu non-SYN "
 	       "frames placed %llu after %llu misses\n",
 	       (unsigned long long)fresh[SYN].calls,
 	       (unsigned long long)placed_syn, (unsigned long long)misses_syn,
