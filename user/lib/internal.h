@@ -101,7 +101,11 @@ int xlb_detach_attachment(struct xlb *xlb, const struct xlb_attachment *a);
  */
 int xlb_devmap_sync(struct xlb *xlb);
 
-/* All pairs (in use or not), weights and states in one read each. */
+/*
+ * Every slot's entry (in use or not), and the weight, state and intent of
+ * every slot up to the last in use; past it those read as a free slot's
+ * (zero), so only an in-use slot's may be relied on.
+ */
 struct pair_snapshot {
 	__u32 n;
 	struct xlb_backend *be;

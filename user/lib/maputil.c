@@ -58,9 +58,49 @@ int percpu_zero(struct xlb *xlb, int fd, __u32 index, size_t value_size)
 	return err;
 }
 
+/* 1 + the highest slot whose entry is in use (0: none in use). */
+static __u32 pairs_in_use_end(const struct xlb_backend *be, __u32 n)
+{
+	while (n && !(be[n - 1].flags & XLB_BACKEND_F_IN_USE))
+		n--;
+	return n;
+}
+
+/*
+ * Only xlb_backends says whether a slot is in use, so it is read whole: a
+ * pair anywhere (one written by hand too) is seen. The other three maps
+ * are read up to the last pair in use; past it they stay zero (weight 0,
+ * down, no intent: what a free slot holds), which no caller reads.
+ */
+static int pair_maps_read(struct xlb *xlb, struct pair_snapshot *snap,
+			  __u32 *keys)
+{
+	__u32 end;
+	int err;
+
+	err = array_read_all_keys(xlb->fds[MAP_BACKENDS], snap->n,
+				  sizeof(*snap->be), snap->be, keys);
+	if (err)
+		return err;
+	end = pairs_in_use_end(snap->be, snap->n);
+	if (!end)
+		return 0;
+	err = array_read_all_keys(xlb->fds[MAP_BE_WEIGHT], end,
+				  sizeof(*snap->weight), snap->weight, keys);
+	if (!err)
+		err = array_read_all_keys(xlb->fds[MAP_BE_STATE], end,
+					  sizeof(*snap->state), snap->state,
+					  keys);
+	if (!err)
+		err = array_read_all_keys(xlb->fds[MAP_PAIR_INTENT], end,
+					  sizeof(*snap->intent), snap->intent,
+					  keys);
+	return err;
+}
+
 int pair_snapshot_read(struct xlb *xlb, struct pair_snapshot *snap)
 {
-	__u32 n = xlb->meta.max_backends;
+	__u32 n = xlb->meta.max_backends, *keys;
 	int err;
 
 	memset(snap, 0, sizeof(*snap));
@@ -74,21 +114,15 @@ int pair_snapshot_read(struct xlb *xlb, struct pair_snapshot *snap)
 	snap->weight = calloc(n, sizeof(*snap->weight));
 	snap->state = calloc(n, sizeof(*snap->state));
 	snap->intent = calloc(n, sizeof(*snap->intent));
-	if (!snap->be || !snap->weight || !snap->state || !snap->intent) {
+	keys = calloc(n, sizeof(*keys));
+	if (!snap->be || !snap->weight || !snap->state || !snap->intent ||
+	    !keys) {
+		free(keys);
 		pair_snapshot_free(snap);
 		return xlb_err(ENOMEM, "out of memory");
 	}
-	err = array_read_all(xlb->fds[MAP_BACKENDS], n, sizeof(*snap->be),
-			     snap->be);
-	if (!err)
-		err = array_read_all(xlb->fds[MAP_BE_WEIGHT], n,
-				     sizeof(*snap->weight), snap->weight);
-	if (!err)
-		err = array_read_all(xlb->fds[MAP_BE_STATE], n,
-				     sizeof(*snap->state), snap->state);
-	if (!err)
-		err = array_read_all(xlb->fds[MAP_PAIR_INTENT], n,
-				     sizeof(*snap->intent), snap->intent);
+	err = pair_maps_read(xlb, snap, keys);
+	free(keys);
 	if (err)
 		pair_snapshot_free(snap);
 	return err;
