@@ -124,11 +124,19 @@ lbx() { nsx lb "$@"; }
 xlbctl() { lbx "$XLBCTL" --pin-path "$TOPO_PIN_DIR" "$@"; }
 sample() { echo "$1,$2,$3,$4,$5" >>"$CSV"; }
 log() { echo "bench-side-by-side: $*" >&2; }
+# Where the wall time goes: "seconds-since-start what" lines in
+# timeline.txt, one at each step's end (set-ups, warm-ups, windows).
+T0=$EPOCHREALTIME
+stamp() {
+	awk -v t="$EPOCHREALTIME" -v t0="$T0" -v w="$*" \
+		'BEGIN { printf "%.2f %s\n", t - t0, w }' >>"$OUT/timeline.txt"
+}
 
 topo_up --backends 3 --segment xdp --results "$OUT/topo" >/dev/null || {
 	log "topology did not come up"
 	exit 1
 }
+stamp topology up
 BACKENDS=(b1 b2 b3)
 BIPS=()
 for i in 1 2 3; do
@@ -150,6 +158,7 @@ for b in "${BACKENDS[@]}"; do
 	}
 done
 sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null
+stamp sinks attached
 
 # ------------------------------------------------------- the systems
 
@@ -359,6 +368,7 @@ packet_round() {
 		system_down "$sys"
 		return 1
 	}
+	stamp "packet $sys $round: up"
 	id=$(lb_prog_id)
 	sleep 0.2
 	run0=$(prog_run_ns "$id")
@@ -369,11 +379,13 @@ packet_round() {
 		--src-ip "$TOPO_CL_IP4" --dst-ip "$VIP" --port "$UDP_PORT" \
 		--flows "$FLOWS" --size "$FRAME" --seconds "$PKT_SECONDS" \
 		--count 50000000)
+	stamp "packet $sys $round: window"
 	sleep 0.2
 	read -r t1 s1 < <(cpu_ticks)
 	d1=$(delivered)
 	run1=$(prog_run_ns "$id")
 	system_down "$sys"
+	stamp "packet $sys $round: down"
 	read -r _ sent _ secs <<<"$out"
 	hz=$(getconf CLK_TCK)
 	/usr/bin/python3 - "$sys" "$round" "$sent" "$secs" "$((d1 - d0))" \
@@ -394,6 +406,7 @@ rows = {
 for k, v in rows.items():
     print(f"packet,{sys_},{rnd},{k},{v:.6f}")
 EOF
+	stamp "packet $sys $round: parsed"
 	log "packet round $round $sys: sent $sent delivered $((d1 - d0)) in $secs s"
 }
 
@@ -519,18 +532,23 @@ tcp_round() {
 		system_down "$sys"
 		return 1
 	}
+	stamp "tcp $sys $round: up"
 	nsx cl taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${TCP_SECONDS}s" \
 		--latency "$url" >"$OUT/wrk-$sys-$round-ka.txt" 2>&1
+	stamp "tcp $sys $round: keep-alive window"
 	nsx cl taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${TCP_SECONDS}s" \
 		--latency -H "Connection: close" "$url" \
 		>"$OUT/wrk-$sys-$round-close.txt" 2>&1
+	stamp "tcp $sys $round: close window"
 	system_down "$sys"
+	stamp "tcp $sys $round: down"
 	for kind in ka close; do
 		wrk_parse "$kind" <"$OUT/wrk-$sys-$round-$kind.txt" |
 			while IFS=, read -r metric value; do
 				sample tcp "$sys" "$round" "$metric" "$value"
 			done
 	done
+	stamp "tcp $sys $round: parsed"
 	line=$(grep Requests/sec "$OUT/wrk-$sys-$round-ka.txt")
 	log "tcp round $round $sys: keep-alive $line"
 }
@@ -554,8 +572,11 @@ failover_round() {
 		system_down "$lbsys"
 		return 1
 	}
+	stamp "failover $sys $round: up"
 	nginx_b2_restart_if_needed
+	stamp "failover $sys $round: b2 restarted"
 	sleep 1
+	stamp "failover $sys $round: settle"
 	date +%s.%N >"$OUT/failover-$label-$round.start"
 	nsx cl taskset -c "$CLIENT_CPU" "$BIN/xlb-load" http \
 		--rate "$FAIL_RATE" --duration "$FAIL_SECONDS" --new-conn \
@@ -568,10 +589,13 @@ failover_round() {
 	kill_backend_b2
 	wait "$pid"
 	date +%s.%N >"$OUT/failover-$label-$round.end"
+	stamp "failover $sys $round: window"
 	system_down "$lbsys"
+	stamp "failover $sys $round: down"
 	FAIL_LABEL=$label FAIL_ROUND=$round /usr/bin/python3 \
 		tools/bench/failover_parse.py "$OUT/failover-$label-$round" \
 		"$FAIL_SECONDS" >>"$CSV"
+	stamp "failover $sys $round: parsed"
 }
 
 # SIGKILL to b2's nginx master and its worker (a worker outlives its master
@@ -612,8 +636,11 @@ gray_round() {
 		system_down "$lbsys"
 		return 1
 	}
+	stamp "gray $sys $round: up"
 	nginx_b2_restart_if_needed
+	stamp "gray $sys $round: b2 restarted"
 	sleep 2
+	stamp "gray $sys $round: settle"
 	date +%s.%N >"$OUT/gray-$label-$round.start"
 	nsx cl taskset -c "$CLIENT_CPU" "$BIN/xlb-load" http \
 		--rate "$GRAY_RATE" --duration "$GRAY_SECONDS" --new-conn \
@@ -626,10 +653,13 @@ gray_round() {
 	topo_cgroup_quota b2 10%
 	wait "$pid"
 	date +%s.%N >"$OUT/gray-$label-$round.end"
+	stamp "gray $sys $round: window"
 	topo_cgroup_quota_clear b2
 	system_down "$lbsys"
+	stamp "gray $sys $round: down"
 	GRAY_LABEL=$label GRAY_ROUND=$round TIMEOUT_MS=$GRAY_TIMEOUT_MS /usr/bin/python3 \
 		tools/bench/gray_parse.py "$OUT/gray-$label-$round" >>"$CSV"
+	stamp "gray $sys $round: parsed"
 }
 
 # ------------------------------------------------------- run
@@ -688,6 +718,7 @@ if [[ " $BENCH_SECTIONS " == *" "@(tcp|failover|gray)" "* ]]; then
 		log "nginx did not come up"
 		exit 1
 	}
+	stamp nginx up
 fi
 if [[ " $BENCH_SECTIONS " == *" tcp "* ]]; then
 	for ((r = 1; r <= ROUNDS; r++)); do
@@ -708,6 +739,7 @@ fi
 
 if [[ " $BENCH_SECTIONS " == *" gray "* ]]; then
 	gray_agents_up || log "gray: the agents did not all come up"
+	stamp gray agents up
 	for ((r = 1; r <= ROUNDS; r++)); do
 		for sys in "${SYSTEMS_GRAY[@]}"; do
 			want "$sys" || continue
@@ -718,5 +750,6 @@ if [[ " $BENCH_SECTIONS " == *" gray "* ]]; then
 fi
 
 /usr/bin/python3 tools/bench/report.py "$OUT" || log "report failed"
+stamp report
 cat "$OUT/report.md"
 echo "bench-side-by-side: results in $OUT"
