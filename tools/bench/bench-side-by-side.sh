@@ -46,11 +46,14 @@ QUICK=${QUICK:-0}
 [[ $QUICK == 0 || -z $QUICK ]] && QUICK=0 || QUICK=1
 # Every row runs at least three rounds. QUICK (~3 min here) skips the gray
 # section, whose reaction takes longer than a quick run lasts.
+# The windows can be set from the environment (for comparing lengths).
 if ((QUICK)); then
-	ROUNDS=3 PKT_SECONDS=1 TCP_SECONDS=1 FAIL_SECONDS=4 GRAY_SECONDS=12
+	ROUNDS=3 PKT_SECONDS=${PKT_SECONDS:-1} TCP_SECONDS=${TCP_SECONDS:-1}
+	FAIL_SECONDS=${FAIL_SECONDS:-4} GRAY_SECONDS=${GRAY_SECONDS:-12}
 	DEFAULT_SECTIONS="packet tcp failover"
 else
-	ROUNDS=3 PKT_SECONDS=5 TCP_SECONDS=5 FAIL_SECONDS=10 GRAY_SECONDS=20
+	ROUNDS=3 PKT_SECONDS=${PKT_SECONDS:-5} TCP_SECONDS=${TCP_SECONDS:-5}
+	FAIL_SECONDS=${FAIL_SECONDS:-10} GRAY_SECONDS=${GRAY_SECONDS:-20}
 	DEFAULT_SECTIONS="packet tcp failover gray"
 fi
 HAVE_XLBD=0
