@@ -46,11 +46,22 @@ QUICK=${QUICK:-0}
 [[ $QUICK == 0 || -z $QUICK ]] && QUICK=0 || QUICK=1
 # Every row runs at least three rounds. QUICK (~3 min here) skips the gray
 # section, whose reaction takes longer than a quick run lasts.
+# Windows (2026-12-04, to keep make bench under 15 min): packet stays at
+# 5 s (in alternating 5/3/5/3 s runs the 3 s rounds spread wider: xlb /
+# floor 0.80-0.96 against 0.91-0.98); failover 8 s, the kill at
+# 2.7 s (was 10 s, 3.3 s: xlb+xlbd's recovery and failed requests read the
+# same at 4 s and 10 s, 0.18-0.28 s and 68-140; HAProxy's 0-0.08 s; only
+# xlb-static's "rest of the run" and its failures scale with the window).
+# TCP stays at 5 s: at 3 s its spreads doubled. Gray stays at 20 s: xlb+xlbd
+# recovers 5-15 s after the throttle.
+# The windows can be set from the environment (for comparing lengths).
 if ((QUICK)); then
-	ROUNDS=3 PKT_SECONDS=1 TCP_SECONDS=1 FAIL_SECONDS=4 GRAY_SECONDS=12
+	ROUNDS=3 PKT_SECONDS=${PKT_SECONDS:-1} TCP_SECONDS=${TCP_SECONDS:-1}
+	FAIL_SECONDS=${FAIL_SECONDS:-4} GRAY_SECONDS=${GRAY_SECONDS:-12}
 	DEFAULT_SECTIONS="packet tcp failover"
 else
-	ROUNDS=3 PKT_SECONDS=5 TCP_SECONDS=5 FAIL_SECONDS=10 GRAY_SECONDS=20
+	ROUNDS=3 PKT_SECONDS=${PKT_SECONDS:-5} TCP_SECONDS=${TCP_SECONDS:-5}
+	FAIL_SECONDS=${FAIL_SECONDS:-8} GRAY_SECONDS=${GRAY_SECONDS:-20}
 	DEFAULT_SECTIONS="packet tcp failover gray"
 fi
 HAVE_XLBD=0
@@ -124,11 +135,19 @@ lbx() { nsx lb "$@"; }
 xlbctl() { lbx "$XLBCTL" --pin-path "$TOPO_PIN_DIR" "$@"; }
 sample() { echo "$1,$2,$3,$4,$5" >>"$CSV"; }
 log() { echo "bench-side-by-side: $*" >&2; }
+# Where the wall time goes: "seconds-since-start what" lines in
+# timeline.txt, one at each step's end (set-ups, warm-ups, windows).
+T0=$EPOCHREALTIME
+stamp() {
+	awk -v t="$EPOCHREALTIME" -v t0="$T0" -v w="$*" \
+		'BEGIN { printf "%.2f %s\n", t - t0, w }' >>"$OUT/timeline.txt"
+}
 
 topo_up --backends 3 --segment xdp --results "$OUT/topo" >/dev/null || {
 	log "topology did not come up"
 	exit 1
 }
+stamp topology up
 BACKENDS=(b1 b2 b3)
 BIPS=()
 for i in 1 2 3; do
@@ -150,6 +169,7 @@ for b in "${BACKENDS[@]}"; do
 	}
 done
 sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null
+stamp sinks attached
 
 # ------------------------------------------------------- the systems
 
@@ -359,6 +379,7 @@ packet_round() {
 		system_down "$sys"
 		return 1
 	}
+	stamp "packet $sys $round: up"
 	id=$(lb_prog_id)
 	sleep 0.2
 	run0=$(prog_run_ns "$id")
@@ -369,11 +390,13 @@ packet_round() {
 		--src-ip "$TOPO_CL_IP4" --dst-ip "$VIP" --port "$UDP_PORT" \
 		--flows "$FLOWS" --size "$FRAME" --seconds "$PKT_SECONDS" \
 		--count 50000000)
+	stamp "packet $sys $round: window"
 	sleep 0.2
 	read -r t1 s1 < <(cpu_ticks)
 	d1=$(delivered)
 	run1=$(prog_run_ns "$id")
 	system_down "$sys"
+	stamp "packet $sys $round: down"
 	read -r _ sent _ secs <<<"$out"
 	hz=$(getconf CLK_TCK)
 	/usr/bin/python3 - "$sys" "$round" "$sent" "$secs" "$((d1 - d0))" \
@@ -394,6 +417,7 @@ rows = {
 for k, v in rows.items():
     print(f"packet,{sys_},{rnd},{k},{v:.6f}")
 EOF
+	stamp "packet $sys $round: parsed"
 	log "packet round $round $sys: sent $sent delivered $((d1 - d0)) in $secs s"
 }
 
@@ -519,18 +543,23 @@ tcp_round() {
 		system_down "$sys"
 		return 1
 	}
+	stamp "tcp $sys $round: up"
 	nsx cl taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${TCP_SECONDS}s" \
 		--latency "$url" >"$OUT/wrk-$sys-$round-ka.txt" 2>&1
+	stamp "tcp $sys $round: keep-alive window"
 	nsx cl taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${TCP_SECONDS}s" \
 		--latency -H "Connection: close" "$url" \
 		>"$OUT/wrk-$sys-$round-close.txt" 2>&1
+	stamp "tcp $sys $round: close window"
 	system_down "$sys"
+	stamp "tcp $sys $round: down"
 	for kind in ka close; do
 		wrk_parse "$kind" <"$OUT/wrk-$sys-$round-$kind.txt" |
 			while IFS=, read -r metric value; do
 				sample tcp "$sys" "$round" "$metric" "$value"
 			done
 	done
+	stamp "tcp $sys $round: parsed"
 	line=$(grep Requests/sec "$OUT/wrk-$sys-$round-ka.txt")
 	log "tcp round $round $sys: keep-alive $line"
 }
@@ -554,8 +583,11 @@ failover_round() {
 		system_down "$lbsys"
 		return 1
 	}
+	stamp "failover $sys $round: up"
 	nginx_b2_restart_if_needed
+	stamp "failover $sys $round: b2 restarted"
 	sleep 1
+	stamp "failover $sys $round: settle"
 	date +%s.%N >"$OUT/failover-$label-$round.start"
 	nsx cl taskset -c "$CLIENT_CPU" "$BIN/xlb-load" http \
 		--rate "$FAIL_RATE" --duration "$FAIL_SECONDS" --new-conn \
@@ -568,10 +600,13 @@ failover_round() {
 	kill_backend_b2
 	wait "$pid"
 	date +%s.%N >"$OUT/failover-$label-$round.end"
+	stamp "failover $sys $round: window"
 	system_down "$lbsys"
+	stamp "failover $sys $round: down"
 	FAIL_LABEL=$label FAIL_ROUND=$round /usr/bin/python3 \
 		tools/bench/failover_parse.py "$OUT/failover-$label-$round" \
 		"$FAIL_SECONDS" >>"$CSV"
+	stamp "failover $sys $round: parsed"
 }
 
 # SIGKILL to b2's nginx master and its worker (a worker outlives its master
@@ -612,8 +647,11 @@ gray_round() {
 		system_down "$lbsys"
 		return 1
 	}
+	stamp "gray $sys $round: up"
 	nginx_b2_restart_if_needed
+	stamp "gray $sys $round: b2 restarted"
 	sleep 2
+	stamp "gray $sys $round: settle"
 	date +%s.%N >"$OUT/gray-$label-$round.start"
 	nsx cl taskset -c "$CLIENT_CPU" "$BIN/xlb-load" http \
 		--rate "$GRAY_RATE" --duration "$GRAY_SECONDS" --new-conn \
@@ -626,10 +664,13 @@ gray_round() {
 	topo_cgroup_quota b2 10%
 	wait "$pid"
 	date +%s.%N >"$OUT/gray-$label-$round.end"
+	stamp "gray $sys $round: window"
 	topo_cgroup_quota_clear b2
 	system_down "$lbsys"
+	stamp "gray $sys $round: down"
 	GRAY_LABEL=$label GRAY_ROUND=$round TIMEOUT_MS=$GRAY_TIMEOUT_MS /usr/bin/python3 \
 		tools/bench/gray_parse.py "$OUT/gray-$label-$round" >>"$CSV"
+	stamp "gray $sys $round: parsed"
 }
 
 # ------------------------------------------------------- run
@@ -688,6 +729,7 @@ if [[ " $BENCH_SECTIONS " == *" "@(tcp|failover|gray)" "* ]]; then
 		log "nginx did not come up"
 		exit 1
 	}
+	stamp nginx up
 fi
 if [[ " $BENCH_SECTIONS " == *" tcp "* ]]; then
 	for ((r = 1; r <= ROUNDS; r++)); do
@@ -708,6 +750,7 @@ fi
 
 if [[ " $BENCH_SECTIONS " == *" gray "* ]]; then
 	gray_agents_up || log "gray: the agents did not all come up"
+	stamp gray agents up
 	for ((r = 1; r <= ROUNDS; r++)); do
 		for sys in "${SYSTEMS_GRAY[@]}"; do
 			want "$sys" || continue
@@ -718,5 +761,6 @@ if [[ " $BENCH_SECTIONS " == *" gray "* ]]; then
 fi
 
 /usr/bin/python3 tools/bench/report.py "$OUT" || log "report failed"
+stamp report
 cat "$OUT/report.md"
 echo "bench-side-by-side: results in $OUT"
