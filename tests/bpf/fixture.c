@@ -164,6 +164,34 @@ int fixture_set(struct fixture *f, const struct xlb_vip_key *vip,
 	return err;
 }
 
+int fixture_pair_find(struct fixture *f, const struct xlb_vip_key *vip,
+		      const char *addr, struct xlb_pair_info *out,
+		      size_t *count)
+{
+	struct xlb_pair_info *pairs;
+	union xlb_addr a;
+	__u8 family;
+	size_t n;
+	int err = xlb_parse_addr(addr, &a, &family);
+
+	if (!err)
+		err = xlb_backend_list(f->xlb, vip, &pairs, &n);
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		if (!xlb_addr_cmp(&pairs[i].be.addr, pairs[i].be.family, &a,
+				  family)) {
+			*out = pairs[i];
+			err = 0;
+		}
+	}
+	if (count)
+		*count = n;
+	free(pairs);
+	return err;
+}
+
 int fixture_run(struct fixture *f, const struct pkt *p, struct run *r)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->data,

@@ -49,6 +49,14 @@ int fixture_backend(struct fixture *f, const struct xlb_vip_key *vip,
 		    __u32 state);
 int fixture_set(struct fixture *f, const struct xlb_vip_key *vip,
 		const char *addr, __u32 set, __u32 weight, __u32 state);
+/*
+ * The pair of backend addr (in VIP vip, or any when NULL) as
+ * xlb_backend_list gives it, -ENOENT when none; *count (if set) is the
+ * number of pairs listed.
+ */
+int fixture_pair_find(struct fixture *f, const struct xlb_vip_key *vip,
+		      const char *addr, struct xlb_pair_info *out,
+		      size_t *count);
 int fixture_run(struct fixture *f, const struct pkt *p, struct run *r);
 /* The pair the VIP's current table gives a flow (no probing). */
 int fixture_predict(struct fixture *f, const struct xlb_vip_key *vip,

@@ -22,31 +22,6 @@
 static const __u8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0xa };
 static const __u8 mac_b[6] = { 0x02, 0, 0, 0, 0, 0xb };
 
-static int pair_info(struct fixture *f, const struct xlb_vip_key *vip,
-		     const char *addr, struct xlb_pair_info *out)
-{
-	struct xlb_pair_info *pairs;
-	union xlb_addr a;
-	__u8 family;
-	size_t n;
-	int err = xlb_parse_addr(addr, &a, &family);
-
-	if (!err)
-		err = xlb_backend_list(f->xlb, vip, &pairs, &n);
-	if (err)
-		return err;
-	err = -ENOENT;
-	for (size_t i = 0; i < n; i++) {
-		if (!xlb_addr_cmp(&pairs[i].be.addr, pairs[i].be.family, &a,
-				  family)) {
-			*out = pairs[i];
-			err = 0;
-		}
-	}
-	free(pairs);
-	return err;
-}
-
 static int brain(struct fixture *f, const struct xlb_vip_key *vip,
 		 const char *addr, __u32 factor, __u32 health, __u32 reason)
 {
@@ -65,7 +40,8 @@ static int brain(struct fixture *f, const struct xlb_vip_key *vip,
 #define EXPECT_PAIR(f, key, addr, w, s, bw, os)                              \
 	do {                                                                 \
 		struct xlb_pair_info p_;                                     \
-		CHECK(!pair_info(f, key, addr, &p_), "%s", xlb_errmsg());    \
+		CHECK(!fixture_pair_find(f, key, addr, &p_, NULL), "%s",     \
+		      xlb_errmsg());                                         \
 		CHECK(p_.weight == (w) && p_.state == (s) &&                 \
 			      p_.base_weight == (bw) && p_.op_state == (os), \
 		      "weight %u state %u base %u op %u; expected %u %u "    \
@@ -84,7 +60,8 @@ TEST(without_a_brain_the_maps_hold_the_operators_values)
 	FIXTURE(f, NULL);
 	CHECK(!fixture_vip(f, "10.0.0.1:80/tcp", &key), "vip");
 	CHECK(!fixture_backend(f, &key, "10.0.1.1", mac_a, 250, 1), "add");
-	CHECK(!pair_info(f, &key, "10.0.1.1", &p), "%s", xlb_errmsg());
+	CHECK(!fixture_pair_find(f, &key, "10.0.1.1", &p, NULL), "%s",
+	      xlb_errmsg());
 	CHECK(p.factor == XLB_FACTOR_ONE && p.health == XLB_HEALTH_OK &&
 		      p.reason == 0,
 	      "factor %u health %u reason %u", p.factor, p.health, p.reason);
@@ -116,8 +93,8 @@ TEST(brain_factor_and_health_compose_with_the_operators_intent)
 	      xlb_errmsg());
 	EXPECT_PAIR(f, &key, "10.0.1.1", 100, XLB_STATE_ACTIVE, 200,
 		    XLB_OP_ACTIVE);
-	CHECK(!pair_info(f, &key, "10.0.1.1", &p) && p.factor == 500 &&
-		      p.reason == 7,
+	CHECK(!fixture_pair_find(f, &key, "10.0.1.1", &p, NULL) &&
+		      p.factor == 500 && p.reason == 7,
 	      "factor %u reason %u", p.factor, p.reason);
 	/* The operator's new base weight keeps the brain's factor. */
 	CHECK(!fixture_set(f, &key, "10.0.1.1", XLB_SET_WEIGHT, 300, 0), "w");
@@ -199,7 +176,9 @@ TEST(a_set_that_cannot_be_committed_writes_nothing)
 	CHECK(!fixture_vip(f, "10.0.0.1:80/tcp", &key), "vip");
 	CHECK(!fixture_backend(f, &key, "10.0.1.1", mac_a, 100, 1), "a");
 	CHECK(!fixture_backend(f, &key, "10.0.1.2", mac_b, 100, 1), "b");
-	CHECK(!pair_info(f, &key, "10.0.1.2", &b) && b.id == pair_b, "b id");
+	CHECK(!fixture_pair_find(f, &key, "10.0.1.2", &b, NULL) &&
+		      b.id == pair_b,
+	      "b id");
 	CHECK(!bpf_map_update_elem(xlb_map_fd(f->xlb, XLB_MAP_BE_WEIGHT),
 				   &pair_b, &weight, BPF_ANY),
 	      "hand edit");

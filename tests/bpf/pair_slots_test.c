@@ -16,33 +16,6 @@
 
 static const __u8 mac_a[6] = { 0x02, 0, 0, 0, 0, 0xa };
 
-static int pair_find(struct fixture *f, const char *addr,
-		     struct xlb_pair_info *out, size_t *count)
-{
-	struct xlb_pair_info *pairs;
-	union xlb_addr a;
-	size_t n;
-	__u8 family;
-	int err = xlb_parse_addr(addr, &a, &family);
-
-	if (!err)
-		err = xlb_backend_list(f->xlb, NULL, &pairs, &n);
-	if (err)
-		return err;
-	err = -ENOENT;
-	for (size_t i = 0; i < n; i++) {
-		if (!xlb_addr_cmp(&pairs[i].be.addr, pairs[i].be.family, &a,
-				  family)) {
-			*out = pairs[i];
-			err = 0;
-		}
-	}
-	if (count)
-		*count = n;
-	free(pairs);
-	return err;
-}
-
 /* What bpftool map update would write: a whole active pair at slot. */
 static int hand_write_pair(struct fixture *f, __u32 vip_id, __u32 slot,
 			   const char *addr, __u32 weight)
@@ -121,7 +94,8 @@ TEST(a_pair_written_by_hand_at_the_last_slot_is_seen_by_every_writer)
 	CHECK(!hand_write_pair(f, vip_id, last, "10.0.1.9", 70), "hand edit");
 
 	/* Its weight and intent are read, not taken for a free slot's. */
-	CHECK(!pair_find(f, "10.0.1.9", &p, &n), "%s", xlb_errmsg());
+	CHECK(!fixture_pair_find(f, NULL, "10.0.1.9", &p, &n), "%s",
+	      xlb_errmsg());
 	CHECK(n == 2 && p.id == last && p.weight == 70 &&
 		      p.state == XLB_STATE_ACTIVE && p.base_weight == 70,
 	      "n %zu id %u weight %u state %u base %u", n, p.id, p.weight,
@@ -138,8 +112,8 @@ TEST(a_pair_written_by_hand_at_the_last_slot_is_seen_by_every_writer)
 
 	/* Changed in place, at its slot. */
 	CHECK(!fixture_set(f, &key, "10.0.1.9", XLB_SET_WEIGHT, 30, 0), "set");
-	CHECK(!pair_find(f, "10.0.1.9", &p, NULL) && p.id == last &&
-		      p.weight == 30,
+	CHECK(!fixture_pair_find(f, NULL, "10.0.1.9", &p, NULL) &&
+		      p.id == last && p.weight == 30,
 	      "id %u weight %u", p.id, p.weight);
 
 	/* A weight out of range there stops another add, naming it. */
@@ -151,7 +125,11 @@ TEST(a_pair_written_by_hand_at_the_last_slot_is_seen_by_every_writer)
 	snprintf(want, sizeof(want), "%s[%u]", XLB_MAP_BE_WEIGHT, last);
 	CHECK(err == -ERANGE && strstr(xlb_errmsg(), want), "%d '%s'", err,
 	      xlb_errmsg());
-	CHECK(pair_find(f, "10.0.1.2", &p, NULL) == -ENOENT, "added anyway");
+	CHECK(fixture_pair_find(f, NULL, "10.0.1.2", &p, NULL) == -ENOENT, "add"
+									   "ed "
+									   "any"
+									   "wa"
+									   "y");
 	CHECK(!bpf_map_update_elem(xlb_map_fd(f->xlb, XLB_MAP_BE_WEIGHT), &last,
 				   &good, BPF_ANY),
 	      "hand edit back");
@@ -162,7 +140,8 @@ TEST(a_pair_written_by_hand_at_the_last_slot_is_seen_by_every_writer)
 		      !xlb_commit(f->xlb),
 	      "%s", xlb_errmsg());
 	CHECK(!fixture_backend(f, &key, "10.0.1.2", mac_a, 100, 1), "b");
-	CHECK(!pair_find(f, "10.0.1.2", &p, &n) && n == 2 && p.id == 1,
+	CHECK(!fixture_pair_find(f, NULL, "10.0.1.2", &p, &n) && n == 2 &&
+		      p.id == 1,
 	      "n %zu id %u", n, p.id);
 }
 
@@ -190,7 +169,8 @@ TEST(pairs_past_holes_are_seen_and_each_hole_is_reused_once)
 	}
 	CHECK(!xlb_commit(f->xlb), "%s", xlb_errmsg());
 	/* The last pair, past two holes, keeps its slot and its values. */
-	CHECK(!pair_find(f, "10.0.1.5", &p, &n), "%s", xlb_errmsg());
+	CHECK(!fixture_pair_find(f, NULL, "10.0.1.5", &p, &n), "%s",
+	      xlb_errmsg());
 	CHECK(n == 3 && p.id == 4 && p.weight == 50 && p.base_weight == 50,
 	      "n %zu id %u weight %u base %u", n, p.id, p.weight,
 	      p.base_weight);
@@ -203,11 +183,13 @@ TEST(pairs_past_holes_are_seen_and_each_hole_is_reused_once)
 	CHECK(!fixture_backend(f, &key, "10.0.1.6", mac_a, 60, 1), "6");
 	CHECK(!fixture_backend(f, &key, "10.0.1.7", mac_a, 70, 1), "7");
 	CHECK(!fixture_backend(f, &key, "10.0.1.8", mac_a, 80, 1), "8");
-	CHECK(!pair_find(f, "10.0.1.6", &p, NULL) && p.id == 1 && p.be.gen == 2,
+	CHECK(!fixture_pair_find(f, NULL, "10.0.1.6", &p, NULL) && p.id == 1 &&
+		      p.be.gen == 2,
 	      "id %u gen %u", p.id, p.be.gen);
-	CHECK(!pair_find(f, "10.0.1.7", &p, NULL) && p.id == 3, "id %u", p.id);
-	CHECK(!pair_find(f, "10.0.1.8", &p, &n) && p.id == 5 && n == 6 &&
-		      p.weight == 80,
+	CHECK(!fixture_pair_find(f, NULL, "10.0.1.7", &p, NULL) && p.id == 3,
+	      "id %u", p.id);
+	CHECK(!fixture_pair_find(f, NULL, "10.0.1.8", &p, &n) && p.id == 5 &&
+		      n == 6 && p.weight == 80,
 	      "id %u n %zu weight %u", p.id, n, p.weight);
 }
 
@@ -242,7 +224,8 @@ TEST(an_apply_finds_the_pair_it_added_past_the_last_in_use)
 	}
 	memcpy(c[0].spec.mac, mac_a, 6);
 	CHECK(!xlb_changes_apply(f->xlb, c, 2), "%s", xlb_errmsg());
-	CHECK(!pair_find(f, "10.0.1.2", &p, &n), "%s", xlb_errmsg());
+	CHECK(!fixture_pair_find(f, NULL, "10.0.1.2", &p, &n), "%s",
+	      xlb_errmsg());
 	CHECK(n == 2 && p.id == 1 && p.weight == 60 && p.base_weight == 60,
 	      "n %zu id %u weight %u base %u", n, p.id, p.weight,
 	      p.base_weight);
