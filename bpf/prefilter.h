@@ -30,8 +30,7 @@ static __always_inline bool prefilter_may_be_vip4(__be32 daddr)
 /* An IPv6 address, from the header's four words. */
 static __always_inline bool prefilter_may_be_vip_words(const __be32 *w)
 {
-	return prefilter_bit_set(
-		xlb_prefilter_bit_of(w[0] ^ w[1] ^ w[2] ^ w[3]));
+	return prefilter_bit_set(xlb_prefilter_bit_words(w));
 }
 
 /* Exact test, for packets whose ports cannot be trusted or read. */

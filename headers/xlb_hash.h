@@ -67,10 +67,15 @@ static inline __u32 xlb_prefilter_bit_of(__u32 x)
 	return (x * 0x9e3779b1u) >> (32 - XLB_PREFILTER_BITS);
 }
 
+/* The same of an address as its four words, where they are (a header). */
+static inline __u32 xlb_prefilter_bit_words(const __u32 *w)
+{
+	return xlb_prefilter_bit_of(w[0] ^ w[1] ^ w[2] ^ w[3]);
+}
+
 static inline __u32 xlb_prefilter_bit(const union xlb_addr *addr)
 {
-	return xlb_prefilter_bit_of(addr->v6[0] ^ addr->v6[1] ^ addr->v6[2] ^
-				    addr->v6[3]);
+	return xlb_prefilter_bit_words(addr->v6);
 }
 
 #endif
