@@ -309,10 +309,9 @@ static void report_ticks(struct bench *b, int ticks, const char *what)
  * of the day, after raw_retention_s (600 s) more whole but untimed, so
  * that samples is at its steady state (a tick's rows in, the oldest
  * second's out) on every timed tick. The hours before go through the
- * same xlbd_store_tick, writer and transactions with the store's raw samples off
- * (raw_retention_s 0, a setting of its own): their per-tick rows would
- * have aged out of samples (raw_retention_s, 600 s) long before the day
- * ends, so the day's file keeps the same rows (the aggregates of every
+ * same xlbd_store_tick, writer and transactions with the store's raw
+ * samples off (raw_retention_s 0, a setting of its own): their per-tick
+ * rows would have aged out of samples long before the day ends, so the day's file keeps the same rows (the aggregates of every
  * tick, built all day, and the last 600 s of samples) and its export is
  * the same, at a fraction of the writer's work. Last, not first: samples
  * dropped in bulk at a switch would leave the WAL at that transaction's
