@@ -11,7 +11,8 @@
 #   tcp          nginx-light backends (one worker each, pinned) and wrk:
 #                keep-alive req/s, new connections/s, p50/p99/max
 #   failover     kill a backend under load (xlb-load http, open loop):
-#                time until no more client errors, failed requests
+#                time until no more client errors, failed requests, time
+#                until the balancer takes the backend out (its own log)
 #   gray         throttle one backend's cgroup to 10% CPU under load (each
 #                request a gzip-compressed 32 KiB page, ~1.4 ms of nginx's
 #                CPU; xlb-agent on every backend): fleet p99 over time,
@@ -206,7 +207,7 @@ global
 	nbthread 1
 	cpu-map 1/1 $LB_CPU
 	maxconn 4000
-	log stderr format short local0 notice
+	log stderr format iso local0 notice
 defaults
 	mode tcp
 	timeout connect 1s
@@ -218,6 +219,9 @@ frontend fe
 	bind $VIP:$TCP_PORT
 	default_backend be
 backend be
+	# server state changes ("Server be/b2 is DOWN") with their time in
+	# microseconds (format iso); the frontend logs no connections
+	log global
 	balance $balance
 EOF
 	for i in 0 1 2; do
@@ -568,15 +572,25 @@ tcp_round() {
 
 # Open-loop HTTP load (xlb-load, new connection per request so that every
 # request is placed afresh), kill nginx on b2 after a third of the run, and
-# record errors per 100 ms interval.
+# record errors per 100 ms interval, and when the balancer itself took b2
+# out: xlbd's decision log, HAProxy's log (xlb-static has no checker).
 FAIL_RATE=2000
+# How long after the kill to wait for that record past the load's end:
+# HAProxy at inter 2s fall 3 takes 4-6 s, the load ends 5.3 s after the kill.
+FAIL_OUT_WAIT=10
 failover_round() {
-	local sys=$1 round=$2 label=$1 inter fall pid lbsys
+	local sys=$1 round=$2 label=$1 inter fall pid lbsys base
+	local out_kind=none out_log=
 	case $sys in
 	haproxy-2s) lbsys=haproxy inter=2s fall=3 ;;
 	haproxy-100ms) lbsys=haproxy inter=100ms fall=2 ;;
 	xlb-static) lbsys=xlb ;;
 	*) lbsys=$sys ;;
+	esac
+	base=$OUT/failover-$label-$round
+	case $lbsys in
+	haproxy) out_kind=haproxy out_log=$TOPO_RESULTS/proc/haproxy.log ;;
+	xlb-xlbd) out_kind=xlbd out_log=$OUT/xlbd-state/decisions.jsonl ;;
 	esac
 	system_up "$lbsys" tcp "${inter:-}" "${fall:-}" || {
 		log "failover: $sys did not come up"
@@ -601,12 +615,37 @@ failover_round() {
 	wait "$pid"
 	date +%s.%N >"$OUT/failover-$label-$round.end"
 	stamp "failover $sys $round: window"
+	if [[ $out_kind != none ]]; then
+		failover_out_wait "$base" "$out_kind" "$out_log" ||
+			log "failover $sys $round: b2 not taken out ${FAIL_OUT_WAIT} s after the kill"
+		stamp "failover $sys $round: b2 out"
+	fi
+	# HAProxy's log starts afresh with every start: keep the round's
+	if [[ $out_kind == haproxy ]]; then
+		cp "$out_log" "$base.haproxy.log" 2>/dev/null
+		out_log=$base.haproxy.log
+	fi
 	system_down "$lbsys"
 	stamp "failover $sys $round: down"
-	FAIL_LABEL=$label FAIL_ROUND=$round /usr/bin/python3 \
-		tools/bench/failover_parse.py "$OUT/failover-$label-$round" \
-		"$FAIL_SECONDS" >>"$CSV"
+	FAIL_LABEL=$label FAIL_ROUND=$round FAIL_OUT_KIND=$out_kind \
+		FAIL_OUT_LOG=$out_log FAIL_OUT_BACKEND=${BIPS[1]} /usr/bin/python3 \
+		tools/bench/failover_parse.py "$base" "$FAIL_SECONDS" >>"$CSV"
 	stamp "failover $sys $round: parsed"
+}
+
+# failover_out_wait BASE KIND FILE: until FILE holds the balancer's record of
+# b2 going down after BASE.kill, at most FAIL_OUT_WAIT s after the kill.
+failover_out_wait() {
+	local base=$1 kind=$2 file=$3 deadline
+	deadline=$(awk -v k="$(cat "$base.kill")" -v w="$FAIL_OUT_WAIT" \
+		'BEGIN { printf "%.6f", k + w }')
+	until FAIL_OUT_KIND=$kind FAIL_OUT_LOG=$file \
+		FAIL_OUT_BACKEND=${BIPS[1]} /usr/bin/python3 \
+		tools/bench/failover_parse.py --out-check "$base"; do
+		awk -v t="$EPOCHREALTIME" -v d="$deadline" \
+			'BEGIN { exit !(t >= d) }' && return 1
+		sleep 0.1
+	done
 }
 
 # SIGKILL to b2's nginx master and its worker (a worker outlives its master
@@ -685,6 +724,7 @@ gray_round() {
 	echo "packet_seconds $PKT_SECONDS"
 	echo "tcp_seconds $TCP_SECONDS"
 	echo "failover_seconds $FAIL_SECONDS"
+	echo "failover_out_wait $FAIL_OUT_WAIT"
 	echo "gray_seconds $GRAY_SECONDS"
 	echo "gray_rate $GRAY_RATE"
 	echo "gray_page 32 KiB text, gzip level 9"
