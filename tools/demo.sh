@@ -22,7 +22,7 @@
 # and a PNG plot, and removes everything it made, also on Ctrl-C.
 #
 #   tools/demo.sh             about three minutes
-#   DEMO_FAST=1 tools/demo.sh about 45 s (tests/readme/demo_fast.sh runs it)
+#   DEMO_FAST=1 tools/demo.sh about 40 s (tests/readme/demo_fast.sh runs it)
 #
 # Exit status: 0 when every check held, 1 when one did not, 2 when the demo
 # could not run (not root, not built, topology failed), 130 on Ctrl-C.
@@ -43,13 +43,13 @@ OUT=${DEMO_OUT:-$PWD/results/demo}
 
 if [[ -n ${DEMO_FAST:-} && ${DEMO_FAST:-0} != 0 ]]; then
 	FAST=1
-	LEARN_S=7 DEGRADE_S=9 KILL_S=5 RESTORE_S=5
-	RAMP_STEPS=(150 270 390 440) RAMP_STEP_S=3 RAMP_SETTLE_S=3
-	VIEW_EVERY=3 SLOW_START_S=4 EJECTION_S=8 CAPACITY_TICKS=3 CAPACITY_DWELL_S=5
+	LEARN_S=6 DEGRADE_S=7 KILL_S=3 KILL_AT_S=1 RESTORE_S=4
+	RAMP_STEPS=(200 320 420) RAMP_STEP_S=3 RAMP_SETTLE_S=1 RAMP_SETTLE_MAX_S=5
+	VIEW_EVERY=3 SLOW_START_S=3 EJECTION_S=8 CAPACITY_TICKS=2 CAPACITY_DWELL_S=5
 else
 	FAST=0
-	LEARN_S=40 DEGRADE_S=30 KILL_S=15 RESTORE_S=40
-	RAMP_STEPS=(150 210 270 330 390 440 440) RAMP_STEP_S=4 RAMP_SETTLE_S=10
+	LEARN_S=40 DEGRADE_S=30 KILL_S=15 KILL_AT_S=2 RESTORE_S=40
+	RAMP_STEPS=(150 210 270 330 390 440 440) RAMP_STEP_S=4 RAMP_SETTLE_S=10 RAMP_SETTLE_MAX_S=15
 	VIEW_EVERY=5 SLOW_START_S=20 EJECTION_S=20 CAPACITY_TICKS=5 CAPACITY_DWELL_S=10
 fi
 PHASES=(learn ramp degrade kill restore)
@@ -325,21 +325,35 @@ sleep_until() {
 	sleep "$(awk -v t="$1" -v n="$EPOCHREALTIME" 'BEGIN { d = t - n; printf "%.3f", (d > 0 ? d : 0) }')"
 }
 
+# Whether xlbd cut no backend (a hot cut, a drain, down: not the
+# equaliser's steps) in the last QUIET_S seconds of its decision log.
+QUIET_S=2
+brain_quiet() {
+	"$PY" -c '
+import json, sys, time
+cut = [x["time"] for x in map(json.loads, filter(str.strip, open(sys.argv[1])))
+       if x["rule"] not in ("equalise", "slow_start") and
+       (x["new_factor"] < x["old_factor"] or x["new_health"] not in (x["old_health"], "ok"))]
+sys.exit(0 if not cut or time.time() - cut[-1] >= float(sys.argv[2]) else 1)' \
+		"$STATE/xlbd-state/decisions.jsonl" "$QUIET_S" 2>/dev/null
+}
+
 # The ramp: one open-loop load per step (each its own report, so each step
 # has its own p99), each started on the step's schedule, not when the one
 # before has its last answer (that would leave a gap as long as the slowest
 # request); the steps' start times in ramp.jsonl for the summary. A last
 # step back at RATE lets the weights settle (the brain's hot rule cuts the
-# actives near the top) before the gray failure, whose cut is measured
-# against the factor it starts from.
+# actives near the top, and a backlog may make one look faulty) before the
+# gray failure, whose cut must answer that failure alone: it lasts
+# RAMP_SETTLE_S, and on until no cut for QUIET_S, RAMP_SETTLE_MAX_S at most.
 run_ramp() {
 	local i rate secs t start n=${#RAMP_STEPS[@]}
-	event ramp "the client's rate ramped ${RAMP_STEPS[0]} -> ${RAMP_STEPS[-1]}/s in $n steps of ${RAMP_STEP_S} s, then ${RATE}/s for ${RAMP_SETTLE_S} s (the actives' capacity ~$(actives_capacity)/s)"
+	event ramp "the client's rate ramped ${RAMP_STEPS[0]} -> ${RAMP_STEPS[-1]}/s in $n steps of ${RAMP_STEP_S} s, then ${RATE}/s until the brain settles (${RAMP_SETTLE_S}-${RAMP_SETTLE_MAX_S} s; the actives' capacity ~$(actives_capacity)/s)"
 	: >"$STATE/ramp.jsonl"
 	start=$(now)
 	for ((i = 0; i <= n; i++)); do
 		rate=${RAMP_STEPS[i]:-$RATE} secs=$RAMP_STEP_S
-		((i == n)) && secs=$RAMP_SETTLE_S
+		((i == n)) && secs=$RAMP_SETTLE_MAX_S
 		sleep_until "$(awk -v s="$start" -v i="$i" -v d="$RAMP_STEP_S" 'BEGIN { printf "%.6f", s + i * d }')"
 		t=$(now)
 		printf 'start ramp.%d %s\n' "$((i + 1))" "$t" >>"$STATE/progress.log"
@@ -352,6 +366,11 @@ run_ramp() {
 			2> >(sed -u "s/^/[ramp.$((i + 1))] /" >>"$STATE/progress.log")
 		RAMP_PIDS+=("$BG_PID")
 	done
+	sleep "$RAMP_SETTLE_S"
+	while [[ -e /proc/${RAMP_PIDS[-1]} ]] && ! brain_quiet; do
+		sleep 0.2
+	done
+	kill -INT "${RAMP_PIDS[-1]}" 2>/dev/null # ends its schedule; it reports
 	wait "${RAMP_PIDS[@]}"
 	RAMP_PIDS=()
 }
@@ -370,10 +389,10 @@ action_degrade() {
 }
 
 action_kill() {
-	sleep 2
+	sleep "$KILL_AT_S"
 	event kill "$KILLED's server killed (SIGKILL)"
 	topo_stop "srv-$KILLED" KILL >/dev/null 2>&1
-	sleep $(($1 - 2))
+	sleep $(($1 - KILL_AT_S))
 }
 
 action_restore() {
@@ -397,7 +416,7 @@ phases() {
 	note "cost per request from its agent and moves the effective weights toward capacity (1:2:3:2)"
 	run_phase learn "$LEARN_S"
 
-	phase_header ramp "demand rises: ${RAMP_STEPS[*]} new connections/s, ${RAMP_STEP_S} s each, past the four actives' ~$(actives_capacity)/s, then $RATE/s for ${RAMP_SETTLE_S} s"
+	phase_header ramp "demand rises: ${RAMP_STEPS[*]} new connections/s, ${RAMP_STEP_S} s each, past the four actives' ~$(actives_capacity)/s, then $RATE/s until the brain settles"
 	note "watch: the VIP's demand and forecast climb and the capacity plan's predicted utilisation (the peak"
 	note "forecast over brain.capacity_horizon_s, 10 s, over the actives' learned capacity) pass"
 	note "brain.capacity_high ($CAPACITY_HIGH) for brain.capacity_ticks ($CAPACITY_TICKS): the standby $STANDBY is activated"

@@ -24,6 +24,7 @@ PROGRESS = re.compile(r'^progress +([\d.]+) s: sent (\d+) \(([\d.]+)/s\) complet
 ROUTINE = ("equalise", "slow_start", "hot")  # folded, a line per backend and rule
 FAILOVER_GRACE_S = 1.0  # requests in flight when the backend went down
 DOWN_BOUND_S = 5.0      # kill -> down, generous for a busy 2-core machine
+SETTLED_S = 2.0        # the degraded backend uncut before its degradation (demo.sh QUIET_S)
 
 
 def finite(x):
@@ -290,7 +291,20 @@ def main():
                 deg["t"] <= d["time"] < next_event(deg)]
         before = [d for d in decisions if d["backend"] == addr[a.degraded] and d["time"] < deg["t"]]
         f0 = before[-1]["new_factor"] if before else 1.0
-        cut = [d for d in mine if d["new_health"] != "ok" or d["new_factor"] <= 0.5 * f0]
+        # The cut must answer the degradation, not the ramp's tail: the
+        # backend meets it healthy and not cut (hot, drained: the
+        # equaliser's steps are routine) for SETTLED_S.
+        h0 = before[-1]["new_health"] if before else "ok"
+        tail = [d for d in before if d["time"] >= deg["t"] - SETTLED_S and
+                d.get("rule") not in ("equalise", "slow_start") and
+                (d["new_factor"] < d["old_factor"] or d["new_health"] != "ok")]
+        check(h0 == "ok" and not tail,
+              "degraded %s met its degradation settled: health %s, %s"
+              % (a.degraded, h0, "no cut in the %g s before" % SETTLED_S if not tail else
+                 "cut %.1f s before (%s): the ramp's tail" % (deg["t"] - tail[-1]["time"], tail[-1].get("rule"))))
+        # a cut: drained, a hot halving, or a factor halved from where it began
+        cut = [d for d in mine if d["new_health"] != "ok" or d.get("rule") == "hot" or
+               d["new_factor"] <= 0.5 * f0]
         t_err = first_error_in("degrade", deg["t"])
         print("\n  event +%.1f s: %s; %s" % (rel(deg["t"]), deg["text"], p99s("learn", "degrade")))
         print("\n".join(listing(mine)))
