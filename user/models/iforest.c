@@ -8,8 +8,6 @@
 #include "model_error.h"
 #include "vec.h"
 
-/* Rows scored together: their running sums stay in L1 across all trees. */
-#define SCORE_BLOCK 256
 #define EMPTY_SLOT UINT32_MAX
 
 unsigned int xlb_iforest_height(unsigned int sample_size)
@@ -34,7 +32,8 @@ size_t xlb_iforest_bytes(unsigned int n_trees, unsigned int max_samples,
 			 unsigned int n_features)
 {
 	size_t leaves = (size_t)1 << xlb_iforest_height(max_samples);
-	size_t tree = (leaves - 1) * (sizeof(double) + sizeof(uint16_t)) +
+	size_t tree = (leaves - 1) * (sizeof(double) + sizeof(uint16_t) +
+				      sizeof(uint64_t)) +
 		      leaves * sizeof(double);
 
 	return sizeof(struct xlb_iforest) + n_trees * tree +
@@ -70,6 +69,7 @@ void xlb_iforest_destroy(struct xlb_iforest *f)
 	if (!f)
 		return;
 	free(f->threshold);
+	free(f->threshold_key);
 	free(f->feature);
 	free(f->leaf);
 	free(f->names);
@@ -117,6 +117,7 @@ int xlb_iforest_create(const struct xlb_iforest_config *cfg,
 	nodes = leaves - 1;
 	f->seen_size = seen_slots(max_samples);
 	f->threshold = calloc(n_trees * nodes, sizeof(*f->threshold));
+	f->threshold_key = calloc(n_trees * nodes, sizeof(*f->threshold_key));
 	f->feature = calloc(n_trees * nodes, sizeof(*f->feature));
 	f->leaf = calloc(n_trees * leaves, sizeof(*f->leaf));
 	f->names = calloc(n_features, sizeof(*f->names));
@@ -126,8 +127,9 @@ int xlb_iforest_create(const struct xlb_iforest_config *cfg,
 	f->seen = calloc(f->seen_size, sizeof(*f->seen));
 	f->features = calloc(n_features, sizeof(*f->features));
 	f->c_table = calloc(max_samples + 1, sizeof(*f->c_table));
-	if (!f->threshold || !f->feature || !f->leaf || !f->names ||
-	    !f->sample || !f->rows || !f->seen || !f->features || !f->c_table) {
+	if (!f->threshold || !f->threshold_key || !f->feature || !f->leaf ||
+	    !f->names || !f->sample || !f->rows || !f->seen || !f->features ||
+	    !f->c_table) {
 		xlb_iforest_destroy(f);
 		return XLB_MODEL_ENOMEM;
 	}
@@ -296,58 +298,151 @@ int xlb_iforest_fit(struct xlb_iforest *f, const double *x, size_t n_rows)
 		memset(t.leaf, 0, f->n_leaves * sizeof(*t.leaf));
 		grow(f, &t, &rng, 0, 0, 0, f->sample_size);
 	}
+	xlb_iforest_key_thresholds(f);
 	return 0;
 }
 
-/* Rows walked down a tree together: independent chains of loads. */
-#define SCORE_LANES 16
+/*
+ * Flipping the sign bit of a positive double and every bit of a negative
+ * one leaves integers in the doubles' order. Scoring compares these: an
+ * integer compare feeds an add with carry straight into the next node's
+ * index, a floating one first moves its flag into a register.
+ */
+uint64_t xlb_iforest_order_key(double v)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	return bits ^ ((uint64_t)((int64_t)bits >> 63) | 1ull << 63);
+}
+
+void xlb_iforest_key_thresholds(struct xlb_iforest *f)
+{
+	size_t n = f->n_trees * f->n_internal;
+
+	for (size_t i = 0; i < n; i++)
+		f->threshold_key[i] = xlb_iforest_order_key(f->threshold[i]);
+}
 
 /*
- * Sum over trees of h(x) for each row, in blocks of rows, tree by tree.
- * Within a block, SCORE_LANES rows descend each tree in lockstep: one row's
- * descent is a chain of dependent loads (node, then its feature's value),
- * and several rows side by side let the CPU overlap those chains.
+ * A row value's key. As doubles -0 and +0 are equal, as keys -0 is below:
+ * a zero keyed as -0 is above neither zero threshold, as the doubles say,
+ * and a threshold keeps its own bits.
  */
+static uint64_t value_key(double v)
+{
+	return xlb_iforest_order_key(v == 0 ? -0.0 : v);
+}
+
+/*
+ * Rows walked down a tree together: independent chains of loads, each
+ * lane's node in a register (with more lanes they spill to the stack).
+ */
+#define SCORE_LANES 10
+/*
+ * A block's rows of keys, padded to SCORE_STRIDE keys when they have no
+ * more features (a lane's offset is then a constant in the load), stay in
+ * L1 across all trees: SCORE_KEYS / SCORE_STRIDE of them, a multiple of
+ * the lanes. Wider rows are not padded, and fewer fit.
+ */
+#define SCORE_STRIDE 8
+#define SCORE_KEYS (26 * SCORE_LANES * SCORE_STRIDE)
+_Static_assert(SCORE_KEYS >= XLB_IFOREST_MAX_FEATURES, "a row per block");
+
+/* One tree, as scoring reads it. */
+struct tree_view {
+	const uint64_t *key;
+	const uint16_t *feature;
+	const double *leaf; /* leaf[i - n_internal] for node i */
+	size_t n_internal;
+	unsigned int height;
+};
+
+static struct tree_view tree_view(const struct xlb_iforest *f, unsigned int t)
+{
+	return (struct tree_view){
+		.key = f->threshold_key + t * f->n_internal,
+		.feature = f->feature + t * f->n_internal,
+		.leaf = f->leaf + t * f->n_leaves,
+		.n_internal = f->n_internal,
+		.height = f->height,
+	};
+}
+
+/*
+ * SCORE_LANES rows, stride keys apart, down one tree in lockstep: one
+ * row's descent is a chain of dependent loads (node, then its feature's
+ * key), and rows side by side let the CPU overlap those chains. Each row's
+ * leaf value is added to its sum. The root is every row's first node, so
+ * its split is read once. Inlined, so that the stride is a constant.
+ */
+static inline __attribute__((always_inline)) void
+walk_lanes(const struct tree_view *t, const uint64_t *row, size_t stride,
+	   double *sum)
+{
+	const uint64_t root = t->key[0];
+	const unsigned int root_feature = t->feature[0];
+	size_t i[SCORE_LANES];
+
+	for (int g = 0; g < SCORE_LANES; g++)
+		i[g] = 1 + (row[g * stride + root_feature] > root);
+	for (unsigned int h = 1; h < t->height; h++)
+		for (int g = 0; g < SCORE_LANES; g++)
+			i[g] = 2 * i[g] + 1 +
+			       (row[g * stride + t->feature[i[g]]] >
+				t->key[i[g]]);
+	for (int g = 0; g < SCORE_LANES; g++)
+		sum[g] += t->leaf[i[g] - t->n_internal];
+}
+
+static double walk_row(const struct tree_view *t, const uint64_t *row)
+{
+	size_t i = 0;
+
+	for (unsigned int h = 0; h < t->height; h++)
+		i = 2 * i + 1 + (row[t->feature[i]] > t->key[i]);
+	return t->leaf[i - t->n_internal];
+}
+
+/* The m rows of a block down every tree, in tree order, onto their sums. */
+static void walk_block(const struct xlb_iforest *f, const uint64_t *keys,
+		       size_t m, size_t stride, double *sum)
+{
+	for (unsigned int t = 0; t < f->n_trees; t++) {
+		const struct tree_view v = tree_view(f, t);
+		size_t p = 0;
+
+		if (v.height && stride == SCORE_STRIDE)
+			for (; p + SCORE_LANES <= m; p += SCORE_LANES)
+				walk_lanes(&v, keys + p * SCORE_STRIDE,
+					   SCORE_STRIDE, sum + p);
+		else if (v.height)
+			for (; p + SCORE_LANES <= m; p += SCORE_LANES)
+				walk_lanes(&v, keys + p * stride, stride,
+					   sum + p);
+		for (; p < m; p++)
+			sum[p] += walk_row(&v, keys + p * stride);
+	}
+}
+
+/* Sum over trees of h(x) for each row, a block of rows at a time. */
 static void sum_path_lengths(const struct xlb_iforest *f, const double *x,
 			     size_t n_rows, double *out)
 {
-	const size_t d = f->n_features, ni = f->n_internal;
-	const unsigned int height = f->height;
+	const size_t d = f->n_features;
+	const size_t stride = d > SCORE_STRIDE ? d : SCORE_STRIDE;
+	const size_t rows = SCORE_KEYS / stride;
+	uint64_t keys[SCORE_KEYS];
 
-	for (size_t start = 0; start < n_rows; start += SCORE_BLOCK) {
-		size_t m = n_rows - start < SCORE_BLOCK ? n_rows - start
-							: SCORE_BLOCK;
-		const double *block = x + start * d;
-		double acc[SCORE_BLOCK] = { 0 };
+	for (size_t start = 0; start < n_rows; start += rows) {
+		size_t m = n_rows - start < rows ? n_rows - start : rows;
 
-		for (unsigned int t = 0; t < f->n_trees; t++) {
-			const double *thr = f->threshold + t * ni;
-			const uint16_t *feat = f->feature + t * ni;
-			const double *leaf = f->leaf + t * f->n_leaves - ni;
-			size_t p = 0;
-
-			for (; p + SCORE_LANES <= m; p += SCORE_LANES) {
-				const double *row = block + p * d;
-				size_t i[SCORE_LANES] = { 0 };
-
-				for (unsigned int h = 0; h < height; h++)
-					for (int g = 0; g < SCORE_LANES; g++)
-						i[g] = 2 * i[g] + 1 +
-						       (row[g * d + feat[i[g]]] >
-							thr[i[g]]);
-				for (int g = 0; g < SCORE_LANES; g++)
-					acc[p + g] += leaf[i[g]];
-			}
-			for (; p < m; p++) {
-				const double *row = block + p * d;
-				size_t i = 0;
-
-				for (unsigned int h = 0; h < height; h++)
-					i = 2 * i + 1 + (row[feat[i]] > thr[i]);
-				acc[p] += leaf[i];
-			}
-		}
-		memcpy(out + start, acc, m * sizeof(*acc));
+		for (size_t r = 0; r < m; r++)
+			for (size_t j = 0; j < d; j++)
+				keys[r * stride + j] =
+					value_key(x[(start + r) * d + j]);
+		memset(out + start, 0, m * sizeof(*out));
+		walk_block(f, keys, m, stride, out + start);
 	}
 }
 

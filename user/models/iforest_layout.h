@@ -39,6 +39,8 @@ struct xlb_iforest {
 	double *threshold;
 	uint16_t *feature;
 	double *leaf; /* depth + c(training rows in the leaf) */
+	/* threshold[] as xlb_iforest_order_key()s, what scoring compares */
+	uint64_t *threshold_key;
 
 	/* Metadata. */
 	char (*names)[XLB_IFOREST_NAME_MAX];
@@ -59,6 +61,14 @@ size_t xlb_iforest_bytes(unsigned int n_trees, unsigned int max_samples,
 			 unsigned int n_features);
 
 unsigned int xlb_iforest_height(unsigned int sample_size);
+
+/*
+ * A double's bits as an unsigned integer that orders as the double does
+ * (for every value but NaN, and but -0 below +0), and threshold_key[] from
+ * threshold[]: after a fit and after a load.
+ */
+uint64_t xlb_iforest_order_key(double v);
+void xlb_iforest_key_thresholds(struct xlb_iforest *f);
 
 /*
  * Draws sample_size distinct row indices of n_rows into rows[] (Floyd's

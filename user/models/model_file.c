@@ -424,6 +424,7 @@ static int parse(struct buf *b, struct xlb_iforest **out, char *detail,
 			     "tree %u holds an out-of-range value", t);
 		goto fail;
 	}
+	xlb_iforest_key_thresholds(f);
 	*out = f;
 	return 0;
 fail:

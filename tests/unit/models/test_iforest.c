@@ -131,6 +131,87 @@ TEST(iforest_path_lengths_when_the_split_is_forced)
 	}
 }
 
+/* The walk as the layout header writes it, on doubles: i = 2i + 1 + (x > t). */
+static double reference_path_length(const struct xlb_iforest *f,
+				    const double *row)
+{
+	double sum = 0;
+
+	for (unsigned int t = 0; t < f->n_trees; t++) {
+		const double *thr = f->threshold + t * f->n_internal;
+		const uint16_t *feat = f->feature + t * f->n_internal;
+		size_t i = 0;
+
+		for (unsigned int h = 0; h < f->height; h++)
+			i = 2 * i + 1 + (row[feat[i]] > thr[i]);
+		sum += f->leaf[t * f->n_leaves + i - f->n_internal];
+	}
+	return sum / f->n_trees;
+}
+
+/* Zeros of both signs, ties with a threshold, tiny and ordinary values. */
+static double tricky(struct xlb_rng *rng)
+{
+	switch (xlb_rng_below(rng, 6)) {
+	case 0:
+		return 0.0;
+	case 1:
+		return -0.0;
+	case 2:
+		return (double)xlb_rng_below(rng, 5) - 2;
+	case 3:
+		return xlb_rng_below(rng, 2) ? 1e-310 : -1e-310;
+	default:
+		return (xlb_rng_uniform(rng) - 0.5) * 10;
+	}
+}
+
+/*
+ * Scoring compares order-preserving integer keys, in lanes of rows padded
+ * to 8 values (wider rows unpadded); every row must still reach the leaves
+ * the doubles reach, including at zero thresholds of either sign (set by
+ * hand below: a fit rarely draws one), at every width and row count.
+ */
+TEST(iforest_scores_walk_as_the_double_compare_does)
+{
+	const unsigned int widths[] = { 1, 6, 8, 9, 20 };
+	struct xlb_rng rng;
+
+	xlb_rng_seed(&rng, 5);
+	for (unsigned int w = 0; w < 5; w++) {
+		unsigned int d = widths[w];
+		size_t n_train = 300, n = 1 + xlb_rng_below(&rng, 600);
+		double *x = malloc(n_train * d * sizeof(*x));
+		double *q = malloc(n * d * sizeof(*q));
+		double *h = malloc(n * sizeof(*h));
+		struct xlb_iforest *f;
+
+		CHECK(x && q && h, "allocate");
+		for (size_t i = 0; i < n_train * d; i++)
+			x[i] = tricky(&rng);
+		for (size_t i = 0; i < n * d; i++)
+			q[i] = tricky(&rng);
+		f = fitted(30, 64, 9 + w, x, d, n_train);
+		CHECK(f, "fit, %u features", d);
+		for (size_t i = 0; i < f->n_trees * f->n_internal; i += 7)
+			if (isfinite(f->threshold[i]))
+				f->threshold[i] = i % 2 ? 0.0 : -0.0;
+		xlb_iforest_key_thresholds(f);
+		CHECK_EQ(xlb_iforest_path_length(f, q, n, h), 0);
+		for (size_t i = 0; i < n; i++) {
+			double want = reference_path_length(f, q + i * d);
+
+			CHECK(!memcmp(&h[i], &want, sizeof(want)),
+			      "%u features, row %zu: %.17g, want %.17g", d, i,
+			      h[i], want);
+		}
+		xlb_iforest_destroy(f);
+		free(x);
+		free(q);
+		free(h);
+	}
+}
+
 /* The same rows with a constant first feature: only feature 1 may split. */
 TEST(iforest_never_splits_on_a_constant_feature)
 {
