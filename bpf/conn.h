@@ -5,6 +5,7 @@
 
 #include "maps.h"
 #include "backend.h"
+#include "clock.h"
 #include "parse.h"
 
 static __always_inline struct xlb_config *runtime_config(void)
@@ -23,7 +24,7 @@ static __always_inline bool udp_conn_alive(struct xlb_conn *conn,
 					   struct xlb_global_counters *global)
 {
 	struct xlb_config *cfg = runtime_config();
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = coarse_ns();
 	__s64 idle = now - conn->last_seen_ns;
 
 	if (!cfg)
@@ -72,8 +73,6 @@ conn_lookup(const struct packet *pkt, struct xlb_global_counters *global,
  * bypass: the flow is forwarded by the table but not remembered, and its
  * next packet tries again.
  */
-#define XLB_NSEC 1000000000ull
-
 static __always_inline bool insert_allowed(struct xlb_global_counters *global)
 {
 	struct xlb_config *cfg = runtime_config();
@@ -87,7 +86,7 @@ static __always_inline bool insert_allowed(struct xlb_global_counters *global)
 	st = bpf_map_lookup_elem(&xlb_budget, &zero);
 	if (!st)
 		return true;
-	now = bpf_ktime_get_coarse_ns();
+	now = coarse_ns();
 	elapsed = now > st->last_ns ? now - st->last_ns : 0;
 	if (elapsed > XLB_NSEC)
 		elapsed = XLB_NSEC;
@@ -132,7 +131,7 @@ static __always_inline void conn_insert(const struct packet *pkt, __u32 pair,
 		return;
 	}
 	if (pkt->key.proto == IPPROTO_UDP)
-		conn.last_seen_ns = bpf_ktime_get_coarse_ns();
+		conn.last_seen_ns = coarse_ns();
 	/* A full LRU evicts its oldest entry: this cannot fail for lack of room. */
 	bpf_map_update_elem(&xlb_conns, &pkt->key, &conn, BPF_ANY);
 }

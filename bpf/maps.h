@@ -30,8 +30,8 @@ struct {
 } xlb_config SEC(".maps");
 
 /*
- * One bit per destination-address hash. An array lookup is inlined by the
- * verifier, so non-VIP traffic pays a load and a bit test, not a hash.
+ * One bit per destination-address hash. The program reads it in place
+ * (prefilter.h), so non-VIP traffic pays a load and a bit test, not a hash.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

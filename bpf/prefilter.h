@@ -5,6 +5,20 @@
 
 #include "maps.h"
 #include "xlb_hash.h"
+#include "xlb_maps.h"
+
+/*
+ * xlb_prefilter's value, read in place: loaders hand libbpf the pinned map
+ * for this section (xlb_prefilter_section_reuse), so a packet tests its bit
+ * with one load, where a lookup (which clang takes for a call) would cost a
+ * key on the stack, a null test and registers saved around it. All ones as
+ * built: a loader that does not hand the map over (an older libxlb given
+ * this object) gets a filter that sends every address on to the exact VIP
+ * lookup, slower but never wrong.
+ */
+struct xlb_prefilter xlb_prefilter_bits SEC(XLB_PREFILTER_SECTION) = {
+	.words = { [0 ... XLB_PREFILTER_WORDS - 1] = ~0ULL },
+};
 
 /*
  * False means no VIP uses an address with this bit: the packet is passed
@@ -12,13 +26,7 @@
  */
 static __always_inline bool prefilter_bit_set(__u32 bit)
 {
-	struct xlb_prefilter *filter;
-	__u32 zero = 0;
-
-	filter = bpf_map_lookup_elem(&xlb_prefilter, &zero);
-	if (!filter)
-		return false;
-	return filter->words[bit >> 6] & (1ULL << (bit & 63));
+	return xlb_prefilter_bits.words[bit >> 6] & (1ULL << (bit & 63));
 }
 
 /* An IPv4 address, from the header's word. */

@@ -13,6 +13,12 @@
 #define XLB_MAP_CONFIG "xlb_config"
 /* Array[1] of struct xlb_prefilter: lets non-VIP traffic pass before any hash. */
 #define XLB_MAP_PREFILTER "xlb_prefilter"
+/*
+ * The program's data section that reads xlb_prefilter in place: loaders
+ * hand libbpf the pinned map for it (bpf_map__reuse_fd), so it is not a map
+ * of its own.
+ */
+#define XLB_PREFILTER_SECTION ".data.prefilter"
 /* Hash struct xlb_vip_key -> struct xlb_vip. */
 #define XLB_MAP_VIPS "xlb_vips"
 /* Hash struct xlb_addr_key -> u32 count of VIPs on that address. */

@@ -455,6 +455,12 @@ TEST(udp_flow_expires_after_idle_timeout)
 	CHECK(!xlb_stats_read(f->xlb, &stats), "stats");
 	CHECK_EQ(stats.pairs[0].new_flows, 1);
 	CHECK_EQ(stats.global.conn_hits, 2);
+	/* Half the timeout: the same flow (a clock running fast expires it). */
+	usleep(500 * 1000);
+	CHECK(!fixture_run(f, &p, &r) && r.verdict == XDP_TX, "run");
+	CHECK(!xlb_stats_read(f->xlb, &stats), "stats");
+	CHECK_EQ(stats.global.udp_expired, 0);
+	CHECK_EQ(stats.global.conn_hits, 3);
 	usleep(1300 * 1000); /* past 1 s on the coarse clock */
 	CHECK(!fixture_run(f, &p, &r) && r.verdict == XDP_TX, "run");
 	CHECK(!xlb_stats_read(f->xlb, &stats), "stats");

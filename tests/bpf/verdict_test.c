@@ -11,6 +11,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
+
 #include "fixture.h"
 #include "testing.h"
 #include "xlb_hash.h"
@@ -370,6 +372,41 @@ TEST(prefilter_collision_is_not_taken_for_a_vip)
 	p.data[p.l3] = 0x44; /* malformed: would be dropped if it were a VIP */
 	why = passes_untouched(f, &p);
 	CHECK(!why, "malformed TCP to %s: %s", text, why);
+}
+
+/*
+ * The program tests the pinned xlb_prefilter itself (read in place, not by
+ * lookup): with the pin cleared by hand, VIP traffic passes untouched, and
+ * it is balanced again once the bits are back. A loader that did not hand
+ * the pin to the program would leave it its built-in filter, all ones, and
+ * keep balancing.
+ */
+TEST(the_program_reads_the_pinned_prefilter)
+{
+	struct xlb_prefilter saved, cleared = {};
+	const char *why4, *why6;
+	struct fixture *f;
+	struct run r4, r6;
+	struct pkt p4, p6;
+	__u32 zero = 0;
+	int fd;
+
+	FIXTURE(f, NULL);
+	CHECK(!setup(f), "setup");
+	fd = xlb_map_fd(f->xlb, XLB_MAP_PREFILTER);
+	CHECK(!bpf_map_lookup_elem(fd, &zero, &saved), "read the prefilter");
+	pkt_build(&p4, &tcp4);
+	pkt_build(&p6, &tcp6);
+	CHECK(!bpf_map_update_elem(fd, &zero, &cleared, BPF_ANY), "clear it");
+	why4 = passes_untouched(f, &p4);
+	why6 = passes_untouched(f, &p6);
+	CHECK(!why4 && !why6, "prefilter cleared: IPv4 VIP traffic %s, IPv6 %s",
+	      why4 ? why4 : "passed", why6 ? why6 : "passed");
+	CHECK(!bpf_map_update_elem(fd, &zero, &saved, BPF_ANY), "restore it");
+	CHECK(!fixture_run(f, &p4, &r4) && !fixture_run(f, &p6, &r6), "run");
+	CHECK(r4.verdict == XDP_TX && r6.verdict == XDP_TX,
+	      "prefilter restored: verdicts %u (IPv4) and %u (IPv6), not TX",
+	      r4.verdict, r6.verdict);
 }
 
 TEST(deleting_a_vip_lets_its_traffic_pass)

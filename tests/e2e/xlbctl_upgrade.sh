@@ -39,6 +39,21 @@ map_ids() {
 	done
 }
 
+# Program $1 (the attached one) may use no map but the instance's pins and
+# its own .rodata and .kconfig: the prefilter's data section must be the
+# pinned xlb_prefilter, handed over by the loader.
+check_program_maps() {
+	local pinned id name extra=""
+	pinned=$(map_ids | awk '{print $2}')
+	id=$(bpftool -j prog show id "$1" | "$E2E_PY" -c 'import json,sys; print(*json.load(sys.stdin).get("map_ids", ["none"]))')
+	for id in $id; do
+		grep -qx "$id" <<<"$pinned" && continue
+		name=$(bpftool -j map show id "$id" 2>/dev/null | "$E2E_PY" -c 'import json,sys; print(json.load(sys.stdin).get("name", "?"))' 2>/dev/null)
+		[[ $name == *.rodata || $name == *.kconfig ]] || extra+=" ${name:-map $id}"
+	done
+	[[ -z $extra ]] || e2e_problem "program $1 uses maps that are not the instance's pins:$extra"
+}
+
 # The load every upgrade runs under: 60 long-lived echo connections (the
 # stream report, in E2E_BG_PID) and 300 new HTTP connections per second
 # for 5 s (http.json, in HTTP_PID); returns once the 60 are open.
@@ -87,9 +102,11 @@ load_case() {
 		start_upgrade_load
 		e2e_xlbctl upgrade >/dev/null
 		prog1=$(prog_id)
+		check_program_maps "$prog1"
 		sleep 1
 		e2e_xlbctl upgrade "$TOPO_IFNAME" --obj "$OBJ" >/dev/null
 		prog2=$(prog_id)
+		check_program_maps "$prog2"
 		wait "$E2E_BG_PID"
 		wait "$HTTP_PID"
 		retrans1=$(e2e_tcp_retrans)

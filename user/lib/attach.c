@@ -137,6 +137,18 @@ static unsigned long netns_inode(void)
 	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
 }
 
+int xlb_prefilter_section_reuse(struct xlb *xlb, struct bpf_object *obj)
+{
+	struct bpf_map *map =
+		bpf_object__find_map_by_name(obj, XLB_PREFILTER_SECTION);
+
+	if (map && bpf_map__reuse_fd(map, xlb->fds[MAP_PREFILTER]))
+		return xlb_errno(errno, "reuse %s/%s for the program's %s",
+				 xlb->pin_dir, XLB_MAP_PREFILTER,
+				 XLB_PREFILTER_SECTION);
+	return 0;
+}
+
 /* Loads a program for one interface against the pinned maps. */
 static int load_program(struct xlb *xlb, const __u8 mac[6],
 			struct xlb_bpf **out)
@@ -173,6 +185,11 @@ static int load_program(struct xlb *xlb, const __u8 mac[6],
 		xlb_bpf__destroy(skel);
 		return xlb_err(-err, "reuse %s/%s", xlb->pin_dir,
 			       XLB_MAP_DEVMAP);
+	}
+	err = xlb_prefilter_section_reuse(xlb, skel->obj);
+	if (err) {
+		xlb_bpf__destroy(skel);
+		return err;
 	}
 	err = xlb_bpf__load(skel);
 	if (err) {

@@ -30,6 +30,7 @@ enum xlb_map_id {
 };
 
 struct pair_word_bpf;
+struct bpf_object;
 
 struct xlb {
 	char pin_dir[PATH_MAX];
@@ -79,6 +80,13 @@ int xlb_errno(int err, const char *fmt, ...)
 
 /* The last warning libbpf printed, for error messages. */
 const char *xlb_libbpf_last_message(void);
+
+/*
+ * attach.c: points the object's XLB_PREFILTER_SECTION at the pinned
+ * xlb_prefilter before it is loaded. An object built before the section
+ * has none and reads the map by lookup: nothing to do.
+ */
+int xlb_prefilter_section_reuse(struct xlb *xlb, struct bpf_object *obj);
 
 /* The MAC address of a local interface, as the program's rodata wants it. */
 int xlb_interface_mac(const char *ifname, __u8 mac[6]);

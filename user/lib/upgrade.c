@@ -219,6 +219,8 @@ static int prepare(struct xlb *xlb, const char *path, struct target *t)
 	if (err)
 		return xlb_err(-err, "set the interface MAC in %s", what);
 	err = reuse_maps(xlb, t->obj, what);
+	if (!err)
+		err = xlb_prefilter_section_reuse(xlb, t->obj);
 	if (err)
 		return err;
 	if (bpf_object__load(t->obj))
