@@ -44,12 +44,12 @@ OUT=${DEMO_OUT:-$PWD/results/demo}
 if [[ -n ${DEMO_FAST:-} && ${DEMO_FAST:-0} != 0 ]]; then
 	FAST=1
 	LEARN_S=6 DEGRADE_S=7 KILL_S=3 KILL_AT_S=1 RESTORE_S=4
-	RAMP_STEPS=(200 320 420) RAMP_STEP_S=3 RAMP_SETTLE_S=1 RAMP_SETTLE_MAX_S=5
+	RAMP_STEPS=(200 320 420) RAMP_STEP_S=3 RAMP_SETTLE_S=1 RAMP_SETTLE_MAX_S=14
 	VIEW_EVERY=3 SLOW_START_S=3 EJECTION_S=8 CAPACITY_TICKS=2 CAPACITY_DWELL_S=5
 else
 	FAST=0
 	LEARN_S=40 DEGRADE_S=30 KILL_S=15 KILL_AT_S=2 RESTORE_S=40
-	RAMP_STEPS=(150 210 270 330 390 440 440) RAMP_STEP_S=4 RAMP_SETTLE_S=10 RAMP_SETTLE_MAX_S=15
+	RAMP_STEPS=(150 210 270 330 390 440 440) RAMP_STEP_S=4 RAMP_SETTLE_S=10 RAMP_SETTLE_MAX_S=45
 	VIEW_EVERY=5 SLOW_START_S=20 EJECTION_S=20 CAPACITY_TICKS=5 CAPACITY_DWELL_S=10
 fi
 PHASES=(learn ramp degrade kill restore)
@@ -325,16 +325,21 @@ sleep_until() {
 	sleep "$(awk -v t="$1" -v n="$EPOCHREALTIME" 'BEGIN { d = t - n; printf "%.3f", (d > 0 ? d : 0) }')"
 }
 
-# Whether xlbd cut no backend (a hot cut, a drain, down: not the
-# equaliser's steps) in the last QUIET_S seconds of its decision log.
+# Whether xlbd cut no backend (summary.py's brain_cut: a hot cut, a drain,
+# down; not the equaliser's steps) in the last QUIET_S seconds of its
+# decision log, and holds none drained (a drain lasts its ejection time).
+# The summary checks the degraded backend by the same rule.
 QUIET_S=2
 brain_quiet() {
 	"$PY" -c '
 import json, sys, time
-cut = [x["time"] for x in map(json.loads, filter(str.strip, open(sys.argv[1])))
-       if x["rule"] not in ("equalise", "slow_start") and
-       (x["new_factor"] < x["old_factor"] or x["new_health"] not in (x["old_health"], "ok"))]
-sys.exit(0 if not cut or time.time() - cut[-1] >= float(sys.argv[2]) else 1)' \
+sys.path.insert(0, "tools/demo")
+from summary import brain_cut
+decisions = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+health = {x["backend"]: x["new_health"] for x in decisions}
+cut = [x["time"] for x in decisions if brain_cut(x)]
+recent = cut and time.time() - cut[-1] < float(sys.argv[2])
+sys.exit(1 if recent or set(health.values()) - {"ok"} else 0)' \
 		"$STATE/xlbd-state/decisions.jsonl" "$QUIET_S" 2>/dev/null
 }
 
@@ -345,7 +350,8 @@ sys.exit(0 if not cut or time.time() - cut[-1] >= float(sys.argv[2]) else 1)' \
 # step back at RATE lets the weights settle (the brain's hot rule cuts the
 # actives near the top, and a backlog may make one look faulty) before the
 # gray failure, whose cut must answer that failure alone: it lasts
-# RAMP_SETTLE_S, and on until no cut for QUIET_S, RAMP_SETTLE_MAX_S at most.
+# RAMP_SETTLE_S, and on until no cut for QUIET_S and none drained,
+# RAMP_SETTLE_MAX_S at most (a drain's ejection and slow start fit in it).
 run_ramp() {
 	local i rate secs t start n=${#RAMP_STEPS[@]}
 	event ramp "the client's rate ramped ${RAMP_STEPS[0]} -> ${RAMP_STEPS[-1]}/s in $n steps of ${RAMP_STEP_S} s, then ${RATE}/s until the brain settles (${RAMP_SETTLE_S}-${RAMP_SETTLE_MAX_S} s; the actives' capacity ~$(actives_capacity)/s)"
@@ -456,7 +462,7 @@ summary() {
 	mkdir -p "$OUT" && find "$OUT" -maxdepth 1 -type f -delete
 	"$PY" tools/demo/summary.py --state "$STATE" --out "$OUT" --t0 "$T0" --rate "$RATE" \
 		--actives-capacity "$(actives_capacity)" --capacity-high "$CAPACITY_HIGH" \
-		--degraded "$DEGRADED" --killed "$KILLED" --standby "$STANDBY" --fast "$FAST" "${args[@]}" "${PHASES[@]}" |
+		--degraded "$DEGRADED" --killed "$KILLED" --standby "$STANDBY" --fast "$FAST" --settled "$QUIET_S" "${args[@]}" "${PHASES[@]}" |
 		tee "$OUT/summary.txt"
 	rc=${PIPESTATUS[0]}
 	cp "$STATE"/*.json* "$STATE/progress.log" "$STATE/xlbd-state/decisions.jsonl" "$OUT/" 2>/dev/null

@@ -30,9 +30,9 @@ leftovers() { tools/topo.sh leak-check "$1" 2>&1; }
 # The run's own files, read apart from the demo's summary: every phase's
 # load answered at half its 120/s or more (every backend while learning),
 # every step of the ramp at least half its rate answered and none failed,
-# b5 (10.211.0.15, the topology's fifth backend) moved from standby to active by a capacity_up
-# decision during the ramp and before its first step above 400/s (the
-# actives' quotas), b4 (10.211.0.14) marked down by a probe decision within
+# b5 (10.211.0.15, the topology's fifth backend) moved from standby to
+# active by a capacity_up decision during the ramp and before its first
+# step above 400/s (the actives' quotas), b4 (10.211.0.14) marked down by a probe decision within
 # 5 s of its kill, no error in the restore phase, the plot a PNG.
 check_raw_files() {
 	"$PY" - "$1" <<'EOF2'

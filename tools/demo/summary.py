@@ -24,7 +24,14 @@ PROGRESS = re.compile(r'^progress +([\d.]+) s: sent (\d+) \(([\d.]+)/s\) complet
 ROUTINE = ("equalise", "slow_start", "hot")  # folded, a line per backend and rule
 FAILOVER_GRACE_S = 1.0  # requests in flight when the backend went down
 DOWN_BOUND_S = 5.0      # kill -> down, generous for a busy 2-core machine
-SETTLED_S = 2.0        # the degraded backend uncut before its degradation (demo.sh QUIET_S)
+
+
+def brain_cut(d):
+    """A decision that cuts its backend: a hot halving, a drain, down; not
+    the equaliser's or slow start's routine steps (demo.sh's settle waits
+    on these too)."""
+    return d.get("rule") not in ("equalise", "slow_start") and (
+        d["new_factor"] < d["old_factor"] or d["new_health"] not in (d["old_health"], "ok"))
 
 
 def finite(x):
@@ -112,6 +119,8 @@ def main():
     p.add_argument("--killed", required=True)
     p.add_argument("--standby", default="")
     p.add_argument("--fast", type=int, default=0)
+    p.add_argument("--settled", type=float, default=2.0,
+                   help="seconds the degraded backend must be uncut before its degradation")
     p.add_argument("--actives-capacity", type=float, default=0, help="requests/s the actives' quotas allow")
     p.add_argument("--capacity-high", type=float, default=0)
     p.add_argument("--backend", action="append", default=[], help="NAME=ADDR=QUOTA%%")
@@ -292,15 +301,12 @@ def main():
         before = [d for d in decisions if d["backend"] == addr[a.degraded] and d["time"] < deg["t"]]
         f0 = before[-1]["new_factor"] if before else 1.0
         # The cut must answer the degradation, not the ramp's tail: the
-        # backend meets it healthy and not cut (hot, drained: the
-        # equaliser's steps are routine) for SETTLED_S.
+        # backend meets it healthy and not cut for a.settled seconds.
         h0 = before[-1]["new_health"] if before else "ok"
-        tail = [d for d in before if d["time"] >= deg["t"] - SETTLED_S and
-                d.get("rule") not in ("equalise", "slow_start") and
-                (d["new_factor"] < d["old_factor"] or d["new_health"] != "ok")]
+        tail = [d for d in before if d["time"] >= deg["t"] - a.settled and brain_cut(d)]
         check(h0 == "ok" and not tail,
               "degraded %s met its degradation settled: health %s, %s"
-              % (a.degraded, h0, "no cut in the %g s before" % SETTLED_S if not tail else
+              % (a.degraded, h0, "no cut in the %g s before" % a.settled if not tail else
                  "cut %.1f s before (%s): the ramp's tail" % (deg["t"] - tail[-1]["time"], tail[-1].get("rule"))))
         # a cut: drained, a hot halving, or a factor halved from where it began
         cut = [d for d in mine if d["new_health"] != "ok" or d.get("rule") == "hot" or
