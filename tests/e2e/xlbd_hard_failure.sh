@@ -6,6 +6,10 @@
 # at the 100 ms interval, jittered by 20%, it would be 80 ms or more); load
 # started after that has 0 failed new connections; when the server is back
 # the backend returns through slow start (a factor below 1 that rises).
+# Before the kill xlbd's loop is stalled for 0.5 s (SIGSTOP: a long tick, a
+# paused VM), which leaves every pair's probe overdue at once: the
+# schedule must come back to its interval and the fall to its fast probes
+# (it once fell into step with the probe timeout, 250 ms between probes).
 #
 #   tests/e2e/xlbd_hard_failure.sh [FILTER]
 set -uo pipefail
@@ -33,6 +37,9 @@ if e2e_attach native && e2e_vip_up "$vip" b1=100 b2=100 b3=100 b4=100 &&
 	xlbd_start xlbd --config "$cfg"; then
 	sleep 2
 	e2e_load_bg during http "$url" --new-conn --rate 200 --duration 4
+	kill -STOP "$XLBD_PID"
+	sleep 0.5
+	kill -CONT "$XLBD_PID"
 	sleep 1
 	# The kill's time taken right at the signal (topo_stop's checks of the
 	# PID's ownership take a while on a loaded machine); topo_stop reaps.

@@ -87,10 +87,32 @@ void xlbd_probe_stop(struct xlbd *d, struct xlbd_pair *p)
 	p->probe.started = 0;
 }
 
-static void arm(struct xlbd *d, double now)
+static void arm_at(struct xlbd *d, double at, double now)
 {
 	struct itimerspec its = { 0 };
-	double next = INFINITY, in;
+	double in = fmax(at - now, 0.001); /* 0 would disarm */
+
+	its.it_value.tv_sec = (time_t)in;
+	its.it_value.tv_nsec = (long)((in - floor(in)) * 1e9);
+	timerfd_settime(d->probe_timer.fd, 0, &its, NULL);
+	d->probe_timer_at = now + in;
+}
+
+/*
+ * A probe's result makes its next due time the pair's next event in place
+ * of its deadline, which the timer may be armed for: without this, pairs
+ * probed together would next be probed at their deadline (timeout_s, not
+ * interval_s, apart).
+ */
+static void arm_if_earlier(struct xlbd *d, double at, double now)
+{
+	if (at < d->probe_timer_at || d->probe_timer_at <= now)
+		arm_at(d, at, now);
+}
+
+static void arm(struct xlbd *d, double now)
+{
+	double next = INFINITY;
 
 	for (size_t i = 0; i < d->n_pairs; i++) {
 		const struct xlbd_probe *pr = &d->pairs[i]->probe;
@@ -104,10 +126,7 @@ static void arm(struct xlbd *d, double now)
 			next = fmin(next, d->pairs[i]->scrape.next_due);
 	if (!isfinite(next))
 		next = now + 1.0;
-	in = fmax(next - now, 0.001); /* 0 would disarm */
-	its.it_value.tv_sec = (time_t)in;
-	its.it_value.tv_nsec = (long)((in - floor(in)) * 1e9);
-	timerfd_settime(d->probe_timer.fd, 0, &its, NULL);
+	arm_at(d, next, now);
 }
 
 /*
@@ -131,10 +150,8 @@ static void fast_follow_up(struct xlbd *d, struct xlbd_pair *p, bool ok,
 		return;
 	}
 	if (++pr->against < run && c->fast_interval_s < c->interval_s &&
-	    now + c->fast_interval_s < pr->next_due) {
+	    now + c->fast_interval_s < pr->next_due)
 		pr->next_due = now + c->fast_interval_s;
-		arm(d, now); /* it may be armed for a later one */
-	}
 }
 
 void xlbd_probe_done(struct xlbd *d, struct xlbd_pair *p, bool ok,
@@ -158,6 +175,7 @@ void xlbd_probe_done(struct xlbd *d, struct xlbd_pair *p, bool ok,
 	}
 	memset(&dec, 0, sizeof(dec));
 	fast_follow_up(d, p, ok, now);
+	arm_if_earlier(d, pr->next_due, now);
 	if (xlb_brain_probe_result(d->brain, p->key, now, ok,
 				   ok ? latency : NAN, &dec) == 1) {
 		dec.pair = p->idx;
@@ -174,12 +192,12 @@ void xlbd_probe_done(struct xlbd *d, struct xlbd_pair *p, bool ok,
 /* Probe p at the next timer expiry (a leader asked to confirm a report). */
 void xlbd_probe_soon(struct xlbd *d, struct xlbd_pair *p)
 {
-	struct itimerspec its = { .it_value.tv_nsec = 1000000L };
+	double now = xlbd_now();
 
 	if (p->probe.kind == XLBD_PROBE_NONE || p->probe.started)
 		return; /* its answer is on the way */
-	p->probe.next_due = xlbd_now();
-	timerfd_settime(d->probe_timer.fd, 0, &its, NULL);
+	p->probe.next_due = now;
+	arm_at(d, now, now);
 }
 
 void xlbd_probe_run(struct xlbd *d, double now, double until)
@@ -208,8 +226,15 @@ void xlbd_probe_run(struct xlbd *d, double now, double until)
 		pr->kind = c->kind;
 		pr->started = now;
 		pr->deadline = now + c->timeout_s;
-		/* From the due time, so the schedule does not drift. */
-		pr->next_due = fmax(pr->next_due + jittered(c), now + 0.001);
+		/*
+		 * From the due time, so the schedule does not drift; a pair
+		 * an interval late or more (the loop stalled) starts afresh
+		 * from now, so that late pairs neither fall due back to back
+		 * nor all at once.
+		 */
+		pr->next_due += jittered(c);
+		if (pr->next_due <= now)
+			pr->next_due = now + jittered(c);
 		ret = pr->kind == XLBD_PROBE_HTTP  ? xlbd_probe_http_start(d, p)
 		      : pr->kind == XLBD_PROBE_UDP ? xlbd_probe_udp_start(d, p)
 						   : xlbd_probe_tcp_start(d, p);

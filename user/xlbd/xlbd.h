@@ -136,6 +136,7 @@ struct xlbd {
 	struct epoll_event *pending;
 	int n_pending;
 	struct xlbd_watch tick_timer, probe_timer, signal_watch;
+	double probe_timer_at; /* monotonic: when probe_timer fires */
 	double start_mono;
 	double next_tick; /* monotonic: when the tick is due */
 	uint64_t ticks;
