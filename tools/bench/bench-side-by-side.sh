@@ -576,7 +576,7 @@ tcp_round() {
 
 # Open-loop HTTP load (xlb-load, new connection per request so that every
 # request is placed afresh), kill nginx on b2 after a third of the run, and
-# record errors per 100 ms interval, and when the balancer itself took b2
+# record errors per 20 ms interval, and when the balancer itself took b2
 # out: xlbd's decision log, HAProxy's log (xlb-static has no checker).
 FAIL_RATE=2000
 # How long after the kill to wait for that record past the load's end:
@@ -596,20 +596,23 @@ failover_round() {
 	haproxy) out_kind=haproxy out_log=$TOPO_RESULTS/proc/haproxy.log ;;
 	xlb-xlbd) out_kind=xlbd out_log=$OUT/xlbd-state/decisions.jsonl ;;
 	esac
+	# b2 serves before the balancer starts: started after it, b2 would
+	# first be found down and come back through xlbd's slow start, and
+	# the kill would find it carrying a tenth of its share.
+	nginx_b2_restart_if_needed
+	stamp "failover $sys $round: b2 restarted"
 	system_up "$lbsys" tcp "${inter:-}" "${fall:-}" || {
 		log "failover: $sys did not come up"
 		system_down "$lbsys"
 		return 1
 	}
 	stamp "failover $sys $round: up"
-	nginx_b2_restart_if_needed
-	stamp "failover $sys $round: b2 restarted"
 	sleep 1
 	stamp "failover $sys $round: settle"
 	date +%s.%N >"$OUT/failover-$label-$round.start"
 	nsx cl taskset -c "$CLIENT_CPU" "$BIN/xlb-load" http \
 		--rate "$FAIL_RATE" --duration "$FAIL_SECONDS" --new-conn \
-		--timeout 1000 --interval-report 0.1 "http://$VIP:$TCP_PORT/" \
+		--timeout 1000 --interval-report 0.02 "http://$VIP:$TCP_PORT/" \
 		>"$OUT/failover-$label-$round.txt" \
 		2>"$OUT/failover-$label-$round.progress" &
 	pid=$!
@@ -624,10 +627,13 @@ failover_round() {
 			log "failover $sys $round: b2 not taken out ${FAIL_OUT_WAIT} s after the kill"
 		stamp "failover $sys $round: b2 out"
 	fi
-	# HAProxy's log starts afresh with every start: keep the round's
+	# HAProxy's and xlbd's logs start afresh with every start: keep the
+	# round's
 	if [[ $out_kind == haproxy ]]; then
 		cp "$out_log" "$base.haproxy.log" 2>/dev/null
 		out_log=$base.haproxy.log
+	elif [[ $out_kind == xlbd ]]; then
+		cp "$TOPO_RESULTS/proc/xlbd.log" "$base.xlbd.log" 2>/dev/null
 	fi
 	system_down "$lbsys"
 	stamp "failover $sys $round: down"

@@ -218,7 +218,7 @@ if systems("failover"):
         f"request, 1 s timeout, {env.get('failover_seconds')} s per run, pinned to CPU "
         f"{env.get('client_cpu')}; nginx on b2 is killed (SIGKILL) a third of the way "
         "in and restarted before the next run. Recovery: from the kill to the end of "
-        "the last 100 ms interval with client errors. HAProxy retries (2) and "
+        "the last 20 ms interval with client errors. HAProxy retries (2) and "
         "redispatches; xlb's l2dsr cannot (the SYN reaches the dead backend, which "
         "answers with a reset while its address lives). xlb-static: xlb with fixed "
         "weights and no health checking: it never recovers by itself, so its "

@@ -370,7 +370,7 @@ static int parse_one(struct load_options *o, int c, const char *arg)
 		o->json = true;
 		return 0;
 	case OPT_INTERVAL_REPORT:
-		return parse_double("--interval-report", arg, 0.1,
+		return parse_double("--interval-report", arg, 0.01,
 				    LOAD_DURATION_MAX_S, &o->interval_report_s);
 	case OPT_BIND:
 		if (parse_addr(arg, 0, &o->bind_addr, &len))
