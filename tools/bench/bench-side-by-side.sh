@@ -393,7 +393,8 @@ packet_round() {
 		--src-mac "$TOPO_CL_MAC" --dst-mac "$dst_mac" \
 		--src-ip "$TOPO_CL_IP4" --dst-ip "$VIP" --port "$UDP_PORT" \
 		--flows "$FLOWS" --size "$FRAME" --seconds "$PKT_SECONDS" \
-		--count 50000000 2>"$OUT/pktbench-send.err"); then
+		--count 50000000 --sender "$PKT_SENDER" \
+		2>"$OUT/pktbench-send.err"); then
 		PKT_SENDER_FAILED=$(tail -n 1 "$OUT/pktbench-send.err")
 		system_down "$sys"
 		return 1
@@ -405,7 +406,7 @@ packet_round() {
 	run1=$(prog_run_ns "$id")
 	system_down "$sys"
 	stamp "packet $sys $round: down"
-	read -r _ sent _ secs <<<"$out"
+	read -r _ sent _ secs _ PKT_SENDER <<<"$out"
 	hz=$(getconf CLK_TCK)
 	/usr/bin/python3 - "$sys" "$round" "$sent" "$secs" "$((d1 - d0))" \
 		"$((run1 - run0))" "$((t1 - t0))" "$((s1 - s0))" "$hz" <<'EOF' >>"$CSV"
@@ -767,9 +768,11 @@ if ((HAVE_XLBD)); then
 fi
 
 want() { [[ -z $BENCH_SYSTEMS || " $BENCH_SYSTEMS " == *" $1 "* ]]; }
-# The live-frames sender's error, once it failed: the kernel refuses what
-# every row needs, so the section stops there (seen: EPERM on one machine).
-PKT_SENDER_FAILED=""
+# The sender: auto for the first row, then what it used (live frames, or
+# AF_PACKET where the kernel refuses them: seen, EPERM on one machine), so
+# that every row is sent the same way. Its error, once it failed: the
+# section stops there.
+PKT_SENDER=auto PKT_SENDER_FAILED=""
 if [[ " $BENCH_SECTIONS " == *" packet "* ]]; then
 	for ((r = 1; r <= ROUNDS; r++)); do
 		for sys in "${SYSTEMS_PKT[@]}"; do
@@ -779,7 +782,8 @@ if [[ " $BENCH_SECTIONS " == *" packet "* ]]; then
 		done
 	done
 	[[ -n $PKT_SENDER_FAILED ]] &&
-		log "packet: SKIP: the live-frames sender failed, no packet figure: $PKT_SENDER_FAILED"
+		log "packet: SKIP: the sender failed, no packet figure: $PKT_SENDER_FAILED"
+	echo "packet_sender $PKT_SENDER" >>"$OUT/env.txt"
 fi
 if [[ " $BENCH_SECTIONS " == *" "@(tcp|failover|gray)" "* ]]; then
 	nginx_up || {

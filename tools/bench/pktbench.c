@@ -11,10 +11,13 @@
  *   pktbench detach DEV
  *   pktbench send DEV --src-mac M --dst-mac M --src-ip A --dst-ip A
  *                 --port P [--flows N] [--seconds S] [--count N] [--size B]
+ *                 [--sender auto|live|packet]
  *
  * attach prints the program id (for bpf_stats); send prints
- * "sent N seconds T" and never runs longer than --seconds or sends more than
- * --count frames.
+ * "sent N seconds T sender live|packet" and never runs longer than --seconds
+ * or sends more than --count frames. --sender auto (the default) sends live
+ * frames, and through AF_PACKET (packet_sender.c) when the kernel refuses
+ * them before the first frame.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +33,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "packet_sender.h"
 #include "pktbench.h"
 #include "floor_fwd.skel.h"
 #include "sender.skel.h"
@@ -48,7 +52,8 @@ static int usage(void)
 			"       pktbench send DEV --src-mac MAC --dst-mac MAC "
 			"--src-ip ADDR --dst-ip ADDR\n"
 			"                     --port PORT [--flows N] "
-			"[--seconds S] [--count N] [--size BYTES]\n");
+			"[--seconds S] [--count N] [--size BYTES]\n"
+			"                     [--sender auto|live|packet]\n");
 	return 2;
 }
 
@@ -353,6 +358,55 @@ static void build_header(unsigned char *h, const unsigned char *dst_mac,
 	udp[5] = (ip_len - 20) & 0xff;
 }
 
+/*
+ * The live-frames sender: the frame as template, XDP_TX of every run a frame
+ * on the wire. -errno when the kernel refuses (seen: EPERM on one machine).
+ */
+static int live_send(int ifindex, const unsigned char *frame,
+		     unsigned int size, unsigned int flows,
+		     unsigned long seconds, unsigned long count,
+		     unsigned long long *sent, double *elapsed)
+{
+	struct sender_bpf *skel;
+	int err = 0;
+	double start;
+
+	*sent = 0;
+	*elapsed = 0;
+	skel = sender_bpf__open();
+	if (!skel)
+		return -errno;
+	memcpy(skel->bss->header, frame, PKTBENCH_HDR_LEN);
+	skel->rodata->sport_base = 10000;
+	skel->rodata->n_flows = flows;
+	if (sender_bpf__load(skel)) {
+		err = -errno;
+		goto out;
+	}
+	start = now_s();
+	do {
+		struct xdp_md ctx = { .data_end = size,
+				      .ingress_ifindex = ifindex };
+		unsigned long left = count - skel->bss->sent;
+		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame,
+			    .data_size_in = size, .ctx_in = &ctx,
+			    .ctx_size_in = sizeof(ctx),
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+			    .repeat = left < SEND_CHUNK ? left : SEND_CHUNK);
+
+		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.sender),
+					   &run)) {
+			err = -errno;
+			break;
+		}
+		*elapsed = now_s() - start;
+	} while (*elapsed < seconds && skel->bss->sent < count);
+	*sent = skel->bss->sent;
+out:
+	sender_bpf__destroy(skel);
+	return err;
+}
+
 static int cmd_send(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -365,16 +419,17 @@ static int cmd_send(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "size", required_argument, NULL, 'z' },
+		{ "sender", required_argument, NULL, 'w' },
 		{},
 	};
 	unsigned char src_mac[6], dst_mac[6], frame[1500] = {};
 	unsigned long port = 0, flows = 1024, seconds = 5, count = 100000000;
 	unsigned long size = 60;
-	int have = 0, ifindex, opt, err = 1;
+	const char *dev, *sender = "auto";
+	int have = 0, ifindex, opt, err;
 	__be32 saddr = 0, daddr = 0;
-	struct sender_bpf *skel;
-	double start, elapsed;
-	const char *dev;
+	unsigned long long sent;
+	double elapsed;
 
 	if (argc < 2 || argv[1][0] == '-')
 		return usage();
@@ -424,6 +479,17 @@ static int cmd_send(int argc, char **argv)
 			if (parse_ulong("--size", optarg, 60, 1500, &size))
 				return 2;
 			break;
+		case 'w':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "live") &&
+			    strcmp(optarg, "packet")) {
+				fprintf(stderr,
+					"pktbench: --sender: %s is not auto, "
+					"live or packet\n",
+					optarg);
+				return 2;
+			}
+			sender = optarg;
+			break;
 		default:
 			return usage();
 		}
@@ -433,44 +499,37 @@ static int cmd_send(int argc, char **argv)
 	ifindex = ifindex_of(dev);
 	if (!ifindex)
 		return 1;
-	skel = sender_bpf__open();
-	if (!skel) {
-		fprintf(stderr, "pktbench: Failed to open the sender\n");
-		return 1;
-	}
 	build_header(frame, dst_mac, src_mac, saddr, daddr, port, size);
-	memcpy(skel->bss->header, frame, PKTBENCH_HDR_LEN);
-	skel->rodata->sport_base = 10000;
-	skel->rodata->n_flows = flows;
-	if (sender_bpf__load(skel)) {
-		fprintf(stderr, "pktbench: Failed to load the sender\n");
-		goto cleanup;
-	}
-	start = now_s();
-	do {
-		struct xdp_md ctx = { .data_end = size,
-				      .ingress_ifindex = ifindex };
-		unsigned long left = count - skel->bss->sent;
-		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame,
-			    .data_size_in = size, .ctx_in = &ctx,
-			    .ctx_size_in = sizeof(ctx),
-			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-			    .repeat = left < SEND_CHUNK ? left : SEND_CHUNK);
-
-		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.sender),
-					   &run)) {
+	if (strcmp(sender, "packet")) {
+		err = live_send(ifindex, frame, size, flows, seconds, count,
+				&sent, &elapsed);
+		if (!err) {
+			sender = "live";
+		} else if (!strcmp(sender, "auto") && !sent) {
+			fprintf(stderr,
+				"pktbench: live frames refused on %s (%s): "
+				"sending through AF_PACKET\n",
+				dev, strerror(-err));
+			sender = "packet";
+		} else {
 			fprintf(stderr, "pktbench: Failed to send on %s: %s\n",
-				dev, strerror(errno));
-			goto cleanup;
+				dev, strerror(-err));
+			return 1;
 		}
-		elapsed = now_s() - start;
-	} while (elapsed < seconds && skel->bss->sent < count);
-	printf("sent %llu seconds %.6f\n", (unsigned long long)skel->bss->sent,
-	       elapsed);
-	err = 0;
-cleanup:
-	sender_bpf__destroy(skel);
-	return err;
+	}
+	if (!strcmp(sender, "packet")) {
+		err = packet_send(ifindex, frame, size, flows, seconds, count,
+				  &sent, &elapsed);
+		if (err) {
+			fprintf(stderr,
+				"pktbench: Failed to send on %s through "
+				"AF_PACKET: %s\n",
+				dev, strerror(-err));
+			return 1;
+		}
+	}
+	printf("sent %llu seconds %.6f sender %s\n", sent, elapsed, sender);
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -98,9 +98,15 @@ sections_wide = []
 if systems("packet"):
     w("## 1. Packet rate (UDP)")
     w("")
+    how = (
+        "AF_PACKET sendmmsg, qdisc bypassed: this kernel refused live frames; "
+        "slower per frame than the XDP sender, so its rates compare only with "
+        "rows sent the same way"
+        if env.get("packet_sender") == "packet"
+        else "live-frames XDP, BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES"
+    )
     w(
-        f"Sender: build/bench/pktbench send (live-frames XDP, BPF_PROG_TEST_RUN with "
-        f"BPF_F_TEST_XDP_LIVE_FRAMES) in the client namespace pinned to CPU "
+        f"Sender: build/bench/pktbench send ({how}) in the client namespace pinned to CPU "
         f"{env.get('sender_cpu')}, {env.get('frame')}-byte frames (64 with FCS), "
         f"{env.get('flows')} flows (source ports), {env.get('packet_seconds')} s per "
         "round, as fast as it goes; the whole chain (switch, LB, backend) runs on that "
