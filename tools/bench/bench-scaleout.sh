@@ -92,13 +92,15 @@ forwarded() {
 	cluster_xlbctl "$1" stats --interval 0 --json | /usr/bin/python3 -c \
 		'import json, sys; print(json.load(sys.stdin)["global"]["forwarded"])'
 }
-# send SECONDS [COUNT]: bounded by both.
+# send SECONDS [COUNT]: bounded by both. The first send's sender (live
+# frames, or AF_PACKET where the kernel refuses them) for all the others.
+SENDER=auto
 send() {
 	cluster_exec cl taskset -c "$SENDER_CPU" "$PB" send eth0 \
 		--src-mac "$(_cl_mac 1 2)" --dst-mac "$(_cl_mac 1 1)" \
 		--src-ip "$CL_CL_IP" --dst-ip "$CL_VIP" --port "$PORT" \
 		--flows "$FLOWS" --size "$FRAME" --seconds "$1" \
-		--count "${2:-50000000}"
+		--count "${2:-50000000}" --sender "$SENDER"
 }
 
 # One run over the hosts given: delivered rate, loss, each host's share.
@@ -107,14 +109,15 @@ rate_round() {
 	local -A f0=()
 	# shellcheck disable=SC2086 # host numbers, split on purpose
 	cluster_route $hosts
-	send 1 "$FLOWS" >/dev/null # the router resolves its next hops
+	# the router resolves its next hops
+	out=$(send 1 "$FLOWS") && SENDER=${out##* }
 	sleep 0.2
 	for n in 1 2 3; do f0[$n]=$(forwarded "$n"); done
 	d0=$(delivered)
 	out=$(send "$SECONDS_PER_RUN")
 	sleep 0.2
 	d1=$(delivered)
-	read -r _ sent _ secs <<<"$out"
+	read -r _ sent _ secs _ <<<"$out"
 	label="$(wc -w <<<"$hosts")-hosts"
 	/usr/bin/python3 - "$label" "$round" "$sent" "$secs" "$((d1 - d0))" <<'EOF' >>"$CSV"
 import sys
@@ -205,6 +208,7 @@ fi
 	echo "flows $FLOWS"
 	echo "frame $FRAME"
 	echo "sender_cpu $SENDER_CPU"
+	echo "sender $SENDER"
 	echo "bird $( ((bird_ok)) && bird --version 2>&1 | awk '{ print $NF; exit }' || echo absent)"
 	echo "git $(git rev-parse --short HEAD)"
 } >"$OUT/env.txt"
@@ -226,7 +230,7 @@ print(f"On: nproc {env.get('nproc')}, kernel {env.get('kernel')}, CPU {env.get('
       f"git {env.get('git')}. Three LB hosts (xlb l2dsr, native XDP) and four "
       "backends on the XDP switch segment, a router (kernel forwarding, ECMP, "
       "fib_multipath_hash_policy=1) between them and the client. Sender: "
-      f"pktbench send (live frames), {env.get('frame')}-byte UDP frames, "
+      f"pktbench send ({'AF_PACKET: this kernel refused live frames' if env.get('sender') == 'packet' else 'live frames'}), {env.get('frame')}-byte UDP frames, "
       f"{env.get('flows')} flows, pinned to CPU {env.get('sender_cpu')}, "
       f"{env.get('seconds')} s a run, {env.get('rounds')} rounds with the host "
       "counts interleaved; XDP sinks count what reaches the backends. Median "
