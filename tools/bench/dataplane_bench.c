@@ -37,6 +37,8 @@
 #define CONN_TABLE (1 << 20)
 
 static int calls = 200000; /* per established / non-VIP figure */
+/* Issue 11: every path within 1.1x its floor. */
+#define TARGET 1.1
 
 static const __u8 lb_mac[6] = { 0x02, 0x1b, 0x00, 0x00, 0x00, 0x02 };
 
@@ -418,10 +420,10 @@ int main(int argc, char **argv)
 	printf("    (the three tables: %.1f-%.1f ns)\n", ins_min, ins_max);
 	printf("\nxlb (new flows: against the insert floor on their own table)"
 	       "\n");
-	line(&steady[EST], &steady[HIT], &steady[PASS], 1.4);
-	line(&fresh[SYN], &fresh[INS_SYN], &steady[PASS], 1.3);
-	line(&fresh[MISS], &fresh[INS_MISS], &steady[PASS], 1.3);
-	line(&fresh[BUDGETED], &fresh[INS_BUDGET], &steady[PASS], 1.1);
+	line(&steady[EST], &steady[HIT], &steady[PASS], TARGET);
+	line(&fresh[SYN], &fresh[INS_SYN], &steady[PASS], TARGET);
+	line(&fresh[MISS], &fresh[INS_MISS], &steady[PASS], TARGET);
+	line(&fresh[BUDGETED], &fresh[INS_BUDGET], &steady[PASS], TARGET);
 	{
 		/* The check's own cost: its ratio over the SYN's. */
 		double own = (mean_ns(&fresh[BUDGETED]) /
@@ -432,8 +434,8 @@ int main(int argc, char **argv)
 		       "it, target <= 1.10x: %s\n",
 		       own, own <= 1.1 ? "met" : "MISSED");
 	}
-	line(&steady[NON4], &steady[PASS], &steady[PASS], 1.2);
-	line(&steady[NON6], &steady[PASS], &steady[PASS], 1.2);
+	line(&steady[NON4], &steady[PASS], &steady[PASS], TARGET);
+	line(&steady[NON6], &steady[PASS], &steady[PASS], TARGET);
 	printf("  (for scale, Katran by the same method here: 3.0x the TX "
 	       "floor for a hit, 5.9x for a SYN, 1.84x PASS for non-VIP; xlb: "
 	       "%.2fx, %.2fx, %.2fx)\n",
