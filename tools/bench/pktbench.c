@@ -362,10 +362,10 @@ static void build_header(unsigned char *h, const unsigned char *dst_mac,
  * The live-frames sender: the frame as template, XDP_TX of every run a frame
  * on the wire. -errno when the kernel refuses (seen: EPERM on one machine).
  */
-static int live_send(int ifindex, const unsigned char *frame,
-		     unsigned int size, unsigned int flows,
-		     unsigned long seconds, unsigned long count,
-		     unsigned long long *sent, double *elapsed)
+static int live_send(int ifindex, const unsigned char *frame, unsigned int size,
+		     unsigned int flows, unsigned long seconds,
+		     unsigned long count, unsigned long long *sent,
+		     double *elapsed)
 {
 	struct sender_bpf *skel;
 	int err = 0;
