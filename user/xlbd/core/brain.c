@@ -201,7 +201,7 @@ static struct brain_pair *pair_new(struct xlb_brain *brain, const char *key)
 	if ((brain->n_pairs + 1) * 2 > brain->index_cap &&
 	    index_rebuild(brain, brain->index_cap ? brain->index_cap * 2 : 128))
 		return NULL;
-	p = calloc(1, sizeof(*p));
+	p = brain_pool_get(brain);
 	if (!p)
 		return NULL;
 	snprintf(p->key, sizeof(p->key), "%s", key);
@@ -215,12 +215,8 @@ static struct brain_pair *pair_new(struct xlb_brain *brain, const char *key)
 	p->healthy_since = brain->now;
 	p->score = NAN;
 	p->last_seen = brain->now;
-	if (brain_features_alloc(brain, p) || brain_models_alloc(brain, p)) {
-		brain_features_free(p);
-		brain_models_free(p);
-		free(p);
-		return NULL;
-	}
+	brain_features_init(brain, p);
+	brain_models_pair_init(p);
 	p->slot = brain->n_pairs;
 	brain->pairs[brain->n_pairs++] = p;
 	size_t h = key_hash(key) & (brain->index_cap - 1);
@@ -249,13 +245,6 @@ struct brain_pair *brain_pair_get(struct xlb_brain *brain, const char *key,
 	return create ? pair_new(brain, key) : NULL;
 }
 
-static void pair_free(struct brain_pair *p)
-{
-	brain_features_free(p);
-	brain_models_free(p);
-	free(p);
-}
-
 /* Pairs no snapshot named for forget_after_s are dropped (rare: rebuilds). */
 static void forget_old(struct xlb_brain *brain)
 {
@@ -264,8 +253,12 @@ static void forget_old(struct xlb_brain *brain)
 	for (size_t i = 0; i < brain->n_pairs; i++) {
 		struct brain_pair *p = brain->pairs[i];
 
+		if (i + PREFETCH_PAIR_AHEAD < brain->n_pairs)
+			__builtin_prefetch(
+				&brain->pairs[i + PREFETCH_PAIR_AHEAD]
+					 ->last_seen);
 		if (brain->now - p->last_seen > brain->cfg.forget_after_s)
-			pair_free(p);
+			brain_pool_put(brain, p);
 		else {
 			p->slot = kept;
 			brain->pairs[kept++] = p;
@@ -334,8 +327,7 @@ void xlb_brain_destroy(struct xlb_brain *brain)
 {
 	if (!brain)
 		return;
-	for (size_t i = 0; i < brain->n_pairs; i++)
-		pair_free(brain->pairs[i]);
+	brain_pool_free(brain);
 	for (size_t i = 0; i < brain->n_vips; i++)
 		xlb_forecaster_destroy(brain->vips[i].forecaster);
 	brain_models_fini(brain);
@@ -350,6 +342,7 @@ void xlb_brain_destroy(struct xlb_brain *brain)
 	free(brain->out_vips);
 	free(brain->decisions);
 	free(brain->scratch);
+	free(brain->decision_of);
 	free(brain->rows);
 	free(brain);
 }
@@ -443,6 +436,13 @@ static int size_for(struct xlb_brain *brain,
 		if (grow((void **)&brain->rows, &c, need_p,
 			 FEAT_N * sizeof(*brain->rows)))
 			return -ENOMEM;
+		c = np;
+		if (grow((void **)&brain->decision_of, &c, need_p,
+			 sizeof(*brain->decision_of)))
+			return -ENOMEM;
+		/* all 0 between ticks (guardrails.c clears what it sets) */
+		memset(brain->decision_of, 0,
+		       need_p * sizeof(*brain->decision_of));
 		brain->cap_snap_pairs = need_p;
 	}
 	if (need_v > nv) {
@@ -482,6 +482,24 @@ static void group_by_vip(struct xlb_brain *brain,
 	first[0] = 0;
 }
 
+/*
+ * The key and table fields of the pair some rows ahead named last tick:
+ * a row's key compare then finds them in cache.
+ */
+#define PREFETCH_BIND_AHEAD 8
+
+static void prefetch_bind(const struct xlb_brain *brain, size_t i)
+{
+	const struct brain_pair *q;
+
+	i += PREFETCH_BIND_AHEAD;
+	if (i >= brain->n_slot_of || brain->slot_of[i] >= brain->n_pairs)
+		return;
+	q = brain->pairs[brain->slot_of[i]];
+	brain_prefetch(&q->slot, &q->key[XLB_BRAIN_KEY_MAX]);
+	brain_prefetch(&q->last_seen, &q->last_seen + 1);
+}
+
 /* Snapshot rows to the brain's state; new pairs adopt what the maps hold. */
 static int bind_snapshot(struct xlb_brain *brain,
 			 const struct xlb_brain_snapshot *snap)
@@ -500,6 +518,7 @@ static int bind_snapshot(struct xlb_brain *brain,
 
 		if (in->vip >= snap->n_vips)
 			return -EINVAL;
+		prefetch_bind(brain, i);
 		/*
 		 * Snapshots keep their order from tick to tick: the pair this
 		 * row named last time is usually it again (keys are unique),
@@ -605,6 +624,7 @@ int xlb_brain_tick(struct xlb_brain *brain,
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 		struct xlb_brain_pair_out *o = &plan->pairs[i];
 
+		brain_prefetch_pair(brain, snap, i);
 		o->factor = p->factor;
 		o->health = p->health;
 		o->anomaly_score = p->score;

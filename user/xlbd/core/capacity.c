@@ -143,14 +143,18 @@ static double horizon_demand(const struct xlb_brain *brain, struct brain_vip *v,
 	return fmin(fmax(peak, ref), ref * CAPACITY_FORECAST_CAP);
 }
 
-/* Pool membership from the snapshot's operator states. */
+/*
+ * Pool membership from the snapshot's operator states, a VIP's pairs just
+ * before its plan reads them (each pair's on its own).
+ */
 static void pool_track(struct xlb_brain *brain,
-		       const struct xlb_brain_snapshot *snap)
+		       const struct xlb_brain_snapshot *snap, size_t vip)
 {
-	for (size_t i = 0; i < snap->n_pairs; i++) {
+	for_each_vip_pair (brain, vip, pos, i) {
 		const struct xlb_brain_pair_in *in = &snap->pairs[i];
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
+		brain_prefetch_vip_pair(brain, snap, pos);
 		if (!p->pool_adopted) {
 			/* a restart: the maps say which the brain activated */
 			p->pool_adopted = true;
@@ -417,10 +421,10 @@ void brain_capacity(struct xlb_brain *brain,
 		    const struct xlb_brain_snapshot *snap,
 		    struct xlb_brain_plan *plan)
 {
-	pool_track(brain, snap);
 	for (size_t vip = 0; vip < snap->n_vips; vip++) {
 		struct brain_vip *v = &brain->vips[brain->vip_of[vip]];
 
+		pool_track(brain, snap, vip);
 		vip_capacity(brain, snap, vip, plan);
 		v->desired = v->cap_desired;
 	}

@@ -66,34 +66,24 @@ int brain_feature_signal(int feature)
 	return feature_signal[feature];
 }
 
-int brain_features_alloc(struct xlb_brain *brain, struct brain_pair *p)
+/* A new pair's features (its ring comes with it from the pool). */
+void brain_features_init(struct xlb_brain *brain, struct brain_pair *p)
 {
-	unsigned int w = brain->cfg.window;
-
+	(void)brain;
 	for (int s = 0; s < SIG_N; s++) {
 		struct brain_signal_state *g = &p->sig[s];
 
 		memset(g, 0, sizeof(*g));
-		g->value = g->mean = NAN;
+		p->level[s] = g->mean = NAN;
 		g->seen = -INFINITY;
 	}
-	p->ring = malloc((size_t)w * SIG_N * sizeof(double));
 	p->ring_pos = p->ring_n = 0;
-	if (!p->ring)
-		return -1;
 	p->in_flight = NAN;
 	p->cost_change = NAN;
 	p->hot_cut_at = NAN;
 	p->latency_last = NAN;
 	for (int f = 0; f < FEAT_N; f++)
 		p->z[f] = NAN;
-	return 0;
-}
-
-void brain_features_free(struct brain_pair *p)
-{
-	free(p->ring);
-	p->ring = NULL;
 }
 
 /*
@@ -103,18 +93,19 @@ void brain_features_free(struct brain_pair *p)
  * first, a new round starts.
  */
 static void signal_update(const struct xlb_brain_config *cfg,
-			  struct brain_signal_state *g, double *slot, bool full,
-			  bool first, double raw, double now)
+			  struct brain_signal_state *g, double *value,
+			  double *slot, bool full, bool first, double raw,
+			  double now)
 {
 	double level;
 
 	if (isfinite(raw)) {
-		g->value = raw;
+		*value = raw;
 		g->seen = now;
 	} else if (now - g->seen > cfg->staleness_limit_s) {
-		g->value = NAN;
+		*value = NAN;
 	}
-	level = g->value;
+	level = *value;
 
 	/* own history before this tick: what "own mean" is compared with */
 	g->mean = g->ring_known ? g->ring_sum / g->ring_known : NAN;
@@ -148,8 +139,8 @@ static void pair_signals_update(const struct xlb_brain_config *cfg,
 	bool full = p->ring_n == cfg->window;
 
 	for (int s = 0; s < SIG_N; s++)
-		signal_update(cfg, &p->sig[s], &row[s], full, !p->ring_pos,
-			      raw[s], now);
+		signal_update(cfg, &p->sig[s], &p->level[s], &row[s], full,
+			      !p->ring_pos, raw[s], now);
 	if (!full)
 		p->ring_n++;
 	if (++p->ring_pos < cfg->window)
@@ -225,14 +216,14 @@ static void pair_signals(struct xlb_brain *brain, struct brain_pair *p,
 	};
 
 	pair_signals_update(cfg, p, raw, brain->now);
-	p->cost_change = ratio(p->sig[SIG_COST].value, p->sig[SIG_COST].mean);
+	p->cost_change = ratio(p->level[SIG_COST], p->sig[SIG_COST].mean);
 }
 
 static double feature_value(const struct brain_pair *p, int f)
 {
 	if (f == FEAT_COST_CHANGE_Z)
 		return p->cost_change;
-	return p->sig[feature_signal[f]].value;
+	return p->level[feature_signal[f]];
 }
 
 /*
@@ -313,8 +304,7 @@ static void fleet_relative(struct xlb_brain *brain, size_t vip)
 
 static double pair_cost_known(const struct brain_pair *p)
 {
-	return p->sig[SIG_REQ].value >= CUSUM_MIN_REQ ? p->sig[SIG_COST].value
-						      : NAN;
+	return p->level[SIG_REQ] >= CUSUM_MIN_REQ ? p->level[SIG_COST] : NAN;
 }
 
 static void cost_cusum_vip(struct xlb_brain *brain, size_t vip)
@@ -396,7 +386,7 @@ static void prefetch_signals(const struct xlb_brain *brain,
 
 	if (ahead < snap->n_pairs) {
 		q = brain->pairs[brain->slot_of[brain->by_vip[ahead]]];
-		brain_prefetch(q->sig, &q->ring_n + 1);
+		brain_prefetch(q, &q->ring_n + 1);
 	}
 	ahead = pos + PREFETCH_RING_AHEAD;
 	if (ahead < snap->n_pairs) {

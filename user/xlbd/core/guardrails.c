@@ -65,7 +65,7 @@ void brain_explain(const struct xlb_brain *brain, const struct brain_pair *p,
 			t->value = p->cost_change;
 			t->own_mean = 1.0; /* a ratio to its own mean */
 		} else {
-			t->value = p->sig[sig].value;
+			t->value = p->level[sig];
 			t->own_mean = p->sig[sig].mean;
 		}
 		t->fleet_median = p->fleet_median[best];
@@ -252,9 +252,8 @@ static void factor_reason(const struct brain_pair *p,
 			 "hot: latency_s %.4g vs fleet median %.4g, in_flight "
 			 "%.4g vs fleet median %.4g: little new traffic at "
 			 "once",
-			 p->sig[SIG_LATENCY].value,
-			 p->fleet_median[FEAT_LATENCY_Z], p->in_flight,
-			 p->fleet_median[FEAT_IN_FLIGHT_Z]);
+			 p->level[SIG_LATENCY], p->fleet_median[FEAT_LATENCY_Z],
+			 p->in_flight, p->fleet_median[FEAT_IN_FLIGHT_Z]);
 		break;
 	case XLB_RULE_SLOW_START:
 		snprintf(d->reason, sizeof(d->reason),
@@ -286,20 +285,30 @@ void brain_guardrails(struct xlb_brain *brain,
 		      struct xlb_brain_plan *plan)
 {
 	const struct xlb_brain_config *cfg = &brain->cfg;
-	/* the health each pair had before this tick, for the decisions */
+	/*
+	 * The health each pair had before this tick, for the decisions: a
+	 * VIP's health rules change only its own pairs.
+	 */
 	__u32 *old_health = (__u32 *)brain->scratch;
+	size_t *decision_of = brain->decision_of, n_health;
 
-	for (size_t i = 0; i < snap->n_pairs; i++)
-		old_health[i] = brain->pairs[brain->slot_of[i]]->health;
-	size_t n_health;
-
-	for (size_t vip = 0; vip < snap->n_vips; vip++)
+	for (size_t vip = 0; vip < snap->n_vips; vip++) {
+		for_each_vip_pair (brain, vip, pos, i) {
+			brain_prefetch_vip_pair(brain, snap, pos);
+			old_health[i] = brain->pairs[brain->slot_of[i]]->health;
+		}
 		vip_health(brain, vip, plan, old_health);
+	}
 	n_health = plan->n_decisions;
+	/* each pair's health decision (index + 1), read by the pass below */
+	for (size_t j = 0; j < n_health; j++)
+		decision_of[plan->decisions[j].pair] = j + 1;
 
 	/* factors: policy x slow start, written past the hysteresis */
 	for (size_t i = 0; i < snap->n_pairs; i++) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+
+		brain_prefetch_pair(brain, snap, i);
 		double mult = brain_slow_start_mult(cfg, p->slow_start_since,
 						    brain->now);
 		__u32 want, old = p->factor;
@@ -319,9 +328,8 @@ void brain_guardrails(struct xlb_brain *brain,
 					     p->hot || ramp_ended);
 
 		/* decisions of this tick's health rules are already made */
-		for (size_t j = 0; j < n_health; j++)
-			if (plan->decisions[j].pair == i)
-				d = &plan->decisions[j];
+		if (decision_of[i])
+			d = &plan->decisions[decision_of[i] - 1];
 		if (!moved && !(health_changed && !d)) {
 			if (d) {
 				d->old_factor = d->new_factor = old;
@@ -354,4 +362,6 @@ void brain_guardrails(struct xlb_brain *brain,
 		d->new_factor = p->factor;
 		d->new_health = p->health;
 	}
+	for (size_t j = 0; j < n_health; j++)
+		decision_of[plan->decisions[j].pair] = 0;
 }

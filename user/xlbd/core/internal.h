@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The brain core's private state, shared by its stage files (features.c,
- * models.c, policy.c, guardrails.c, probe_health.c, persist.c, brain.c).
+ * models.c, policy.c, guardrails.c, probe_health.c, persist.c, brain.c,
+ * pool.c).
  * Nothing here is seen by the shell: it speaks brain.h only.
  */
 #ifndef XLB_BRAIN_INTERNAL_H
@@ -62,20 +63,19 @@ enum brain_load_source {
 	LOAD_LATENCY, /* probe latency, for pairs without an agent */
 };
 
+/* A signal's history; its carried-forward level is brain_pair.level[]. */
 struct brain_signal_state {
-	double value; /* carried-forward level, NAN when unknown */
-	double seen;  /* time of the last real value */
-	double mean;  /* rolling over cfg.window, NAN until one value */
+	double seen; /* time of the last real value */
+	double mean; /* rolling over cfg.window, NAN until one value */
 	/* the sum over the pair's ring (brain_pair.ring), its known levels */
 	double ring_sum;
-	unsigned int ring_known;
 	/*
 	 * The same sums over this round of the ring, from its slot 0: at the
 	 * round's end they are the ring summed afresh, in the same order, so
 	 * the window sheds its rounding drift without a pass over the ring.
 	 */
 	double round_sum;
-	unsigned int round_known;
+	unsigned int ring_known, round_known;
 };
 
 /* The load regression's sums over its rows (load, req t-1, req t-2). */
@@ -83,45 +83,80 @@ struct brain_reg_sums {
 	double sum[3], cross[3][3];
 };
 
+/*
+ * One pair's state. The stages pass over every pair several times a tick,
+ * each reading a few fields: those most of them read come first, together
+ * in four cache lines (the pool, pool.c, aligns each pair to a line), and
+ * what one stage alone reads follows, grouped by stage, the key last. At
+ * 6,400 pairs the state outgrows the caches, and a pass costs the lines it
+ * pulls.
+ */
 struct brain_pair {
-	char key[XLB_BRAIN_KEY_MAX];
-	size_t slot; /* index into brain.pairs */
-	size_t vip;  /* index into brain.vips */
-	double last_seen;
-	bool adopted;  /* factor/health taken from the maps once */
-	bool loaded;   /* state from a saved blob */
-	bool eligible; /* operator-active this tick: capacity */
-
+	/* --- read by most stages each tick */
+	bool eligible;	/* operator-active this tick: capacity */
+	bool hot;	/* Prequal's hot rule fired this tick */
+	bool anomalous; /* k of m */
+	/* the cost's CUSUM is past its bound this tick (features.c) */
+	bool sustained;
+	bool settled; /* the factor did not move last tick */
+	bool refusal_logged;
+	/*
+	 * Standby pool (capacity.c): a pair the operator set standby, or one
+	 * the brain activated from it; pool_op is the operator state the
+	 * brain expects it in (another value: the operator took it back).
+	 */
+	bool pool, pool_adopted;
+	__u32 pool_op;
 	/* health, as the brain holds it */
 	__u32 health;
-	unsigned int fail_run, ok_run;
-	double run_since; /* the first probe of the current run's */
-
 	/* factors: policy (before slow start) and what the maps hold */
-	double policy_factor;
 	__u32 factor;
+	unsigned int anomaly_bits; /* last m ticks, bit 0 the newest */
+	unsigned int ejections;
+	/* ticks with requests in a row (brain_cost_known) */
+	unsigned int busy_ticks;
+	int load_source; /* enum brain_load_source of the window */
+	int max_z_feature;
+	double policy_factor;
 	double target_smooth; /* smoothed equalising target, NAN */
-
-	/* slow start: since when, NAN when not ramping */
-	double slow_start_since;
-	/* when the hot rule last cut its factor, NAN when never */
-	double hot_cut_at;
+	double score;	      /* NAN when not scored */
+	double max_z;	      /* largest gated deviation this tick */
+	double hotness;	  /* latency or in flight over the fleet median, 0 */
+	double in_flight; /* integrated new - ended, NAN when unknown */
 	/* the agent's last finished probe alone, NAN when unknown */
 	double latency_last;
-
+	/* when the hot rule last cut its factor, NAN when never */
+	double hot_cut_at;
+	/* slow start: since when, NAN when not ramping */
+	double slow_start_since;
+	/* guardrails */
+	double eject_until; /* NAN when not ejected on anomaly */
+	double healthy_since;
 	/*
 	 * After probes bring a pair back, its first ticks still hold the
 	 * failures from before the rise: no anomaly counts until then.
 	 */
 	double anomaly_quiet_until; /* NAN when not quiet */
+	double last_seen;
+	double predicted_util;
+	double cost; /* b + c, NAN until fitted */
+	double intercept;
+	/*
+	 * The cost per request the policy uses: smoothed load over smoothed
+	 * requests of the same ticks. A ratio of means, not a mean of
+	 * ratios: the load is made by the requests it is divided by, so
+	 * their counting noise cancels instead of adding.
+	 */
+	double cost_ratio;
+	double pool_since; /* activated at, or draining back since; NAN */
+	/* each signal's carried-forward level, NAN when unknown */
+	double level[SIG_N];
 
-	/* guardrails */
-	double eject_until; /* NAN when not ejected on anomaly */
-	unsigned int ejections;
-	double healthy_since;
-	bool refusal_logged;
-
-	/* features */
+	/* --- features */
+	double z[FEAT_N]; /* this tick's features */
+	bool z_known[FEAT_N];
+	double fleet_median[FEAT_N]; /* of each feature's value */
+	double cost_change;	     /* cost / own mean cost */
 	struct brain_signal_state sig[SIG_N];
 	/*
 	 * The last window levels of every signal (NAN: unknown), a row of
@@ -130,19 +165,13 @@ struct brain_pair {
 	 */
 	double *ring;
 	unsigned int ring_pos, ring_n;
-	double in_flight; /* integrated new - ended, NAN when unknown */
-	double z[FEAT_N]; /* this tick's features */
-	bool z_known[FEAT_N];
-	double fleet_median[FEAT_N]; /* of each feature's value */
-	double cost_change;	     /* cost / own mean cost */
 	/*
 	 * Page's CUSUM of the cost change's robust z (features.c): a
 	 * deviation too small for one tick's verdict that lasts (a quota
 	 * ramped down, a slow leak) adds up; past its bound the tick is
-	 * anomalous. sustained: it is past the bound this tick.
+	 * anomalous (sustained).
 	 */
 	double cost_cusum;
-	bool sustained;
 	/*
 	 * The cost's long-run level (an EWMA over CUSUM_BASE_TICKS, frozen
 	 * while the CUSUM is above 0, in slow start or out of service), the
@@ -151,7 +180,8 @@ struct brain_pair {
 	double cost_base, cost_long, cost_long_median;
 	unsigned int cost_base_n; /* samples in it; 0 again after an outage */
 
-	/* models: the per-pair load regression over a sliding window */
+	/* --- models: the per-pair load regression over a sliding window */
+	unsigned int reg_pos, reg_n;
 	double *reg_rows;	   /* ring of (load, req t-1, req t-2) rows */
 	struct brain_reg_sums reg; /* sliding sums */
 	/*
@@ -160,44 +190,20 @@ struct brain_pair {
 	 * which sheds the drift without a pass over the window.
 	 */
 	struct brain_reg_sums reg_round;
-	unsigned int reg_pos, reg_n;
 	double req_prev1, req_prev2; /* Req(t-1), Req(t-2) */
-	double cost;		     /* b + c, NAN until fitted */
-	double intercept;
 	double regression_r2;
-	int load_source; /* enum brain_load_source of the window */
-	/*
-	 * The cost per request the policy uses: smoothed load over smoothed
-	 * requests of the same ticks. A ratio of means, not a mean of
-	 * ratios: the load is made by the requests it is divided by, so
-	 * their counting noise cancels instead of adding.
-	 */
 	double load_smooth, req_smooth;
-	double cost_ratio;
-	/* ticks with requests in a row (brain_cost_known) */
-	unsigned int busy_ticks;
 
-	/* anomaly */
-	double score;		   /* NAN when not scored */
-	unsigned int anomaly_bits; /* last m ticks, bit 0 the newest */
-	bool anomalous;		   /* k of m */
-	double max_z;		   /* largest gated deviation this tick */
-	bool hot;		   /* Prequal's hot rule fired this tick */
-	double hotness; /* latency or in flight over the fleet median, 0 */
-	bool settled;	/* the factor did not move last tick */
-	int max_z_feature;
-
-	double predicted_util;
-
-	/*
-	 * Standby pool (capacity.c): a pair the operator set standby, or one
-	 * the brain activated from it; pool_op is the operator state the
-	 * brain expects it in (another value: the operator took it back).
-	 */
-	bool pool, pool_adopted;
-	__u32 pool_op;
-	double pool_since; /* activated at, or draining back since; NAN */
-};
+	/* --- the tables */
+	size_t slot;  /* index into brain.pairs */
+	size_t vip;   /* index into brain.vips */
+	bool adopted; /* factor/health taken from the maps once */
+	bool loaded;  /* state from a saved blob */
+	unsigned int fail_run, ok_run; /* probe runs (probe_health.c) */
+	double run_since;	      /* the first probe of the current run's */
+	struct brain_pair *next_free; /* pool.c, while the pair is free */
+	char key[XLB_BRAIN_KEY_MAX];
+} __attribute__((aligned(64)));
 
 struct brain_vip {
 	char key[XLB_BRAIN_KEY_MAX];
@@ -226,6 +232,10 @@ struct xlb_brain {
 
 	struct brain_pair **pairs;
 	size_t n_pairs, cap_pairs;
+	/* pool.c: the chunks pairs live in, the last one's use, free pairs */
+	void **chunks;
+	size_t n_chunks, cap_chunks, chunk_used;
+	struct brain_pair *free_pairs;
 	size_t *index; /* open addressing, pair index + 1, 0 empty */
 	size_t index_cap;
 
@@ -251,6 +261,8 @@ struct xlb_brain {
 
 	/* scratch for medians and scores, sized cap_snap_pairs */
 	double *scratch;
+	/* guardrails.c: a pair's health decision + 1, else 0; cap_snap_pairs */
+	size_t *decision_of;
 	/* cap_snap_pairs x FEAT_N rows to score (features: a VIP's columns) */
 	double *rows;
 
@@ -271,14 +283,49 @@ static inline void brain_prefetch(const void *from, const void *to)
 		__builtin_prefetch((const void *)a, 1);
 }
 
+/*
+ * The leading cache lines of the pair PREFETCH_PAIR_AHEAD rows after
+ * snapshot row i (brain_pair: what most stages read), for a pass over the
+ * pairs in snapshot order.
+ */
+#define PREFETCH_PAIR_AHEAD 8
+static inline void brain_prefetch_pair(const struct xlb_brain *brain,
+				       const struct xlb_brain_snapshot *snap,
+				       size_t i)
+{
+	const struct brain_pair *q;
+
+	if (i + PREFETCH_PAIR_AHEAD >= snap->n_pairs)
+		return;
+	q = brain->pairs[brain->slot_of[i + PREFETCH_PAIR_AHEAD]];
+	brain_prefetch(q, &q->level[SIG_N]);
+}
+
+/* The same in VIP order: the pair PREFETCH_PAIR_AHEAD after position k. */
+static inline void
+brain_prefetch_vip_pair(const struct xlb_brain *brain,
+			const struct xlb_brain_snapshot *snap, size_t k)
+{
+	const struct brain_pair *q;
+
+	if (k + PREFETCH_PAIR_AHEAD >= snap->n_pairs)
+		return;
+	q = brain->pairs[brain->slot_of[brain->by_vip[k + PREFETCH_PAIR_AHEAD]]];
+	brain_prefetch(q, &q->level[SIG_N]);
+}
+
 /* brain.c */
 struct brain_pair *brain_pair_get(struct xlb_brain *brain, const char *key,
 				  bool create);
 double brain_now_s(void);
 
+/* pool.c */
+struct brain_pair *brain_pool_get(struct xlb_brain *brain);
+void brain_pool_put(struct xlb_brain *brain, struct brain_pair *p);
+void brain_pool_free(struct xlb_brain *brain);
+
 /* features.c */
-int brain_features_alloc(struct xlb_brain *brain, struct brain_pair *p);
-void brain_features_free(struct brain_pair *p);
+void brain_features_init(struct xlb_brain *brain, struct brain_pair *p);
 void brain_features(struct xlb_brain *brain,
 		    const struct xlb_brain_snapshot *snap, double dt);
 const char *brain_feature_name(int feature);
@@ -286,10 +333,11 @@ int brain_feature_signal(int feature);
 
 /* median.c: the median of n finite values (NAN when none), v reordered */
 double brain_median(double *v, size_t n);
+/* the k-th smallest of v[0..n), k < n, v reordered */
+double brain_kth(double *v, size_t n, size_t k);
 
 /* models.c */
-int brain_models_alloc(struct xlb_brain *brain, struct brain_pair *p);
-void brain_models_free(struct brain_pair *p);
+void brain_models_pair_init(struct brain_pair *p);
 int brain_models_init(struct xlb_brain *brain);
 void brain_models_fini(struct xlb_brain *brain);
 int brain_vip_models_init(struct xlb_brain *brain, struct brain_vip *v);

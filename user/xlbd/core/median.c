@@ -115,6 +115,11 @@ static bool has_negative_zero(const double *v, size_t n)
 	return found;
 }
 
+double brain_kth(double *v, size_t n, size_t k)
+{
+	return kth(v, n, k);
+}
+
 double brain_median(double *v, size_t n)
 {
 	double a;

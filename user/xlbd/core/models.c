@@ -24,10 +24,9 @@ static const bool gated[FEAT_N] = {
 /* The share of the load's variance a fit must explain to be used. */
 #define REGRESSION_MIN_R2 0.5
 
-int brain_models_alloc(struct xlb_brain *brain, struct brain_pair *p)
+/* A new pair's models (its zeroed rows come with it from the pool). */
+void brain_models_pair_init(struct brain_pair *p)
 {
-	p->reg_rows = calloc(3 * (size_t)brain->cfg.regression_window,
-			     sizeof(double));
 	p->req_prev1 = p->req_prev2 = NAN;
 	p->cost = NAN;
 	p->intercept = NAN;
@@ -36,13 +35,6 @@ int brain_models_alloc(struct xlb_brain *brain, struct brain_pair *p)
 	p->predicted_util = NAN;
 	p->max_z = 0;
 	p->max_z_feature = -1;
-	return p->reg_rows ? 0 : -ENOMEM;
-}
-
-void brain_models_free(struct brain_pair *p)
-{
-	free(p->reg_rows);
-	p->reg_rows = NULL;
 }
 
 int brain_models_init(struct xlb_brain *brain)
@@ -129,8 +121,8 @@ static void cost_ratio_update(struct brain_pair *p, double load, double req)
 static void regression_update(struct xlb_brain *brain, struct brain_pair *p)
 {
 	unsigned int w = brain->cfg.regression_window;
-	double cpu = p->sig[SIG_CPU].value, lat = p->sig[SIG_LATENCY].value;
-	double req = p->sig[SIG_REQ].value;
+	double cpu = p->level[SIG_CPU], lat = p->level[SIG_LATENCY];
+	double req = p->level[SIG_REQ];
 	/*
 	 * Load is the agent's CPU; probe latency only for a pair that never
 	 * had an agent. Costs in different units are never mixed: a switch
@@ -337,7 +329,8 @@ static void prefetch_models(const struct xlb_brain *brain,
 
 	if (i + PREFETCH_STATE_AHEAD < snap->n_pairs) {
 		q = brain->pairs[brain->slot_of[i + PREFETCH_STATE_AHEAD]];
-		brain_prefetch(&q->z, &q->busy_ticks + 1);
+		brain_prefetch(q, &q->z_known[FEAT_N]);
+		brain_prefetch(&q->reg_pos, &q->load_smooth + 1);
 	}
 	if (i + PREFETCH_ROW_AHEAD < snap->n_pairs) {
 		q = brain->pairs[brain->slot_of[i + PREFETCH_ROW_AHEAD]];
@@ -347,9 +340,20 @@ static void prefetch_models(const struct xlb_brain *brain,
 }
 
 /*
- * One pass over the pairs: each one's regression, and each eligible one's
- * forest row into brain->rows (training and fitting read neither).
- * Returns the rows.
+ * Whether the forest's verdict on the pair counts this tick: a pair the
+ * probes hold down (or just let back) is theirs, and its score is not kept.
+ */
+static bool pair_judged(const struct xlb_brain *brain,
+			const struct brain_pair *p)
+{
+	return p->eligible && p->health != XLB_HEALTH_DOWN &&
+	       !(brain->now < p->anomaly_quiet_until);
+}
+
+/*
+ * One pass over the pairs: each one's regression and gate, and each judged
+ * one's forest row into brain->rows (training and fitting read neither; no
+ * stage changes a pair's health before the verdicts). Returns the rows.
  */
 static size_t pairs_update(struct xlb_brain *brain,
 			   const struct xlb_brain_snapshot *snap)
@@ -361,7 +365,8 @@ static size_t pairs_update(struct xlb_brain *brain,
 
 		prefetch_models(brain, snap, i);
 		regression_update(brain, p);
-		if (p->eligible)
+		gate(p);
+		if (pair_judged(brain, p))
 			feature_row(p, &brain->rows[n++ * FEAT_N]);
 	}
 	return n;
@@ -378,26 +383,22 @@ void brain_models(struct xlb_brain *brain,
 				snap->vips[i].demand_per_s);
 	n = pairs_update(brain, snap);
 	forest_train(brain, snap);
-	/* every eligible pair's row scored in one call: one pass per tree */
+	/* every judged pair's row scored in one call: one pass per tree */
 	scored = brain->forest_fitted && n &&
 		 !xlb_iforest_score(brain->forest, brain->rows, n,
 				    brain->scratch);
 	for (size_t i = 0; i < snap->n_pairs; i++) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+		bool judged = pair_judged(brain, p);
 
-		p->score = NAN;
-		if (p->eligible && scored)
-			p->score = brain->scratch[r];
-		r += p->eligible;
-		gate(p);
-		/* A pair the probes hold down (or just let back) is theirs. */
-		if (p->eligible && p->health != XLB_HEALTH_DOWN &&
-		    !(brain->now < p->anomaly_quiet_until)) {
+		brain_prefetch_pair(brain, snap, i);
+		p->score = judged && scored ? brain->scratch[r] : NAN;
+		r += judged;
+		if (judged) {
 			anomaly_update(brain, p);
 		} else {
 			p->anomaly_bits = 0;
 			p->anomalous = false;
-			p->score = NAN;
 		}
 	}
 	brain->ticks++;

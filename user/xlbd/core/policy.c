@@ -61,7 +61,7 @@ static double hotness(const struct xlb_brain *brain, const struct brain_pair *p)
 {
 	const struct xlb_brain_config *cfg = &brain->cfg;
 	double lat = hot_dwelling(brain, p) ? p->latency_last
-					    : p->sig[SIG_LATENCY].value;
+					    : p->level[SIG_LATENCY];
 	double lat_med = p->fleet_median[FEAT_LATENCY_Z];
 	double fl = p->in_flight, fl_med = p->fleet_median[FEAT_IN_FLIGHT_Z];
 	double h = 0;
@@ -83,38 +83,54 @@ static double hotness(const struct xlb_brain *brain, const struct brain_pair *p)
  * never avoids them all), so that a cut cannot cascade over the fleet as
  * the traffic it sheds heats the rest.
  */
-static void mark_hot(struct xlb_brain *brain, size_t vip)
+static void mark_hot(struct xlb_brain *brain,
+		     const struct xlb_brain_snapshot *snap, size_t vip)
 {
 	const struct xlb_brain_config *cfg = &brain->cfg;
 	unsigned int eligible = 0, cap, n_hot = 0;
+	double *hot = brain->scratch, edge = 0;
+	size_t n = 0;
 
 	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
+		brain_prefetch_vip_pair(brain, snap, pos);
 		p->hot = false;
 		p->hotness = 0;
 		if (!p->eligible || p->health != XLB_HEALTH_OK)
 			continue;
 		eligible++;
 		p->hotness = hotness(brain, p);
+		if (p->hotness > 0)
+			hot[n++] = p->hotness;
 	}
 	cap = (unsigned int)(eligible * cfg->max_ejection_percent / 100);
 	if (cap < 1)
 		cap = 1;
-	while (n_hot < cap) {
-		struct brain_pair *hottest = NULL;
+	/*
+	 * Hottest first, the first in VIP order among equals: all above the
+	 * cap-th hotness, then its equals in order, in two passes (picking
+	 * the hottest one pass at a time took cap passes).
+	 */
+	if (n > cap)
+		edge = brain_kth(hot, n, n - cap);
+	for_each_vip_pair (brain, vip, pos, i) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
 
-		for_each_vip_pair (brain, vip, pos, i) {
-			struct brain_pair *p = brain->pairs[brain->slot_of[i]];
-
-			if (!p->hot && p->hotness > 0 &&
-			    (!hottest || p->hotness > hottest->hotness))
-				hottest = p;
+		if (p->hotness > edge) {
+			p->hot = true;
+			n_hot++;
 		}
-		if (!hottest)
-			break;
-		hottest->hot = true;
-		n_hot++;
+	}
+	if (n <= cap)
+		return;
+	for_each_vip_pair (brain, vip, pos, i) {
+		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
+
+		if (n_hot < cap && p->hotness == edge) {
+			p->hot = true;
+			n_hot++;
+		}
 	}
 }
 
@@ -133,7 +149,7 @@ static void vip_policy(struct xlb_brain *brain,
 
 	int source = LOAD_NONE;
 
-	mark_hot(brain, vip);
+	mark_hot(brain, snap, vip);
 	/* costs compare in one unit: CPU when any pair has an agent */
 	for_each_vip_pair (brain, vip, pos, i) {
 		struct brain_pair *p = brain->pairs[brain->slot_of[i]];
@@ -206,8 +222,7 @@ static void vip_policy(struct xlb_brain *brain,
 		next = clamp(p->target_smooth, f * (1 - cfg->max_step),
 			     f * (1 + cfg->max_step));
 		/* a full CPU takes no more: its queue would only grow */
-		if (source == LOAD_CPU &&
-		    p->sig[SIG_CPU].value >= BRAIN_CPU_FULL)
+		if (source == LOAD_CPU && p->level[SIG_CPU] >= BRAIN_CPU_FULL)
 			next = fmin(next, f);
 		next = clamp(next, cfg->min_factor,
 			     XLB_FACTOR_MAX / (double)XLB_FACTOR_ONE);
