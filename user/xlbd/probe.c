@@ -102,11 +102,12 @@ static void arm_at(struct xlbd *d, double at, double now)
  * A probe's result makes its next due time the pair's next event in place
  * of its deadline, which the timer may be armed for: without this, pairs
  * probed together would next be probed at their deadline (timeout_s, not
- * interval_s, apart).
+ * interval_s, apart). A timer already due is left alone: its handler
+ * re-arms for every pair.
  */
 static void arm_if_earlier(struct xlbd *d, double at, double now)
 {
-	if (at < d->probe_timer_at || d->probe_timer_at <= now)
+	if (at < d->probe_timer_at && d->probe_timer_at > now)
 		arm_at(d, at, now);
 }
 
