@@ -10,14 +10,12 @@
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "packet_sender.h"
-#include "pktbench.h"
 
 /* Frames per sendmmsg. */
 #define BATCH 256

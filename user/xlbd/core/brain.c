@@ -215,7 +215,7 @@ static struct brain_pair *pair_new(struct xlb_brain *brain, const char *key)
 	p->healthy_since = brain->now;
 	p->score = NAN;
 	p->last_seen = brain->now;
-	brain_features_init(brain, p);
+	brain_features_init(p);
 	brain_models_pair_init(p);
 	p->slot = brain->n_pairs;
 	brain->pairs[brain->n_pairs++] = p;

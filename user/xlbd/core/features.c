@@ -67,9 +67,8 @@ int brain_feature_signal(int feature)
 }
 
 /* A new pair's features (its ring comes with it from the pool). */
-void brain_features_init(struct xlb_brain *brain, struct brain_pair *p)
+void brain_features_init(struct brain_pair *p)
 {
-	(void)brain;
 	for (int s = 0; s < SIG_N; s++) {
 		struct brain_signal_state *g = &p->sig[s];
 

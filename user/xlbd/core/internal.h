@@ -325,7 +325,7 @@ void brain_pool_put(struct xlb_brain *brain, struct brain_pair *p);
 void brain_pool_free(struct xlb_brain *brain);
 
 /* features.c */
-void brain_features_init(struct xlb_brain *brain, struct brain_pair *p);
+void brain_features_init(struct brain_pair *p);
 void brain_features(struct xlb_brain *brain,
 		    const struct xlb_brain_snapshot *snap, double dt);
 const char *brain_feature_name(int feature);
