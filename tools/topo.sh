@@ -671,8 +671,9 @@ _topo_add_node() {
 	ip -n "$ns" link set eth0 address "$mac"
 	# NAPI on the receiving end (GRO) or frames redirected or XDP_TX'd into
 	# the veth are dropped; tx checksum off or TCP crossing an XDP rewrite
-	# arrives with a bad checksum.
-	_topo_nsx "$ns" ethtool -K eth0 tx off gro on >/dev/null
+	# arrives with a bad checksum. VLAN offload off, as xlbctl attach
+	# advises an operator: XDP then sees 802.1Q tags as they are sent.
+	_topo_nsx "$ns" ethtool -K eth0 tx off gro on rxvlan off txvlan off >/dev/null
 	_topo_nsx "$P-sw" ethtool -K "$node" gro on >/dev/null
 	ip -n "$ns" addr add "$TOPO_NET4.$octet/24" dev eth0
 	if ((IPV6)); then
