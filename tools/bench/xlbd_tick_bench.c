@@ -379,7 +379,7 @@ static int history_bench(struct bench *b, double hours, int ticks,
 	for (size_t i = 0; i < d->n_pairs; i++)
 		d->pairs[i]->obs = keep[i];
 	free(keep);
-	printf("history store: %.0f h at one tick a second (%ld ticks, "
+	printf("history store: %g h at one tick a second (%ld ticks, "
 	       "simulated clock) through xlbd_store_tick in %.0f s: the "
 	       "last %ld whole and timed after %.0f whole to fill samples, "
 	       "the ticks before without the raw samples, which age out "
@@ -417,7 +417,7 @@ static int history_bench(struct bench *b, double hours, int ticks,
 	printf("  history.db %.1f MB + WAL %.1f MB\n",
 	       file_mb(state_dir, "history.db"),
 	       file_mb(state_dir, "history.db-wal"));
-	printf("  RSS holding %zu pairs and %.0f h of history: %.1f MB now, "
+	printf("  RSS holding %zu pairs and %g h of history: %.1f MB now, "
 	       "peak %.1f MB   target <= 64 MB: %s\n",
 	       d->n_pairs, hours, rss_now_mb(), ru.ru_maxrss / 1024.0,
 	       ru.ru_maxrss / 1024.0 <= 64 ? "met" : "MISSED");
