@@ -4,9 +4,9 @@
 # (build/bench/xlbd-tick-bench: counter reads, brain, map writes and table
 # rebuilds, the RCU wait apart; the Maglev build at 1,000 backends; RSS),
 # then the history store: 24 h of history at 1,000 pairs through the
-# store's own tick on a simulated clock (QUICK=1: 15 min, 900 ticks). The
-# last hour goes through it whole, one transaction a tick as in xlbd,
-# after 600 s more of whole ticks that bring the samples table to its
+# store's own tick on a simulated clock (QUICK=1: 15 min, 900 ticks, all
+# whole). The last hour goes through it whole, one transaction a tick as
+# in xlbd, after 600 s more of whole ticks that bring the samples table to its
 # steady state, and is what the writer's per-tick figures are taken from;
 # the hours before go through the same tick, writer and transactions with
 # raw samples off (their per-tick rows would have aged out of the samples table, 600 s,

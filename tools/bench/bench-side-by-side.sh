@@ -45,20 +45,16 @@ done
 
 QUICK=${QUICK:-0}
 [[ $QUICK == 0 || -z $QUICK ]] && QUICK=0 || QUICK=1
-# Every row runs at least three rounds. QUICK (~3 min here) skips the gray
+# Every row runs at least three rounds. QUICK (~2.5 min here) skips the gray
 # section, whose reaction takes longer than a quick run lasts.
-# Windows (2026-12-04, to keep make bench under 15 min): packet stays at
-# 5 s (in alternating 5/3/5/3 s runs the 3 s rounds spread wider: xlb /
-# floor 0.80-0.96 against 0.91-0.98); failover 8 s, the kill at
-# 2.7 s (was 10 s, 3.3 s: xlb+xlbd's recovery and failed requests read the
-# same at 4 s and 10 s, 0.18-0.28 s and 68-140; HAProxy's 0-0.08 s; only
-# xlb-static's "rest of the run" and its failures scale with the window).
-# TCP stays at 5 s: at 3 s its spreads doubled. Gray stays at 20 s: xlb+xlbd
+# Windows, to keep make bench under 15 min: packet and TCP 4 s (5 s until
+# 2026-12-07, when the packet section came back with the AF_PACKET sender
+# and make bench took 924 s; at 3 s packet rounds spread wider, xlb /
+# floor 0.80-0.96 against 0.91-0.98, and TCP spreads doubled); failover
+# 8 s, the kill at 2.7 s (was 10 s, 3.3 s: xlb+xlbd's recovery and failed
+# requests read the same at 4 s and 10 s; only xlb-static's "rest of the
+# run" and its failures scale with the window); gray 20 s: xlb+xlbd
 # recovers 5-15 s after the throttle.
-# 2026-12-07: with the packet section back (an AF_PACKET sender where live
-# frames are refused) make bench took 924 s with deps and build; packet and
-# TCP went to 4 s each (48 s less; their spreads at 5 s were 10-20% and
-# 16-26% on the shared machine, its noise, not the window's).
 # The windows can be set from the environment (for comparing lengths).
 if ((QUICK)); then
 	ROUNDS=3 PKT_SECONDS=${PKT_SECONDS:-1} TCP_SECONDS=${TCP_SECONDS:-1}
