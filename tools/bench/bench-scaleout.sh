@@ -16,7 +16,7 @@
 # the shares show ECMP using every host; it is not a scaling factor.
 #
 #   tools/bench/bench-scaleout.sh         3 rounds of 3 s per host count
-#   QUICK=1 tools/bench/bench-scaleout.sh 3 rounds of 1 s
+#   QUICK=1 tools/bench/bench-scaleout.sh 1 round of 1 s
 #
 # Writes results/bench-scaleout-<UTC time>/ (report.md, samples.csv) and
 # prints report.md. Needs root; tears the cluster down however it ends.
@@ -37,7 +37,7 @@ for bin in "$PB" "$BUILD/xlbctl" "$BUILD/xdp-switch"; do
 	fi
 done
 ROUNDS=3 SECONDS_PER_RUN=3
-[[ ${QUICK:-0} == 0 || -z ${QUICK:-} ]] || SECONDS_PER_RUN=1
+[[ ${QUICK:-0} == 0 || -z ${QUICK:-} ]] || ROUNDS=1 SECONDS_PER_RUN=1
 FLOWS=1024 FRAME=60 PORT=5353 SENDER_CPU=${SENDER_CPU:-1}
 
 STAMP=$(date -u +%Y%m%d-%H%M%S)
@@ -232,7 +232,7 @@ print(f"On: nproc {env.get('nproc')}, kernel {env.get('kernel')}, CPU {env.get('
       "fib_multipath_hash_policy=1) between them and the client. Sender: "
       f"pktbench send ({'AF_PACKET: this kernel refused live frames' if env.get('sender') == 'packet' else 'live frames'}), {env.get('frame')}-byte UDP frames, "
       f"{env.get('flows')} flows, pinned to CPU {env.get('sender_cpu')}, "
-      f"{env.get('seconds')} s a run, {env.get('rounds')} rounds with the host "
+      f"{env.get('seconds')} s a run, {env.get('rounds')} round{'' if env.get('rounds') == '1' else 's'} with the host "
       "counts interleaved; XDP sinks count what reaches the backends. Median "
       "(min–max) of the rounds. Every hop shares this machine's cores: the "
       "delivered rate is the topology's ceiling, not a scaling factor.")

@@ -72,10 +72,12 @@ w("")
 w(
     f"On: nproc {env.get('nproc')}, kernel {env.get('kernel')}, CPU {env.get('cpu')}; "
     f"git {env.get('git')}; {'QUICK' if env.get('quick') == '1' else 'full'} run, "
-    f"{env.get('rounds')} rounds, systems interleaved round by round on one topology "
+    f"{env.get('rounds')} round{'' if env.get('rounds') == '1' else 's'}, systems interleaved round by round on one topology "
     "(tools/topo.sh, 3 backends, XDP switch segment: direct veth pairs, no bridge). "
     "Every figure: median (min–max) over the rounds; a ratio is the median of the "
     "per-round ratios (min–max)."
+    + (" One round: this run shows that the benchmark works, not what it measures."
+       if env.get("rounds") == "1" else "")
 )
 w("")
 
