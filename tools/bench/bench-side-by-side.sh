@@ -19,7 +19,7 @@
 #                time until it recovers, p99 after
 #
 # Writes results/bench-<UTC time>/ (report.md, samples.csv, *.png) and prints
-# report.md. QUICK=1: shorter runs (~2 min). Needs root; cleans up however it
+# report.md. QUICK=1: one short round (~1 min). Needs root; cleans up however it
 # ends. Benchmarks report, they do not pass or fail.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
