@@ -6,11 +6,11 @@
 # then the history store: 24 h of history at 1,000 pairs through the
 # store's own tick on a simulated clock (QUICK=1: 15 min, 900 ticks, all
 # whole). The last hour goes through it whole, one transaction a tick as
-# in xlbd, after 600 s more of whole ticks that bring the samples table to its
-# steady state, and is what the writer's per-tick figures are taken from;
-# the hours before go through the same tick, writer and transactions with
-# raw samples off (their per-tick rows would have aged out of the samples table, 600 s,
-# long before the day ends), so the day's file holds the same rows and the
+# in xlbd, after 600 s more of whole ticks that bring the samples table to
+# its steady state, and is what the writer's per-tick figures are taken
+# from; the hours before go through the same tick, writer and transactions
+# with raw samples off (their per-tick rows would have aged out of the
+# samples table, 600 s, long before the day ends), so the day's file holds the same rows and the
 # export reads the same day (measured at 4 h: the export byte-identical,
 # the file within 0.2%, the same RSS and WAL; about 2 minutes here, 6.6
 # when every hour wrote its samples). Then whole ticks with the store
